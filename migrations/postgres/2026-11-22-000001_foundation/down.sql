@@ -1,0 +1,7 @@
+DROP TABLE clinic_settings;
+DROP TABLE audit_chain_head;
+DROP TABLE audit_events;
+DROP FUNCTION IF EXISTS audit_events_append_only();
+DROP TABLE setup_tokens;
+DROP TABLE sessions;
+DROP TABLE users;

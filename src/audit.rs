@@ -1,0 +1,303 @@
+//! The one way to write an audit event.
+//!
+//! Every event is written inside the transaction of the action it records, so if the
+//! audit row cannot be written, the action does not happen. Rows form a hash chain:
+//! each stores sha256 over the previous row's hash and its own fields. The chain head
+//! is one locked row, so appends are serialised by the database, not by this process.
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConn;
+use crate::db::schema::{audit_chain_head, audit_events};
+use crate::domain::Role;
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who did it, from where. Built from the signed-in session (or nobody) and the peer address.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub role: Option<Role>,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Denied,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Denied => "denied",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// One event to record. `detail` is for non-clinical facts only (never free text a user typed
+/// about a patient, never a secret).
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub action: &'a str,
+    pub entity_type: Option<&'a str>,
+    pub entity_id: Option<String>,
+    pub patient_id: Option<i64>,
+    pub outcome: Outcome,
+    pub detail: Option<String>,
+}
+
+impl<'a> Event<'a> {
+    pub fn new(action: &'a str) -> Self {
+        Self {
+            action,
+            entity_type: None,
+            entity_id: None,
+            patient_id: None,
+            outcome: Outcome::Ok,
+            detail: None,
+        }
+    }
+
+    pub fn entity(mut self, entity_type: &'a str, id: impl ToString) -> Self {
+        self.entity_type = Some(entity_type);
+        self.entity_id = Some(id.to_string());
+        self
+    }
+
+    pub fn patient(mut self, patient_id: i64) -> Self {
+        self.patient_id = Some(patient_id);
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditRow {
+    pub id: i64,
+    pub occurred_at: NaiveDateTime,
+    pub actor_user_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub patient_id: Option<i64>,
+    pub ip: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    /// The hash this row must carry, given the hash of the row before it.
+    pub fn compute_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        let mut field = |value: Option<&str>| {
+            // Length-prefixed, with a marker for "absent", so no two rows hash alike by shifting text.
+            match value {
+                Some(text) => {
+                    hasher.update((text.len() as u64).to_be_bytes());
+                    hasher.update(text.as_bytes());
+                }
+                None => hasher.update(u64::MAX.to_be_bytes()),
+            }
+        };
+        field(Some(&self.prev_hash));
+        field(Some(&self.id.to_string()));
+        field(Some(
+            &self.occurred_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        ));
+        field(self.actor_user_id.map(|id| id.to_string()).as_deref());
+        field(self.actor_role.as_deref());
+        field(Some(&self.action));
+        field(self.entity_type.as_deref());
+        field(self.entity_id.as_deref());
+        field(self.patient_id.map(|id| id.to_string()).as_deref());
+        field(self.ip.as_deref());
+        field(Some(&self.outcome));
+        field(self.detail.as_deref());
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// Appends one event. Call it inside the write transaction of the action it records.
+pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> QueryResult<i64> {
+    let (last_id, last_hash) = lock_chain_head(conn)?;
+    let mut row = AuditRow {
+        id: last_id + 1,
+        // Stored to the microsecond, the precision both backends keep, so the hash re-computes.
+        occurred_at: Utc::now().naive_utc().trunc_subsecs(6),
+        actor_user_id: actor.user_id,
+        actor_role: actor.role.map(|r| r.as_str().to_owned()),
+        action: event.action.to_owned(),
+        entity_type: event.entity_type.map(str::to_owned),
+        entity_id: event.entity_id,
+        patient_id: event.patient_id,
+        ip: actor.ip.clone(),
+        outcome: event.outcome.as_str().to_owned(),
+        detail: event.detail,
+        prev_hash: last_hash,
+        hash: String::new(),
+    };
+    row.hash = row.compute_hash();
+    diesel::insert_into(audit_events::table)
+        .values(&row)
+        .execute(conn)?;
+    diesel::update(audit_chain_head::table.find(1))
+        .set((
+            audit_chain_head::last_id.eq(row.id),
+            audit_chain_head::last_hash.eq(&row.hash),
+        ))
+        .execute(conn)?;
+    Ok(row.id)
+}
+
+/// Reads the chain head, locking it until the transaction ends. On SQLite the
+/// immediate transaction already holds the database's one write lock.
+fn lock_chain_head(conn: &mut DbConn) -> QueryResult<(i64, String)> {
+    let query = audit_chain_head::table
+        .find(1)
+        .select((audit_chain_head::last_id, audit_chain_head::last_hash));
+    match conn {
+        DbConn::Pg(pg) => query.for_update().first(pg),
+        DbConn::Sqlite(sqlite) => query.first(sqlite),
+    }
+}
+
+/// The result of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub rows_checked: u64,
+    pub first_broken: Option<BrokenRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenRow {
+    pub id: i64,
+    pub reason: String,
+}
+
+/// Re-computes every hash in order and names the first row that does not fit.
+pub fn verify_chain(conn: &mut DbConn) -> QueryResult<ChainReport> {
+    const BATCH: i64 = 2_000;
+    let mut expected_prev = GENESIS_HASH.to_owned();
+    let mut expected_id = 1_i64;
+    let mut checked = 0_u64;
+    loop {
+        let rows: Vec<AuditRow> = audit_events::table
+            .filter(audit_events::id.ge(expected_id))
+            .order(audit_events::id.asc())
+            .limit(BATCH)
+            .select(AuditRow::as_select())
+            .load(conn)?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in rows {
+            let broken = |reason: String| ChainReport {
+                rows_checked: checked,
+                first_broken: Some(BrokenRow { id: row.id, reason }),
+            };
+            if row.id != expected_id {
+                return Ok(ChainReport {
+                    rows_checked: checked,
+                    first_broken: Some(BrokenRow {
+                        id: expected_id,
+                        reason: format!("row {expected_id} is missing (next row is {})", row.id),
+                    }),
+                });
+            }
+            if row.prev_hash != expected_prev {
+                return Ok(broken(
+                    "its previous-hash does not match the row before it".into(),
+                ));
+            }
+            if row.compute_hash() != row.hash {
+                return Ok(broken(
+                    "its contents do not match its hash (the row was changed)".into(),
+                ));
+            }
+            checked += 1;
+            expected_prev = row.hash;
+            expected_id += 1;
+        }
+    }
+    let (head_id, head_hash) = audit_chain_head::table
+        .find(1)
+        .select((audit_chain_head::last_id, audit_chain_head::last_hash))
+        .first::<(i64, String)>(conn)?;
+    if head_id != expected_id - 1 || head_hash != expected_prev {
+        return Ok(ChainReport {
+            rows_checked: checked,
+            first_broken: Some(BrokenRow {
+                id: head_id,
+                reason: format!(
+                    "the chain head names row {head_id}, but the last intact row is {}",
+                    expected_id - 1
+                ),
+            }),
+        });
+    }
+    Ok(ChainReport {
+        rows_checked: checked,
+        first_broken: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> AuditRow {
+        AuditRow {
+            id: 1,
+            occurred_at: NaiveDateTime::default(),
+            actor_user_id: Some(3),
+            actor_role: Some("therapist".into()),
+            action: "patient.read".into(),
+            entity_type: Some("patient".into()),
+            entity_id: Some("9".into()),
+            patient_id: Some(9),
+            ip: Some("127.0.0.1".into()),
+            outcome: "ok".into(),
+            detail: None,
+            prev_hash: GENESIS_HASH.into(),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn every_field_changes_the_hash() {
+        let base = row().compute_hash();
+        let mut changed = row();
+        changed.patient_id = Some(10);
+        assert_ne!(base, changed.compute_hash());
+        let mut changed = row();
+        changed.detail = Some(String::new());
+        assert_ne!(base, changed.compute_hash(), "absent and empty differ");
+        let mut changed = row();
+        changed.entity_type = Some("patien".into());
+        changed.entity_id = Some("t9".into());
+        assert_ne!(
+            base,
+            changed.compute_hash(),
+            "shifting text between fields is detected"
+        );
+    }
+}

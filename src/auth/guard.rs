@@ -1,0 +1,136 @@
+//! Role guards as extractors, and the middleware that loads the session once per request.
+//! Every refusal is audited before the 403 goes out.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::audit::{self, Event, Outcome};
+use crate::auth::session::{self, COOKIE_NAME, SessionUser};
+use crate::db::write_tx;
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::web::{AppState, actor};
+
+/// Loads the session named by the cookie (if live) into the request's extensions.
+pub async fn load_session(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path();
+    let needs_session = !(path.starts_with("/static/") || path == "/healthz");
+    if let (true, Some(state)) = (needs_session, req.app_data::<web::Data<AppState>>()) {
+        let state = state.get_ref().clone();
+        let cookie = req.cookie(COOKIE_NAME).map(|c| c.value().to_owned());
+        let refresh_clinic = state.clinic_name_is_stale();
+        if cookie.is_some() || refresh_clinic {
+            let (user, clinic_name) = state
+                .db(move |conn| {
+                    let user = match cookie {
+                        Some(raw) => session::load(conn, &raw)?,
+                        None => None,
+                    };
+                    let clinic_name = if refresh_clinic {
+                        Some(crate::routes::admin::settings::clinic_name(conn)?)
+                    } else {
+                        None
+                    };
+                    Ok((user, clinic_name))
+                })
+                .await?;
+            if let Some(name) = clinic_name {
+                state.set_clinic_name(name);
+            }
+            if let Some(user) = user {
+                req.extensions_mut().insert(user);
+            }
+        }
+    }
+    next.call(req).await
+}
+
+async fn require(req: HttpRequest, allowed: fn(Role) -> bool) -> Result<SessionUser, AppError> {
+    let Some(user) = req.extensions().get::<SessionUser>().cloned() else {
+        let next = if req.method() == actix_web::http::Method::GET {
+            match req.uri().path_and_query() {
+                Some(pq) => pq.as_str().to_owned(),
+                None => req.path().to_owned(),
+            }
+        } else {
+            "/".to_owned()
+        };
+        return Err(AppError::SignInRequired { next });
+    };
+    if allowed(user.role) {
+        return Ok(user);
+    }
+    record_refusal(&req, "access.denied").await?;
+    Err(AppError::Forbidden)
+}
+
+/// Writes the audit event for a refused request (role or CSRF).
+pub async fn record_refusal(req: &HttpRequest, action: &'static str) -> Result<(), AppError> {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Err(AppError::Internal("application state missing".into()));
+    };
+    let who = actor(req);
+    let target = format!("{} {}", req.method(), req.path());
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                audit::record(
+                    c,
+                    &who,
+                    Event::new(action)
+                        .entity("route", &target)
+                        .outcome(Outcome::Denied),
+                )
+            })?;
+            Ok(())
+        })
+        .await
+}
+
+macro_rules! role_guard {
+    ($(#[$doc:meta])* $name:ident, $allowed:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub SessionUser);
+
+        impl FromRequest for $name {
+            type Error = AppError;
+            type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let req = req.clone();
+                Box::pin(async move { require(req, $allowed).await.map($name) })
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = SessionUser;
+            fn deref(&self) -> &SessionUser {
+                &self.0
+            }
+        }
+    };
+}
+
+role_guard!(
+    /// Any signed-in user.
+    AnyUser, |_| true
+);
+role_guard!(
+    /// Clinic staff: therapists and admins.
+    Staff, Role::is_staff
+);
+role_guard!(
+    /// Clinic admins only.
+    Admin, |role| role == Role::Admin
+);
+role_guard!(
+    /// Patients only (the portal).
+    Patient, |role| role == Role::Patient
+);

@@ -1,0 +1,59 @@
+//! argon2id password hashes (the argon2 crate's defaults: m=19456 KiB, t=2, p=1).
+//! Both functions are slow on purpose: call them on the blocking pool, never on a worker.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+use crate::error::AppError;
+
+pub fn hash(password: &str) -> Result<String, AppError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+}
+
+/// True when `password` matches the stored PHC string. A malformed hash never matches.
+pub fn verify(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A real hash of a random password, verified against when the account does not exist,
+/// so an unknown email costs the same time as a wrong password.
+#[derive(Clone)]
+pub struct DummyHash(String);
+
+impl DummyHash {
+    pub fn new() -> Result<Self, AppError> {
+        let secret = crate::auth::random_token();
+        hash(&secret).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_then_verify() -> Result<(), AppError> {
+        let stored = hash("violet kettle harbour")?;
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
+        assert!(verify("violet kettle harbour", &stored));
+        assert!(!verify("violet kettle harbouR", &stored));
+        assert!(!verify("anything", "not a hash"));
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! Server-side sessions. The cookie holds a random 256-bit id; the table holds only its hash.
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::audit::Actor;
+use crate::auth::{random_token, token_hash};
+use crate::db::DbConn;
+use crate::db::schema::{sessions, users};
+use crate::domain::Role;
+
+pub const COOKIE_NAME: &str = "physiocase_session";
+pub const IDLE_TIMEOUT_MINUTES: i64 = 30;
+pub const ABSOLUTE_TIMEOUT_HOURS: i64 = 12;
+/// `last_seen_at` is written at most this often, so reading a page rarely costs a write.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// The signed-in user of this request, loaded once by the session middleware.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub session_hash: String,
+    pub user_id: i64,
+    pub role: Role,
+    pub display_name: String,
+    pub email: String,
+    pub csrf_token: String,
+}
+
+impl SessionUser {
+    pub fn actor(&self, ip: Option<String>) -> Actor {
+        Actor {
+            user_id: Some(self.user_id),
+            role: Some(self.role),
+            ip,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sessions)]
+struct NewSession<'a> {
+    id_hash: &'a str,
+    user_id: i64,
+    csrf_token: &'a str,
+    created_at: NaiveDateTime,
+    last_seen_at: NaiveDateTime,
+}
+
+/// Starts a session and returns the raw id for the cookie (never stored).
+pub fn create(conn: &mut DbConn, user_id: i64) -> QueryResult<String> {
+    let raw = random_token();
+    let now = Utc::now().naive_utc();
+    diesel::insert_into(sessions::table)
+        .values(&NewSession {
+            id_hash: &token_hash(&raw),
+            user_id,
+            csrf_token: &random_token(),
+            created_at: now,
+            last_seen_at: now,
+        })
+        .execute(conn)?;
+    Ok(raw)
+}
+
+/// Finds the live session for a cookie value. Expired sessions are deleted on sight.
+pub fn load(conn: &mut DbConn, raw: &str) -> QueryResult<Option<SessionUser>> {
+    let hash = token_hash(raw);
+    let found = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id_hash.eq(&hash))
+        .select((
+            sessions::created_at,
+            sessions::last_seen_at,
+            sessions::csrf_token,
+            users::id,
+            users::role,
+            users::display_name,
+            users::email,
+            users::active,
+        ))
+        .first::<(
+            NaiveDateTime,
+            NaiveDateTime,
+            String,
+            i64,
+            String,
+            String,
+            String,
+            bool,
+        )>(conn)
+        .optional()?;
+    let Some((created_at, last_seen_at, csrf_token, user_id, role, display_name, email, active)) =
+        found
+    else {
+        return Ok(None);
+    };
+    let now = Utc::now().naive_utc();
+    let expired = now - last_seen_at > Duration::minutes(IDLE_TIMEOUT_MINUTES)
+        || now - created_at > Duration::hours(ABSOLUTE_TIMEOUT_HOURS);
+    let role = Role::parse(&role).ok();
+    let (false, true, Some(role)) = (expired, active, role) else {
+        delete(conn, raw)?;
+        return Ok(None);
+    };
+    if now - last_seen_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
+        diesel::update(sessions::table.find(&hash))
+            .set(sessions::last_seen_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(Some(SessionUser {
+        session_hash: hash,
+        user_id,
+        role,
+        display_name,
+        email,
+        csrf_token,
+    }))
+}
+
+pub fn delete(conn: &mut DbConn, raw: &str) -> QueryResult<usize> {
+    delete_by_hash(conn, &token_hash(raw))
+}
+
+pub fn delete_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.find(hash)).execute(conn)
+}
+
+/// Ends every session of a user: on password change, deactivation, portal revocation.
+pub fn revoke_all_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
+}

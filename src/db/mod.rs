@@ -1,0 +1,284 @@
+//! The database: one connection type over SQLite and PostgreSQL, chosen by URL scheme.
+
+pub mod schema;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever backend the configured URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+pub type DbPool = r2d2::Pool<DbManager>;
+pub type PooledConn = r2d2::PooledConnection<DbManager>;
+
+/// Where the data lives. Parsed from the URL scheme, never guessed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(
+        "unsupported database URL scheme {0:?}: use sqlite://PATH, a plain file path, or postgres://…"
+    )]
+    UnknownScheme(String),
+    #[error("could not open the database: {0}")]
+    Connect(String),
+    #[error("database migrations failed: {0}")]
+    Migrate(String),
+    #[error("the database file is not a usable SQLite database: {0}")]
+    NotADatabase(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::PoolError),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, DbError> {
+        let raw = raw.trim();
+        if let Some(rest) = raw
+            .strip_prefix("postgres://")
+            .or_else(|| raw.strip_prefix("postgresql://"))
+        {
+            let _ = rest;
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if let Some(path) = raw.strip_prefix("sqlite:") {
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        // Anything else with a scheme is a mistake, not a file name.
+        if let Some((scheme, _)) = raw.split_once("://") {
+            return Err(DbError::UnknownScheme(scheme.to_owned()));
+        }
+        if raw.is_empty() {
+            return Err(DbError::UnknownScheme(String::new()));
+        }
+        Ok(Self::Sqlite(PathBuf::from(raw)))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+// Never print a PostgreSQL password into logs.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    write!(f, "{parsed}")
+                }
+                Err(_) => f.write_str("postgres://(unparsable)"),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Opens connections for the pool and applies SQLite's per-connection settings.
+#[derive(Debug, Clone)]
+pub struct DbManager {
+    url: DatabaseUrl,
+}
+
+impl DbManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+
+    fn open(&self) -> Result<DbConn, DbError> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let path = path
+                    .to_str()
+                    .ok_or_else(|| DbError::Connect("the SQLite path is not UTF-8".into()))?;
+                let mut conn = SqliteConnection::establish(path)
+                    .map_err(|e| DbError::Connect(e.to_string()))?;
+                // foreign_keys and busy_timeout are per connection; WAL persists in the file.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = FULL;
+                     PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| DbError::NotADatabase(e.to_string()))?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(url).map_err(|e| DbError::Connect(e.to_string()))?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")?;
+                Ok(DbConn::Pg(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConn;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConn, DbError> {
+        self.open()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Builds the pool, checks the file is a database, and runs the embedded migrations.
+pub fn connect_and_migrate(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, DbError> {
+    let manager = DbManager::new(url.clone());
+    // Open one connection first so a corrupt file or a wrong URL fails with its own message.
+    let mut first = manager.open()?;
+    run_migrations(&mut first)?;
+    if let DbConn::Sqlite(_) = first {
+        check_sqlite_integrity(&mut first)?;
+    }
+    drop(first);
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        // Open connections as load needs them rather than all at start.
+        .min_idle(Some(max_size.min(2)))
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)
+        .map_err(|e| DbError::Connect(e.to_string()))
+}
+
+fn run_migrations(conn: &mut DbConn) -> Result<(), DbError> {
+    let outcome = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    outcome.map_err(|e| DbError::Migrate(e.to_string()))
+}
+
+#[derive(diesel::QueryableByName)]
+struct QuickCheck {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    quick_check: String,
+}
+
+fn check_sqlite_integrity(conn: &mut DbConn) -> Result<(), DbError> {
+    let rows: Vec<QuickCheck> = diesel::sql_query("PRAGMA quick_check")
+        .load(conn)
+        .map_err(|e| DbError::NotADatabase(e.to_string()))?;
+    match rows.first() {
+        Some(row) if row.quick_check == "ok" => Ok(()),
+        Some(row) => Err(DbError::NotADatabase(row.quick_check.clone())),
+        None => Err(DbError::NotADatabase("quick_check returned nothing".into())),
+    }
+}
+
+/// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite (so it never
+/// fails half-way on a lock upgrade), a plain transaction on PostgreSQL.
+pub fn write_tx<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(error)
+        }
+    }
+}
+
+/// Runs `f` in a read transaction so that a page sees one consistent snapshot.
+pub fn read_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_schemes_are_explicit() {
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").ok(),
+            Some(DatabaseUrl::Sqlite(PathBuf::from("data/x.db")))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("physiocase.db").ok(),
+            Some(DatabaseUrl::Sqlite(PathBuf::from("physiocase.db")))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("mysql://root@localhost/db"),
+            Err(DbError::UnknownScheme(s)) if s == "mysql"
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgre://typo@localhost/db"),
+            Err(DbError::UnknownScheme(_))
+        ));
+    }
+
+    #[test]
+    fn postgres_password_is_hidden_when_printed() {
+        let url = DatabaseUrl::parse("postgres://user:secret@localhost/db").ok();
+        let shown = url.map(|u| u.to_string()).unwrap_or_default();
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("user"));
+    }
+}

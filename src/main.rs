@@ -1,0 +1,171 @@
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use physiocase::audit::{self, Actor, Event};
+use physiocase::auth::password;
+use physiocase::config::{DatabaseArgs, ServeArgs, Settings};
+use physiocase::db::{self, write_tx};
+use physiocase::domain::{DisplayName, Email, NewPassword, Role};
+use physiocase::error::AppError;
+use physiocase::routes::auth::queries;
+use physiocase::startup::Application;
+
+/// physiocase: a physiotherapy clinic case manager.
+#[derive(Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// `serve`'s options, so a bare `physiocase` serves.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web app (the default).
+    Serve(ServeArgs),
+    /// Create a staff account; the password is read from standard input.
+    CreateUser {
+        #[arg(long, value_parser = ["admin", "therapist"])]
+        role: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Check the whole audit hash chain and name the first row that does not fit.
+    AuditVerify {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::CreateUser {
+            role,
+            email,
+            name,
+            database,
+        }) => create_user(&role, &email, &name, &database),
+        Some(Command::AuditVerify { database }) => audit_verify(&database),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("physiocase: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<ExitCode, String> {
+    let settings = Settings::from_args(&args).map_err(|e| e.to_string())?;
+    let database = settings.database_url.to_string();
+    let app = Application::build(settings).map_err(|e| e.to_string())?;
+    println!(
+        "physiocase is serving {} (database: {database})",
+        app.public_url()
+    );
+    if let Some(link) = app.setup_link() {
+        println!();
+        println!("No account exists yet. Open this link to create the first admin");
+        println!("(it works once and expires in 24 hours):");
+        println!();
+        println!("    {link}");
+        println!();
+    }
+    let server = app.run().map_err(|e| e.to_string())?;
+    actix_web::rt::System::new()
+        .block_on(server)
+        .map_err(|e| format!("server stopped: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn create_user(
+    role: &str,
+    email: &str,
+    name: &str,
+    database: &DatabaseArgs,
+) -> Result<ExitCode, String> {
+    let role = Role::parse(role)?;
+    let email = Email::parse(email)?;
+    let name = DisplayName::parse(name)?;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("could not read the password from standard input: {e}"))?;
+    let typed = line.trim_end_matches(['\r', '\n']);
+    let new_password = NewPassword::parse(typed, typed, &[name.as_str(), email.as_str()])?;
+    let hash = password::hash(new_password.expose()).map_err(|e| e.to_string())?;
+
+    let url = database.url().map_err(|e| e.to_string())?;
+    let pool = db::connect_and_migrate(&url, 1).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let created = write_tx(&mut conn, |c| {
+        if queries::email_taken(c, &email)? {
+            return Ok::<_, AppError>(None);
+        }
+        let id = queries::create(c, &email, &name, role, Some(&hash))?;
+        audit::record(
+            c,
+            &Actor::default(),
+            Event::new("account.created_cli")
+                .entity("user", id)
+                .detail(role.as_str()),
+        )?;
+        Ok(Some(id))
+    })
+    .map_err(|e| e.to_string())?;
+    match created {
+        Some(id) => {
+            println!(
+                "Created {} account {} (id {id}).",
+                role.as_str(),
+                email.as_str()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Err(format!(
+            "an account with the email {} already exists",
+            email.as_str()
+        )),
+    }
+}
+
+fn audit_verify(database: &DatabaseArgs) -> Result<ExitCode, String> {
+    let url = database.url().map_err(|e| e.to_string())?;
+    let pool = db::connect_and_migrate(&url, 1).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let report = audit::verify_chain(&mut conn).map_err(|e| e.to_string())?;
+    match report.first_broken {
+        None => {
+            println!("audit chain ok: {} rows verified", report.rows_checked);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(broken) => {
+            println!(
+                "audit chain BROKEN at row {}: {} ({} rows before it verified)",
+                broken.id, broken.reason, report.rows_checked
+            );
+            Ok(ExitCode::from(2))
+        }
+    }
+}

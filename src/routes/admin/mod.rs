@@ -1,0 +1,322 @@
+//! Clinic administration: staff accounts.
+
+pub mod settings;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::{self, Event};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::tokens::{self, Purpose};
+use crate::auth::{Admin, session};
+use crate::db::write_tx;
+use crate::domain::{DisplayName, Email, FormErrors, Role};
+use crate::error::AppError;
+use crate::routes::auth::queries::{self, UserRow};
+use crate::web::{AppState, Layout, Pager, actor, redirect_with_flash, render, render_with_status};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/staff", web::get().to(staff_list))
+        .route("/admin/staff/invite", web::get().to(invite_page))
+        .route("/admin/staff/invite", web::post().to(invite))
+        .route("/admin/staff/{id}/deactivate", web::post().to(deactivate))
+        .route("/admin/staff/{id}/reactivate", web::post().to(reactivate))
+        .route("/admin/staff/{id}/link", web::post().to(new_link));
+}
+
+const STAFF_PER_PAGE: i64 = 25;
+
+#[derive(Template)]
+#[template(path = "admin/staff.html")]
+struct StaffPage {
+    layout: Layout,
+    staff: Vec<StaffRow>,
+    pager: Pager,
+    me: i64,
+}
+
+struct StaffRow {
+    id: i64,
+    name: String,
+    email: String,
+    role: &'static str,
+    active: bool,
+    has_password: bool,
+}
+
+impl From<UserRow> for StaffRow {
+    fn from(row: UserRow) -> Self {
+        Self {
+            role: row.role().map(Role::label).unwrap_or("Unknown"),
+            id: row.id,
+            name: row.display_name,
+            email: row.email,
+            active: row.active,
+            has_password: row.password_hash.is_some(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<i64>,
+}
+
+async fn staff_list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let who = actor(&req);
+    let page = query.page;
+    let (rows, pager) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let total = queries::count_staff(c)?;
+                let pager = Pager::new(page, STAFF_PER_PAGE, total, String::new());
+                let rows = queries::list_staff(c, pager.offset(), pager.per_page)?;
+                audit::record(c, &who, Event::new("staff.list"))?;
+                Ok((rows, pager))
+            })
+        })
+        .await?;
+    render(
+        &req,
+        &StaffPage {
+            layout: Layout::new(&req, &state, "Staff"),
+            staff: rows.into_iter().map(StaffRow::from).collect(),
+            pager,
+            me: admin.user_id,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "admin/invite.html")]
+struct InvitePage {
+    layout: Layout,
+    name: String,
+    email: String,
+    role: String,
+    errors: FormErrors,
+}
+
+async fn invite_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<HttpResponse, AppError> {
+    render(
+        &req,
+        &InvitePage {
+            layout: Layout::new(&req, &state, "Invite a staff member"),
+            name: String::new(),
+            email: String::new(),
+            role: "therapist".into(),
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/invite_link.html")]
+struct InviteLinkPage {
+    layout: Layout,
+    name: String,
+    link: String,
+    valid_hours: i64,
+}
+
+async fn invite(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    CsrfForm(form): CsrfForm<InviteForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = FormErrors::default();
+    let name = errors.take("name", DisplayName::parse(&form.name));
+    let email = errors.take("email", Email::parse(&form.email));
+    let role = errors.take(
+        "role",
+        Role::parse(&form.role).and_then(|r| {
+            if r.is_staff() {
+                Ok(r)
+            } else {
+                Err("Choose a role: admin or therapist.".into())
+            }
+        }),
+    );
+    let retry = |errors: FormErrors| InvitePage {
+        layout: Layout::new(&req, &state, "Invite a staff member"),
+        name: form.name.clone(),
+        email: form.email.clone(),
+        role: form.role.clone(),
+        errors,
+    };
+    let (Some(name), Some(email), Some(role)) = (name, email, role) else {
+        return render_with_status(&req, &retry(errors), StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let who = actor(&req);
+    let admin_id = admin.user_id;
+    let shown_name = name.as_str().to_owned();
+    let created = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                if queries::email_taken(c, &email)? {
+                    return Ok(None);
+                }
+                let user_id = queries::create(c, &email, &name, role, None)?;
+                let raw = tokens::issue(c, Purpose::Invite, Some(user_id), Some(admin_id))?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("staff.invited")
+                        .entity("user", user_id)
+                        .detail(role.as_str()),
+                )?;
+                Ok::<_, AppError>(Some(raw))
+            })
+        })
+        .await?;
+    let Some(raw) = created else {
+        let mut errors = FormErrors::default();
+        errors.add("email", "Someone already has an account with this email.");
+        return render_with_status(&req, &retry(errors), StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    render(
+        &req,
+        &InviteLinkPage {
+            layout: Layout::new(&req, &state, "Invitation link"),
+            name: shown_name,
+            link: state.link(&format!("/setup/{raw}")),
+            valid_hours: Purpose::Invite.lifetime().num_hours(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct EmptyForm {}
+
+async fn deactivate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = id.into_inner();
+    if user_id == admin.user_id {
+        return Ok(redirect_with_flash(
+            "/admin/staff",
+            "You cannot deactivate your own account. Ask another admin.",
+        ));
+    }
+    let who = actor(&req);
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let target = queries::find(c, user_id)?;
+                if !target.role().is_some_and(Role::is_staff) {
+                    return Err(AppError::NotFound);
+                }
+                queries::set_active(c, user_id, false)?;
+                session::revoke_all_for_user(c, user_id)?;
+                tokens::revoke_for_user(c, user_id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("staff.deactivated").entity("user", user_id),
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        "/admin/staff",
+        "The account is deactivated and signed out everywhere.",
+    ))
+}
+
+async fn reactivate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = id.into_inner();
+    let who = actor(&req);
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let target = queries::find(c, user_id)?;
+                if !target.role().is_some_and(Role::is_staff) {
+                    return Err(AppError::NotFound);
+                }
+                queries::set_active(c, user_id, true)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("staff.reactivated").entity("user", user_id),
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        "/admin/staff",
+        "The account is active again.",
+    ))
+}
+
+/// A fresh one-time link for someone who has not set a password, or has forgotten it.
+async fn new_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = id.into_inner();
+    let who = actor(&req);
+    let admin_id = admin.user_id;
+    let (name, raw) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let target = queries::find(c, user_id)?;
+                if !target.role().is_some_and(Role::is_staff) || !target.active {
+                    return Err(AppError::NotFound);
+                }
+                let raw = tokens::issue(c, Purpose::Invite, Some(user_id), Some(admin_id))?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("staff.link_issued").entity("user", user_id),
+                )?;
+                Ok((target.display_name, raw))
+            })
+        })
+        .await?;
+    render(
+        &req,
+        &InviteLinkPage {
+            layout: Layout::new(&req, &state, "Sign-in link"),
+            name,
+            link: state.link(&format!("/setup/{raw}")),
+            valid_hours: Purpose::Invite.lifetime().num_hours(),
+        },
+    )
+}

@@ -1,0 +1,520 @@
+//! Sign-in, sign-out, one-time setup links and password changes.
+
+pub mod queries;
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::{self, Event, Outcome};
+use crate::auth::csrf::{CsrfForm, PublicForm};
+use crate::auth::session::{self, COOKIE_NAME};
+use crate::auth::tokens::{self, Purpose, TokenProblem};
+use crate::auth::{AnyUser, password};
+use crate::db::write_tx;
+use crate::domain::{DisplayName, Email, FormErrors, NewPassword, Role};
+use crate::error::AppError;
+use crate::web::{
+    AppState, Layout, actor, redirect_with_flash, render, render_with_status, safe_next,
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/setup/{token}", web::get().to(setup_page))
+        .route("/setup/{token}", web::post().to(setup))
+        .route("/account/password", web::get().to(password_page))
+        .route("/account/password", web::post().to(change_password));
+}
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    error: String,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if crate::web::session_user(&req).is_some() {
+        return Ok(crate::web::redirect(&next));
+    }
+    render(
+        &req,
+        &LoginPage {
+            layout: Layout::new(&req, &state, "Sign in"),
+            email: String::new(),
+            next,
+            error: String::new(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+const SIGNIN_FAILED: &str = "The email or password is not right. Check both and try again.";
+
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    PublicForm(form): PublicForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(Some(&form.next));
+    let account = form.email.trim().to_lowercase();
+    let who = actor(&req);
+    let page = |error: String| LoginPage {
+        layout: Layout::new(&req, &state, "Sign in"),
+        email: form.email.clone(),
+        next: next.clone(),
+        error,
+    };
+
+    let ip = req.peer_addr().map(|a| a.ip());
+    if let Err(wait) = state.signin_limiter.check(&account, ip) {
+        let seconds = wait.as_secs().max(1);
+        let limited = who.clone();
+        state
+            .db(move |conn| {
+                write_tx(conn, |c| {
+                    audit::record(
+                        c,
+                        &limited,
+                        Event::new("signin.rate_limited").outcome(Outcome::Denied),
+                    )
+                })?;
+                Ok(())
+            })
+            .await?;
+        let message = format!(
+            "Too many sign-in attempts. For your security, please wait {seconds} second{} and try again.",
+            if seconds == 1 { "" } else { "s" }
+        );
+        return render_with_status(&req, &page(message), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    let dummy = state.dummy_hash.clone();
+    let password = form.password.clone();
+    let old_cookie = req.cookie(COOKIE_NAME).map(|c| c.value().to_owned());
+    let signed_in = state
+        .db(move |conn| {
+            let user = queries::find_by_email(conn, &account)?;
+            // Always verify against some hash, so an unknown email takes as long as a wrong password.
+            let stored = user
+                .as_ref()
+                .and_then(|u| u.password_hash.clone())
+                .unwrap_or_else(|| dummy.as_str().to_owned());
+            let password_ok = password::verify(&password, &stored);
+            let usable = user.filter(|u| u.active && u.password_hash.is_some() && password_ok);
+            write_tx(conn, |c| {
+                if let Some(old) = &old_cookie {
+                    session::delete(c, old)?;
+                }
+                match &usable {
+                    Some(user) => {
+                        let raw = session::create(c, user.id)?;
+                        let signed_in_actor = crate::audit::Actor {
+                            user_id: Some(user.id),
+                            role: user.role(),
+                            ip: who.ip.clone(),
+                        };
+                        audit::record(
+                            c,
+                            &signed_in_actor,
+                            Event::new("signin").entity("user", user.id),
+                        )?;
+                        Ok::<_, AppError>(Some(raw))
+                    }
+                    None => {
+                        audit::record(
+                            c,
+                            &who,
+                            Event::new("signin.failed").outcome(Outcome::Failed),
+                        )?;
+                        Ok(None)
+                    }
+                }
+            })
+        })
+        .await?;
+
+    match signed_in {
+        Some(raw) => Ok(HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, next))
+            .cookie(state.cookie(COOKIE_NAME, raw))
+            .finish()),
+        None => render_with_status(&req, &page(SIGNIN_FAILED.into()), StatusCode::UNAUTHORIZED),
+    }
+}
+
+#[derive(Deserialize)]
+struct EmptyForm {}
+
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AnyUser,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let who = actor(&req);
+    let hash = user.session_hash.clone();
+    let user_id = user.user_id;
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                session::delete_by_hash(c, &hash)?;
+                audit::record(c, &who, Event::new("signout").entity("user", user_id))?;
+                Ok(())
+            })
+        })
+        .await?;
+    let mut gone = Cookie::build(COOKIE_NAME, "").path("/").finish();
+    gone.make_removal();
+    let mut response = redirect_with_flash("/login", "You have signed out.");
+    response
+        .add_removal_cookie(&gone)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "auth/setup.html")]
+struct SetupPage {
+    layout: Layout,
+    token: String,
+    /// The first admin types their own name and email; invited people already have them.
+    first_admin: bool,
+    account_name: String,
+    account_email: String,
+    name: String,
+    email: String,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "auth/link_problem.html")]
+struct LinkProblemPage {
+    layout: Layout,
+    message: &'static str,
+}
+
+fn link_problem(
+    req: &HttpRequest,
+    state: &AppState,
+    problem: TokenProblem,
+) -> Result<HttpResponse, AppError> {
+    let status = match problem {
+        TokenProblem::Unknown => StatusCode::NOT_FOUND,
+        TokenProblem::Used | TokenProblem::Expired => StatusCode::GONE,
+    };
+    render_with_status(
+        req,
+        &LinkProblemPage {
+            layout: Layout::new(req, state, "Link not usable"),
+            message: problem.explain(),
+        },
+        status,
+    )
+}
+
+async fn setup_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let raw = token.into_inner();
+    let lookup = raw.clone();
+    let found = state
+        .db(move |conn| {
+            let token = match tokens::find(conn, &lookup)? {
+                Ok(token) => token,
+                Err(problem) => return Ok(Err(problem)),
+            };
+            let account = match token.user_id {
+                Some(id) => Some(queries::find(conn, id)?),
+                None => None,
+            };
+            Ok(Ok((token, account)))
+        })
+        .await?;
+    let (token, account) = match found {
+        Ok(found) => found,
+        Err(problem) => return link_problem(&req, &state, problem),
+    };
+    render(
+        &req,
+        &SetupPage {
+            layout: Layout::new(&req, &state, "Set your password"),
+            token: raw,
+            first_admin: token.purpose == Purpose::FirstAdmin,
+            account_name: account
+                .as_ref()
+                .map(|a| a.display_name.clone())
+                .unwrap_or_default(),
+            account_email: account.map(|a| a.email).unwrap_or_default(),
+            name: String::new(),
+            email: String::new(),
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct SetupForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn setup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    PublicForm(form): PublicForm<SetupForm>,
+) -> Result<HttpResponse, AppError> {
+    let raw = token.into_inner();
+    let lookup = raw.clone();
+    let found = state
+        .db(move |conn| {
+            let token = match tokens::find(conn, &lookup)? {
+                Ok(token) => token,
+                Err(problem) => return Ok(Err(problem)),
+            };
+            let account = match token.user_id {
+                Some(id) => Some(queries::find(conn, id)?),
+                None => None,
+            };
+            Ok(Ok((token, account)))
+        })
+        .await?;
+    let (token, account) = match found {
+        Ok(found) => found,
+        Err(problem) => return link_problem(&req, &state, problem),
+    };
+    let first_admin = token.purpose == Purpose::FirstAdmin;
+
+    let mut errors = FormErrors::default();
+    let (name, email) = if first_admin {
+        (
+            errors.take("name", DisplayName::parse(&form.name)),
+            errors.take("email", Email::parse(&form.email)),
+        )
+    } else {
+        (None, None)
+    };
+    let (context_name, context_email) = match &account {
+        Some(a) => (a.display_name.clone(), a.email.clone()),
+        None => (form.name.clone(), form.email.clone()),
+    };
+    let new_password = errors.take(
+        "password",
+        NewPassword::parse(
+            &form.password,
+            &form.confirm,
+            &[&context_name, &context_email],
+        ),
+    );
+    if !errors.is_empty() {
+        let page = SetupPage {
+            layout: Layout::new(&req, &state, "Set your password"),
+            token: raw,
+            first_admin,
+            account_name: context_name,
+            account_email: if first_admin {
+                String::new()
+            } else {
+                context_email
+            },
+            name: form.name,
+            email: form.email,
+            errors,
+        };
+        return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let Some(new_password) = new_password else {
+        return Err(AppError::Internal("validated password missing".into()));
+    };
+    let hash = web::block(move || password::hash(new_password.expose())).await??;
+
+    let who = actor(&req);
+    let outcome = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                if !tokens::consume(c, token.id)? {
+                    return Ok(Err(TokenProblem::Used));
+                }
+                let user_id = match (&name, &email, token.user_id) {
+                    (Some(name), Some(email), None) => {
+                        if queries::email_taken(c, email)? {
+                            return Ok(Ok(None));
+                        }
+                        queries::create(c, email, name, Role::Admin, Some(&hash))?
+                    }
+                    (_, _, Some(user_id)) => {
+                        queries::set_password(c, user_id, &hash)?;
+                        session::revoke_all_for_user(c, user_id)?;
+                        user_id
+                    }
+                    _ => return Err(AppError::Internal("setup link without an account".into())),
+                };
+                let user = queries::find(c, user_id)?;
+                let raw_session = session::create(c, user_id)?;
+                let setup_actor = crate::audit::Actor {
+                    user_id: Some(user_id),
+                    role: user.role(),
+                    ip: who.ip.clone(),
+                };
+                audit::record(
+                    c,
+                    &setup_actor,
+                    Event::new("account.password_set")
+                        .entity("user", user_id)
+                        .detail(token.purpose.as_str()),
+                )?;
+                Ok(Ok(Some(raw_session)))
+            })
+        })
+        .await?;
+    match outcome {
+        Ok(Some(raw_session)) => Ok(HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, "/"))
+            .cookie(state.cookie(COOKIE_NAME, raw_session))
+            .finish()),
+        Ok(None) => {
+            let mut errors = FormErrors::default();
+            errors.add("email", "An account with this email already exists.");
+            let page = SetupPage {
+                layout: Layout::new(&req, &state, "Set your password"),
+                token: raw,
+                first_admin,
+                account_name: String::new(),
+                account_email: String::new(),
+                name: form.name,
+                email: form.email,
+                errors,
+            };
+            render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(problem) => link_problem(&req, &state, problem),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    errors: FormErrors,
+}
+
+async fn password_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: AnyUser,
+) -> Result<HttpResponse, AppError> {
+    render(
+        &req,
+        &PasswordPage {
+            layout: Layout::new(&req, &state, "Change your password"),
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AnyUser,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = user.user_id;
+    let current = form.current.clone();
+    let current_ok = state
+        .db(move |conn| {
+            let row = queries::find(conn, user_id)?;
+            Ok(row
+                .password_hash
+                .is_some_and(|stored| password::verify(&current, &stored)))
+        })
+        .await?;
+    let mut errors = FormErrors::default();
+    if !current_ok {
+        errors.add("current", "Your current password is not right.");
+    }
+    let new_password = errors.take(
+        "password",
+        NewPassword::parse(
+            &form.password,
+            &form.confirm,
+            &[&user.display_name, &user.email],
+        ),
+    );
+    let (true, Some(new_password)) = (errors.is_empty(), new_password) else {
+        let page = PasswordPage {
+            layout: Layout::new(&req, &state, "Change your password"),
+            errors,
+        };
+        return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let hash = web::block(move || password::hash(new_password.expose())).await??;
+    let who = actor(&req);
+    let raw_session = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                queries::set_password(c, user_id, &hash)?;
+                // Every other browser signed in as this user is signed out; this one gets a new id.
+                session::revoke_all_for_user(c, user_id)?;
+                let raw = session::create(c, user_id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("account.password_changed").entity("user", user_id),
+                )?;
+                Ok(raw)
+            })
+        })
+        .await?;
+    let mut response = redirect_with_flash(
+        "/",
+        "Your password has been changed. Other devices have been signed out.",
+    );
+    response
+        .add_cookie(&state.cookie(COOKIE_NAME, raw_session))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}

@@ -1,0 +1,48 @@
+//! Every route of the app, one folder per feature. `configure` is the one route table.
+
+pub mod admin;
+pub mod auth;
+pub mod home;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+use crate::error::AppError;
+use crate::web::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/static/{file}", web::get().to(static_file))
+        .configure(home::routes)
+        .configure(auth::routes)
+        .configure(admin::routes);
+}
+
+/// 200 when the database answers a query, 503 otherwise.
+async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    state
+        .db(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("SELECT 1")?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n"))
+}
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+
+/// Static assets are compiled into the binary: copying one file deploys the app.
+async fn static_file(file: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let (body, content_type) = match file.as_str() {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body))
+}

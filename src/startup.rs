@@ -1,0 +1,168 @@
+//! Builds the application from settings: pool, migrations, seed data, routes, listener.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{self, DefaultHeaders, Logger};
+use actix_web::{App, HttpServer, web};
+
+use crate::audit::{self, Actor, Event};
+use crate::auth::password::DummyHash;
+use crate::auth::rate_limit::SignInLimiter;
+use crate::auth::tokens::{self, Purpose};
+use crate::config::Settings;
+use crate::db::{self, DbError, DbPool, write_tx};
+use crate::error::AppError;
+use crate::routes;
+use crate::web::AppState;
+
+/// Requests larger than this are refused before they are read.
+const BODY_LIMIT_BYTES: usize = 256 * 1024;
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("start-up failed: {0}")]
+    App(#[from] AppError),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    workers: Option<usize>,
+    port: u16,
+    setup_link: Option<String>,
+}
+
+impl Application {
+    /// Opens the database, migrates, seeds, and binds the port (0 picks a free one).
+    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        let pool = db::connect_and_migrate(&settings.database_url, settings.db_pool_size)?;
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
+            addr: settings.bind,
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: settings.bind,
+            source,
+        })?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+
+        let mut conn = pool.get().map_err(DbError::from)?;
+        let clinic_name = routes::admin::settings::clinic_name(&mut conn).map_err(DbError::from)?;
+        let setup_link = first_admin_link(&mut conn, &public_url)?;
+        drop(conn);
+
+        let state = AppState::new(
+            pool,
+            public_url,
+            SignInLimiter::new(
+                settings.signin_per_account_per_minute,
+                settings.signin_per_ip_per_minute,
+            ),
+            DummyHash::new()?,
+            clinic_name,
+        );
+        Ok(Self {
+            listener,
+            state,
+            workers: settings.workers,
+            port: addr.port(),
+            setup_link,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The one-time link that creates the first admin, when no account exists yet.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
+    }
+
+    pub fn pool(&self) -> DbPool {
+        self.state.pool.clone()
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    /// Starts serving; the returned server runs until stopped.
+    pub fn run(self) -> Result<Server, StartupError> {
+        let state = web::Data::new(self.state);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(BODY_LIMIT_BYTES))
+                .wrap(middleware::from_fn(crate::auth::csrf::check_origin))
+                .wrap(middleware::from_fn(crate::auth::guard::load_session))
+                .wrap(security_headers())
+                .wrap(
+                    // Paths only: query strings can hold patient names typed into search.
+                    Logger::new("%{method}xi %U %s %Dms")
+                        .custom_request_replace("method", |req| req.method().to_string()),
+                )
+                .configure(routes::configure)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+                }))
+        });
+        if let Some(workers) = self.workers {
+            server = server.workers(workers.max(1));
+        }
+        let addr = self.listener.local_addr().ok();
+        let server = server
+            .listen(self.listener)
+            .map_err(|source| StartupError::Bind {
+                addr: addr.unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
+                source,
+            })?
+            .run();
+        Ok(server)
+    }
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        // Pages carry patient and account data; only static files opt back into caching.
+        .add((header::CACHE_CONTROL, "no-store"))
+}
+
+/// On a database with no accounts, issues a fresh one-time link for the first admin.
+fn first_admin_link(
+    conn: &mut db::DbConn,
+    public_url: &str,
+) -> Result<Option<String>, StartupError> {
+    let link = write_tx(conn, |c| {
+        if routes::auth::queries::any_user_exists(c)? {
+            return Ok::<_, AppError>(None);
+        }
+        let raw = tokens::issue(c, Purpose::FirstAdmin, None, None)?;
+        audit::record(
+            c,
+            &Actor::default(),
+            Event::new("setup.first_admin_link_issued"),
+        )?;
+        Ok(Some(format!("{public_url}/setup/{raw}")))
+    })?;
+    Ok(link)
+}

@@ -1,0 +1,330 @@
+//! Shared web plumbing: application state, the page layout, rendering, redirects, paging.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use crate::audit::Actor;
+use crate::auth::SessionUser;
+use crate::auth::password::DummyHash;
+use crate::auth::rate_limit::SignInLimiter;
+use crate::db::{DbConn, DbPool};
+use crate::error::AppError;
+
+const FLASH_COOKIE: &str = "physiocase_flash";
+const CLINIC_NAME_TTL: Duration = Duration::from_secs(30);
+
+/// Everything handlers share. Cloned cheaply into each worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    /// Where users reach the app, without a trailing slash: used in links and QR codes.
+    pub public_url: Arc<str>,
+    pub secure_cookies: bool,
+    pub signin_limiter: Arc<SignInLimiter>,
+    pub dummy_hash: DummyHash,
+    clinic_name: Arc<RwLock<(Instant, String)>>,
+}
+
+impl AppState {
+    pub fn new(
+        pool: DbPool,
+        public_url: String,
+        signin_limiter: SignInLimiter,
+        dummy_hash: DummyHash,
+        clinic_name: String,
+    ) -> Self {
+        let secure_cookies = public_url.starts_with("https://");
+        Self {
+            pool,
+            public_url: public_url.into(),
+            secure_cookies,
+            signin_limiter: Arc::new(signin_limiter),
+            dummy_hash,
+            clinic_name: Arc::new(RwLock::new((Instant::now(), clinic_name))),
+        }
+    }
+
+    /// Runs blocking database work on the blocking pool, off the async workers.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    pub fn clinic_name(&self) -> String {
+        match self.clinic_name.read() {
+            Ok(guard) => guard.1.clone(),
+            Err(poisoned) => poisoned.into_inner().1.clone(),
+        }
+    }
+
+    pub fn clinic_name_is_stale(&self) -> bool {
+        match self.clinic_name.read() {
+            Ok(guard) => guard.0.elapsed() > CLINIC_NAME_TTL,
+            Err(_) => true,
+        }
+    }
+
+    pub fn set_clinic_name(&self, name: String) {
+        let mut guard = match self.clinic_name.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *guard = (Instant::now(), name);
+    }
+
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+
+    pub fn cookie<'c>(&self, name: &'c str, value: String) -> Cookie<'c> {
+        Cookie::build(name, value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure_cookies)
+            .finish()
+    }
+}
+
+/// The signed-in user of a request, if any.
+pub fn session_user(req: &HttpRequest) -> Option<SessionUser> {
+    req.extensions().get::<SessionUser>().cloned()
+}
+
+/// The peer's address as seen by this server (forwarding headers are not trusted).
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|addr| addr.ip().to_string())
+}
+
+/// The audit actor for a request: its signed-in user (if any) and peer address.
+pub fn actor(req: &HttpRequest) -> Actor {
+    match session_user(req) {
+        Some(user) => user.actor(client_ip(req)),
+        None => Actor {
+            ip: client_ip(req),
+            ..Actor::default()
+        },
+    }
+}
+
+pub fn url_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// What the base layout shows around every page.
+pub struct Layout {
+    pub title: String,
+    pub clinic_name: String,
+    pub user: Option<NavUser>,
+    pub csrf_token: String,
+    pub flash: Option<String>,
+}
+
+pub struct NavUser {
+    pub name: String,
+    pub role_label: &'static str,
+    pub is_admin: bool,
+    pub is_staff: bool,
+    pub is_patient: bool,
+}
+
+impl Layout {
+    pub fn new(req: &HttpRequest, state: &AppState, title: impl Into<String>) -> Self {
+        let user = session_user(req);
+        let flash = req
+            .cookie(FLASH_COOKIE)
+            .map(|c| c.value().replace('+', " "))
+            .and_then(|v| {
+                url::form_urlencoded::parse(format!("m={v}").as_bytes())
+                    .next()
+                    .map(|(_, m)| m.into_owned())
+            })
+            .filter(|m| !m.is_empty());
+        Self {
+            title: title.into(),
+            clinic_name: state.clinic_name(),
+            csrf_token: user
+                .as_ref()
+                .map(|u| u.csrf_token.clone())
+                .unwrap_or_default(),
+            user: user.map(|u| NavUser {
+                name: u.display_name,
+                role_label: u.role.label(),
+                is_admin: u.role == crate::domain::Role::Admin,
+                is_staff: u.role.is_staff(),
+                is_patient: u.role == crate::domain::Role::Patient,
+            }),
+            flash,
+        }
+    }
+}
+
+/// Renders a page; a flash message, once shown, is cleared.
+pub fn render(req: &HttpRequest, page: &impl Template) -> Result<HttpResponse, AppError> {
+    render_with_status(req, page, actix_web::http::StatusCode::OK)
+}
+
+pub fn render_with_status(
+    req: &HttpRequest,
+    page: &impl Template,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let body = page.render()?;
+    let mut response = HttpResponse::build(status);
+    response.content_type("text/html; charset=utf-8");
+    if req.cookie(FLASH_COOKIE).is_some() {
+        let mut gone = Cookie::build(FLASH_COOKIE, "").path("/").finish();
+        gone.make_removal();
+        response.cookie(gone);
+    }
+    Ok(response.body(body))
+}
+
+/// A 303 redirect after a successful form, with a short message for the next page.
+/// Flash text must never carry clinical free text: it travels in a cookie.
+pub fn redirect_with_flash(location: &str, message: &str) -> HttpResponse {
+    let flash = Cookie::build(FLASH_COOKIE, url_encode(message))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .finish();
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .cookie(flash)
+        .finish()
+}
+
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
+}
+
+/// Only same-site paths may be a post-sign-in destination (no open redirects).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.contains(['\r', '\n']) =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// One page of a list: which page, how many per page, and the total for the pager.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    /// The query string of the list without `page=`, to build the pager links.
+    pub base_query: String,
+}
+
+impl Pager {
+    pub fn new(page: Option<i64>, per_page: i64, total: i64, base_query: String) -> Self {
+        let last = ((total + per_page - 1) / per_page).max(1);
+        Self {
+            page: page.unwrap_or(1).clamp(1, last),
+            per_page,
+            total,
+            base_query,
+        }
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+
+    pub fn last_page(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+
+    pub fn has_prev(&self) -> bool {
+        self.page > 1
+    }
+
+    pub fn has_next(&self) -> bool {
+        self.page < self.last_page()
+    }
+
+    pub fn link(&self, page: i64) -> String {
+        if self.base_query.is_empty() {
+            format!("?page={page}")
+        } else {
+            format!("?{}&page={page}", self.base_query)
+        }
+    }
+
+    pub fn prev_link(&self) -> String {
+        self.link(self.page - 1)
+    }
+
+    pub fn next_link(&self) -> String {
+        self.link(self.page + 1)
+    }
+
+    pub fn first_item(&self) -> i64 {
+        if self.total == 0 {
+            0
+        } else {
+            self.offset() + 1
+        }
+    }
+
+    pub fn last_item(&self) -> i64 {
+        (self.offset() + self.per_page).min(self.total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths_cannot_leave_the_site() {
+        assert_eq!(safe_next(Some("/patients?q=a")), "/patients?q=a");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "",
+            "javascript:x",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn pager_clamps_and_links() {
+        let pager = Pager::new(Some(9), 20, 45, "q=ann".into());
+        assert_eq!(pager.page, 3);
+        assert_eq!(pager.offset(), 40);
+        assert_eq!((pager.first_item(), pager.last_item()), (41, 45));
+        assert!(pager.has_prev() && !pager.has_next());
+        assert_eq!(pager.prev_link(), "?q=ann&page=2");
+        let empty = Pager::new(None, 20, 0, String::new());
+        assert_eq!(
+            (empty.page, empty.last_page(), empty.first_item()),
+            (1, 1, 0)
+        );
+    }
+}

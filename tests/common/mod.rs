@@ -1,0 +1,302 @@
+//! Starts the real app on port 0 with a fresh database per test, and drives it over HTTP.
+//! With TEST_DATABASE_URL=postgres://… each test gets its own PostgreSQL schema instead
+//! of a temporary SQLite file.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use physiocase::config::Settings;
+use physiocase::db::{DatabaseUrl, DbConn, DbPool, PooledConn};
+use physiocase::startup::Application;
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Response, StatusCode, redirect};
+
+pub const PASSWORD: &str = "violet kettle harbour 42";
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: DbPool,
+    pub setup_link: Option<String>,
+    pub database_url: String,
+    _database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            Self::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Self::Postgres { admin_url, schema } => {
+                if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                    let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                }
+            }
+        }
+    }
+}
+
+fn unique_suffix() -> String {
+    physiocase::auth::random_token()[..16].to_owned()
+}
+
+fn fresh_database() -> (String, TestDatabase) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.trim().is_empty() => {
+            let schema = format!("t_{}", unique_suffix());
+            let mut conn = PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL does not answer: {e}"));
+            conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                .unwrap_or_else(|e| panic!("could not create test schema: {e}"));
+            let separator = if admin_url.contains('?') { '&' } else { '?' };
+            let url = format!("{admin_url}{separator}options=-csearch_path%3D{schema}");
+            (url, TestDatabase::Postgres { admin_url, schema })
+        }
+        _ => {
+            let dir = std::env::temp_dir().join(format!("physiocase-test-{}", unique_suffix()));
+            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
+            let path = dir.join("test.db");
+            (
+                format!("sqlite://{}", path.display()),
+                TestDatabase::Sqlite(dir),
+            )
+        }
+    }
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.trim().is_empty())
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let (url, guard) = fresh_database();
+    let database_url = DatabaseUrl::parse(&url).unwrap_or_else(|e| panic!("{e}"));
+    let mut settings = Settings::for_database(database_url);
+    adjust(&mut settings);
+    let app = Application::build(settings).unwrap_or_else(|e| panic!("app failed to build: {e}"));
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool();
+    let setup_link = app.setup_link().map(str::to_owned);
+    let server = app
+        .run()
+        .unwrap_or_else(|e| panic!("app failed to start: {e}"));
+    tokio::spawn(server);
+    TestApp {
+        address,
+        pool,
+        setup_link,
+        database_url: url,
+        _database: guard,
+    }
+}
+
+impl TestApp {
+    /// A new browser with its own cookie jar, sending this site's Origin like a real browser.
+    pub fn browser(&self) -> Browser {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::ORIGIN,
+            HeaderValue::from_str(&self.address).unwrap_or_else(|e| panic!("{e}")),
+        );
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        Browser {
+            client,
+            base: self.address.clone(),
+        }
+    }
+
+    pub fn conn(&self) -> PooledConn {
+        self.pool.get().unwrap_or_else(|e| panic!("pool: {e}"))
+    }
+
+    /// Creates the first admin through the setup link and returns their signed-in browser.
+    pub async fn first_admin(&self) -> Browser {
+        let link = self
+            .setup_link
+            .clone()
+            .unwrap_or_else(|| panic!("a fresh database prints a setup link"));
+        let admin = self.browser();
+        let response = admin
+            .post_url(
+                &link,
+                &[
+                    ("name", "Ada Admin"),
+                    ("email", "ada@clinic.test"),
+                    ("password", PASSWORD),
+                    ("confirm", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "first admin created"
+        );
+        admin
+    }
+
+    /// Admin invites a staff member; they set their password from the link. Returns their browser.
+    pub async fn invite_staff(
+        &self,
+        admin: &Browser,
+        name: &str,
+        email: &str,
+        role: &str,
+    ) -> Browser {
+        let page = admin
+            .submit(
+                "/admin/staff/invite",
+                "/admin/staff/invite",
+                &[("name", name), ("email", email), ("role", role)],
+            )
+            .await;
+        assert_eq!(page.status(), StatusCode::OK, "invitation created");
+        let html = page.text().await.unwrap_or_default();
+        let link = extract_between(&html, "id=\"invite-link\" readonly value=\"", "\"")
+            .unwrap_or_else(|| panic!("invite page shows the link: {html}"));
+        let person = self.browser();
+        let response = person
+            .post_url(&link, &[("password", PASSWORD), ("confirm", PASSWORD)])
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "password set from the link"
+        );
+        person
+    }
+
+    pub async fn therapist(&self) -> (Browser, Browser) {
+        let admin = self.first_admin().await;
+        let therapist = self
+            .invite_staff(&admin, "Theo Therapist", "theo@clinic.test", "therapist")
+            .await;
+        (admin, therapist)
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        count_rows(&mut self.conn(), table)
+    }
+
+    pub fn audit_actions(&self) -> Vec<String> {
+        use diesel::prelude::*;
+        use physiocase::db::schema::audit_events::dsl::*;
+        audit_events
+            .order(id.asc())
+            .select(action)
+            .load(&mut self.conn())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+pub fn count_rows(conn: &mut DbConn, table: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<Count>(conn)
+        .map(|c| c.n)
+        .unwrap_or_else(|e| panic!("count {table}: {e}"))
+}
+
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.base, path)
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    pub async fn post_url(&self, url: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(url))
+            .form(fields)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"))
+    }
+
+    /// The CSRF token of a page's first form.
+    pub async fn csrf_token(&self, page: &str) -> String {
+        let (status, html) = self.get_text(page).await;
+        assert_eq!(status, StatusCode::OK, "GET {page} for its form");
+        csrf_from(&html).unwrap_or_else(|| panic!("no csrf_token on {page}"))
+    }
+
+    /// Posts a form the way a browser does after loading `page`: with its CSRF token.
+    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token(page).await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_url(action, &all).await
+    }
+}
+
+pub fn csrf_from(html: &str) -> Option<String> {
+    extract_between(html, "name=\"csrf_token\" value=\"", "\"")
+}
+
+pub fn extract_between(text: &str, start: &str, end: &str) -> Option<String> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(html_unescape(&text[from..to]))
+}
+
+pub fn html_unescape(text: &str) -> String {
+    text.replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
