@@ -4,6 +4,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod library;
 pub mod routes;
 pub mod startup;
 pub mod web;

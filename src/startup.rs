@@ -63,6 +63,7 @@ impl Application {
 
         let mut conn = pool.get().map_err(DbError::from)?;
         let clinic_name = routes::admin::settings::clinic_name(&mut conn).map_err(DbError::from)?;
+        seed_library(&mut conn)?;
         let setup_link = first_admin_link(&mut conn, &public_url)?;
         drop(conn);
 
@@ -145,6 +146,19 @@ fn security_headers() -> DefaultHeaders {
         .add((header::X_FRAME_OPTIONS, "DENY"))
         // Pages carry patient and account data; only static files opt back into caching.
         .add((header::CACHE_CONTROL, "no-store"))
+}
+
+/// Adds built-in library entries that this database does not have yet.
+fn seed_library(conn: &mut db::DbConn) -> Result<(), StartupError> {
+    let library =
+        crate::library::load().map_err(|e| AppError::Internal(format!("built-in library: {e}")))?;
+    let added = write_tx(conn, |c| {
+        routes::exercises::queries::seed_library(c, &library)
+    })?;
+    if added > 0 {
+        tracing::info!(added, "exercise library entries added");
+    }
+    Ok(())
 }
 
 /// On a database with no accounts, issues a fresh one-time link for the first admin.

@@ -79,6 +79,7 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    exercises,
     users,
     sessions,
     setup_tokens,
@@ -86,3 +87,38 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chain_head,
     clinic_settings,
 );
+
+diesel::table! {
+    exercises (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        aliases -> Text,
+        category -> Text,
+        regions -> Text,
+        position -> Text,
+        equipment -> Text,
+        difficulty -> Text,
+        summary -> Text,
+        steps -> Text,
+        cautions -> Text,
+        common_mistakes -> Text,
+        source -> Text,
+        variant_of -> Nullable<Text>,
+        relation -> Nullable<Text>,
+        sets -> Integer,
+        reps -> Integer,
+        hold_seconds -> Integer,
+        rest_seconds -> Integer,
+        side -> Text,
+        times_per_day -> Integer,
+        days_per_week -> Integer,
+        built_in -> Bool,
+        changed_by_clinic -> Bool,
+        archived -> Bool,
+        search_text -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

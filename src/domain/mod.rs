@@ -1,20 +1,23 @@
 //! Validated values. Handlers parse raw input into these; invalid input never reaches the database.
 
 mod account;
+pub mod dosage;
+pub mod text;
 
 pub use account::{DisplayName, Email, NewPassword, Role};
+pub use dosage::{Dosage, DosageInput, Side};
 
 /// A message for one form field, shown next to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub field: &'static str,
+    pub field: String,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }
@@ -25,7 +28,7 @@ impl FieldError {
 pub struct FormErrors(pub Vec<FieldError>);
 
 impl FormErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 
@@ -47,7 +50,7 @@ impl FormErrors {
     }
 
     /// Collects the error of a parse into this list and returns the value if it parsed.
-    pub fn take<T>(&mut self, field: &'static str, parsed: Result<T, String>) -> Option<T> {
+    pub fn take<T>(&mut self, field: impl Into<String>, parsed: Result<T, String>) -> Option<T> {
         match parsed {
             Ok(value) => Some(value),
             Err(message) => {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod exercises;
 pub mod home;
 
 use actix_web::http::header;
@@ -15,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{file}", web::get().to(static_file))
         .configure(home::routes)
         .configure(auth::routes)
+        .configure(exercises::routes)
         .configure(admin::routes);
 }
 

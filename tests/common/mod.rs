@@ -79,6 +79,20 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Starts another app instance on an existing database (a restart, or a second instance).
+pub async fn start_on(database_url: &str) -> (String, DbPool) {
+    let database_url = DatabaseUrl::parse(database_url).unwrap_or_else(|e| panic!("{e}"));
+    let app = Application::build(Settings::for_database(database_url))
+        .unwrap_or_else(|e| panic!("app failed to build: {e}"));
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool();
+    let server = app
+        .run()
+        .unwrap_or_else(|e| panic!("app failed to start: {e}"));
+    tokio::spawn(server);
+    (address, pool)
+}
+
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, guard) = fresh_database();
     let database_url = DatabaseUrl::parse(&url).unwrap_or_else(|e| panic!("{e}"));
@@ -104,21 +118,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 impl TestApp {
     /// A new browser with its own cookie jar, sending this site's Origin like a real browser.
     pub fn browser(&self) -> Browser {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            reqwest::header::ORIGIN,
-            HeaderValue::from_str(&self.address).unwrap_or_else(|e| panic!("{e}")),
-        );
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(redirect::Policy::none())
-            .default_headers(headers)
-            .build()
-            .unwrap_or_else(|e| panic!("{e}"));
-        Browser {
-            client,
-            base: self.address.clone(),
-        }
+        Browser::new(&self.address)
     }
 
     pub fn conn(&self) -> PooledConn {
@@ -190,6 +190,30 @@ impl TestApp {
         (admin, therapist)
     }
 
+    /// A signed-in patient account (created directly; the portal issue adds the real flow).
+    pub async fn patient_account(&self, email: &str) -> Browser {
+        use physiocase::domain::{DisplayName, Email, Role};
+        let hash = physiocase::auth::password::hash(PASSWORD).unwrap_or_else(|e| panic!("{e}"));
+        physiocase::routes::auth::queries::create(
+            &mut self.conn(),
+            &Email::parse(email).unwrap_or_else(|e| panic!("{e}")),
+            &DisplayName::parse("Pat Patient").unwrap_or_else(|e| panic!("{e}")),
+            Role::Patient,
+            Some(&hash),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let patient = self.browser();
+        let response = patient
+            .post_url("/login", &[("email", email), ("password", PASSWORD)])
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "patient signed in"
+        );
+        patient
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         count_rows(&mut self.conn(), table)
     }
@@ -224,6 +248,25 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A new browser with its own cookie jar, sending the site's Origin like a real browser.
+    pub fn new(address: &str) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::ORIGIN,
+            HeaderValue::from_str(address).unwrap_or_else(|e| panic!("{e}")),
+        );
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            client,
+            base: address.to_owned(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         if path.starts_with("http") {
             path.to_owned()

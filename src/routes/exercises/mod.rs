@@ -1,0 +1,653 @@
+//! The exercise library for staff: search with facets, read, and the clinic's own entries.
+
+pub mod queries;
+pub mod search;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::{self, Event};
+use crate::auth::Staff;
+use crate::auth::csrf::CsrfForm;
+use crate::db::write_tx;
+use crate::domain::{Dosage, DosageInput, FormErrors, Side};
+use crate::error::AppError;
+use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, label_for};
+use crate::web::{AppState, Layout, Pager, actor, redirect_with_flash, render, render_with_status};
+use queries::{Exercise, ExerciseContent};
+use search::{FacetView, LibraryQuery};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/exercises", web::get().to(list))
+        .route("/exercises", web::post().to(create))
+        .route("/exercises/new", web::get().to(new_page))
+        .route("/exercises/{id}", web::get().to(show))
+        .route("/exercises/{id}/edit", web::get().to(edit_page))
+        .route("/exercises/{id}/edit", web::post().to(update))
+        .route("/exercises/{id}/archive", web::post().to(archive))
+        .route("/exercises/{id}/restore", web::post().to(restore));
+}
+
+const PER_PAGE: i64 = 20;
+
+/// One line of a result list.
+pub struct ExerciseCard {
+    pub id: i64,
+    pub name: String,
+    pub summary: String,
+    pub category: &'static str,
+    pub position: &'static str,
+    pub equipment: String,
+    pub dosage: String,
+    pub built_in: bool,
+}
+
+impl From<&Exercise> for ExerciseCard {
+    fn from(e: &Exercise) -> Self {
+        Self {
+            id: e.id,
+            name: e.name.clone(),
+            summary: e.summary.clone(),
+            category: label_for(CATEGORIES, &e.category).unwrap_or("Other"),
+            position: label_for(POSITIONS, &e.position).unwrap_or("Other"),
+            equipment: labels(EQUIPMENT, &e.equipment),
+            dosage: e.dosage.plain_words(),
+            built_in: e.built_in,
+        }
+    }
+}
+
+fn labels(table: &[(&str, &'static str)], keys: &[String]) -> String {
+    keys.iter()
+        .map(|k| label_for(table, k).unwrap_or("Other"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Template)]
+#[template(path = "exercises/list.html")]
+struct ListPage {
+    layout: Layout,
+    q: String,
+    facets: Vec<FacetView>,
+    items: Vec<ExerciseCard>,
+    pager: Pager,
+    filtered: bool,
+    show_archived: bool,
+}
+
+async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+) -> Result<HttpResponse, AppError> {
+    let query = LibraryQuery::parse(req.query_string());
+    let archived = query.show_archived();
+    let all = state.db(move |conn| queries::all(conn, archived)).await?;
+    let result = search::search(all, &query, PER_PAGE);
+    render(
+        &req,
+        &ListPage {
+            layout: Layout::new(&req, &state, "Exercise library"),
+            q: query.q.clone(),
+            items: result.items.iter().map(ExerciseCard::from).collect(),
+            facets: result.facets,
+            pager: result.pager,
+            filtered: query.is_filtered(),
+            show_archived: archived,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "exercises/show.html")]
+struct ShowPage {
+    layout: Layout,
+    exercise: Exercise,
+    category: &'static str,
+    regions: String,
+    position: &'static str,
+    equipment: String,
+    difficulty: &'static str,
+    dosage: String,
+    base: Option<(i64, String)>,
+    variants: Vec<(i64, String, Option<String>)>,
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (exercise, base, variants) = state
+        .db(move |conn| {
+            let exercise = queries::find(conn, id)?;
+            let base = match &exercise.variant_of {
+                Some(slug) => queries::find_by_slug(conn, slug)?.map(|b| (b.id, b.name)),
+                None => None,
+            };
+            let variants = queries::variants_of(conn, &exercise.slug)?;
+            Ok((exercise, base, variants))
+        })
+        .await?;
+    render(
+        &req,
+        &ShowPage {
+            layout: Layout::new(&req, &state, exercise.name.clone()),
+            category: label_for(CATEGORIES, &exercise.category).unwrap_or("Other"),
+            regions: labels(REGIONS, &exercise.regions),
+            position: label_for(POSITIONS, &exercise.position).unwrap_or("Other"),
+            equipment: labels(EQUIPMENT, &exercise.equipment),
+            difficulty: label_for(DIFFICULTIES, &exercise.difficulty).unwrap_or("Other"),
+            dosage: exercise.dosage.plain_words(),
+            exercise,
+            base,
+            variants,
+        },
+    )
+}
+
+/// The exercise form as typed: every field kept as text so it can be shown again.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExerciseForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    aliases: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    region: Vec<String>,
+    #[serde(default)]
+    position: String,
+    #[serde(default)]
+    equipment: Vec<String>,
+    #[serde(default)]
+    difficulty: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    steps: String,
+    #[serde(default)]
+    cautions: String,
+    #[serde(default)]
+    common_mistakes: String,
+    #[serde(default)]
+    sets: String,
+    #[serde(default)]
+    reps: String,
+    #[serde(default)]
+    hold_seconds: String,
+    #[serde(default)]
+    rest_seconds: String,
+    #[serde(default)]
+    side: String,
+    #[serde(default)]
+    times_per_day: String,
+    #[serde(default)]
+    days_per_week: String,
+}
+
+impl ExerciseForm {
+    fn from_exercise(e: &Exercise) -> Self {
+        let dosage = DosageInput::from(&e.dosage);
+        Self {
+            name: e.name.clone(),
+            aliases: e.aliases.join(", "),
+            category: e.category.clone(),
+            region: e.regions.clone(),
+            position: e.position.clone(),
+            equipment: e.equipment.clone(),
+            difficulty: e.difficulty.clone(),
+            summary: e.summary.clone(),
+            steps: e.steps.join("\n"),
+            cautions: e.cautions.join("\n"),
+            common_mistakes: e.common_mistakes.join("\n"),
+            sets: dosage.sets,
+            reps: dosage.reps,
+            hold_seconds: dosage.hold_seconds,
+            rest_seconds: dosage.rest_seconds,
+            side: dosage.side,
+            times_per_day: dosage.times_per_day,
+            days_per_week: dosage.days_per_week,
+        }
+    }
+
+    fn blank() -> Self {
+        Self {
+            category: "mobility".into(),
+            region: vec!["thoracic".into()],
+            position: "standing".into(),
+            equipment: vec!["none".into()],
+            difficulty: "easy".into(),
+            sets: "1".into(),
+            reps: "10".into(),
+            hold_seconds: "0".into(),
+            rest_seconds: "0".into(),
+            side: "both".into(),
+            times_per_day: "1".into(),
+            days_per_week: "7".into(),
+            ..Self::default()
+        }
+    }
+
+    /// Validates every field; all problems are reported at once.
+    fn validate(&self) -> Result<ExerciseContent, FormErrors> {
+        let mut errors = FormErrors::default();
+        let name = self.name.trim().to_owned();
+        if name.is_empty() {
+            errors.add("name", "Enter a name for the exercise.");
+        } else if name.chars().count() > 120 {
+            errors.add("name", "A name has at most 120 characters.");
+        }
+        let aliases: Vec<String> = self
+            .aliases
+            .split(',')
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if aliases.len() > 10 || aliases.iter().any(|a| a.chars().count() > 80) {
+            errors.add(
+                "aliases",
+                "List at most 10 other names, each at most 80 characters.",
+            );
+        }
+        let one_of = |errors: &mut FormErrors,
+                      field: &'static str,
+                      value: &str,
+                      table: &[(&str, &str)],
+                      what: &str| {
+            if !table.iter().any(|(k, _)| *k == value) {
+                errors.add(field, format!("Choose {what}."));
+            }
+        };
+        one_of(
+            &mut errors,
+            "category",
+            &self.category,
+            CATEGORIES,
+            "a category",
+        );
+        one_of(
+            &mut errors,
+            "position",
+            &self.position,
+            POSITIONS,
+            "a position",
+        );
+        one_of(
+            &mut errors,
+            "difficulty",
+            &self.difficulty,
+            DIFFICULTIES,
+            "a difficulty",
+        );
+        if self.region.is_empty()
+            || !self
+                .region
+                .iter()
+                .all(|r| REGIONS.iter().any(|(k, _)| k == r))
+        {
+            errors.add("region", "Tick at least one body region.");
+        }
+        if self.equipment.is_empty()
+            || !self
+                .equipment
+                .iter()
+                .all(|r| EQUIPMENT.iter().any(|(k, _)| k == r))
+        {
+            errors.add("equipment", "Tick the equipment needed, or “None”.");
+        } else if self.equipment.len() > 1 && self.equipment.iter().any(|e| e == "none") {
+            errors.add(
+                "equipment",
+                "“None” cannot be ticked together with other equipment.",
+            );
+        }
+        if self.summary.trim().chars().count() > 300 {
+            errors.add("summary", "The summary has at most 300 characters.");
+        }
+        let lines = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(|l| l.trim().to_owned())
+                .filter(|l| !l.is_empty())
+                .collect()
+        };
+        let steps = lines(&self.steps);
+        if steps.is_empty() {
+            errors.add("steps", "Write at least one step, one per line.");
+        } else if steps.len() > 12 || steps.iter().any(|s| s.chars().count() > 400) {
+            errors.add(
+                "steps",
+                "Write at most 12 steps, each at most 400 characters.",
+            );
+        }
+        let cautions = lines(&self.cautions);
+        if cautions.len() > 10 || cautions.iter().any(|s| s.chars().count() > 400) {
+            errors.add(
+                "cautions",
+                "Write at most 10 cautions, each at most 400 characters.",
+            );
+        }
+        let mistakes = lines(&self.common_mistakes);
+        if mistakes.len() > 10 || mistakes.iter().any(|s| s.chars().count() > 400) {
+            errors.add(
+                "common_mistakes",
+                "Write at most 10 common mistakes, each at most 400 characters.",
+            );
+        }
+        let dosage = Dosage::parse(
+            &DosageInput {
+                sets: self.sets.clone(),
+                reps: self.reps.clone(),
+                hold_seconds: self.hold_seconds.clone(),
+                rest_seconds: self.rest_seconds.clone(),
+                side: self.side.clone(),
+                times_per_day: self.times_per_day.clone(),
+                days_per_week: self.days_per_week.clone(),
+            },
+            &mut errors,
+            "",
+        );
+        match (errors.is_empty(), dosage) {
+            (true, Some(dosage)) => Ok(ExerciseContent {
+                name,
+                aliases,
+                category: self.category.clone(),
+                regions: self.region.clone(),
+                position: self.position.clone(),
+                equipment: self.equipment.clone(),
+                difficulty: self.difficulty.clone(),
+                summary: self.summary.trim().to_owned(),
+                steps,
+                cautions,
+                common_mistakes: mistakes,
+                dosage,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+fn choices(table: &[(&'static str, &'static str)], selected: &[String]) -> Vec<Choice> {
+    table
+        .iter()
+        .map(|(value, label)| Choice {
+            value,
+            label,
+            selected: selected.iter().any(|s| s == value),
+        })
+        .collect()
+}
+
+fn side_choices(selected: &str) -> Vec<Choice> {
+    Side::ALL
+        .iter()
+        .map(|side| Choice {
+            value: side.as_str(),
+            label: side.label(),
+            selected: side.as_str() == selected,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "exercises/form.html")]
+struct FormPage {
+    layout: Layout,
+    action: String,
+    heading: String,
+    built_in: bool,
+    form: ExerciseForm,
+    categories: Vec<Choice>,
+    regions: Vec<Choice>,
+    positions: Vec<Choice>,
+    equipment: Vec<Choice>,
+    difficulties: Vec<Choice>,
+    sides: Vec<Choice>,
+    errors: FormErrors,
+}
+
+impl FormPage {
+    fn new(
+        layout: Layout,
+        action: String,
+        heading: String,
+        built_in: bool,
+        form: ExerciseForm,
+        errors: FormErrors,
+    ) -> Self {
+        Self {
+            categories: choices(CATEGORIES, std::slice::from_ref(&form.category)),
+            regions: choices(REGIONS, &form.region),
+            positions: choices(POSITIONS, std::slice::from_ref(&form.position)),
+            equipment: choices(EQUIPMENT, &form.equipment),
+            difficulties: choices(DIFFICULTIES, std::slice::from_ref(&form.difficulty)),
+            sides: side_choices(&form.side),
+            layout,
+            action,
+            heading,
+            built_in,
+            form,
+            errors,
+        }
+    }
+}
+
+async fn new_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+) -> Result<HttpResponse, AppError> {
+    let page = FormPage::new(
+        Layout::new(&req, &state, "New exercise"),
+        "/exercises".into(),
+        "New exercise".into(),
+        false,
+        ExerciseForm::blank(),
+        FormErrors::default(),
+    );
+    render(&req, &page)
+}
+
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<ExerciseForm>,
+) -> Result<HttpResponse, AppError> {
+    let content = match form.validate() {
+        Ok(content) => content,
+        Err(errors) => {
+            let page = FormPage::new(
+                Layout::new(&req, &state, "New exercise"),
+                "/exercises".into(),
+                "New exercise".into(),
+                false,
+                form,
+                errors,
+            );
+            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let who = actor(&req);
+    let author = staff.user_id;
+    let id = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let id = queries::create(c, &content, author)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("exercise.created").entity("exercise", id),
+                )?;
+                Ok(id)
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/exercises/{id}"),
+        "The exercise has been added to the library.",
+    ))
+}
+
+async fn edit_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let exercise = state.db(move |conn| queries::find(conn, id)).await?;
+    let page = FormPage::new(
+        Layout::new(&req, &state, format!("Edit {}", exercise.name)),
+        format!("/exercises/{id}/edit"),
+        format!("Edit “{}”", exercise.name),
+        exercise.built_in,
+        ExerciseForm::from_exercise(&exercise),
+        FormErrors::default(),
+    );
+    render(&req, &page)
+}
+
+async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ExerciseForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let existing = state.db(move |conn| queries::find(conn, id)).await?;
+    let content = match form.validate() {
+        Ok(content) => content,
+        Err(errors) => {
+            let page = FormPage::new(
+                Layout::new(&req, &state, format!("Edit {}", existing.name)),
+                format!("/exercises/{id}/edit"),
+                format!("Edit “{}”", existing.name),
+                existing.built_in,
+                form,
+                errors,
+            );
+            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let changed = changed_fields(&existing, &content);
+    let who = actor(&req);
+    let built_in = existing.built_in;
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                queries::update(c, id, &content, built_in)?;
+                // The detail names the fields changed, so a built-in entry's history is on record.
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("exercise.updated")
+                        .entity("exercise", id)
+                        .detail(format!(
+                            "{}fields: {}",
+                            if built_in { "built-in entry; " } else { "" },
+                            changed.join(", ")
+                        )),
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/exercises/{id}"),
+        "Your changes have been saved.",
+    ))
+}
+
+fn changed_fields(old: &Exercise, new: &ExerciseContent) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    let mut check = |name: &'static str, differs: bool| {
+        if differs {
+            changed.push(name);
+        }
+    };
+    check("name", old.name != new.name);
+    check("aliases", old.aliases != new.aliases);
+    check("category", old.category != new.category);
+    check("regions", old.regions != new.regions);
+    check("position", old.position != new.position);
+    check("equipment", old.equipment != new.equipment);
+    check("difficulty", old.difficulty != new.difficulty);
+    check("summary", old.summary != new.summary);
+    check("steps", old.steps != new.steps);
+    check("cautions", old.cautions != new.cautions);
+    check(
+        "common mistakes",
+        old.common_mistakes != new.common_mistakes,
+    );
+    check("dosage", old.dosage != new.dosage);
+    if changed.is_empty() {
+        changed.push("none");
+    }
+    changed
+}
+
+#[derive(Deserialize)]
+struct EmptyForm {}
+
+async fn set_archived(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: i64,
+    archived: bool,
+) -> Result<HttpResponse, AppError> {
+    let who = actor(&req);
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                queries::find(c, id)?;
+                queries::set_archived(c, id, archived)?;
+                let action = if archived {
+                    "exercise.archived"
+                } else {
+                    "exercise.restored"
+                };
+                audit::record(c, &who, Event::new(action).entity("exercise", id))?;
+                Ok(())
+            })
+        })
+        .await?;
+    let message = if archived {
+        "The exercise is archived: it no longer appears in searches, and programmes that use it keep it."
+    } else {
+        "The exercise is back in the library."
+    };
+    Ok(redirect_with_flash(&format!("/exercises/{id}"), message))
+}
+
+async fn archive(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    set_archived(req, state, id.into_inner(), true).await
+}
+
+async fn restore(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    set_archived(req, state, id.into_inner(), false).await
+}

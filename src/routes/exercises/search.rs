@@ -1,0 +1,234 @@
+//! Library search: free text over name, aliases and steps, plus facets that combine
+//! (values within a facet are alternatives; facets narrow each other), with counts.
+
+use serde::Deserialize;
+
+use super::queries::Exercise;
+use crate::domain::text::fold;
+use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, label_for};
+use crate::web::{Pager, url_encode};
+
+/// The query string of a library search; repeated keys select several values.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LibraryQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub category: Vec<String>,
+    #[serde(default)]
+    pub region: Vec<String>,
+    #[serde(default)]
+    pub position: Vec<String>,
+    #[serde(default)]
+    pub equipment: Vec<String>,
+    #[serde(default)]
+    pub difficulty: Vec<String>,
+    #[serde(default)]
+    pub archived: Option<String>,
+    pub page: Option<i64>,
+}
+
+impl LibraryQuery {
+    pub fn parse(query_string: &str) -> Self {
+        serde_html_form::from_str(query_string).unwrap_or_default()
+    }
+
+    pub fn show_archived(&self) -> bool {
+        self.archived.as_deref() == Some("1")
+    }
+
+    fn selected(&self, facet: Facet) -> &[String] {
+        match facet {
+            Facet::Category => &self.category,
+            Facet::Region => &self.region,
+            Facet::Position => &self.position,
+            Facet::Equipment => &self.equipment,
+            Facet::Difficulty => &self.difficulty,
+        }
+    }
+
+    /// The query string without the page, for pager links and facet links.
+    pub fn to_query_string(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.q.trim().is_empty() {
+            parts.push(format!("q={}", url_encode(self.q.trim())));
+        }
+        for facet in Facet::ALL {
+            for value in self.selected(facet) {
+                parts.push(format!("{}={}", facet.key(), url_encode(value)));
+            }
+        }
+        if self.show_archived() {
+            parts.push("archived=1".to_owned());
+        }
+        parts.join("&")
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        !self.q.trim().is_empty() || Facet::ALL.iter().any(|f| !self.selected(*f).is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet {
+    Category,
+    Region,
+    Position,
+    Equipment,
+    Difficulty,
+}
+
+impl Facet {
+    pub const ALL: [Facet; 5] = [
+        Facet::Category,
+        Facet::Region,
+        Facet::Position,
+        Facet::Equipment,
+        Facet::Difficulty,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Category => "category",
+            Self::Region => "region",
+            Self::Position => "position",
+            Self::Equipment => "equipment",
+            Self::Difficulty => "difficulty",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Category => "Category",
+            Self::Region => "Body region",
+            Self::Position => "Position",
+            Self::Equipment => "Equipment",
+            Self::Difficulty => "Difficulty",
+        }
+    }
+
+    pub fn values(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::Category => CATEGORIES,
+            Self::Region => REGIONS,
+            Self::Position => POSITIONS,
+            Self::Equipment => EQUIPMENT,
+            Self::Difficulty => DIFFICULTIES,
+        }
+    }
+
+    fn of(self, exercise: &Exercise) -> Vec<&str> {
+        match self {
+            Self::Category => vec![exercise.category.as_str()],
+            Self::Region => exercise.regions.iter().map(String::as_str).collect(),
+            Self::Position => vec![exercise.position.as_str()],
+            Self::Equipment => exercise.equipment.iter().map(String::as_str).collect(),
+            Self::Difficulty => vec![exercise.difficulty.as_str()],
+        }
+    }
+
+    pub fn value_label(self, value: &str) -> &'static str {
+        label_for(self.values(), value).unwrap_or("Other")
+    }
+}
+
+pub struct FacetView {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub options: Vec<FacetOption>,
+}
+
+pub struct FacetOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub count: usize,
+    pub checked: bool,
+}
+
+pub struct SearchResult {
+    pub items: Vec<Exercise>,
+    pub facets: Vec<FacetView>,
+    pub pager: Pager,
+}
+
+fn matches_text(exercise: &Exercise, words: &[String]) -> bool {
+    words
+        .iter()
+        .all(|w| exercise.search_text.contains(w.as_str()))
+}
+
+fn matches_facet(exercise: &Exercise, facet: Facet, selected: &[String]) -> bool {
+    selected.is_empty()
+        || facet
+            .of(exercise)
+            .iter()
+            .any(|v| selected.iter().any(|s| s == v))
+}
+
+/// Filters, counts and pages the given exercises.
+pub fn search(all: Vec<Exercise>, query: &LibraryQuery, per_page: i64) -> SearchResult {
+    let words: Vec<String> = fold(&query.q)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let text_matches: Vec<&Exercise> = all.iter().filter(|e| matches_text(e, &words)).collect();
+
+    let facets = Facet::ALL
+        .iter()
+        .map(|&facet| {
+            // Counts honour every other facet, so each number is what ticking that box would show.
+            let others: Vec<&&Exercise> = text_matches
+                .iter()
+                .filter(|e| {
+                    Facet::ALL
+                        .iter()
+                        .filter(|f| **f != facet)
+                        .all(|f| matches_facet(e, *f, query.selected(*f)))
+                })
+                .collect();
+            FacetView {
+                key: facet.key(),
+                label: facet.label(),
+                options: facet
+                    .values()
+                    .iter()
+                    .map(|(value, label)| FacetOption {
+                        value,
+                        label,
+                        count: others
+                            .iter()
+                            .filter(|e| facet.of(e).contains(value))
+                            .count(),
+                        checked: query.selected(facet).iter().any(|s| s == value),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    let matching: Vec<Exercise> = all
+        .into_iter()
+        .filter(|e| matches_text(e, &words))
+        .filter(|e| {
+            Facet::ALL
+                .iter()
+                .all(|f| matches_facet(e, *f, query.selected(*f)))
+        })
+        .collect();
+    let pager = Pager::new(
+        query.page,
+        per_page,
+        matching.len() as i64,
+        query.to_query_string(),
+    );
+    let items = matching
+        .into_iter()
+        .skip(usize::try_from(pager.offset()).unwrap_or(0))
+        .take(usize::try_from(per_page).unwrap_or(20))
+        .collect();
+    SearchResult {
+        items,
+        facets,
+        pager,
+    }
+}
