@@ -228,6 +228,27 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// One option of a select, radio group or checkbox group.
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl SelectOption {
+    /// Options from a (key, label) table, marking those in `selected`.
+    pub fn from_table(table: &[(&str, &str)], selected: &[&str]) -> Vec<Self> {
+        table
+            .iter()
+            .map(|(value, label)| Self {
+                value: (*value).to_owned(),
+                label: (*label).to_owned(),
+                selected: selected.contains(value),
+            })
+            .collect()
+    }
+}
+
 /// One page of a list: which page, how many per page, and the total for the pager.
 #[derive(Debug, Clone)]
 pub struct Pager {

@@ -76,10 +76,125 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    patients (id) {
+        id -> BigInt,
+        given_name -> Text,
+        family_name -> Text,
+        date_of_birth -> Date,
+        sex -> Nullable<Text>,
+        phone -> Text,
+        email -> Text,
+        clinic_reference -> Nullable<Text>,
+        primary_therapist_id -> Nullable<BigInt>,
+        notes -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patient_search_tokens (token, patient_id) {
+        token -> Text,
+        patient_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> BigInt,
+        patient_id -> BigInt,
+        title -> Text,
+        body_region -> Text,
+        onset_date -> Nullable<Date>,
+        mechanism -> Text,
+        referral_source -> Text,
+        goals -> Text,
+        therapist_id -> BigInt,
+        status -> Text,
+        discharge_outcome -> Nullable<Text>,
+        discharged_at -> Nullable<Timestamp>,
+        error_reason -> Nullable<Text>,
+        red_flags_pending -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        author_id -> BigInt,
+        assessed_at -> Timestamp,
+        content -> Text,
+        signed_at -> Nullable<Timestamp>,
+        error_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    addenda (id) {
+        id -> BigInt,
+        assessment_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    red_flag_actions (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        flags -> Text,
+        action -> Text,
+        reason -> Text,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pain_scores (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        score -> Integer,
+        context -> Text,
+        recorded_at -> Timestamp,
+        recorded_by -> BigInt,
+        recorder_role -> Text,
+        assessment_id -> Nullable<BigInt>,
+        note -> Text,
+        idempotency_key -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(patient_search_tokens -> patients (patient_id));
+diesel::joinable!(cases -> patients (patient_id));
+diesel::joinable!(cases -> users (therapist_id));
+diesel::joinable!(assessments -> cases (case_id));
+diesel::joinable!(addenda -> assessments (assessment_id));
+diesel::joinable!(red_flag_actions -> cases (case_id));
+diesel::joinable!(pain_scores -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     exercises,
+    patients,
+    patient_search_tokens,
+    cases,
+    assessments,
+    addenda,
+    red_flag_actions,
+    pain_scores,
     users,
     sessions,
     setup_tokens,

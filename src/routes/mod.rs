@@ -1,9 +1,12 @@
 //! Every route of the app, one folder per feature. `configure` is the one route table.
 
 pub mod admin;
+pub mod assessments;
 pub mod auth;
+pub mod cases;
 pub mod exercises;
 pub mod home;
+pub mod patients;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -16,6 +19,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{file}", web::get().to(static_file))
         .configure(home::routes)
         .configure(auth::routes)
+        .configure(patients::routes)
+        .configure(cases::routes)
+        .configure(assessments::routes)
         .configure(exercises::routes)
         .configure(admin::routes);
 }

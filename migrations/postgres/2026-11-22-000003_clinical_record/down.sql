@@ -1,0 +1,8 @@
+DROP TABLE pain_scores;
+DROP TABLE red_flag_actions;
+DROP TABLE addenda;
+DROP TABLE assessments;
+DROP FUNCTION IF EXISTS assessments_signed_are_final();
+DROP TABLE cases;
+DROP TABLE patient_search_tokens;
+DROP TABLE patients;

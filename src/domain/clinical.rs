@@ -1,0 +1,300 @@
+//! The clinical record's vocabulary: assessment kinds, red flags, body chart, dates.
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssessmentKind {
+    Initial,
+    Review,
+    Discharge,
+}
+
+impl AssessmentKind {
+    pub const ALL: [AssessmentKind; 3] = [Self::Initial, Self::Review, Self::Discharge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Initial => "initial",
+            Self::Review => "review",
+            Self::Discharge => "discharge",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == raw.trim())
+            .ok_or_else(|| "Choose the kind of assessment: initial, review or discharge.".into())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Initial => "Initial assessment",
+            Self::Review => "Review",
+            Self::Discharge => "Discharge assessment",
+        }
+    }
+}
+
+/// Screening answers that call for medical referral.
+pub const RED_FLAGS: &[(&str, &str)] = &[
+    (
+        "numbness-weakness",
+        "Numbness or weakness in the arms or legs",
+    ),
+    ("chest-pain", "Chest pain"),
+    ("breathing", "Difficulty breathing"),
+    ("severe-headache", "Severe headache"),
+    (
+        "night-pain",
+        "Pain at night that does not ease with rest or position",
+    ),
+    ("fall-accident", "Pain after a fall or accident"),
+    ("worsening", "Steadily worsening pain"),
+    ("weight-loss", "Unexplained weight loss"),
+    ("cancer-history", "History of cancer"),
+    ("fever", "Fever or feeling unwell"),
+];
+
+pub fn red_flag_label(key: &str) -> &'static str {
+    RED_FLAGS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, label)| *label)
+        .unwrap_or("Unknown red flag")
+}
+
+/// The answer to one red-flag question.
+pub const RED_FLAG_ANSWERS: &[(&str, &str)] =
+    &[("yes", "Yes"), ("no", "No"), ("not-asked", "Not asked")];
+
+/// Regions on the body chart.
+pub const BODY_CHART: &[(&str, &str)] = &[
+    ("cervical", "Neck (cervical)"),
+    ("thoracic-upper", "Upper thoracic"),
+    ("thoracic-mid", "Mid thoracic"),
+    ("thoracic-lower", "Lower thoracic"),
+    ("lumbar", "Lower back (lumbar)"),
+    ("shoulder-left", "Left shoulder"),
+    ("shoulder-right", "Right shoulder"),
+    ("rib-cage-left", "Left rib cage"),
+    ("rib-cage-right", "Right rib cage"),
+];
+
+/// The region a case is about.
+pub const CASE_REGIONS: &[(&str, &str)] = &[
+    ("thoracic", "Upper / mid back (thoracic)"),
+    ("cervical", "Neck (cervical)"),
+    ("lumbar", "Lower back (lumbar)"),
+    ("shoulder", "Shoulder"),
+    ("rib-cage", "Rib cage"),
+    ("other", "Other"),
+];
+
+pub const SEXES: &[(&str, &str)] = &[
+    ("female", "Female"),
+    ("male", "Male"),
+    ("other", "Other"),
+    ("not-stated", "Prefers not to say"),
+];
+
+pub const DISCHARGE_OUTCOMES: &[(&str, &str)] = &[
+    ("goals-met", "Goals met"),
+    ("goals-partly-met", "Goals partly met"),
+    ("goals-not-met", "Goals not met"),
+    ("self-discharged", "Patient stopped attending"),
+    ("referred-on", "Referred on to another service"),
+];
+
+pub fn label_of(table: &[(&str, &'static str)], key: &str) -> &'static str {
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, l)| *l)
+        .unwrap_or("Other")
+}
+
+pub fn one_of(table: &[(&str, &str)], raw: &str, what: &str) -> Result<String, String> {
+    let value = raw.trim();
+    if table.iter().any(|(k, _)| *k == value) {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("Choose {what}."))
+    }
+}
+
+/// A date typed as YYYY-MM-DD (what date inputs send) or DD/MM/YYYY.
+pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
+    let value = raw.trim();
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
+        .map_err(|_| "Enter a date like 2024-03-31.".to_owned())
+}
+
+/// A date that cannot be in the future (birth, onset).
+pub fn past_date(raw: &str, what: &str) -> Result<NaiveDate, String> {
+    let date = parse_date(raw).map_err(|_| format!("Enter the {what} like 1980-03-31."))?;
+    if date > Utc::now().date_naive() {
+        return Err(format!("The {what} cannot be in the future."));
+    }
+    Ok(date)
+}
+
+pub fn date_of_birth(raw: &str) -> Result<NaiveDate, String> {
+    if raw.trim().is_empty() {
+        return Err("Enter the date of birth.".into());
+    }
+    let date = past_date(raw, "date of birth")?;
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    if date < earliest {
+        return Err("Check the date of birth: it is before 1900.".into());
+    }
+    Ok(date)
+}
+
+/// Free text with a length limit; empty allowed.
+pub fn bounded_text(raw: &str, max_chars: usize, what: &str) -> Result<String, String> {
+    let text = raw.trim();
+    if text.chars().count() > max_chars {
+        return Err(format!("{what} has at most {max_chars} characters."));
+    }
+    Ok(text.replace("\r\n", "\n"))
+}
+
+pub fn required_text(raw: &str, max_chars: usize, what: &str) -> Result<String, String> {
+    let text = bounded_text(raw, max_chars, what)?;
+    if text.is_empty() {
+        return Err(format!("Enter {}.", what.to_lowercase()));
+    }
+    Ok(text)
+}
+
+/// An optional whole number in a range; empty means not recorded.
+pub fn optional_int(raw: &str, (low, high): (i32, i32), what: &str) -> Result<Option<i32>, String> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.parse::<i32>() {
+        Ok(n) if (low..=high).contains(&n) => Ok(Some(n)),
+        _ => Err(format!(
+            "{what} must be a whole number from {low} to {high}."
+        )),
+    }
+}
+
+/// The structured content of an assessment, stored as one JSON document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssessmentContent {
+    pub presenting_complaint: String,
+    pub history: String,
+    pub onset_mechanism: String,
+    pub aggravating: String,
+    pub easing: String,
+    pub pattern_24h: String,
+    pub work_posture: String,
+    pub previous_episodes: String,
+    pub medication: String,
+    pub pain_now: Option<i32>,
+    pub pain_best: Option<i32>,
+    pub pain_worst: Option<i32>,
+    pub body_regions: Vec<String>,
+    /// Every red flag's answer, by key: "yes", "no" or "not-asked".
+    pub red_flags: Vec<(String, String)>,
+    pub posture: String,
+    pub rotation_left: Option<i32>,
+    pub rotation_right: Option<i32>,
+    pub flexion: Option<i32>,
+    pub extension: Option<i32>,
+    pub shoulder_elevation: String,
+    pub neuro_screen: String,
+    pub palpation: String,
+    pub special_tests: String,
+    pub psfs: Vec<PsfsItem>,
+    pub impression: String,
+    pub plan: String,
+    pub goals: String,
+}
+
+/// One activity of the Patient-Specific Functional Scale (0 = unable, 10 = as before).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PsfsItem {
+    pub activity: String,
+    pub score: i32,
+}
+
+impl AssessmentContent {
+    pub fn flags_answered_yes(&self) -> Vec<String> {
+        self.red_flags
+            .iter()
+            .filter(|(_, answer)| answer == "yes")
+            .map(|(flag, _)| flag.clone())
+            .collect()
+    }
+
+    pub fn red_flag_answer(&self, key: &str) -> &str {
+        self.red_flags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, a)| a.as_str())
+            .unwrap_or("not-asked")
+    }
+
+    /// The PSFS average to one decimal, when any activity is scored.
+    pub fn psfs_average(&self) -> Option<f64> {
+        if self.psfs.is_empty() {
+            return None;
+        }
+        let total: i32 = self.psfs.iter().map(|p| p.score).sum();
+        Some((f64::from(total) / self.psfs.len() as f64 * 10.0).round() / 10.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_of_birth_must_be_plausible() {
+        assert!(date_of_birth("1980-03-31").is_ok());
+        assert!(date_of_birth("31/03/1980").is_ok());
+        assert!(date_of_birth("").is_err());
+        assert!(date_of_birth("1899-12-31").is_err());
+        assert!(date_of_birth("2999-01-01").is_err());
+        assert!(date_of_birth("1980-02-30").is_err());
+    }
+
+    #[test]
+    fn psfs_average_to_one_decimal() {
+        let content = AssessmentContent {
+            psfs: vec![
+                PsfsItem {
+                    activity: "Lifting".into(),
+                    score: 3,
+                },
+                PsfsItem {
+                    activity: "Driving".into(),
+                    score: 4,
+                },
+                PsfsItem {
+                    activity: "Sleeping".into(),
+                    score: 4,
+                },
+            ],
+            ..AssessmentContent::default()
+        };
+        assert_eq!(content.psfs_average(), Some(3.7));
+        assert_eq!(AssessmentContent::default().psfs_average(), None);
+    }
+
+    #[test]
+    fn optional_numbers_are_checked() {
+        assert_eq!(optional_int("", (0, 10), "Pain"), Ok(None));
+        assert_eq!(optional_int(" 7 ", (0, 10), "Pain"), Ok(Some(7)));
+        assert!(optional_int("11", (0, 10), "Pain").is_err());
+        assert!(optional_int("7.5", (0, 10), "Pain").is_err());
+        assert!(optional_int("181", (0, 180), "Rotation").is_err());
+    }
+}

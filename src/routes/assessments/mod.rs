@@ -1,0 +1,840 @@
+//! Assessments: a draft until its author signs it; signed means read-only for everyone.
+//! Corrections to a signed assessment are addenda with their own author and time.
+
+pub mod queries;
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{Duration, NaiveDateTime, Utc};
+use serde::Deserialize;
+
+use crate::audit::{self, Event};
+use crate::auth::Staff;
+use crate::auth::csrf::CsrfForm;
+use crate::auth::guard::record_refusal;
+use crate::db::write_tx;
+use crate::domain::FormErrors;
+use crate::domain::clinical::{
+    AssessmentContent, AssessmentKind, BODY_CHART, PsfsItem, RED_FLAG_ANSWERS, RED_FLAGS,
+    bounded_text, label_of, optional_int, red_flag_label, required_text,
+};
+use crate::error::AppError;
+use crate::routes::cases::load_case;
+use crate::routes::cases::queries::{CaseRow, refresh_red_flags};
+use crate::routes::patients::queries::{PatientRow, user_name};
+use crate::web::{AppState, Layout, actor, redirect_with_flash, render, render_with_status};
+use queries::{Addendum, AssessmentRow};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/cases/{id}/assessments/new", web::get().to(new_page))
+        .route("/cases/{id}/assessments", web::post().to(create))
+        .route("/assessments/{id}", web::get().to(show))
+        .route("/assessments/{id}/edit", web::get().to(edit_page))
+        .route("/assessments/{id}/edit", web::post().to(update))
+        .route("/assessments/{id}/sign", web::post().to(sign))
+        .route("/assessments/{id}/addenda", web::post().to(add_addendum));
+}
+
+/// Free-text sections of the form: (field, label, rows).
+pub const TEXT_SECTIONS: &[(&str, &str)] = &[
+    ("presenting_complaint", "Presenting complaint"),
+    ("history", "History of the complaint"),
+    ("onset_mechanism", "Onset and mechanism"),
+    ("aggravating", "Aggravating factors"),
+    ("easing", "Easing factors"),
+    ("pattern_24h", "24-hour pattern"),
+    ("work_posture", "Work and posture"),
+    ("previous_episodes", "Previous episodes"),
+    ("medication", "Medication"),
+];
+
+pub const OBJECTIVE_TEXT: &[(&str, &str)] = &[
+    ("posture", "Posture"),
+    ("shoulder_elevation", "Shoulder elevation"),
+    ("neuro_screen", "Neurological screen"),
+    ("palpation", "Palpation"),
+    ("special_tests", "Special tests"),
+];
+
+pub const PLAN_TEXT: &[(&str, &str)] = &[
+    ("impression", "Clinical impression"),
+    ("plan", "Plan"),
+    ("goals", "Goals"),
+];
+
+pub const PAIN_FIELDS: &[(&str, &str)] = &[
+    ("pain_now", "Pain now"),
+    ("pain_best", "Pain at best"),
+    ("pain_worst", "Pain at worst (24 h)"),
+];
+
+pub const DEGREE_FIELDS: &[(&str, &str)] = &[
+    ("rotation_left", "Thoracic rotation left (°)"),
+    ("rotation_right", "Thoracic rotation right (°)"),
+    ("flexion", "Thoracic flexion (°)"),
+    ("extension", "Thoracic extension (°)"),
+];
+
+const PSFS_ROWS: usize = 5;
+const TEXT_LIMIT: usize = 4000;
+
+/// The assessment form as typed, kept field by field so it can be shown again.
+#[derive(Debug, Clone, Default)]
+pub struct AssessmentForm {
+    values: HashMap<String, String>,
+    body_regions: Vec<String>,
+}
+
+impl AssessmentForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = Self::default();
+        for (key, value) in pairs {
+            if key == "body_region" {
+                form.body_regions.push(value);
+            } else if key != "csrf_token" {
+                form.values.insert(key, value);
+            }
+        }
+        form
+    }
+
+    pub fn get(&self, field: &str) -> &str {
+        self.values.get(field).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn region_checked(&self, key: &str) -> bool {
+        self.body_regions.iter().any(|r| r == key)
+    }
+
+    pub fn red_flag_checked(&self, flag: &str, answer: &str) -> bool {
+        let chosen = self.get(&format!("rf_{flag}"));
+        chosen == answer || (chosen.is_empty() && answer == "not-asked")
+    }
+
+    fn from_content(content: &AssessmentContent, assessed_at: NaiveDateTime) -> Self {
+        let mut values = HashMap::new();
+        let text = |v: &String| v.clone();
+        let pairs: [(&str, String); 17] = [
+            ("presenting_complaint", text(&content.presenting_complaint)),
+            ("history", text(&content.history)),
+            ("onset_mechanism", text(&content.onset_mechanism)),
+            ("aggravating", text(&content.aggravating)),
+            ("easing", text(&content.easing)),
+            ("pattern_24h", text(&content.pattern_24h)),
+            ("work_posture", text(&content.work_posture)),
+            ("previous_episodes", text(&content.previous_episodes)),
+            ("medication", text(&content.medication)),
+            ("posture", text(&content.posture)),
+            ("shoulder_elevation", text(&content.shoulder_elevation)),
+            ("neuro_screen", text(&content.neuro_screen)),
+            ("palpation", text(&content.palpation)),
+            ("special_tests", text(&content.special_tests)),
+            ("impression", text(&content.impression)),
+            ("plan", text(&content.plan)),
+            ("goals", text(&content.goals)),
+        ];
+        for (key, value) in pairs {
+            values.insert(key.to_owned(), value);
+        }
+        let number = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
+        for (key, value) in [
+            ("pain_now", content.pain_now),
+            ("pain_best", content.pain_best),
+            ("pain_worst", content.pain_worst),
+            ("rotation_left", content.rotation_left),
+            ("rotation_right", content.rotation_right),
+            ("flexion", content.flexion),
+            ("extension", content.extension),
+        ] {
+            values.insert(key.to_owned(), number(value));
+        }
+        for (flag, answer) in &content.red_flags {
+            values.insert(format!("rf_{flag}"), answer.clone());
+        }
+        for (i, item) in content.psfs.iter().enumerate() {
+            values.insert(format!("psfs_activity_{}", i + 1), item.activity.clone());
+            values.insert(format!("psfs_score_{}", i + 1), item.score.to_string());
+        }
+        values.insert(
+            "assessed_at".into(),
+            assessed_at.format("%Y-%m-%dT%H:%M").to_string(),
+        );
+        Self {
+            values,
+            body_regions: content.body_regions.clone(),
+        }
+    }
+
+    fn validate(&self) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
+        let mut errors = FormErrors::default();
+        let mut text = |field: &str, label: &str| -> String {
+            errors
+                .take(
+                    field.to_owned(),
+                    bounded_text(self.get(field), TEXT_LIMIT, label),
+                )
+                .unwrap_or_default()
+        };
+        let mut content = AssessmentContent {
+            presenting_complaint: text("presenting_complaint", "The presenting complaint"),
+            history: text("history", "The history"),
+            onset_mechanism: text("onset_mechanism", "Onset and mechanism"),
+            aggravating: text("aggravating", "Aggravating factors"),
+            easing: text("easing", "Easing factors"),
+            pattern_24h: text("pattern_24h", "The 24-hour pattern"),
+            work_posture: text("work_posture", "Work and posture"),
+            previous_episodes: text("previous_episodes", "Previous episodes"),
+            medication: text("medication", "Medication"),
+            posture: text("posture", "Posture"),
+            shoulder_elevation: text("shoulder_elevation", "Shoulder elevation"),
+            neuro_screen: text("neuro_screen", "The neurological screen"),
+            palpation: text("palpation", "Palpation"),
+            special_tests: text("special_tests", "Special tests"),
+            impression: text("impression", "The clinical impression"),
+            plan: text("plan", "The plan"),
+            goals: text("goals", "Goals"),
+            ..AssessmentContent::default()
+        };
+        let mut number = |field: &str, range: (i32, i32), label: &str| -> Option<i32> {
+            errors
+                .take(
+                    field.to_owned(),
+                    optional_int(self.get(field), range, label),
+                )
+                .flatten()
+        };
+        content.pain_now = number("pain_now", (0, 10), "Pain now");
+        content.pain_best = number("pain_best", (0, 10), "Pain at best");
+        content.pain_worst = number("pain_worst", (0, 10), "Pain at worst");
+        content.rotation_left = number("rotation_left", (0, 180), "Rotation left");
+        content.rotation_right = number("rotation_right", (0, 180), "Rotation right");
+        content.flexion = number("flexion", (0, 180), "Flexion");
+        content.extension = number("extension", (0, 180), "Extension");
+        if let (Some(best), Some(worst)) = (content.pain_best, content.pain_worst)
+            && best > worst
+        {
+            errors.add(
+                "pain_best",
+                "Pain at best cannot be higher than pain at worst.",
+            );
+        }
+        content.body_regions = self
+            .body_regions
+            .iter()
+            .filter(|r| BODY_CHART.iter().any(|(k, _)| k == r))
+            .cloned()
+            .collect();
+        for (flag, _) in RED_FLAGS {
+            let answer = match self.get(&format!("rf_{flag}")) {
+                "" => "not-asked",
+                other => other,
+            };
+            if RED_FLAG_ANSWERS.iter().any(|(k, _)| *k == answer) {
+                content
+                    .red_flags
+                    .push(((*flag).to_owned(), answer.to_owned()));
+            } else {
+                errors.add(format!("rf_{flag}"), "Answer yes, no or not asked.");
+            }
+        }
+        for row in 1..=PSFS_ROWS {
+            let activity_key = format!("psfs_activity_{row}");
+            let score_key = format!("psfs_score_{row}");
+            let activity = self.get(&activity_key).trim().to_owned();
+            let score = self.get(&score_key).trim();
+            match (activity.is_empty(), score.is_empty()) {
+                (true, true) => {}
+                (true, false) => errors.add(activity_key, "Name the activity this score is for."),
+                (false, true) => errors.add(
+                    score_key,
+                    "Score the activity from 0 (unable) to 10 (as before).",
+                ),
+                (false, false) => {
+                    if activity.chars().count() > 200 {
+                        errors.add(activity_key, "An activity has at most 200 characters.");
+                    }
+                    match optional_int(score, (0, 10), "The score") {
+                        Ok(Some(score)) => content.psfs.push(PsfsItem { activity, score }),
+                        Ok(None) => {}
+                        Err(message) => errors.add(score_key, message),
+                    }
+                }
+            }
+        }
+        let assessed_at =
+            match NaiveDateTime::parse_from_str(self.get("assessed_at").trim(), "%Y-%m-%dT%H:%M") {
+                // Assessments happen now or in the past; a few minutes' grace for clock skew.
+                Ok(at) if at <= Utc::now().naive_utc() + Duration::minutes(10) => Some(at),
+                Ok(_) => {
+                    errors.add(
+                        "assessed_at",
+                        "The assessment time cannot be in the future.",
+                    );
+                    None
+                }
+                Err(_) => {
+                    errors.add("assessed_at", "Enter the date and time of the assessment.");
+                    None
+                }
+            };
+        match assessed_at {
+            Some(at) if errors.is_empty() => Ok((at, content)),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assessments/form.html")]
+struct FormPage {
+    layout: Layout,
+    case: CaseRow,
+    patient: PatientRow,
+    kind: AssessmentKind,
+    action: String,
+    form: AssessmentForm,
+    errors: FormErrors,
+    psfs_rows: Vec<usize>,
+    text_sections: &'static [(&'static str, &'static str)],
+    objective_text: &'static [(&'static str, &'static str)],
+    plan_text: &'static [(&'static str, &'static str)],
+    pain_fields: &'static [(&'static str, &'static str)],
+    degree_fields: &'static [(&'static str, &'static str)],
+    body_chart: &'static [(&'static str, &'static str)],
+    red_flag_list: &'static [(&'static str, &'static str)],
+    answers: &'static [(&'static str, &'static str)],
+}
+
+impl FormPage {
+    fn new(
+        layout: Layout,
+        case: CaseRow,
+        patient: PatientRow,
+        kind: AssessmentKind,
+        action: String,
+        form: AssessmentForm,
+        errors: FormErrors,
+    ) -> Self {
+        Self {
+            layout,
+            case,
+            patient,
+            kind,
+            action,
+            form,
+            errors,
+            psfs_rows: (1..=PSFS_ROWS).collect(),
+            text_sections: TEXT_SECTIONS,
+            objective_text: OBJECTIVE_TEXT,
+            plan_text: PLAN_TEXT,
+            pain_fields: PAIN_FIELDS,
+            degree_fields: DEGREE_FIELDS,
+            body_chart: BODY_CHART,
+            red_flag_list: RED_FLAGS,
+            answers: RED_FLAG_ANSWERS,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct KindQuery {
+    #[serde(default)]
+    kind: String,
+}
+
+async fn new_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    case_id: web::Path<i64>,
+    query: web::Query<KindQuery>,
+) -> Result<HttpResponse, AppError> {
+    let case_id = case_id.into_inner();
+    let kind = AssessmentKind::parse(&query.kind).unwrap_or(AssessmentKind::Initial);
+    let who = actor(&req);
+    let (case, patient) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let loaded = load_case(c, case_id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("case.read")
+                        .entity("case", case_id)
+                        .patient(loaded.0.patient_id)
+                        .detail("new assessment form"),
+                )?;
+                Ok::<_, AppError>(loaded)
+            })
+        })
+        .await?;
+    if !case.is_open() {
+        return Err(AppError::NotFound);
+    }
+    let mut form = AssessmentForm::default();
+    form.values.insert(
+        "assessed_at".into(),
+        Utc::now().naive_utc().format("%Y-%m-%dT%H:%M").to_string(),
+    );
+    let page = FormPage::new(
+        Layout::new(&req, &state, kind.label()),
+        case,
+        patient,
+        kind,
+        format!("/cases/{case_id}/assessments?kind={}", kind.as_str()),
+        form,
+        FormErrors::default(),
+    );
+    render(&req, &page)
+}
+
+fn wants_sign(form: &AssessmentForm) -> bool {
+    form.get("intent") == "sign"
+}
+
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    case_id: web::Path<i64>,
+    query: web::Query<KindQuery>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let case_id = case_id.into_inner();
+    let kind = AssessmentKind::parse(&query.kind).map_err(AppError::BadRequest)?;
+    let form = AssessmentForm::from_pairs(pairs);
+    let (case, patient) = state.db(move |conn| load_case(conn, case_id)).await?;
+    if !case.is_open() {
+        return Err(AppError::NotFound);
+    }
+    let (assessed_at, content) = match form.validate() {
+        Ok(valid) => valid,
+        Err(errors) => {
+            let page = FormPage::new(
+                Layout::new(&req, &state, kind.label()),
+                case,
+                patient,
+                kind,
+                format!("/cases/{case_id}/assessments?kind={}", kind.as_str()),
+                form,
+                errors,
+            );
+            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let sign_now = wants_sign(&form);
+    let who = actor(&req);
+    let author = staff.user_id;
+    let patient_id = case.patient_id;
+    let id = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let id = queries::create(c, case_id, kind, author, assessed_at, &content)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("assessment.created")
+                        .entity("assessment", id)
+                        .patient(patient_id)
+                        .detail(kind.as_str()),
+                )?;
+                if sign_now {
+                    queries::sign(c, id)?;
+                    audit::record(
+                        c,
+                        &who,
+                        Event::new("assessment.signed")
+                            .entity("assessment", id)
+                            .patient(patient_id),
+                    )?;
+                }
+                refresh_red_flags(c, case_id)?;
+                Ok::<_, AppError>(id)
+            })
+        })
+        .await?;
+    let message = if sign_now {
+        "The assessment is signed."
+    } else {
+        "The draft is saved. Sign it when it is complete."
+    };
+    Ok(redirect_with_flash(&format!("/assessments/{id}"), message))
+}
+
+pub struct ShownSection {
+    pub label: &'static str,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "assessments/show.html")]
+struct ShowPage {
+    layout: Layout,
+    assessment: AssessmentRow,
+    kind: AssessmentKind,
+    case: CaseRow,
+    patient: PatientRow,
+    author: String,
+    content: AssessmentContent,
+    subjective: Vec<ShownSection>,
+    objective: Vec<ShownSection>,
+    closing: Vec<ShownSection>,
+    regions: Vec<&'static str>,
+    red_flags: Vec<(&'static str, &'static str)>,
+    addenda: Vec<Addendum>,
+    is_author: bool,
+    addendum: String,
+    errors: FormErrors,
+}
+
+fn sections(
+    content: &AssessmentContent,
+    keys: &[(&'static str, &'static str)],
+) -> Vec<ShownSection> {
+    keys.iter()
+        .map(|(key, label)| {
+            let text = match *key {
+                "presenting_complaint" => &content.presenting_complaint,
+                "history" => &content.history,
+                "onset_mechanism" => &content.onset_mechanism,
+                "aggravating" => &content.aggravating,
+                "easing" => &content.easing,
+                "pattern_24h" => &content.pattern_24h,
+                "work_posture" => &content.work_posture,
+                "previous_episodes" => &content.previous_episodes,
+                "medication" => &content.medication,
+                "posture" => &content.posture,
+                "shoulder_elevation" => &content.shoulder_elevation,
+                "neuro_screen" => &content.neuro_screen,
+                "palpation" => &content.palpation,
+                "special_tests" => &content.special_tests,
+                "impression" => &content.impression,
+                "plan" => &content.plan,
+                _ => &content.goals,
+            };
+            ShownSection {
+                label,
+                text: text.clone(),
+            }
+        })
+        .filter(|s| !s.text.is_empty())
+        .collect()
+}
+
+async fn load_for_page(
+    state: &AppState,
+    req: &HttpRequest,
+    id: i64,
+    detail: &'static str,
+) -> Result<(AssessmentRow, CaseRow, PatientRow, String, Vec<Addendum>), AppError> {
+    let who = actor(req);
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let assessment = queries::find(c, id)?;
+                let (case, patient) = load_case(c, assessment.case_id)?;
+                let author = user_name(c, assessment.author_id)?;
+                let addenda = queries::addenda_of(c, id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("assessment.read")
+                        .entity("assessment", id)
+                        .patient(case.patient_id)
+                        .detail(detail),
+                )?;
+                Ok::<_, AppError>((assessment, case, patient, author, addenda))
+            })
+        })
+        .await
+}
+
+fn show_page(
+    req: &HttpRequest,
+    state: &AppState,
+    staff_id: i64,
+    (assessment, case, patient, author, addenda): (
+        AssessmentRow,
+        CaseRow,
+        PatientRow,
+        String,
+        Vec<Addendum>,
+    ),
+    addendum: String,
+    errors: FormErrors,
+) -> Result<ShowPage, AppError> {
+    let content = assessment.content()?;
+    Ok(ShowPage {
+        layout: Layout::new(req, state, assessment.kind().label()),
+        kind: assessment.kind(),
+        subjective: sections(&content, TEXT_SECTIONS),
+        objective: sections(&content, OBJECTIVE_TEXT),
+        closing: sections(&content, PLAN_TEXT),
+        regions: content
+            .body_regions
+            .iter()
+            .map(|r| label_of(BODY_CHART, r))
+            .collect(),
+        red_flags: content
+            .red_flags
+            .iter()
+            .map(|(flag, answer)| (red_flag_label(flag), label_of(RED_FLAG_ANSWERS, answer)))
+            .collect(),
+        is_author: assessment.author_id == staff_id,
+        content,
+        assessment,
+        case,
+        patient,
+        author,
+        addenda,
+        addendum,
+        errors,
+    })
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let loaded = load_for_page(&state, &req, id.into_inner(), "view").await?;
+    let page = show_page(
+        &req,
+        &state,
+        staff.user_id,
+        loaded,
+        String::new(),
+        FormErrors::default(),
+    )?;
+    render(&req, &page)
+}
+
+#[derive(Template)]
+#[template(path = "assessments/locked.html")]
+struct LockedPage {
+    layout: Layout,
+    id: i64,
+    message: &'static str,
+}
+
+/// A signed assessment cannot be edited, and only its author edits or signs a draft.
+async fn refuse_change(
+    req: &HttpRequest,
+    state: &AppState,
+    row: &AssessmentRow,
+    staff_id: i64,
+) -> Result<Option<HttpResponse>, AppError> {
+    if !row.is_draft() {
+        record_refusal(req, "assessment.change_refused").await?;
+        let page = LockedPage {
+            layout: Layout::new(req, state, "Signed assessment"),
+            id: row.id,
+            message: "This assessment is signed and cannot be changed by anyone. To correct or add to it, write an addendum.",
+        };
+        return render_with_status(req, &page, StatusCode::CONFLICT).map(Some);
+    }
+    if row.author_id != staff_id {
+        record_refusal(req, "assessment.change_refused").await?;
+        return Err(AppError::Forbidden);
+    }
+    Ok(None)
+}
+
+async fn edit_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (assessment, case, patient, _, _) = load_for_page(&state, &req, id, "edit form").await?;
+    if let Some(refusal) = refuse_change(&req, &state, &assessment, staff.user_id).await? {
+        return Ok(refusal);
+    }
+    let form = AssessmentForm::from_content(&assessment.content()?, assessment.assessed_at);
+    let page = FormPage::new(
+        Layout::new(&req, &state, assessment.kind().label()),
+        case,
+        patient,
+        assessment.kind(),
+        format!("/assessments/{id}/edit"),
+        form,
+        FormErrors::default(),
+    );
+    render(&req, &page)
+}
+
+async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (assessment, case, patient) = state
+        .db(move |conn| {
+            let assessment = queries::find(conn, id)?;
+            let (case, patient) = load_case(conn, assessment.case_id)?;
+            Ok((assessment, case, patient))
+        })
+        .await?;
+    if let Some(refusal) = refuse_change(&req, &state, &assessment, staff.user_id).await? {
+        return Ok(refusal);
+    }
+    let form = AssessmentForm::from_pairs(pairs);
+    let (assessed_at, content) = match form.validate() {
+        Ok(valid) => valid,
+        Err(errors) => {
+            let page = FormPage::new(
+                Layout::new(&req, &state, assessment.kind().label()),
+                case,
+                patient,
+                assessment.kind(),
+                format!("/assessments/{id}/edit"),
+                form,
+                errors,
+            );
+            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let sign_now = wants_sign(&form);
+    let who = actor(&req);
+    let patient_id = case.patient_id;
+    let saved = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let current = queries::find(c, id)?;
+                if !queries::update_draft(c, &current, assessed_at, &content)? {
+                    return Ok(false);
+                }
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("assessment.updated")
+                        .entity("assessment", id)
+                        .patient(patient_id),
+                )?;
+                if sign_now {
+                    queries::sign(c, id)?;
+                    audit::record(
+                        c,
+                        &who,
+                        Event::new("assessment.signed")
+                            .entity("assessment", id)
+                            .patient(patient_id),
+                    )?;
+                }
+                refresh_red_flags(c, current.case_id)?;
+                Ok::<_, AppError>(true)
+            })
+        })
+        .await?;
+    if !saved {
+        return Err(AppError::Conflict("signed while editing".into()));
+    }
+    let message = if sign_now {
+        "The assessment is signed."
+    } else {
+        "The draft is saved."
+    };
+    Ok(redirect_with_flash(&format!("/assessments/{id}"), message))
+}
+
+#[derive(Deserialize)]
+struct EmptyForm {}
+
+async fn sign(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let assessment = state.db(move |conn| Ok(queries::find(conn, id)?)).await?;
+    if let Some(refusal) = refuse_change(&req, &state, &assessment, staff.user_id).await? {
+        return Ok(refusal);
+    }
+    let who = actor(&req);
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let case = crate::routes::cases::queries::find(c, assessment.case_id)?;
+                if queries::sign(c, id)? {
+                    audit::record(
+                        c,
+                        &who,
+                        Event::new("assessment.signed")
+                            .entity("assessment", id)
+                            .patient(case.patient_id),
+                    )?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/assessments/{id}"),
+        "The assessment is signed.",
+    ))
+}
+
+#[derive(Deserialize)]
+struct AddendumForm {
+    #[serde(default)]
+    body: String,
+}
+
+async fn add_addendum(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<AddendumForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let body = required_text(&form.body, TEXT_LIMIT, "The addendum");
+    let assessment = state.db(move |conn| Ok(queries::find(conn, id)?)).await?;
+    let problem = match (&body, assessment.status.as_str()) {
+        (Err(message), _) => Some(message.clone()),
+        (Ok(_), "signed") => None,
+        (Ok(_), _) => {
+            Some("Addenda are for signed assessments; edit the draft instead.".to_owned())
+        }
+    };
+    if let Some(message) = problem {
+        let loaded = load_for_page(&state, &req, id, "view").await?;
+        let mut errors = FormErrors::default();
+        errors.add("body", message);
+        let page = show_page(&req, &state, staff.user_id, loaded, form.body, errors)?;
+        return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let body = body.unwrap_or_default();
+    let who = actor(&req);
+    let author = staff.user_id;
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let case = crate::routes::cases::queries::find(c, assessment.case_id)?;
+                let addendum = queries::add_addendum(c, id, author, &body)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("assessment.addendum_added")
+                        .entity("addendum", addendum)
+                        .patient(case.patient_id),
+                )?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/assessments/{id}"),
+        "The addendum has been added.",
+    ))
+}

@@ -1,0 +1,200 @@
+//! Assessments: drafts, signing, addenda, and the pain scores they record.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{addenda, assessments, pain_scores, users};
+use crate::domain::clinical::{AssessmentContent, AssessmentKind};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = assessments)]
+pub struct AssessmentRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub kind: String,
+    pub status: String,
+    pub author_id: i64,
+    pub assessed_at: NaiveDateTime,
+    pub content: String,
+    pub signed_at: Option<NaiveDateTime>,
+    pub error_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl AssessmentRow {
+    pub fn content(&self) -> Result<AssessmentContent, AppError> {
+        serde_json::from_str(&self.content)
+            .map_err(|e| AppError::Internal(format!("assessment content: {e}")))
+    }
+
+    pub fn is_draft(&self) -> bool {
+        self.status == "draft"
+    }
+
+    pub fn kind(&self) -> AssessmentKind {
+        AssessmentKind::parse(&self.kind).unwrap_or(AssessmentKind::Review)
+    }
+}
+
+fn to_json(content: &AssessmentContent) -> Result<String, AppError> {
+    serde_json::to_string(content)
+        .map_err(|e| AppError::Internal(format!("assessment content: {e}")))
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    case_id: i64,
+    kind: AssessmentKind,
+    author: i64,
+    assessed_at: NaiveDateTime,
+    content: &AssessmentContent,
+) -> Result<i64, AppError> {
+    let now = Utc::now().naive_utc();
+    let id = diesel::insert_into(assessments::table)
+        .values((
+            assessments::case_id.eq(case_id),
+            assessments::kind.eq(kind.as_str()),
+            assessments::status.eq("draft"),
+            assessments::author_id.eq(author),
+            assessments::assessed_at.eq(assessed_at),
+            assessments::content.eq(to_json(content)?),
+            assessments::created_at.eq(now),
+            assessments::updated_at.eq(now),
+        ))
+        .returning(assessments::id)
+        .get_result(conn)?;
+    replace_pain_scores(conn, id, case_id, author, assessed_at, content)?;
+    Ok(id)
+}
+
+/// Updates a draft. Returns false (and changes nothing) if it is no longer a draft.
+pub fn update_draft(
+    conn: &mut DbConn,
+    row: &AssessmentRow,
+    assessed_at: NaiveDateTime,
+    content: &AssessmentContent,
+) -> Result<bool, AppError> {
+    let changed = diesel::update(
+        assessments::table
+            .find(row.id)
+            .filter(assessments::status.eq("draft")),
+    )
+    .set((
+        assessments::assessed_at.eq(assessed_at),
+        assessments::content.eq(to_json(content)?),
+        assessments::updated_at.eq(Utc::now().naive_utc()),
+    ))
+    .execute(conn)?;
+    if changed == 1 {
+        replace_pain_scores(
+            conn,
+            row.id,
+            row.case_id,
+            row.author_id,
+            assessed_at,
+            content,
+        )?;
+    }
+    Ok(changed == 1)
+}
+
+/// The pain now / best / worst of an assessment are also pain scores on the case.
+fn replace_pain_scores(
+    conn: &mut DbConn,
+    assessment_id: i64,
+    case_id: i64,
+    author: i64,
+    assessed_at: NaiveDateTime,
+    content: &AssessmentContent,
+) -> QueryResult<()> {
+    diesel::delete(pain_scores::table.filter(pain_scores::assessment_id.eq(assessment_id)))
+        .execute(conn)?;
+    let now = Utc::now().naive_utc();
+    for (value, context) in [
+        (content.pain_now, "now"),
+        (content.pain_best, "best"),
+        (content.pain_worst, "worst-24h"),
+    ] {
+        if let Some(score) = value {
+            diesel::insert_into(pain_scores::table)
+                .values((
+                    pain_scores::case_id.eq(case_id),
+                    pain_scores::score.eq(score),
+                    pain_scores::context.eq(context),
+                    pain_scores::recorded_at.eq(assessed_at),
+                    pain_scores::recorded_by.eq(author),
+                    pain_scores::recorder_role.eq("therapist"),
+                    pain_scores::assessment_id.eq(Some(assessment_id)),
+                    pain_scores::note.eq(""),
+                    pain_scores::created_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn sign(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    let now = Utc::now().naive_utc();
+    let changed = diesel::update(
+        assessments::table
+            .find(id)
+            .filter(assessments::status.eq("draft")),
+    )
+    .set((
+        assessments::status.eq("signed"),
+        assessments::signed_at.eq(now),
+        assessments::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<AssessmentRow> {
+    assessments::table
+        .find(id)
+        .select(AssessmentRow::as_select())
+        .first(conn)
+}
+
+pub fn add_addendum(
+    conn: &mut DbConn,
+    assessment_id: i64,
+    author: i64,
+    body: &str,
+) -> QueryResult<i64> {
+    diesel::insert_into(addenda::table)
+        .values((
+            addenda::assessment_id.eq(assessment_id),
+            addenda::author_id.eq(author),
+            addenda::body.eq(body),
+            addenda::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .returning(addenda::id)
+        .get_result(conn)
+}
+
+pub struct Addendum {
+    pub author: String,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn addenda_of(conn: &mut DbConn, assessment_id: i64) -> QueryResult<Vec<Addendum>> {
+    Ok(addenda::table
+        .inner_join(users::table.on(users::id.eq(addenda::author_id)))
+        .filter(addenda::assessment_id.eq(assessment_id))
+        .order((addenda::created_at.asc(), addenda::id.asc()))
+        .select((users::display_name, addenda::body, addenda::created_at))
+        .load::<(String, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(author, body, created_at)| Addendum {
+            author,
+            body,
+            created_at,
+        })
+        .collect())
+}

@@ -1,0 +1,676 @@
+//! Cases: open, read (one timeline), discharge, mark entered in error, red-flag actions.
+
+pub mod queries;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::{self, Event};
+use crate::auth::Staff;
+use crate::auth::csrf::CsrfForm;
+use crate::db::write_tx;
+use crate::domain::FormErrors;
+use crate::domain::clinical::{
+    AssessmentKind, CASE_REGIONS, DISCHARGE_OUTCOMES, bounded_text, label_of, one_of, past_date,
+    red_flag_label, required_text,
+};
+use crate::error::AppError;
+use crate::routes::patients::queries as patient_queries;
+use crate::routes::patients::queries::PatientRow;
+use crate::web::{
+    AppState, Layout, SelectOption, actor, redirect_with_flash, render, render_with_status,
+};
+use queries::{AssessmentLine, CaseRow, NewCase, TimelineEntry};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/patients/{id}/cases/new", web::get().to(new_page))
+        .route("/patients/{id}/cases", web::post().to(create))
+        .route("/cases/{id}", web::get().to(show))
+        .route("/cases/{id}/discharge", web::get().to(discharge_page))
+        .route("/cases/{id}/discharge", web::post().to(discharge))
+        .route("/cases/{id}/error", web::get().to(error_page))
+        .route("/cases/{id}/error", web::post().to(mark_in_error))
+        .route("/cases/{id}/red-flags", web::get().to(red_flags_page))
+        .route("/cases/{id}/red-flags", web::post().to(record_red_flags));
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct CaseForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body_region: String,
+    #[serde(default)]
+    onset_date: String,
+    #[serde(default)]
+    mechanism: String,
+    #[serde(default)]
+    referral_source: String,
+    #[serde(default)]
+    goals: String,
+    #[serde(default)]
+    therapist_id: String,
+}
+
+impl CaseForm {
+    fn validate(&self, therapists: &[(i64, String)]) -> Result<NewCase, FormErrors> {
+        let mut errors = FormErrors::default();
+        let title = errors.take("title", required_text(&self.title, 200, "A title"));
+        let region = errors.take(
+            "body_region",
+            one_of(CASE_REGIONS, &self.body_region, "the body region"),
+        );
+        let onset = if self.onset_date.trim().is_empty() {
+            Some(None)
+        } else {
+            errors.take(
+                "onset_date",
+                past_date(&self.onset_date, "onset date").map(Some),
+            )
+        };
+        let mechanism = errors.take(
+            "mechanism",
+            bounded_text(&self.mechanism, 2000, "The mechanism"),
+        );
+        let referral = errors.take(
+            "referral_source",
+            bounded_text(&self.referral_source, 200, "The referral source"),
+        );
+        let goals = errors.take("goals", bounded_text(&self.goals, 4000, "Goals"));
+        let therapist = match self.therapist_id.trim().parse::<i64>() {
+            Ok(id) if therapists.iter().any(|(t, _)| *t == id) => Some(id),
+            _ => {
+                errors.add(
+                    "therapist_id",
+                    "Choose the therapist responsible for this case.",
+                );
+                None
+            }
+        };
+        match (title, region, onset, mechanism, referral, goals, therapist) {
+            (
+                Some(title),
+                Some(body_region),
+                Some(onset_date),
+                Some(mechanism),
+                Some(referral_source),
+                Some(goals),
+                Some(therapist_id),
+            ) if errors.is_empty() => Ok(NewCase {
+                title,
+                body_region,
+                onset_date,
+                mechanism,
+                referral_source,
+                goals,
+                therapist_id,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cases/new.html")]
+struct NewPage {
+    layout: Layout,
+    patient: PatientRow,
+    form: CaseForm,
+    regions: Vec<SelectOption>,
+    therapists: Vec<SelectOption>,
+    errors: FormErrors,
+    today: String,
+}
+
+impl NewPage {
+    fn new(
+        layout: Layout,
+        patient: PatientRow,
+        form: CaseForm,
+        therapists: &[(i64, String)],
+        errors: FormErrors,
+    ) -> Self {
+        Self {
+            regions: SelectOption::from_table(CASE_REGIONS, &[form.body_region.as_str()]),
+            therapists: therapists
+                .iter()
+                .map(|(id, name)| SelectOption {
+                    value: id.to_string(),
+                    label: name.clone(),
+                    selected: form.therapist_id == id.to_string(),
+                })
+                .collect(),
+            layout,
+            patient,
+            form,
+            errors,
+            today: chrono::Utc::now()
+                .date_naive()
+                .format("%Y-%m-%d")
+                .to_string(),
+        }
+    }
+}
+
+async fn new_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    patient_id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let patient_id = patient_id.into_inner();
+    let who = actor(&req);
+    let (patient, therapists) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let patient = patient_queries::find(c, patient_id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("patient.read")
+                        .entity("patient", patient_id)
+                        .patient(patient_id)
+                        .detail("new case form"),
+                )?;
+                Ok::<_, AppError>((patient, patient_queries::therapists(c)?))
+            })
+        })
+        .await?;
+    let form = CaseForm {
+        body_region: "thoracic".into(),
+        therapist_id: staff.user_id.to_string(),
+        ..CaseForm::default()
+    };
+    let page = NewPage::new(
+        Layout::new(&req, &state, "Open a case"),
+        patient,
+        form,
+        &therapists,
+        FormErrors::default(),
+    );
+    render(&req, &page)
+}
+
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    patient_id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<CaseForm>,
+) -> Result<HttpResponse, AppError> {
+    let patient_id = patient_id.into_inner();
+    let (patient, therapists) = state
+        .db(move |conn| {
+            Ok((
+                patient_queries::find(conn, patient_id)?,
+                patient_queries::therapists(conn)?,
+            ))
+        })
+        .await?;
+    let case = match form.validate(&therapists) {
+        Ok(case) => case,
+        Err(errors) => {
+            let page = NewPage::new(
+                Layout::new(&req, &state, "Open a case"),
+                patient,
+                form,
+                &therapists,
+                errors,
+            );
+            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let who = actor(&req);
+    let author = staff.user_id;
+    let id = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let id = queries::create(c, patient_id, &case, author)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("case.opened")
+                        .entity("case", id)
+                        .patient(patient_id),
+                )?;
+                Ok::<_, AppError>(id)
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/cases/{id}"),
+        "The case is open. Start with an initial assessment.",
+    ))
+}
+
+/// A case with its patient, loaded together for every case page.
+pub fn load_case(
+    conn: &mut crate::db::DbConn,
+    case_id: i64,
+) -> Result<(CaseRow, PatientRow), AppError> {
+    let case = queries::find(conn, case_id)?;
+    let patient = patient_queries::find(conn, case.patient_id)?;
+    Ok((case, patient))
+}
+
+#[derive(Template)]
+#[template(path = "cases/show.html")]
+struct ShowPage {
+    layout: Layout,
+    case: CaseRow,
+    patient: PatientRow,
+    therapist: String,
+    region: &'static str,
+    outcome: &'static str,
+    assessments: Vec<AssessmentLine>,
+    timeline: Vec<TimelineEntry>,
+    red_flags: Vec<(i64, String, Vec<&'static str>)>,
+    kinds: Vec<(&'static str, &'static str)>,
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let who = actor(&req);
+    let (case, patient, therapist, assessments, timeline) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let (case, patient) = load_case(c, id)?;
+                let therapist = patient_queries::user_name(c, case.therapist_id)?;
+                let assessments = queries::assessments_of(c, id)?;
+                let timeline = queries::timeline(c, id, &assessments)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("case.read")
+                        .entity("case", id)
+                        .patient(case.patient_id),
+                )?;
+                Ok::<_, AppError>((case, patient, therapist, assessments, timeline))
+            })
+        })
+        .await?;
+    let red_flags = if case.status == "entered-in-error" || case.red_flags_pending.is_empty() {
+        Vec::new()
+    } else {
+        vec![(
+            case.id,
+            case.title.clone(),
+            case.pending_flags()
+                .iter()
+                .map(|f| red_flag_label(f))
+                .collect(),
+        )]
+    };
+    render(
+        &req,
+        &ShowPage {
+            layout: Layout::new(&req, &state, case.title.clone()),
+            region: label_of(CASE_REGIONS, &case.body_region),
+            outcome: case
+                .discharge_outcome
+                .as_deref()
+                .map(|o| label_of(DISCHARGE_OUTCOMES, o))
+                .unwrap_or(""),
+            therapist,
+            kinds: AssessmentKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), k.label()))
+                .collect(),
+            case,
+            patient,
+            assessments,
+            timeline,
+            red_flags,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "cases/discharge.html")]
+struct DischargePage {
+    layout: Layout,
+    case: CaseRow,
+    patient: PatientRow,
+    outcomes: Vec<SelectOption>,
+    can_discharge: bool,
+    errors: FormErrors,
+}
+
+async fn discharge_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let who = actor(&req);
+    let (case, patient, can_discharge) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let (case, patient) = load_case(c, id)?;
+                let ready = queries::has_signed_discharge_assessment(c, id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("case.read")
+                        .entity("case", id)
+                        .patient(case.patient_id)
+                        .detail("discharge form"),
+                )?;
+                Ok::<_, AppError>((case, patient, ready))
+            })
+        })
+        .await?;
+    render(
+        &req,
+        &DischargePage {
+            layout: Layout::new(&req, &state, "Discharge"),
+            outcomes: SelectOption::from_table(DISCHARGE_OUTCOMES, &[]),
+            can_discharge: can_discharge && case.is_open(),
+            case,
+            patient,
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct DischargeForm {
+    #[serde(default)]
+    outcome: String,
+}
+
+async fn discharge(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<DischargeForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let outcome = one_of(DISCHARGE_OUTCOMES, &form.outcome, "the outcome");
+    let who = actor(&req);
+    let chosen = outcome.clone();
+    let result = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let (case, patient) = load_case(c, id)?;
+                let ready = queries::has_signed_discharge_assessment(c, id)?;
+                let mut errors = FormErrors::default();
+                if !case.is_open() {
+                    errors.add("outcome", "This case is not open.");
+                } else if !ready {
+                    errors.add(
+                        "outcome",
+                        "Sign a discharge assessment before discharging the case.",
+                    );
+                }
+                let outcome = errors.take("outcome", chosen);
+                match outcome {
+                    Some(outcome) if errors.is_empty() => {
+                        queries::discharge(c, id, &outcome)?;
+                        audit::record(
+                            c,
+                            &who,
+                            Event::new("case.discharged")
+                                .entity("case", id)
+                                .patient(case.patient_id)
+                                .detail(outcome),
+                        )?;
+                        Ok::<_, AppError>(Ok(()))
+                    }
+                    _ => Ok(Err((case, patient, ready, errors))),
+                }
+            })
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/cases/{id}"),
+            "The case is discharged.",
+        )),
+        Err((case, patient, ready, errors)) => {
+            let page = DischargePage {
+                layout: Layout::new(&req, &state, "Discharge"),
+                outcomes: SelectOption::from_table(DISCHARGE_OUTCOMES, &[form.outcome.as_str()]),
+                can_discharge: ready && case.is_open(),
+                case,
+                patient,
+                errors,
+            };
+            render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cases/error.html")]
+struct ErrorFormPage {
+    layout: Layout,
+    case: CaseRow,
+    patient: PatientRow,
+    reason: String,
+    errors: FormErrors,
+}
+
+async fn error_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (case, patient) = state.db(move |conn| load_case(conn, id)).await?;
+    render(
+        &req,
+        &ErrorFormPage {
+            layout: Layout::new(&req, &state, "Entered in error"),
+            case,
+            patient,
+            reason: String::new(),
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn mark_in_error(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ReasonForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let reason = match required_text(&form.reason, 1000, "A reason") {
+        Ok(reason) => reason,
+        Err(message) => {
+            let (case, patient) = state.db(move |conn| load_case(conn, id)).await?;
+            let mut errors = FormErrors::default();
+            errors.add("reason", message);
+            let page = ErrorFormPage {
+                layout: Layout::new(&req, &state, "Entered in error"),
+                case,
+                patient,
+                reason: form.reason,
+                errors,
+            };
+            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let who = actor(&req);
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let case = queries::find(c, id)?;
+                queries::mark_in_error(c, id, &reason)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("case.entered_in_error")
+                        .entity("case", id)
+                        .patient(case.patient_id),
+                )?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/cases/{id}"),
+        "The case is marked as entered in error. It stays on record.",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "cases/red_flags.html")]
+struct RedFlagsPage {
+    layout: Layout,
+    case: CaseRow,
+    patient: PatientRow,
+    pending: Vec<(String, &'static str, bool)>,
+    action: String,
+    reason: String,
+    errors: FormErrors,
+}
+
+async fn red_flags_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let who = actor(&req);
+    let (case, patient) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let loaded = load_case(c, id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("case.read")
+                        .entity("case", id)
+                        .patient(loaded.0.patient_id)
+                        .detail("red-flag form"),
+                )?;
+                Ok::<_, AppError>(loaded)
+            })
+        })
+        .await?;
+    let pending = case
+        .pending_flags()
+        .into_iter()
+        .map(|f| {
+            let label = red_flag_label(&f);
+            (f, label, true)
+        })
+        .collect();
+    render(
+        &req,
+        &RedFlagsPage {
+            layout: Layout::new(&req, &state, "Red flags"),
+            case,
+            patient,
+            pending,
+            action: String::new(),
+            reason: String::new(),
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct RedFlagForm {
+    #[serde(default)]
+    flag: Vec<String>,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn record_red_flags(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<RedFlagForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (case, patient) = state.db(move |conn| load_case(conn, id)).await?;
+    let pending = case.pending_flags();
+    let mut errors = FormErrors::default();
+    let flags: Vec<String> = form
+        .flag
+        .iter()
+        .filter(|f| pending.contains(f))
+        .cloned()
+        .collect();
+    if flags.is_empty() {
+        errors.add("flag", "Tick the red flags this action covers.");
+    }
+    let action = errors.take(
+        "action",
+        one_of(
+            &[("referred", ""), ("cleared", "")],
+            &form.action,
+            "what was done: referred to a doctor, or cleared",
+        ),
+    );
+    let reason = errors.take("reason", required_text(&form.reason, 2000, "The reason"));
+    let (true, Some(action), Some(reason)) = (errors.is_empty(), action, reason) else {
+        let page = RedFlagsPage {
+            layout: Layout::new(&req, &state, "Red flags"),
+            pending: pending
+                .into_iter()
+                .map(|f| {
+                    let label = red_flag_label(&f);
+                    let ticked = form.flag.contains(&f);
+                    (f, label, ticked)
+                })
+                .collect(),
+            case,
+            patient,
+            action: form.action,
+            reason: form.reason,
+            errors,
+        };
+        return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let who = actor(&req);
+    let author = staff.user_id;
+    let patient_id = case.patient_id;
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let action_id =
+                    queries::record_red_flag_action(c, id, &flags, &action, &reason, author)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("red_flags.action_recorded")
+                        .entity("red_flag_action", action_id)
+                        .patient(patient_id)
+                        .detail(format!("{action}: {}", flags.join(","))),
+                )?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/cases/{id}"),
+        "The red-flag action has been recorded.",
+    ))
+}

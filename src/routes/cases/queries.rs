@@ -1,0 +1,359 @@
+//! Cases (episodes of care), their red-flag state and their timeline.
+
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{addenda, assessments, cases, pain_scores, red_flag_actions, users};
+use crate::domain::clinical::AssessmentContent;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+pub struct CaseRow {
+    pub id: i64,
+    pub patient_id: i64,
+    pub title: String,
+    pub body_region: String,
+    pub onset_date: Option<NaiveDate>,
+    pub mechanism: String,
+    pub referral_source: String,
+    pub goals: String,
+    pub therapist_id: i64,
+    pub status: String,
+    pub discharge_outcome: Option<String>,
+    pub discharged_at: Option<NaiveDateTime>,
+    pub error_reason: Option<String>,
+    pub red_flags_pending: String,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl CaseRow {
+    pub fn is_open(&self) -> bool {
+        self.status == "open"
+    }
+
+    pub fn pending_flags(&self) -> Vec<String> {
+        self.red_flags_pending
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+pub struct NewCase {
+    pub title: String,
+    pub body_region: String,
+    pub onset_date: Option<NaiveDate>,
+    pub mechanism: String,
+    pub referral_source: String,
+    pub goals: String,
+    pub therapist_id: i64,
+}
+
+pub fn create(conn: &mut DbConn, patient_id: i64, case: &NewCase, author: i64) -> QueryResult<i64> {
+    let now = Utc::now().naive_utc();
+    diesel::insert_into(cases::table)
+        .values((
+            cases::patient_id.eq(patient_id),
+            cases::title.eq(&case.title),
+            cases::body_region.eq(&case.body_region),
+            cases::onset_date.eq(case.onset_date),
+            cases::mechanism.eq(&case.mechanism),
+            cases::referral_source.eq(&case.referral_source),
+            cases::goals.eq(&case.goals),
+            cases::therapist_id.eq(case.therapist_id),
+            cases::status.eq("open"),
+            cases::red_flags_pending.eq(""),
+            cases::created_by.eq(author),
+            cases::created_at.eq(now),
+            cases::updated_at.eq(now),
+        ))
+        .returning(cases::id)
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<CaseRow> {
+    cases::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .first(conn)
+}
+
+pub fn discharge(conn: &mut DbConn, id: i64, outcome: &str) -> QueryResult<usize> {
+    let now = Utc::now().naive_utc();
+    diesel::update(cases::table.find(id).filter(cases::status.eq("open")))
+        .set((
+            cases::status.eq("discharged"),
+            cases::discharge_outcome.eq(outcome),
+            cases::discharged_at.eq(now),
+            cases::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn mark_in_error(conn: &mut DbConn, id: i64, reason: &str) -> QueryResult<usize> {
+    diesel::update(
+        cases::table
+            .find(id)
+            .filter(cases::status.ne("entered-in-error")),
+    )
+    .set((
+        cases::status.eq("entered-in-error"),
+        cases::error_reason.eq(reason),
+        cases::updated_at.eq(Utc::now().naive_utc()),
+    ))
+    .execute(conn)
+}
+
+pub fn has_signed_discharge_assessment(conn: &mut DbConn, case_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        assessments::table
+            .filter(assessments::case_id.eq(case_id))
+            .filter(assessments::kind.eq("discharge"))
+            .filter(assessments::status.eq("signed")),
+    ))
+    .get_result(conn)
+}
+
+pub fn record_red_flag_action(
+    conn: &mut DbConn,
+    case_id: i64,
+    flags: &[String],
+    action: &str,
+    reason: &str,
+    author: i64,
+) -> Result<i64, AppError> {
+    let id = diesel::insert_into(red_flag_actions::table)
+        .values((
+            red_flag_actions::case_id.eq(case_id),
+            red_flag_actions::flags.eq(flags.join(",")),
+            red_flag_actions::action.eq(action),
+            red_flag_actions::reason.eq(reason),
+            red_flag_actions::recorded_by.eq(author),
+            red_flag_actions::recorded_at.eq(Utc::now().naive_utc()),
+        ))
+        .returning(red_flag_actions::id)
+        .get_result(conn)?;
+    refresh_red_flags(conn, case_id)?;
+    Ok(id)
+}
+
+/// Re-computes which red flags of a case still wait for action: a flag answered "yes"
+/// in an assessment is pending until an action covering it is recorded after that answer.
+pub fn refresh_red_flags(conn: &mut DbConn, case_id: i64) -> Result<Vec<String>, AppError> {
+    let answers: Vec<(String, NaiveDateTime)> = assessments::table
+        .filter(assessments::case_id.eq(case_id))
+        .filter(assessments::status.ne("entered-in-error"))
+        .select((assessments::content, assessments::updated_at))
+        .load(conn)?;
+    let actions: Vec<(String, NaiveDateTime)> = red_flag_actions::table
+        .filter(red_flag_actions::case_id.eq(case_id))
+        .select((red_flag_actions::flags, red_flag_actions::recorded_at))
+        .load(conn)?;
+    let mut pending = BTreeSet::new();
+    for (content, answered_at) in answers {
+        let content: AssessmentContent = serde_json::from_str(&content)
+            .map_err(|e| AppError::Internal(format!("assessment content: {e}")))?;
+        for flag in content.flags_answered_yes() {
+            let handled = actions
+                .iter()
+                .any(|(flags, at)| *at >= answered_at && flags.split(',').any(|f| f == flag));
+            if !handled {
+                pending.insert(flag);
+            }
+        }
+    }
+    let pending: Vec<String> = pending.into_iter().collect();
+    diesel::update(cases::table.find(case_id))
+        .set(cases::red_flags_pending.eq(pending.join(",")))
+        .execute(conn)?;
+    Ok(pending)
+}
+
+/// One line of the case timeline, newest first.
+pub struct TimelineEntry {
+    pub at: NaiveDateTime,
+    pub kind: &'static str,
+    pub title: String,
+    pub detail: String,
+    pub link: Option<String>,
+    pub struck: bool,
+}
+
+pub struct AssessmentLine {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub author: String,
+    pub assessed_at: NaiveDateTime,
+    pub signed_at: Option<NaiveDateTime>,
+}
+
+pub fn assessments_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<AssessmentLine>> {
+    Ok(assessments::table
+        .inner_join(users::table.on(users::id.eq(assessments::author_id)))
+        .filter(assessments::case_id.eq(case_id))
+        .order((assessments::assessed_at.desc(), assessments::id.desc()))
+        .select((
+            assessments::id,
+            assessments::kind,
+            assessments::status,
+            users::display_name,
+            assessments::assessed_at,
+            assessments::signed_at,
+        ))
+        .load::<(
+            i64,
+            String,
+            String,
+            String,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
+        )>(conn)?
+        .into_iter()
+        .map(
+            |(id, kind, status, author, assessed_at, signed_at)| AssessmentLine {
+                id,
+                kind,
+                status,
+                author,
+                assessed_at,
+                signed_at,
+            },
+        )
+        .collect())
+}
+
+/// How many timeline entries of each source the case page shows (the newest).
+const TIMELINE_LIMIT: i64 = 200;
+
+pub fn timeline(
+    conn: &mut DbConn,
+    case_id: i64,
+    assessments: &[AssessmentLine],
+) -> QueryResult<Vec<TimelineEntry>> {
+    use crate::domain::clinical::{AssessmentKind, red_flag_label};
+    let mut entries = Vec::new();
+    for a in assessments {
+        let label = AssessmentKind::parse(&a.kind)
+            .map(|k| k.label())
+            .unwrap_or("Assessment");
+        let state = match a.status.as_str() {
+            "signed" => "signed",
+            "draft" => "draft",
+            _ => "entered in error",
+        };
+        entries.push(TimelineEntry {
+            at: a.assessed_at,
+            kind: "assessment",
+            title: format!("{label} ({state})"),
+            detail: format!("by {}", a.author),
+            link: Some(format!("/assessments/{}", a.id)),
+            struck: a.status == "entered-in-error",
+        });
+    }
+    let notes: Vec<(i64, NaiveDateTime, String, String)> = addenda::table
+        .inner_join(assessments::table)
+        .inner_join(users::table.on(users::id.eq(addenda::author_id)))
+        .filter(assessments::case_id.eq(case_id))
+        .order(addenda::created_at.desc())
+        .limit(TIMELINE_LIMIT)
+        .select((
+            addenda::assessment_id,
+            addenda::created_at,
+            users::display_name,
+            addenda::body,
+        ))
+        .load(conn)?;
+    for (assessment_id, at, author, body) in notes {
+        entries.push(TimelineEntry {
+            at,
+            kind: "addendum",
+            title: format!("Addendum by {author}"),
+            detail: body,
+            link: Some(format!("/assessments/{assessment_id}")),
+            struck: false,
+        });
+    }
+    let scores: Vec<(NaiveDateTime, i32, String, String, String)> = pain_scores::table
+        .inner_join(users::table.on(users::id.eq(pain_scores::recorded_by)))
+        .filter(pain_scores::case_id.eq(case_id))
+        .order(pain_scores::recorded_at.desc())
+        .limit(TIMELINE_LIMIT)
+        .select((
+            pain_scores::recorded_at,
+            pain_scores::score,
+            pain_scores::context,
+            users::display_name,
+            pain_scores::note,
+        ))
+        .load(conn)?;
+    for (at, score, context, who, note) in scores {
+        entries.push(TimelineEntry {
+            at,
+            kind: "pain",
+            title: format!("Pain {score}/10 ({})", context_label(&context)),
+            detail: if note.is_empty() {
+                format!("recorded by {who}")
+            } else {
+                format!("recorded by {who}: {note}")
+            },
+            link: None,
+            struck: false,
+        });
+    }
+    let actions: Vec<(NaiveDateTime, String, String, String, String)> = red_flag_actions::table
+        .inner_join(users::table.on(users::id.eq(red_flag_actions::recorded_by)))
+        .filter(red_flag_actions::case_id.eq(case_id))
+        .order(red_flag_actions::recorded_at.desc())
+        .limit(TIMELINE_LIMIT)
+        .select((
+            red_flag_actions::recorded_at,
+            red_flag_actions::action,
+            red_flag_actions::flags,
+            red_flag_actions::reason,
+            users::display_name,
+        ))
+        .load(conn)?;
+    for (at, action, flags, reason, who) in actions {
+        let names: Vec<&str> = flags
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(red_flag_label)
+            .collect();
+        entries.push(TimelineEntry {
+            at,
+            kind: "red-flag",
+            title: format!(
+                "Red flags {} by {who}",
+                if action == "referred" {
+                    "referred to a doctor"
+                } else {
+                    "cleared"
+                }
+            ),
+            detail: format!("{}. Reason: {reason}", names.join("; ")),
+            link: None,
+            struck: false,
+        });
+    }
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
+    Ok(entries)
+}
+
+pub fn context_label(context: &str) -> &'static str {
+    match context {
+        "now" => "now",
+        "rest" => "at rest",
+        "activity" => "on activity",
+        "worst-24h" => "worst in 24 h",
+        "best" => "best",
+        _ => "other",
+    }
+}

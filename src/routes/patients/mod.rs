@@ -1,0 +1,530 @@
+//! Patients: search, create, edit, and the patient page with their cases.
+
+pub mod queries;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::audit::{self, Event};
+use crate::auth::Staff;
+use crate::auth::csrf::CsrfForm;
+use crate::db::write_tx;
+use crate::domain::FormErrors;
+use crate::domain::clinical::{
+    SEXES, bounded_text, date_of_birth, label_of, red_flag_label, required_text,
+};
+use crate::error::AppError;
+use crate::web::{
+    AppState, Layout, Pager, SelectOption, actor, redirect_with_flash, render, render_with_status,
+    url_encode,
+};
+use queries::{CaseLine, PatientDetails, PatientRow, PatientSearch};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/patients", web::get().to(list))
+        .route("/patients", web::post().to(create))
+        .route("/patients/new", web::get().to(new_page))
+        .route("/patients/{id}", web::get().to(show))
+        .route("/patients/{id}/edit", web::get().to(edit_page))
+        .route("/patients/{id}/edit", web::post().to(update));
+}
+
+const PER_PAGE: i64 = 25;
+
+pub struct PatientLine {
+    pub id: i64,
+    pub name: String,
+    pub date_of_birth: String,
+    pub reference: String,
+}
+
+impl From<&PatientRow> for PatientLine {
+    fn from(row: &PatientRow) -> Self {
+        Self {
+            id: row.id,
+            name: format!("{}, {}", row.family_name, row.given_name),
+            date_of_birth: row.date_of_birth.format("%Y-%m-%d").to_string(),
+            reference: row.clinic_reference.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "patients/list.html")]
+struct ListPage {
+    layout: Layout,
+    q: String,
+    patients: Vec<PatientLine>,
+    pager: Pager,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+}
+
+async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let ListQuery { q, page } = query.into_inner();
+    let search = PatientSearch::parse(&q);
+    let base_query = if q.trim().is_empty() {
+        String::new()
+    } else {
+        format!("q={}", url_encode(q.trim()))
+    };
+    let who = actor(&req);
+    let (rows, pager) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                // Page first so an out-of-range page number is clamped before the query.
+                let (_, total) = queries::search(c, &search, 0, 0)?;
+                let pager = Pager::new(page, PER_PAGE, total, base_query);
+                let (rows, _) = queries::search(c, &search, pager.offset(), PER_PAGE)?;
+                // The search terms can be names: the audit records only that a search happened.
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("patient.search").detail(format!("{} results", total)),
+                )?;
+                Ok::<_, AppError>((rows, pager))
+            })
+        })
+        .await?;
+    render(
+        &req,
+        &ListPage {
+            layout: Layout::new(&req, &state, "Patients"),
+            q,
+            patients: rows.iter().map(PatientLine::from).collect(),
+            pager,
+        },
+    )
+}
+
+/// The patient form as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PatientForm {
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    date_of_birth: String,
+    #[serde(default)]
+    sex: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    clinic_reference: String,
+    #[serde(default)]
+    primary_therapist_id: String,
+    #[serde(default)]
+    notes: String,
+}
+
+impl PatientForm {
+    fn from_row(row: &PatientRow) -> Self {
+        Self {
+            given_name: row.given_name.clone(),
+            family_name: row.family_name.clone(),
+            date_of_birth: row.date_of_birth.format("%Y-%m-%d").to_string(),
+            sex: row.sex.clone().unwrap_or_default(),
+            phone: row.phone.clone(),
+            email: row.email.clone(),
+            clinic_reference: row.clinic_reference.clone().unwrap_or_default(),
+            primary_therapist_id: row
+                .primary_therapist_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            notes: row.notes.clone(),
+        }
+    }
+
+    fn validate(&self, therapists: &[(i64, String)]) -> Result<PatientDetails, FormErrors> {
+        let mut errors = FormErrors::default();
+        let name = |raw: &str, what: &str| -> Result<String, String> {
+            let text = required_text(raw, 100, what)?;
+            if text.chars().any(char::is_control) {
+                return Err(format!("{what} cannot contain control characters."));
+            }
+            Ok(text)
+        };
+        let given_name = errors.take("given_name", name(&self.given_name, "Given name"));
+        let family_name = errors.take("family_name", name(&self.family_name, "Family name"));
+        let dob = errors.take("date_of_birth", date_of_birth(&self.date_of_birth));
+        let sex = if self.sex.trim().is_empty() {
+            None
+        } else if SEXES.iter().any(|(k, _)| *k == self.sex.trim()) {
+            Some(self.sex.trim().to_owned())
+        } else {
+            errors.add("sex", "Choose one of the options, or leave it blank.");
+            None
+        };
+        let phone = errors.take("phone", bounded_text(&self.phone, 40, "The phone number"));
+        let email = if self.email.trim().is_empty() {
+            Some(String::new())
+        } else {
+            errors.take(
+                "email",
+                crate::domain::Email::parse(&self.email).map(|e| e.as_str().to_owned()),
+            )
+        };
+        let reference = errors.take(
+            "clinic_reference",
+            bounded_text(&self.clinic_reference, 40, "The clinic reference"),
+        );
+        let therapist = match self.primary_therapist_id.trim() {
+            "" => Some(None),
+            raw => match raw.parse::<i64>() {
+                Ok(id) if therapists.iter().any(|(t, _)| *t == id) => Some(Some(id)),
+                _ => {
+                    errors.add("primary_therapist_id", "Choose a therapist from the list.");
+                    None
+                }
+            },
+        };
+        let notes = errors.take("notes", bounded_text(&self.notes, 4000, "Notes"));
+        match (
+            given_name,
+            family_name,
+            dob,
+            phone,
+            email,
+            reference,
+            therapist,
+            notes,
+        ) {
+            (
+                Some(given_name),
+                Some(family_name),
+                Some(date_of_birth),
+                Some(phone),
+                Some(email),
+                Some(reference),
+                Some(primary_therapist_id),
+                Some(notes),
+            ) if errors.is_empty() => Ok(PatientDetails {
+                given_name,
+                family_name,
+                date_of_birth,
+                sex,
+                phone,
+                email,
+                clinic_reference: Some(reference).filter(|r| !r.is_empty()),
+                primary_therapist_id,
+                notes,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "patients/form.html")]
+struct FormPage {
+    layout: Layout,
+    heading: String,
+    action: String,
+    form: PatientForm,
+    sexes: Vec<SelectOption>,
+    therapists: Vec<SelectOption>,
+    errors: FormErrors,
+    today: String,
+}
+
+impl FormPage {
+    fn new(
+        layout: Layout,
+        heading: String,
+        action: String,
+        form: PatientForm,
+        therapists: &[(i64, String)],
+        errors: FormErrors,
+    ) -> Self {
+        Self {
+            sexes: SEXES
+                .iter()
+                .map(|(k, l)| SelectOption {
+                    value: (*k).into(),
+                    label: (*l).into(),
+                    selected: form.sex == *k,
+                })
+                .collect(),
+            therapists: therapists
+                .iter()
+                .map(|(id, name)| SelectOption {
+                    value: id.to_string(),
+                    label: name.clone(),
+                    selected: form.primary_therapist_id == id.to_string(),
+                })
+                .collect(),
+            layout,
+            heading,
+            action,
+            form,
+            errors,
+            today: chrono::Utc::now()
+                .date_naive()
+                .format("%Y-%m-%d")
+                .to_string(),
+        }
+    }
+}
+
+async fn new_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+) -> Result<HttpResponse, AppError> {
+    let therapists = state.db(|conn| Ok(queries::therapists(conn)?)).await?;
+    let form = PatientForm {
+        primary_therapist_id: staff.user_id.to_string(),
+        ..PatientForm::default()
+    };
+    let page = FormPage::new(
+        Layout::new(&req, &state, "New patient"),
+        "New patient".into(),
+        "/patients".into(),
+        form,
+        &therapists,
+        FormErrors::default(),
+    );
+    render(&req, &page)
+}
+
+async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<PatientForm>,
+) -> Result<HttpResponse, AppError> {
+    let therapists = state.db(|conn| Ok(queries::therapists(conn)?)).await?;
+    let retry = |form: PatientForm, errors: FormErrors| {
+        let page = FormPage::new(
+            Layout::new(&req, &state, "New patient"),
+            "New patient".into(),
+            "/patients".into(),
+            form,
+            &therapists,
+            errors,
+        );
+        render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    let details = match form.validate(&therapists) {
+        Ok(details) => details,
+        Err(errors) => return retry(form, errors),
+    };
+    let who = actor(&req);
+    let author = staff.user_id;
+    let created = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                if let Some(reference) = &details.clinic_reference
+                    && queries::reference_taken(c, reference, None)?
+                {
+                    return Ok(None);
+                }
+                let id = queries::create(c, &details, author)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("patient.created")
+                        .entity("patient", id)
+                        .patient(id),
+                )?;
+                Ok::<_, AppError>(Some(id))
+            })
+        })
+        .await?;
+    match created {
+        Some(id) => Ok(redirect_with_flash(
+            &format!("/patients/{id}"),
+            "The patient has been added.",
+        )),
+        None => {
+            let mut errors = FormErrors::default();
+            errors.add(
+                "clinic_reference",
+                "Another patient already has this clinic reference.",
+            );
+            retry(form, errors)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "patients/show.html")]
+struct ShowPage {
+    layout: Layout,
+    patient: PatientRow,
+    sex: &'static str,
+    primary_therapist: String,
+    cases: Vec<CaseLine>,
+    red_flags: Vec<(i64, String, Vec<&'static str>)>,
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let who = actor(&req);
+    let (patient, therapist, cases) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let patient = queries::find(c, id)?;
+                let therapist = match patient.primary_therapist_id {
+                    Some(t) => queries::user_name(c, t)?,
+                    None => String::new(),
+                };
+                let cases = queries::cases_of(c, id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("patient.read").entity("patient", id).patient(id),
+                )?;
+                Ok::<_, AppError>((patient, therapist, cases))
+            })
+        })
+        .await?;
+    let red_flags = cases
+        .iter()
+        .filter(|c| !c.red_flags_pending.is_empty() && c.status != "entered-in-error")
+        .map(|c| {
+            (
+                c.id,
+                c.title.clone(),
+                c.red_flags_pending.split(',').map(red_flag_label).collect(),
+            )
+        })
+        .collect();
+    render(
+        &req,
+        &ShowPage {
+            layout: Layout::new(&req, &state, patient.full_name()),
+            sex: patient
+                .sex
+                .as_deref()
+                .map(|s| label_of(SEXES, s))
+                .unwrap_or("Not recorded"),
+            primary_therapist: therapist,
+            patient,
+            cases,
+            red_flags,
+        },
+    )
+}
+
+async fn edit_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let who = actor(&req);
+    let (patient, therapists) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let patient = queries::find(c, id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("patient.read")
+                        .entity("patient", id)
+                        .patient(id)
+                        .detail("edit form"),
+                )?;
+                Ok::<_, AppError>((patient, queries::therapists(c)?))
+            })
+        })
+        .await?;
+    let page = FormPage::new(
+        Layout::new(&req, &state, format!("Edit {}", patient.full_name())),
+        format!("Edit {}", patient.full_name()),
+        format!("/patients/{id}/edit"),
+        PatientForm::from_row(&patient),
+        &therapists,
+        FormErrors::default(),
+    );
+    render(&req, &page)
+}
+
+async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<PatientForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (patient, therapists) = state
+        .db(move |conn| Ok((queries::find(conn, id)?, queries::therapists(conn)?)))
+        .await?;
+    let retry = |form: PatientForm, errors: FormErrors| {
+        let page = FormPage::new(
+            Layout::new(&req, &state, format!("Edit {}", patient.full_name())),
+            format!("Edit {}", patient.full_name()),
+            format!("/patients/{id}/edit"),
+            form,
+            &therapists,
+            errors,
+        );
+        render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    let details = match form.validate(&therapists) {
+        Ok(details) => details,
+        Err(errors) => return retry(form, errors),
+    };
+    let who = actor(&req);
+    let saved = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                if let Some(reference) = &details.clinic_reference
+                    && queries::reference_taken(c, reference, Some(id))?
+                {
+                    return Ok(false);
+                }
+                queries::update(c, id, &details)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("patient.updated")
+                        .entity("patient", id)
+                        .patient(id),
+                )?;
+                Ok::<_, AppError>(true)
+            })
+        })
+        .await?;
+    if !saved {
+        let mut errors = FormErrors::default();
+        errors.add(
+            "clinic_reference",
+            "Another patient already has this clinic reference.",
+        );
+        return retry(form, errors);
+    }
+    Ok(redirect_with_flash(
+        &format!("/patients/{id}"),
+        "The patient's details have been saved.",
+    ))
+}
+
+/// Formats a date for pages: 2024-03-31.
+pub fn ymd(date: &NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}

@@ -1,0 +1,607 @@
+//! Patients, cases and assessments: the clinical record.
+
+mod common;
+
+use common::{Browser, TestApp, location, spawn_app};
+use reqwest::StatusCode;
+
+fn patient_fields<'a>(
+    given: &'a str,
+    family: &'a str,
+    dob: &'a str,
+    reference: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("given_name", given),
+        ("family_name", family),
+        ("date_of_birth", dob),
+        ("sex", "female"),
+        ("phone", "+44 20 7946 0000"),
+        ("email", ""),
+        ("clinic_reference", reference),
+        ("primary_therapist_id", ""),
+        ("notes", "Prefers morning appointments."),
+    ]
+}
+
+async fn create_patient(
+    t: &Browser,
+    given: &str,
+    family: &str,
+    dob: &str,
+    reference: &str,
+) -> String {
+    let response = t
+        .submit(
+            "/patients/new",
+            "/patients",
+            &patient_fields(given, family, dob, reference),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "patient created");
+    location(&response)
+}
+
+async fn open_case(t: &Browser, patient_page: &str) -> String {
+    let new = format!("{patient_page}/cases/new");
+    let token = t.csrf_token(&new).await;
+    let (_, form) = t.get_text(&new).await;
+    let select = form
+        .split("name=\"therapist_id\">")
+        .nth(1)
+        .unwrap_or_default();
+    let before_selected = select.split("\" selected>").next().unwrap_or_default();
+    let therapist = before_selected
+        .rsplit("value=\"")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let response = t
+        .post_url(
+            &format!("{patient_page}/cases"),
+            &[
+                ("csrf_token", &token),
+                ("title", "Thoracic pain — postural"),
+                ("body_region", "thoracic"),
+                ("onset_date", "2024-01-15"),
+                ("mechanism", "Long hours at a laptop"),
+                ("referral_source", "GP"),
+                ("goals", "Work a full day without pain"),
+                ("therapist_id", &therapist),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "case opened");
+    location(&response)
+}
+
+/// The fields of an initial assessment; `red_flag` answers the night-pain question.
+fn assessment_fields(
+    night_pain: &'static str,
+    intent: &'static str,
+) -> Vec<(&'static str, &'static str)> {
+    let mut fields = vec![
+        ("assessed_at", "2024-02-01T09:30"),
+        ("presenting_complaint", "Ache between the shoulder blades"),
+        ("history", "Three months, worse with desk work"),
+        ("aggravating", "Sitting over an hour"),
+        ("easing", "Walking, heat"),
+        ("pain_now", "6"),
+        ("pain_best", "3"),
+        ("pain_worst", "8"),
+        ("body_region", "thoracic-mid"),
+        ("body_region", "shoulder-left"),
+        ("rotation_left", "40"),
+        ("rotation_right", "55"),
+        ("flexion", "30"),
+        ("extension", "15"),
+        ("psfs_activity_1", "Working at the computer"),
+        ("psfs_score_1", "4"),
+        ("psfs_activity_2", "Sleeping through the night"),
+        ("psfs_score_2", "5"),
+        ("impression", "Postural thoracic pain"),
+        ("plan", "Mobility and strengthening programme"),
+        ("intent", intent),
+        ("rf_night-pain", night_pain),
+    ];
+    for flag in [
+        "numbness-weakness",
+        "chest-pain",
+        "breathing",
+        "severe-headache",
+        "fall-accident",
+        "worsening",
+        "weight-loss",
+        "cancer-history",
+        "fever",
+    ] {
+        fields.push((Box::leak(format!("rf_{flag}").into_boxed_str()), "no"));
+    }
+    fields
+}
+
+async fn record_assessment(
+    t: &Browser,
+    case_page: &str,
+    kind: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let new = format!("{case_page}/assessments/new?kind={kind}");
+    t.submit(
+        &new,
+        &format!("{case_page}/assessments?kind={kind}"),
+        fields,
+    )
+    .await
+}
+
+async fn setup(app: &TestApp) -> Browser {
+    let (_admin, therapist) = app.therapist().await;
+    therapist
+}
+
+#[tokio::test]
+async fn the_whole_clinical_journey_with_a_red_flag() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let patient = create_patient(&t, "José", "Núñez", "1980-03-31", "REF-1042").await;
+
+    // Search finds the patient by name without accents, by reference and by date of birth.
+    for query in [
+        "jose",
+        "NUNEZ",
+        "José+Núñez",
+        "ref-1042",
+        "1980-03-31",
+        "jos",
+    ] {
+        let (status, html) = t.get_text(&format!("/patients?q={query}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("Núñez, José"),
+            "search {query} finds the patient"
+        );
+    }
+    let (_, html) = t.get_text("/patients?q=smith").await;
+    assert!(!html.contains("Núñez"), "{html}");
+
+    let case = open_case(&t, &patient).await;
+    let response = record_assessment(&t, &case, "initial", &assessment_fields("yes", "sign")).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let assessment = location(&response);
+
+    for page in [&patient, &case] {
+        let (_, html) = t.get_text(page).await;
+        assert!(html.contains("Red flags need action"), "banner on {page}");
+        assert!(
+            html.contains("Pain at night that does not ease"),
+            "banner names the flag on {page}"
+        );
+    }
+    let (_, html) = t.get_text(&assessment).await;
+    assert!(html.contains("Signed"));
+    assert!(html.contains("Working at the computer"));
+    assert!(html.contains("4.5"), "PSFS average shown");
+
+    // Pain now / best / worst became pain scores on the case timeline.
+    let (_, html) = t.get_text(&case).await;
+    for line in [
+        "Pain 6/10 (now)",
+        "Pain 3/10 (best)",
+        "Pain 8/10 (worst in 24 h)",
+    ] {
+        assert!(html.contains(line), "timeline shows {line}");
+    }
+
+    // Record the action; the banner goes away.
+    let red_flags = format!("{case}/red-flags");
+    let response = t
+        .submit(
+            &red_flags,
+            &red_flags,
+            &[
+                ("flag", "night-pain"),
+                ("action", "referred"),
+                ("reason", "Letter to GP for review"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    for page in [&patient, &case] {
+        let (_, html) = t.get_text(page).await;
+        assert!(
+            !html.contains("Red flags need action"),
+            "banner gone on {page}"
+        );
+    }
+    let (_, html) = t.get_text(&case).await;
+    assert!(
+        html.contains("Red flags referred to a doctor"),
+        "action on the timeline"
+    );
+    let actions = app.audit_actions();
+    for action in [
+        "patient.created",
+        "patient.search",
+        "patient.read",
+        "case.opened",
+        "case.read",
+        "assessment.created",
+        "assessment.signed",
+        "assessment.read",
+        "red_flags.action_recorded",
+    ] {
+        assert!(actions.contains(&action.to_owned()), "{action} audited");
+    }
+}
+
+#[tokio::test]
+async fn a_red_flag_action_needs_flags_a_choice_and_a_reason() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let patient = create_patient(&t, "Ana", "Lima", "1990-05-05", "").await;
+    let case = open_case(&t, &patient).await;
+    record_assessment(&t, &case, "initial", &assessment_fields("yes", "draft")).await;
+    let red_flags = format!("{case}/red-flags");
+    let response = t.submit(&red_flags, &red_flags, &[("reason", "")]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("Tick the red flags"));
+    assert!(html.contains("Enter the reason"));
+    assert_eq!(app.count("red_flag_actions"), 0);
+    let (_, html) = t.get_text(&case).await;
+    assert!(
+        html.contains("Red flags need action"),
+        "a draft's yes raises the banner too"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_assessment_cannot_be_changed_by_anyone() {
+    let app = spawn_app().await;
+    let (admin, t) = app.therapist().await;
+    let patient = create_patient(&t, "Mia", "Berg", "1975-07-07", "").await;
+    let case = open_case(&t, &patient).await;
+    let assessment =
+        location(&record_assessment(&t, &case, "initial", &assessment_fields("no", "sign")).await);
+    let id = assessment.rsplit('/').next().unwrap_or_default().to_owned();
+    let stored = || -> String {
+        use diesel::prelude::*;
+        use physiocase::db::schema::assessments::dsl::*;
+        assessments
+            .filter(id.eq(id_num(&assessment)))
+            .select(content)
+            .first(&mut app.conn())
+            .unwrap_or_default()
+    };
+    fn id_num(path: &str) -> i64 {
+        path.rsplit('/')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+    let before = stored();
+
+    let mut changed = assessment_fields("no", "draft");
+    changed.push(("presenting_complaint", "Rewritten afterwards"));
+    for (who, browser) in [("author", &t), ("admin", &admin)] {
+        let token = browser.csrf_token("/").await;
+        let mut fields = vec![("csrf_token", token.as_str())];
+        fields.extend(changed.iter().copied());
+        let response = browser
+            .post_url(&format!("/assessments/{id}/edit"), &fields)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CONFLICT,
+            "{who} cannot edit a signed assessment"
+        );
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap_or_default()
+                .contains("cannot be changed")
+        );
+        let response = browser.get(&format!("/assessments/{id}/edit")).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+    }
+    assert_eq!(stored(), before, "nothing changed");
+    // Even a direct database update is refused.
+    {
+        use diesel::connection::SimpleConnection;
+        let refused = app.conn().batch_execute(&format!(
+            "UPDATE assessments SET content = '{{}}' WHERE id = {id}"
+        ));
+        assert!(
+            refused.is_err(),
+            "the database refuses edits to a signed assessment"
+        );
+    }
+
+    // Corrections are addenda, with their author and time.
+    let response = admin
+        .submit(
+            &assessment,
+            &format!("{assessment}/addenda"),
+            &[("body", "Correction: symptoms began four months ago.")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html) = t.get_text(&assessment).await;
+    assert!(html.contains("Correction: symptoms began four months ago."));
+    assert!(html.contains("Ada Admin"), "addendum shows its author");
+    let (_, html) = t.get_text(&case).await;
+    assert!(html.contains("Addendum by Ada Admin"));
+}
+
+#[tokio::test]
+async fn only_the_author_edits_and_signs_a_draft() {
+    let app = spawn_app().await;
+    let (admin, t) = app.therapist().await;
+    let patient = create_patient(&t, "Lars", "Olsen", "1969-09-09", "").await;
+    let case = open_case(&t, &patient).await;
+    let assessment =
+        location(&record_assessment(&t, &case, "initial", &assessment_fields("no", "draft")).await);
+    let (_, html) = t.get_text(&assessment).await;
+    assert!(html.contains("Draft"));
+    assert_eq!(
+        admin.get(&format!("{assessment}/edit")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let response = admin
+        .submit(&assessment, &format!("{assessment}/sign"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let mut fields = assessment_fields("no", "draft");
+    fields.retain(|(k, _)| *k != "pain_now");
+    fields.push(("pain_now", "2"));
+    let response = t
+        .submit(
+            &format!("{assessment}/edit"),
+            &format!("{assessment}/edit"),
+            &fields,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html) = t.get_text(&case).await;
+    assert!(
+        html.contains("Pain 2/10 (now)") && !html.contains("Pain 6/10 (now)"),
+        "draft pain scores replaced, not duplicated"
+    );
+    let response = t
+        .submit(&assessment, &format!("{assessment}/sign"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html) = t.get_text(&assessment).await;
+    assert!(html.contains("Signed"));
+}
+
+#[tokio::test]
+async fn discharge_needs_a_signed_discharge_assessment() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let patient = create_patient(&t, "Eva", "Novak", "1985-01-01", "").await;
+    let case = open_case(&t, &patient).await;
+    let discharge = format!("{case}/discharge");
+    let response = t
+        .submit(&discharge, &discharge, &[("outcome", "goals-met")])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Sign a discharge assessment")
+    );
+
+    record_assessment(&t, &case, "discharge", &assessment_fields("no", "sign")).await;
+    let response = t
+        .submit(&discharge, &discharge, &[("outcome", "goals-met")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html) = t.get_text(&case).await;
+    assert!(html.contains("Discharged: Goals met"));
+    let (_, html) = t.get_text(&patient).await;
+    assert!(html.contains("Discharged"));
+}
+
+#[tokio::test]
+async fn a_wrong_case_is_marked_entered_in_error_not_deleted() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let patient = create_patient(&t, "Tom", "Reed", "1999-12-12", "").await;
+    let case = open_case(&t, &patient).await;
+    let error = format!("{case}/error");
+    let response = t.submit(&error, &error, &[("reason", "")]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = t
+        .submit(&error, &error, &[("reason", "Opened on the wrong patient")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (status, html) = t.get_text(&case).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("entered in error") && html.contains("Opened on the wrong patient"));
+    assert_eq!(app.count("cases"), 1, "nothing deleted");
+}
+
+#[tokio::test]
+async fn names_in_any_script_round_trip_and_search_ignores_accents_both_ways() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let names = [
+        ("Zoë", "Łukasiewicz"),
+        ("Ναταλία", "Παπαδοπούλου"),
+        ("Фёдор", "Достоевский"),
+        ("Jose", "Nunez"),
+        ("王", "小明"),
+    ];
+    for (given, family) in names {
+        let page = create_patient(&t, given, family, "1970-01-01", "").await;
+        let (_, html) = t.get_text(&page).await;
+        assert!(
+            html.contains(&format!("{given} {family}")),
+            "{given} {family} shown exactly as typed"
+        );
+    }
+    // "José" finds "Jose" and "Lukasiewicz" finds "Łukasiewicz".
+    let (_, html) = t.get_text("/patients?q=Jos%C3%A9").await;
+    assert!(html.contains("Nunez, Jose"));
+    let (_, html) = t.get_text("/patients?q=lukasiewicz").await;
+    assert!(html.contains("Łukasiewicz, Zoë"));
+    let (_, html) = t
+        .get_text("/patients?q=%D1%84%D0%B5%D0%B4%D0%BE%D1%80")
+        .await;
+    assert!(html.contains("Достоевский, Фёдор"), "ё folds to е");
+}
+
+#[tokio::test]
+async fn the_patient_list_paginates() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    for n in 0..27 {
+        create_patient(&t, &format!("Given{n:02}"), "Pager", "1970-01-01", "").await;
+    }
+    let (_, first) = t.get_text("/patients?q=pager").await;
+    assert!(first.contains("1–25 of 27"));
+    assert!(first.contains("rel=\"next\""));
+    let (_, second) = t.get_text("/patients?q=pager&page=2").await;
+    assert!(second.contains("26–27 of 27"));
+    assert!(second.contains("Given26"));
+}
+
+#[tokio::test]
+async fn invalid_values_are_refused_with_the_form_shown_again() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let before = app.count("patients");
+    let response = t
+        .submit(
+            "/patients/new",
+            "/patients",
+            &patient_fields("", "Future", "2999-01-01", ""),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("Enter given name."));
+    assert!(html.contains("cannot be in the future"));
+    assert!(html.contains("value=\"Future\""), "typed values kept");
+    let response = t
+        .submit(
+            "/patients/new",
+            "/patients",
+            &patient_fields("Old", "Timer", "1850-01-01", ""),
+        )
+        .await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("before 1900")
+    );
+    assert_eq!(app.count("patients"), before);
+
+    let patient = create_patient(&t, "Val", "Idate", "1980-01-01", "DUP-1").await;
+    let response = t
+        .submit(
+            "/patients/new",
+            "/patients",
+            &patient_fields("Other", "Person", "1980-01-01", "DUP-1"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("already has this clinic reference")
+    );
+
+    let case = open_case(&t, &patient).await;
+    let assessments_before = app.count("assessments");
+    let mut fields = assessment_fields("maybe", "sign");
+    fields.retain(|(k, _)| !["pain_now", "rotation_left", "psfs_score_1"].contains(k));
+    fields.extend([
+        ("pain_now", "11"),
+        ("rotation_left", "200"),
+        ("psfs_score_1", "x"),
+    ]);
+    let response = record_assessment(&t, &case, "initial", &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("Pain now must be a whole number from 0 to 10."));
+    assert!(html.contains("Rotation left must be a whole number from 0 to 180."));
+    assert!(html.contains("Answer yes, no or not asked."));
+    assert!(
+        html.contains("Ache between the shoulder blades"),
+        "typed text kept"
+    );
+    assert_eq!(
+        app.count("assessments"),
+        assessments_before,
+        "nothing half-stored"
+    );
+    assert_eq!(app.count("pain_scores"), 0);
+}
+
+#[tokio::test]
+async fn a_patient_account_is_refused_the_whole_clinical_record() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let patient = create_patient(&t, "Ida", "Holm", "1988-08-08", "").await;
+    let case = open_case(&t, &patient).await;
+    let assessment =
+        location(&record_assessment(&t, &case, "initial", &assessment_fields("no", "sign")).await);
+    let p = app.patient_account("ida@example.test").await;
+    for path in [
+        "/patients".to_owned(),
+        "/patients/new".to_owned(),
+        patient.clone(),
+        format!("{patient}/edit"),
+        format!("{patient}/cases/new"),
+        case.clone(),
+        format!("{case}/discharge"),
+        format!("{case}/error"),
+        format!("{case}/red-flags"),
+        format!("{case}/assessments/new?kind=initial"),
+        assessment.clone(),
+        format!("{assessment}/edit"),
+    ] {
+        assert_eq!(
+            p.get(&path).await.status(),
+            StatusCode::FORBIDDEN,
+            "GET {path}"
+        );
+    }
+    let token = p.csrf_token("/account/password").await;
+    for path in [
+        "/patients".to_owned(),
+        format!("{patient}/edit"),
+        format!("{patient}/cases"),
+        format!("{case}/discharge"),
+        format!("{case}/error"),
+        format!("{case}/red-flags"),
+        format!("{case}/assessments?kind=initial"),
+        format!("{assessment}/edit"),
+        format!("{assessment}/sign"),
+        format!("{assessment}/addenda"),
+    ] {
+        let response = p
+            .post_url(
+                &path,
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("reason", "x"),
+                    ("body", "x"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "POST {path}");
+    }
+    assert_eq!(app.count("addenda"), 0);
+}
