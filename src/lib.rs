@@ -5,6 +5,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod library;
+pub mod pdf;
 pub mod routes;
 pub mod startup;
 pub mod web;

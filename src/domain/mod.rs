@@ -3,6 +3,7 @@
 mod account;
 pub mod clinical;
 pub mod dosage;
+pub mod pain;
 pub mod text;
 
 pub use account::{DisplayName, Email, NewPassword, Role};

@@ -1,0 +1,1593 @@
+//! Pain scores on the 0–10 numeric rating scale: the vocabulary, the clinical
+//! summary of a case's pain over time, and a server-rendered SVG pain chart.
+//!
+//! Minimal clinically important difference (MCID) for the pain NRS follows
+//! Farrar et al. 2001 and Childs et al. 2005: a fall of at least 2 points
+//! *and* at least 30 % from baseline.
+
+use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
+use std::fmt::{self, Write as _};
+
+// Writing into a String cannot fail, so the fmt::Result is deliberately dropped.
+macro_rules! w {
+    ($out:expr, $($arg:tt)*) => {
+        let _ = write!($out, $($arg)*);
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Vocabulary
+// ---------------------------------------------------------------------------
+
+/// When the pain was felt, as asked on the pain scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PainContext {
+    Now,
+    AtRest,
+    OnActivity,
+    Worst24h,
+    Best,
+}
+
+impl PainContext {
+    pub const ALL: [PainContext; 5] = [
+        PainContext::Now,
+        PainContext::AtRest,
+        PainContext::OnActivity,
+        PainContext::Worst24h,
+        PainContext::Best,
+    ];
+
+    /// Stable key for storage and form values.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PainContext::Now => "now",
+            PainContext::AtRest => "rest",
+            PainContext::OnActivity => "activity",
+            PainContext::Worst24h => "worst-24h",
+            PainContext::Best => "best",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let key = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(key))
+            .ok_or_else(|| {
+                format!(
+                    "Unknown pain context '{key}': expected now, rest, activity, worst-24h or best."
+                )
+            })
+    }
+
+    /// Human-readable name for forms, legends and reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            PainContext::Now => "Now",
+            PainContext::AtRest => "At rest",
+            PainContext::OnActivity => "On activity",
+            PainContext::Worst24h => "Worst in 24 h",
+            PainContext::Best => "Best",
+        }
+    }
+
+    // Colour, dash and marker all differ so each series survives a
+    // black-and-white print and colour-vision deficiency.
+    fn style(self) -> SeriesStyle {
+        match self {
+            PainContext::Now => SeriesStyle {
+                colour: "#0072b2",
+                dash: None,
+                shape: Shape::Circle,
+            },
+            PainContext::AtRest => SeriesStyle {
+                colour: "#009e73",
+                dash: Some("8 4"),
+                shape: Shape::Square,
+            },
+            PainContext::OnActivity => SeriesStyle {
+                colour: "#d55e00",
+                dash: Some("2 3"),
+                shape: Shape::TriangleUp,
+            },
+            PainContext::Worst24h => SeriesStyle {
+                colour: "#882255",
+                dash: Some("10 3 2 3"),
+                shape: Shape::Diamond,
+            },
+            PainContext::Best => SeriesStyle {
+                colour: "#555555",
+                dash: Some("10 3 2 3 2 3"),
+                shape: Shape::TriangleDown,
+            },
+        }
+    }
+}
+
+/// A pain score on the 0–10 numeric rating scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PainScore(u8);
+
+const MSG_ENTER: &str = "Enter a pain score from 0 (no pain) to 10 (worst imaginable).";
+const MSG_RANGE: &str = "A pain score must be from 0 (no pain) to 10 (worst imaginable).";
+const MSG_WHOLE: &str = "Enter a whole-number pain score from 0 to 10 (no decimals).";
+
+impl PainScore {
+    pub const MAX: u8 = 10;
+
+    pub fn new(value: i32) -> Option<Self> {
+        u8::try_from(value)
+            .ok()
+            .filter(|v| *v <= Self::MAX)
+            .map(PainScore)
+    }
+
+    /// Parses form input; accepts "7" and "7/10", with surrounding spaces.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let t = t.strip_suffix("/10").map_or(t, str::trim_end);
+        if t.is_empty() {
+            return Err(MSG_ENTER.to_string());
+        }
+        match t.parse::<i32>() {
+            Ok(v) => Self::new(v).ok_or_else(|| MSG_RANGE.to_string()),
+            Err(_) => match t.parse::<f64>() {
+                Ok(f) if f.is_finite() && f.fract() != 0.0 => Err(MSG_WHOLE.to_string()),
+                Ok(f) if f.is_finite() => Err(MSG_RANGE.to_string()),
+                _ => Err(MSG_ENTER.to_string()),
+            },
+        }
+    }
+
+    pub fn value(self) -> u8 {
+        self.0
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Clinical summary
+// ---------------------------------------------------------------------------
+
+/// Integer arithmetic so that exactly 30 % counts (floats would make 10 → 7
+/// depend on rounding).
+fn is_important_drop(baseline: u8, latest: u8) -> bool {
+    let drop = i64::from(baseline) - i64::from(latest);
+    drop >= 2 && drop * 100 >= i64::from(baseline) * 30
+}
+
+/// The highest score that would count as a clinically important improvement
+/// from `baseline`; `None` when no improvement is possible (baseline < 2).
+pub fn mcid_target(baseline: u8) -> Option<u8> {
+    (0..=baseline)
+        .rev()
+        .find(|&t| is_important_drop(baseline, t))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trend {
+    ImportantImprovement,
+    Worsening,
+    NoImportantChange,
+    NotEnoughData,
+}
+
+impl Trend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Trend::ImportantImprovement => "clinically important improvement",
+            Trend::Worsening => "worsening",
+            Trend::NoImportantChange => "no clinically important change",
+            Trend::NotEnoughData => "not enough scores yet",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PainSummary {
+    pub baseline: Option<u8>,
+    pub latest: Option<u8>,
+    /// latest − baseline; `None` with fewer than two scores.
+    pub change_points: Option<i32>,
+    /// (latest − baseline) / baseline × 100; `None` when baseline is 0.
+    pub change_percent: Option<f64>,
+    pub trend: Trend,
+    pub count: usize,
+}
+
+impl PainSummary {
+    /// `scores` are expected in time order. The earliest and latest by
+    /// timestamp are used anyway, so an unsorted slice still gives the right
+    /// answer; ties keep slice order.
+    pub fn from_scores(scores: &[(NaiveDateTime, u8)]) -> Self {
+        let count = scores.len();
+        let first = scores.iter().min_by_key(|(t, _)| *t).map(|(_, v)| *v);
+        let last = scores.iter().max_by_key(|(t, _)| *t).map(|(_, v)| *v);
+        let (Some(b), Some(l), true) = (first, last, count >= 2) else {
+            return PainSummary {
+                baseline: first,
+                latest: last,
+                change_points: None,
+                change_percent: None,
+                trend: Trend::NotEnoughData,
+                count,
+            };
+        };
+        let change = i32::from(l) - i32::from(b);
+        let trend = if is_important_drop(b, l) {
+            Trend::ImportantImprovement
+        } else if change >= 2 {
+            Trend::Worsening
+        } else {
+            Trend::NoImportantChange
+        };
+        PainSummary {
+            baseline: Some(b),
+            latest: Some(l),
+            change_points: Some(change),
+            change_percent: (b > 0).then(|| f64::from(change) / f64::from(b) * 100.0),
+            trend,
+            count,
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        self.trend.label()
+    }
+
+    /// E.g. "−3 points (−43 %)", "+2 points (+40 %)", "+3 points" (baseline 0);
+    /// empty when there is no change to report yet.
+    pub fn change_text(&self) -> String {
+        let Some(points) = self.change_points else {
+            return String::new();
+        };
+        let unit = if points.abs() == 1 { "point" } else { "points" };
+        let mut text = format!("{} {unit}", signed(i64::from(points)));
+        if let Some(pct) = self.change_percent {
+            // Round half away from zero; i64 cast is safe for any u8 ratio.
+            w!(text, " ({} %)", signed(pct.round() as i64));
+        }
+        text
+    }
+}
+
+/// A real minus sign (U+2212) reads better than a hyphen in clinical text.
+fn signed(v: i64) -> String {
+    match v {
+        0 => "0".to_string(),
+        v if v > 0 => format!("+{v}"),
+        v => format!("\u{2212}{}", v.unsigned_abs()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// SVG chart
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartSeries {
+    pub context: PainContext,
+    pub points: Vec<(NaiveDateTime, u8)>,
+}
+
+/// A programme version change, drawn as a vertical line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionMark {
+    pub at: NaiveDateTime,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PainChart {
+    /// Used for element ids so several charts can share a page; when empty
+    /// an id is derived from the chart's content.
+    pub id: String,
+    pub series: Vec<ChartSeries>,
+    pub baseline: Option<u8>,
+    pub marks: Vec<VersionMark>,
+    pub title: String,
+}
+
+const W: f64 = 720.0;
+const H: f64 = 300.0;
+const PLOT_L: f64 = 48.0;
+const PLOT_R: f64 = 540.0;
+const PLOT_T: f64 = 50.0;
+const PLOT_B: f64 = 258.0;
+// Keeps first/last markers off the axes.
+const X_PAD: f64 = 14.0;
+const MAX_TICKS: usize = 8;
+const MAX_MARK_LABEL: usize = 24;
+
+const STYLE: &str = "<style>\
+.pc-chart{font-family:sans-serif;font-size:11px}\
+.pc-bg{fill:#fff}\
+.pc-grid{stroke:#e2e2e2;stroke-width:1}\
+.pc-axis{stroke:#444;stroke-width:1}\
+.pc-tick{fill:#333;font-size:11px}\
+.pc-sub{fill:#666;font-size:10px}\
+.pc-ytitle{fill:#333;font-size:11px}\
+.pc-zone{fill:#e9f4ec}\
+.pc-baseline{stroke:#222;stroke-width:1.25;stroke-dasharray:14 6;fill:none}\
+.pc-mcid{stroke:#1b6e35;stroke-width:1.5;fill:none}\
+.pc-ref{fill:#222;font-size:10.5px}\
+.pc-mark{stroke:#444;stroke-width:1;stroke-dasharray:3 3;fill:none}\
+.pc-mark-label{fill:#222;font-size:10.5px;font-weight:bold;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\
+.pc-line{fill:none;stroke-width:2;stroke-linejoin:round}\
+.pc-pt{stroke:#fff;stroke-width:1}\
+.pc-legend{fill:#222;font-size:11.5px}\
+.pc-empty{fill:#555;font-size:15px}\
+</style>";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Circle,
+    Square,
+    TriangleUp,
+    Diamond,
+    TriangleDown,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SeriesStyle {
+    colour: &'static str,
+    dash: Option<&'static str>,
+    shape: Shape,
+}
+
+/// A coordinate rounded to 0.1 viewBox units; never prints NaN or inf.
+struct N(f64);
+
+impl fmt::Display for N {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = if self.0.is_finite() { self.0 } else { 0.0 };
+        let r = (v * 10.0).round() / 10.0;
+        if r.fract() == 0.0 {
+            write!(f, "{}", r as i64)
+        } else {
+            write!(f, "{r:.1}")
+        }
+    }
+}
+
+/// XML-escapes text and attribute values, dropping characters XML 1.0 forbids.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn month_name(t: NaiveDateTime) -> &'static str {
+    MONTHS.get(t.month0() as usize).copied().unwrap_or("")
+}
+
+fn day_month(t: NaiveDateTime) -> String {
+    format!("{} {}", t.day(), month_name(t))
+}
+
+fn long_date(t: NaiveDateTime) -> String {
+    format!("{} {} {}", t.day(), month_name(t), t.year())
+}
+
+fn clock(t: NaiveDateTime) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+/// Rough text width for layout; sans-serif averages ~0.58 em per character.
+fn text_width(s: &str, font_size: f64) -> f64 {
+    s.chars().count() as f64 * font_size * 0.58
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn y_of(score: u8) -> f64 {
+    let v = f64::from(score.min(PainScore::MAX));
+    PLOT_B - v / 10.0 * (PLOT_B - PLOT_T)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Hours(i64),
+    Days(i64),
+    Months(i64),
+}
+
+// Candidate tick spacings, finest first; the finest that fits is used.
+const STEPS: [Step; 17] = [
+    Step::Hours(1),
+    Step::Hours(2),
+    Step::Hours(3),
+    Step::Hours(6),
+    Step::Hours(12),
+    Step::Days(1),
+    Step::Days(2),
+    Step::Days(7),
+    Step::Days(14),
+    Step::Months(1),
+    Step::Months(2),
+    Step::Months(3),
+    Step::Months(6),
+    Step::Months(12),
+    Step::Months(24),
+    Step::Months(60),
+    Step::Months(120),
+];
+
+fn midnight(t: NaiveDateTime) -> NaiveDateTime {
+    t.date().and_time(NaiveTime::MIN)
+}
+
+fn month_index(t: NaiveDateTime) -> i64 {
+    i64::from(t.year()) * 12 + i64::from(t.month0())
+}
+
+fn month_start(index: i64) -> Option<NaiveDateTime> {
+    let year = i32::try_from(index.div_euclid(12)).ok()?;
+    let month = u32::try_from(index.rem_euclid(12)).ok()? + 1;
+    chrono::NaiveDate::from_ymd_opt(year, month, 1).map(|d| d.and_time(NaiveTime::MIN))
+}
+
+/// First tick at or after `lo`, aligned so ticks fall on round times
+/// (whole hours, Mondays for weeks, month starts).
+fn first_tick(lo: NaiveDateTime, step: Step) -> Option<NaiveDateTime> {
+    match step {
+        Step::Hours(h) => {
+            let base = midnight(lo);
+            let step_s = h * 3600;
+            let k = ((lo - base).num_seconds() + step_s - 1) / step_s;
+            base.checked_add_signed(TimeDelta::try_seconds(k * step_s)?)
+        }
+        Step::Days(d) => {
+            let mut t = midnight(lo);
+            if t < lo {
+                t = t.checked_add_signed(TimeDelta::try_days(1)?)?;
+            }
+            // 0001-01-01 (day 1 from CE) was a Monday, so this aligns weeks.
+            let r = (i64::from(t.num_days_from_ce()) - 1).rem_euclid(d);
+            if r != 0 {
+                t = t.checked_add_signed(TimeDelta::try_days(d - r)?)?;
+            }
+            Some(t)
+        }
+        Step::Months(m) => {
+            let mut idx = month_index(lo);
+            if month_start(idx).is_none_or(|s| s < lo) {
+                idx += 1;
+            }
+            idx += (m - idx.rem_euclid(m)) % m;
+            month_start(idx)
+        }
+    }
+}
+
+fn next_tick(t: NaiveDateTime, step: Step) -> Option<NaiveDateTime> {
+    match step {
+        Step::Hours(h) => t.checked_add_signed(TimeDelta::try_hours(h)?),
+        Step::Days(d) => t.checked_add_signed(TimeDelta::try_days(d)?),
+        Step::Months(m) => month_start(month_index(t) + m),
+    }
+}
+
+/// Ticks in `[lo, hi]`, stopping once there are more than `limit`.
+fn ticks_for(lo: NaiveDateTime, hi: NaiveDateTime, step: Step, limit: usize) -> Vec<NaiveDateTime> {
+    let mut out = Vec::new();
+    let mut cur = first_tick(lo, step);
+    while let Some(t) = cur {
+        if t > hi || out.len() > limit {
+            break;
+        }
+        out.push(t);
+        cur = next_tick(t, step);
+    }
+    out
+}
+
+struct Tick {
+    at: NaiveDateTime,
+    label: String,
+    /// Second line: the year or date, shown only where it changes.
+    sub: Option<String>,
+}
+
+fn label_ticks(step: Step, ticks: &[NaiveDateTime]) -> Vec<Tick> {
+    let mut prev: Option<NaiveDateTime> = None;
+    ticks
+        .iter()
+        .map(|&t| {
+            let new_year = prev.is_none_or(|p| p.year() != t.year());
+            let new_day = prev.is_none_or(|p| p.date() != t.date());
+            prev = Some(t);
+            let (label, sub) = match step {
+                Step::Hours(_) => (clock(t), new_day.then(|| day_month(t))),
+                Step::Days(_) => (day_month(t), new_year.then(|| t.year().to_string())),
+                Step::Months(m) if m >= 12 => (t.year().to_string(), None),
+                Step::Months(_) => (
+                    month_name(t).to_string(),
+                    new_year.then(|| t.year().to_string()),
+                ),
+            };
+            Tick { at: t, label, sub }
+        })
+        .collect()
+}
+
+struct TimeScale {
+    lo: NaiveDateTime,
+    span_ms: f64,
+    ticks: Vec<Tick>,
+}
+
+impl TimeScale {
+    fn new(first: NaiveDateTime, last: NaiveDateTime) -> Self {
+        let span = last - first;
+        if span < TimeDelta::hours(1) {
+            // One moment (or nearly): centre it and label it with its date.
+            let mid = first + span / 2;
+            // Checked so dates at the edge of chrono's range cannot panic.
+            let lo = mid.checked_sub_signed(TimeDelta::hours(12)).unwrap_or(mid);
+            return TimeScale {
+                lo,
+                span_ms: TimeDelta::hours(24).num_milliseconds() as f64,
+                ticks: vec![Tick {
+                    at: mid,
+                    label: day_month(mid),
+                    sub: Some(mid.year().to_string()),
+                }],
+            };
+        }
+        // Ticks may sit in the marker padding, so a session at 09:00 on a
+        // Monday still gets its own "24 Feb" tick at midnight.
+        let pad_ms = span.num_milliseconds() as f64 * X_PAD / (PLOT_R - PLOT_L - 2.0 * X_PAD);
+        let pad = TimeDelta::milliseconds(pad_ms as i64);
+        let tick_lo = first.checked_sub_signed(pad).unwrap_or(first);
+        let tick_hi = last.checked_add_signed(pad).unwrap_or(last);
+        let ticks = STEPS
+            .iter()
+            .map(|&s| (s, ticks_for(tick_lo, tick_hi, s, MAX_TICKS)))
+            .find(|(_, t)| t.len() <= MAX_TICKS)
+            .map(|(s, t)| label_ticks(s, &t))
+            .unwrap_or_default();
+        TimeScale {
+            lo: first,
+            span_ms: span.num_milliseconds() as f64,
+            ticks,
+        }
+    }
+
+    fn x(&self, t: NaiveDateTime) -> f64 {
+        let frac = (t - self.lo).num_milliseconds() as f64 / self.span_ms;
+        PLOT_L + X_PAD + frac * (PLOT_R - PLOT_L - 2.0 * X_PAD)
+    }
+}
+
+fn marker(out: &mut String, shape: Shape, x: f64, y: f64, colour: &str, tip: Option<&str>) {
+    let tip = tip
+        .map(|t| format!("<title>{}</title>", esc(t)))
+        .unwrap_or_default();
+    let (open, close) = if tip.is_empty() {
+        ("/>", String::new())
+    } else {
+        (">", format!("{tip}</{}>", shape_tag(shape)))
+    };
+    match shape {
+        Shape::Circle => {
+            w!(
+                out,
+                r#"<circle class="pc-pt" cx="{}" cy="{}" r="4.2" fill="{colour}"{open}{close}"#,
+                N(x),
+                N(y)
+            );
+        }
+        Shape::Square => {
+            w!(
+                out,
+                r#"<rect class="pc-pt" x="{}" y="{}" width="7.6" height="7.6" fill="{colour}"{open}{close}"#,
+                N(x - 3.8),
+                N(y - 3.8)
+            );
+        }
+        Shape::TriangleUp | Shape::Diamond | Shape::TriangleDown => {
+            let pts: Vec<(f64, f64)> = match shape {
+                Shape::TriangleUp => vec![(0.0, -5.5), (5.0, 3.5), (-5.0, 3.5)],
+                Shape::TriangleDown => vec![(0.0, 5.5), (5.0, -3.5), (-5.0, -3.5)],
+                _ => vec![(0.0, -5.5), (5.0, 0.0), (0.0, 5.5), (-5.0, 0.0)],
+            };
+            let pts = pts
+                .iter()
+                .map(|(dx, dy)| format!("{},{}", N(x + dx), N(y + dy)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            w!(
+                out,
+                r#"<polygon class="pc-pt" points="{pts}" fill="{colour}"{open}{close}"#
+            );
+        }
+    }
+}
+
+fn shape_tag(shape: Shape) -> &'static str {
+    match shape {
+        Shape::Circle => "circle",
+        Shape::Square => "rect",
+        _ => "polygon",
+    }
+}
+
+fn dash_attr(dash: Option<&str>) -> String {
+    dash.map(|d| format!(r#" stroke-dasharray="{d}""#))
+        .unwrap_or_default()
+}
+
+/// FNV-1a: stable across builds, unlike std's hasher.
+fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+impl PainChart {
+    /// The id stem used for the `<title>`/`<desc>` ids.
+    pub fn dom_id(&self) -> String {
+        let cleaned: String = self
+            .id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        if cleaned.is_empty() {
+            let mut h = fnv1a(0xcbf2_9ce4_8422_2325, self.title.as_bytes());
+            for s in &self.series {
+                h = fnv1a(h, s.context.as_str().as_bytes());
+                for (t, v) in &s.points {
+                    h = fnv1a(h, &t.and_utc().timestamp().to_le_bytes());
+                    h = fnv1a(h, &[*v]);
+                }
+            }
+            for m in &self.marks {
+                h = fnv1a(h, &m.at.and_utc().timestamp().to_le_bytes());
+                h = fnv1a(h, m.label.as_bytes());
+            }
+            format!("pc-chart-{h:016x}")
+        } else if cleaned.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            cleaned
+        } else {
+            format!("pc-{cleaned}")
+        }
+    }
+
+    fn all_points(&self) -> Vec<(NaiveDateTime, u8, PainContext)> {
+        self.series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|(t, v)| (*t, *v, s.context)))
+            .collect()
+    }
+
+    /// Contexts that have at least one score, in first-seen order.
+    fn contexts_present(&self) -> Vec<PainContext> {
+        let mut out: Vec<PainContext> = Vec::new();
+        for s in self.series.iter().filter(|s| !s.points.is_empty()) {
+            if !out.contains(&s.context) {
+                out.push(s.context);
+            }
+        }
+        out
+    }
+
+    fn baseline_clamped(&self) -> Option<u8> {
+        self.baseline.map(|b| b.min(PainScore::MAX))
+    }
+
+    /// Text alternative for screen readers.
+    fn description(&self, pts: &[(NaiveDateTime, u8, PainContext)]) -> String {
+        let first = pts.iter().min_by_key(|p| p.0);
+        let last = pts.iter().max_by_key(|p| p.0);
+        let (Some(first), Some(last)) = (first, last) else {
+            return "No pain scores recorded yet.".to_string();
+        };
+        let n = pts.len();
+        let mut d = format!("{n} pain score{}", if n == 1 { "" } else { "s" });
+        if first.0.date() == last.0.date() {
+            w!(d, " on {}.", long_date(first.0));
+        } else {
+            w!(d, " from {} to {}.", long_date(first.0), long_date(last.0));
+        }
+        let contexts: Vec<&str> = self.contexts_present().iter().map(|c| c.label()).collect();
+        w!(d, " Shown: {}.", contexts.join(", "));
+        match self.baseline {
+            Some(b) => {
+                w!(d, " Baseline {b}/10.");
+                if let Some(t) = mcid_target(b.min(PainScore::MAX)) {
+                    w!(d, " Important improvement means {t}/10 or less.");
+                }
+            }
+            None => d.push_str(" No baseline set."),
+        }
+        w!(
+            d,
+            " Latest {}/10 ({}, {}).",
+            last.1,
+            last.2.label(),
+            long_date(last.0)
+        );
+        if !self.marks.is_empty() {
+            let marks: Vec<String> = self
+                .marks
+                .iter()
+                .map(|m| format!("{} on {}", m.label, long_date(m.at)))
+                .collect();
+            w!(d, " Programme changes: {}.", marks.join(", "));
+        }
+        d
+    }
+
+    pub fn to_svg(&self) -> String {
+        let id = self.dom_id();
+        let pts = self.all_points();
+        let title = if self.title.trim().is_empty() {
+            "Pain scores"
+        } else {
+            self.title.as_str()
+        };
+        let mut out = String::with_capacity(16 * 1024);
+        w!(
+            out,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" class="pc-chart" width="100%" viewBox="0 0 {W} {H}" preserveAspectRatio="xMidYMid meet" role="img" aria-labelledby="{id}-title {id}-desc" font-family="sans-serif">"#
+        );
+        w!(out, r#"<title id="{id}-title">{}</title>"#, esc(title));
+        w!(
+            out,
+            r#"<desc id="{id}-desc">{}</desc>"#,
+            esc(&self.description(&pts))
+        );
+        out.push_str(STYLE);
+        w!(
+            out,
+            r#"<rect class="pc-bg" x="0" y="0" width="{W}" height="{H}"/>"#
+        );
+
+        let first = pts.iter().map(|p| p.0).min();
+        let last = pts.iter().map(|p| p.0).max();
+        let (Some(first), Some(last)) = (first, last) else {
+            w!(
+                out,
+                r#"<text class="pc-empty" x="{}" y="{}" text-anchor="middle">No pain scores recorded yet</text></svg>"#,
+                N(W / 2.0),
+                N(H / 2.0)
+            );
+            return out;
+        };
+        let scale = TimeScale::new(first, last);
+
+        self.draw_reference_zone(&mut out);
+        draw_y_axis(&mut out);
+        draw_x_axis(&mut out, &scale);
+        self.draw_reference_lines(&mut out);
+        self.draw_marks(&mut out, &scale);
+        self.draw_series(&mut out, &scale);
+        self.draw_legend(&mut out);
+        out.push_str("</svg>");
+        out
+    }
+
+    // The band an improvement must reach, shaded so it reads at a glance.
+    fn draw_reference_zone(&self, out: &mut String) {
+        if let Some(t) = self.baseline_clamped().and_then(mcid_target) {
+            let y = y_of(t);
+            w!(
+                out,
+                r#"<rect class="pc-zone" x="{}" y="{}" width="{}" height="{}"/>"#,
+                N(PLOT_L),
+                N(y),
+                N(PLOT_R - PLOT_L),
+                N(PLOT_B - y)
+            );
+        }
+    }
+
+    fn draw_reference_lines(&self, out: &mut String) {
+        let Some(b) = self.baseline_clamped() else {
+            return;
+        };
+        let label_x = N(PLOT_R + 6.0);
+        let y = y_of(b);
+        w!(
+            out,
+            r#"<line class="pc-baseline" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-ref" x="{label_x}" y="{}">Baseline {b}</text>"#,
+            N(PLOT_L),
+            N(y),
+            N(PLOT_R),
+            N(y),
+            N(y + 3.5)
+        );
+        if let Some(t) = mcid_target(b) {
+            let y = y_of(t);
+            w!(
+                out,
+                r#"<line class="pc-mcid" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-ref" x="{label_x}" y="{}">Important improvement ≤ {t}</text>"#,
+                N(PLOT_L),
+                N(y),
+                N(PLOT_R),
+                N(y),
+                N(y + 3.5)
+            );
+        }
+    }
+
+    fn draw_marks(&self, out: &mut String, scale: &TimeScale) {
+        // Label rows: one above the plot, then two inside it, so nearby
+        // version changes do not print on top of each other.
+        let rows = [PLOT_T - 6.0, PLOT_T + 12.0, PLOT_T + 25.0];
+        let mut row_end = [f64::NEG_INFINITY; 3];
+        let mut marks: Vec<&VersionMark> = self.marks.iter().collect();
+        marks.sort_by_key(|m| m.at);
+        for m in marks {
+            let x = scale.x(m.at);
+            if !(PLOT_L..=PLOT_R).contains(&x) {
+                // Outside the scored period: nothing to relate it to.
+                continue;
+            }
+            let label = truncate(&m.label, MAX_MARK_LABEL);
+            let width = text_width(&label, 10.5) + 2.0;
+            let (lx, left, anchor) = if x + 3.0 + width <= PLOT_R {
+                (x + 3.0, x + 3.0, "start")
+            } else {
+                (x - 3.0, x - 3.0 - width, "end")
+            };
+            let row = (0..rows.len())
+                .find(|&r| left > row_end[r] + 4.0)
+                .unwrap_or_else(|| {
+                    (0..rows.len())
+                        .min_by(|a, b| row_end[*a].total_cmp(&row_end[*b]))
+                        .unwrap_or(0)
+                });
+            row_end[row] = left + width;
+            w!(
+                out,
+                r#"<line class="pc-mark" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-mark-label" x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
+                N(x),
+                N(PLOT_T - 16.0),
+                N(x),
+                N(PLOT_B),
+                N(lx),
+                N(rows[row]),
+                esc(&label)
+            );
+        }
+    }
+
+    fn draw_series(&self, out: &mut String, scale: &TimeScale) {
+        let nonempty = || self.series.iter().filter(|s| !s.points.is_empty());
+        for s in nonempty() {
+            let st = s.context.style();
+            let mut pts = s.points.clone();
+            pts.sort_by_key(|p| p.0);
+            let coords: Vec<String> = pts
+                .iter()
+                .map(|(t, v)| format!("{},{}", N(scale.x(*t)), N(y_of(*v))))
+                .collect();
+            w!(
+                out,
+                r#"<polyline class="pc-line" data-context="{}" stroke="{}"{} points="{}"/>"#,
+                s.context.as_str(),
+                st.colour,
+                dash_attr(st.dash),
+                coords.join(" ")
+            );
+        }
+        // Markers after all lines so no line crosses over a marker.
+        for s in nonempty() {
+            let st = s.context.style();
+            for (t, v) in &s.points {
+                let tip = format!(
+                    "{}: {v}/10 on {} {}",
+                    s.context.label(),
+                    long_date(*t),
+                    clock(*t)
+                );
+                marker(out, st.shape, scale.x(*t), y_of(*v), st.colour, Some(&tip));
+            }
+        }
+    }
+
+    fn draw_legend(&self, out: &mut String) {
+        let y = 18.0;
+        let mut x = PLOT_L;
+        for c in self.contexts_present() {
+            let st = c.style();
+            w!(
+                out,
+                r#"<line class="pc-line" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"{}/>"#,
+                N(x),
+                N(y),
+                N(x + 40.0),
+                N(y),
+                st.colour,
+                dash_attr(st.dash)
+            );
+            marker(out, st.shape, x + 20.0, y, st.colour, None);
+            w!(
+                out,
+                r#"<text class="pc-legend" x="{}" y="{}">{}</text>"#,
+                N(x + 46.0),
+                N(y + 4.0),
+                esc(c.label())
+            );
+            x += 46.0 + text_width(c.label(), 11.5) + 16.0;
+        }
+    }
+}
+
+fn draw_y_axis(out: &mut String) {
+    for v in 0..=PainScore::MAX {
+        let y = y_of(v);
+        w!(
+            out,
+            r#"<line class="pc-grid" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-tick" x="{}" y="{}" text-anchor="end">{v}</text>"#,
+            N(PLOT_L),
+            N(y),
+            N(PLOT_R),
+            N(y),
+            N(PLOT_L - 6.0),
+            N(y + 3.8)
+        );
+    }
+    let mid = (PLOT_T + PLOT_B) / 2.0;
+    w!(
+        out,
+        r#"<text class="pc-ytitle" x="14" y="{}" text-anchor="middle" transform="rotate(-90 14 {})">Pain (0–10)</text>"#,
+        N(mid),
+        N(mid)
+    );
+    w!(
+        out,
+        r#"<line class="pc-axis" x1="{}" y1="{}" x2="{}" y2="{}"/>"#,
+        N(PLOT_L),
+        N(PLOT_T),
+        N(PLOT_L),
+        N(PLOT_B)
+    );
+}
+
+fn draw_x_axis(out: &mut String, scale: &TimeScale) {
+    w!(
+        out,
+        r#"<line class="pc-axis" x1="{}" y1="{}" x2="{}" y2="{}"/>"#,
+        N(PLOT_L),
+        N(PLOT_B),
+        N(PLOT_R),
+        N(PLOT_B)
+    );
+    for tick in &scale.ticks {
+        let x = scale.x(tick.at);
+        w!(
+            out,
+            r#"<line class="pc-axis" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-tick" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            N(x),
+            N(PLOT_B),
+            N(x),
+            N(PLOT_B + 4.0),
+            N(x),
+            N(PLOT_B + 16.0),
+            esc(&tick.label)
+        );
+        if let Some(sub) = &tick.sub {
+            w!(
+                out,
+                r#"<text class="pc-sub" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+                N(x),
+                N(PLOT_B + 29.0),
+                esc(sub)
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(h, 0, 0))
+            .expect("valid test date")
+    }
+
+    fn day(n: i64) -> NaiveDateTime {
+        at(2025, 3, 3, 9) + TimeDelta::days(n)
+    }
+
+    fn seq(values: &[u8]) -> Vec<(NaiveDateTime, u8)> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (day(i as i64 * 7), *v))
+            .collect()
+    }
+
+    fn summary(values: &[u8]) -> PainSummary {
+        PainSummary::from_scores(&seq(values))
+    }
+
+    // --- vocabulary -------------------------------------------------------
+
+    #[test]
+    fn context_round_trips_and_labels() {
+        for c in PainContext::ALL {
+            assert_eq!(PainContext::parse(c.as_str()), Ok(c));
+        }
+        assert_eq!(PainContext::parse(" Worst-24H "), Ok(PainContext::Worst24h));
+        assert_eq!(PainContext::AtRest.as_str(), "rest");
+        assert_eq!(PainContext::Worst24h.label(), "Worst in 24 h");
+        assert_eq!(PainContext::OnActivity.label(), "On activity");
+        assert!(PainContext::parse("sometimes").is_err());
+        assert!(PainContext::parse("").is_err());
+    }
+
+    #[test]
+    fn context_styles_are_all_distinct() {
+        let styles: Vec<SeriesStyle> = PainContext::ALL.iter().map(|c| c.style()).collect();
+        for (i, a) in styles.iter().enumerate() {
+            for b in &styles[i + 1..] {
+                assert_ne!(a.colour, b.colour);
+                assert_ne!(a.dash, b.dash);
+                assert_ne!(a.shape, b.shape);
+            }
+        }
+    }
+
+    #[test]
+    fn score_parse_accepts_whole_numbers_in_range() {
+        assert_eq!(PainScore::parse("0").map(PainScore::value), Ok(0));
+        assert_eq!(PainScore::parse(" 10 ").map(PainScore::value), Ok(10));
+        assert_eq!(PainScore::parse("7/10").map(PainScore::value), Ok(7));
+        assert_eq!(PainScore::parse("+5").map(PainScore::value), Ok(5));
+    }
+
+    #[test]
+    fn score_parse_rejects_with_clear_messages() {
+        assert_eq!(PainScore::parse(""), Err(MSG_ENTER.to_string()));
+        assert_eq!(PainScore::parse("   "), Err(MSG_ENTER.to_string()));
+        assert_eq!(PainScore::parse("bad"), Err(MSG_ENTER.to_string()));
+        assert_eq!(PainScore::parse("NaN"), Err(MSG_ENTER.to_string()));
+        assert_eq!(PainScore::parse("11"), Err(MSG_RANGE.to_string()));
+        assert_eq!(PainScore::parse("-1"), Err(MSG_RANGE.to_string()));
+        assert_eq!(PainScore::parse("99999999999"), Err(MSG_RANGE.to_string()));
+        assert_eq!(PainScore::parse("6.5"), Err(MSG_WHOLE.to_string()));
+        assert!(MSG_ENTER.contains("0 (no pain) to 10 (worst imaginable)"));
+    }
+
+    #[test]
+    fn score_new_bounds() {
+        assert_eq!(PainScore::new(0).map(PainScore::value), Some(0));
+        assert_eq!(PainScore::new(10).map(PainScore::value), Some(10));
+        assert_eq!(PainScore::new(11), None);
+        assert_eq!(PainScore::new(-1), None);
+        assert_eq!(PainScore::new(256), None);
+    }
+
+    // --- MCID -------------------------------------------------------------
+
+    #[test]
+    fn mcid_target_known_values() {
+        assert_eq!(mcid_target(0), None);
+        assert_eq!(mcid_target(1), None);
+        assert_eq!(mcid_target(2), Some(0));
+        assert_eq!(mcid_target(3), Some(1));
+        assert_eq!(mcid_target(4), Some(2));
+        assert_eq!(mcid_target(5), Some(3));
+        assert_eq!(mcid_target(6), Some(4));
+        assert_eq!(mcid_target(7), Some(4));
+        assert_eq!(mcid_target(8), Some(5));
+        assert_eq!(mcid_target(9), Some(6));
+        assert_eq!(mcid_target(10), Some(7));
+    }
+
+    #[test]
+    fn mcid_target_agrees_with_summary_for_every_baseline() {
+        for b in 0..=10u8 {
+            for l in 0..=10u8 {
+                let improved = summary(&[b, l]).trend == Trend::ImportantImprovement;
+                let reaches = mcid_target(b).is_some_and(|t| l <= t);
+                assert_eq!(improved, reaches, "baseline {b} latest {l}");
+            }
+        }
+    }
+
+    // --- summary ----------------------------------------------------------
+
+    #[test]
+    fn summary_empty() {
+        let s = summary(&[]);
+        assert_eq!(s.count, 0);
+        assert_eq!(s.baseline, None);
+        assert_eq!(s.latest, None);
+        assert_eq!(s.change_points, None);
+        assert_eq!(s.trend, Trend::NotEnoughData);
+        assert_eq!(s.label(), "not enough scores yet");
+        assert_eq!(s.change_text(), "");
+    }
+
+    #[test]
+    fn summary_single_score_is_not_enough() {
+        let s = summary(&[6]);
+        assert_eq!(s.count, 1);
+        assert_eq!(s.baseline, Some(6));
+        assert_eq!(s.latest, Some(6));
+        assert_eq!(s.change_points, None);
+        assert_eq!(s.change_percent, None);
+        assert_eq!(s.trend, Trend::NotEnoughData);
+        assert_eq!(s.change_text(), "");
+    }
+
+    #[test]
+    fn summary_exactly_30_percent_is_improvement() {
+        let s = summary(&[10, 7]);
+        assert_eq!(s.trend, Trend::ImportantImprovement);
+        assert_eq!(s.change_points, Some(-3));
+        assert_eq!(s.label(), "clinically important improvement");
+        assert_eq!(s.change_text(), "−3 points (−30 %)");
+    }
+
+    #[test]
+    fn summary_exactly_2_points_and_40_percent_is_improvement() {
+        assert_eq!(summary(&[5, 3]).trend, Trend::ImportantImprovement);
+    }
+
+    #[test]
+    fn summary_2_points_but_under_30_percent_is_no_change() {
+        let s = summary(&[7, 5]);
+        assert_eq!(s.trend, Trend::NoImportantChange);
+        assert_eq!(s.label(), "no clinically important change");
+        assert_eq!(summary(&[10, 8]).trend, Trend::NoImportantChange);
+    }
+
+    #[test]
+    fn summary_30_percent_but_under_2_points_is_no_change() {
+        // 3 → 2 is 33 % but only 1 point.
+        assert_eq!(summary(&[3, 2]).trend, Trend::NoImportantChange);
+    }
+
+    #[test]
+    fn summary_small_baselines() {
+        assert_eq!(summary(&[3, 1]).trend, Trend::ImportantImprovement);
+        assert_eq!(summary(&[2, 0]).trend, Trend::ImportantImprovement);
+        assert_eq!(summary(&[1, 0]).trend, Trend::NoImportantChange);
+    }
+
+    #[test]
+    fn summary_worsening_needs_2_points() {
+        let s = summary(&[2, 4]);
+        assert_eq!(s.trend, Trend::Worsening);
+        assert_eq!(s.label(), "worsening");
+        assert_eq!(summary(&[4, 5]).trend, Trend::NoImportantChange);
+        assert_eq!(summary(&[8, 10]).trend, Trend::Worsening);
+    }
+
+    #[test]
+    fn summary_baseline_zero() {
+        let s = summary(&[0, 3]);
+        assert_eq!(s.trend, Trend::Worsening);
+        assert_eq!(s.change_percent, None);
+        assert_eq!(s.change_text(), "+3 points");
+        assert_eq!(summary(&[0, 1]).trend, Trend::NoImportantChange);
+        assert_eq!(summary(&[0, 2]).trend, Trend::Worsening);
+        let z = summary(&[0, 0]);
+        assert_eq!(z.trend, Trend::NoImportantChange);
+        assert_eq!(z.change_text(), "0 points");
+    }
+
+    #[test]
+    fn summary_uses_first_and_last_only() {
+        let s = summary(&[7, 1, 9, 4]);
+        assert_eq!(s.baseline, Some(7));
+        assert_eq!(s.latest, Some(4));
+        assert_eq!(s.count, 4);
+        assert_eq!(s.trend, Trend::ImportantImprovement);
+    }
+
+    #[test]
+    fn summary_orders_by_time_even_if_unsorted() {
+        let mut scores = seq(&[8, 6, 3]);
+        scores.reverse();
+        let s = PainSummary::from_scores(&scores);
+        assert_eq!((s.baseline, s.latest), (Some(8), Some(3)));
+    }
+
+    #[test]
+    fn change_text_formats() {
+        assert_eq!(summary(&[7, 4]).change_text(), "−3 points (−43 %)");
+        assert_eq!(summary(&[5, 7]).change_text(), "+2 points (+40 %)");
+        assert_eq!(summary(&[4, 4]).change_text(), "0 points (0 %)");
+        assert_eq!(summary(&[10, 9]).change_text(), "−1 point (−10 %)");
+        assert_eq!(summary(&[8, 7]).change_text(), "−1 point (−13 %)");
+        let p = summary(&[7, 4]).change_percent.unwrap_or(f64::NAN);
+        assert!((p - (-300.0 / 7.0)).abs() < 1e-9);
+    }
+
+    // --- chart helpers ------------------------------------------------------
+
+    const VIEW_X: [&str; 5] = ["x", "x1", "x2", "cx", "width"];
+    const VIEW_Y: [&str; 5] = ["y", "y1", "y2", "cy", "height"];
+
+    /// Checks every geometric attribute parses as a finite number inside the
+    /// viewBox. Returns how many numbers were checked.
+    fn assert_coordinates_sane(svg: &str) -> usize {
+        let mut checked = 0;
+        let mut rest = svg;
+        while let Some(pos) = rest.find("=\"") {
+            let name_start = rest[..pos].rfind(' ').map_or(0, |i| i + 1);
+            let name = &rest[name_start..pos];
+            let after = &rest[pos + 2..];
+            let end = after.find('"').expect("closed attribute");
+            let value = &after[..end];
+            rest = &after[end + 1..];
+            let check = |v: &str, max: f64| {
+                let n: f64 = v.parse().unwrap_or_else(|_| panic!("{name}={value}"));
+                assert!(n.is_finite(), "{name}={value}");
+                assert!((0.0..=max).contains(&n), "{name}={value} outside 0..{max}");
+            };
+            if value.ends_with('%') {
+                continue;
+            }
+            if VIEW_X.contains(&name) {
+                check(value, W);
+                checked += 1;
+            } else if VIEW_Y.contains(&name) {
+                check(value, H);
+                checked += 1;
+            } else if name == "r" {
+                check(value, W);
+                checked += 1;
+            } else if name == "points" {
+                for pair in value.split(' ') {
+                    let (x, y) = pair.split_once(',').expect("x,y pair");
+                    check(x, W);
+                    check(y, H);
+                    checked += 2;
+                }
+            }
+            assert!(!value.contains("NaN") && !value.contains("inf"), "{value}");
+        }
+        checked
+    }
+
+    fn series(context: PainContext, pts: Vec<(NaiveDateTime, u8)>) -> ChartSeries {
+        ChartSeries {
+            context,
+            points: pts,
+        }
+    }
+
+    fn sample_chart() -> PainChart {
+        PainChart {
+            id: "case-42".into(),
+            title: "Pain – right shoulder".into(),
+            baseline: Some(7),
+            series: vec![
+                series(PainContext::Now, seq(&[7, 6, 6, 5, 4, 3])),
+                series(PainContext::OnActivity, seq(&[8, 8, 7, 6, 6, 4])),
+                series(PainContext::Worst24h, seq(&[9, 9, 8, 8, 7, 5])),
+            ],
+            marks: vec![
+                VersionMark {
+                    at: day(14),
+                    label: "v2".into(),
+                },
+                VersionMark {
+                    at: day(29),
+                    label: "v3".into(),
+                },
+            ],
+        }
+    }
+
+    // --- chart structure -----------------------------------------------------
+
+    #[test]
+    fn chart_structure() {
+        let chart = sample_chart();
+        let svg = chart.to_svg();
+        assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"));
+        assert!(svg.contains(r#"viewBox="0 0 720 300""#));
+        assert!(svg.contains(r#"width="100%""#));
+        assert!(svg.contains(r#"role="img""#));
+        assert!(svg.contains(r#"aria-labelledby="case-42-title case-42-desc""#));
+        assert!(svg.contains(r#"<title id="case-42-title">Pain – right shoulder</title>"#));
+        assert!(
+            svg.contains(
+                r#"<desc id="case-42-desc">18 pain scores from 3 Mar 2025 to 7 Apr 2025."#
+            )
+        );
+        assert!(svg.contains("Baseline 7/10."));
+        assert_eq!(svg.matches("<polyline").count(), 3);
+        for c in [
+            PainContext::Now,
+            PainContext::OnActivity,
+            PainContext::Worst24h,
+        ] {
+            assert!(
+                svg.contains(&format!(">{}</text>", esc(c.label()))),
+                "{c:?}"
+            );
+        }
+        assert!(!svg.contains(">At rest</text>"));
+        assert_eq!(svg.matches(r#"class="pc-legend""#).count(), 3);
+        assert_eq!(svg.matches(r#"class="pc-baseline""#).count(), 1);
+        assert!(svg.contains(">Baseline 7</text>"));
+        assert_eq!(svg.matches(r#"class="pc-mcid""#).count(), 1);
+        assert!(svg.contains(">Important improvement ≤ 4</text>"));
+        assert_eq!(svg.matches(r#"class="pc-mark""#).count(), 2);
+        assert!(svg.contains(">v2</text>") && svg.contains(">v3</text>"));
+        // 18 scores, each with a hover title.
+        assert_eq!(svg.matches(r#"class="pc-pt""#).count(), 18 + 3);
+        assert!(!svg.contains("font-face") && !svg.contains("<script"));
+        assert!(assert_coordinates_sane(&svg) > 100);
+    }
+
+    #[test]
+    fn chart_all_contexts_get_legend_and_line() {
+        let chart = PainChart {
+            series: PainContext::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, c)| series(*c, seq(&[i as u8 + 2, i as u8 + 1, i as u8])))
+                .collect(),
+            baseline: Some(6),
+            ..PainChart::default()
+        };
+        let svg = chart.to_svg();
+        assert_eq!(svg.matches("<polyline").count(), 5);
+        assert_eq!(svg.matches(r#"class="pc-legend""#).count(), 5);
+        assert_coordinates_sane(&svg);
+    }
+
+    #[test]
+    fn chart_without_baseline_has_no_reference_lines() {
+        let mut chart = sample_chart();
+        chart.baseline = None;
+        let svg = chart.to_svg();
+        assert!(!svg.contains("pc-baseline\""));
+        assert!(!svg.contains("pc-mcid\""));
+        assert!(svg.contains("No baseline set."));
+    }
+
+    #[test]
+    fn chart_low_baseline_has_baseline_but_no_mcid() {
+        for b in [0, 1] {
+            let mut chart = sample_chart();
+            chart.baseline = Some(b);
+            let svg = chart.to_svg();
+            assert!(svg.contains(&format!(">Baseline {b}</text>")));
+            assert!(!svg.contains("class=\"pc-mcid\""));
+            assert!(!svg.contains("class=\"pc-zone\""));
+        }
+        let mut chart = sample_chart();
+        chart.baseline = Some(2);
+        let svg = chart.to_svg();
+        assert!(svg.contains(">Important improvement ≤ 0</text>"));
+        assert_coordinates_sane(&svg);
+    }
+
+    #[test]
+    fn chart_escapes_all_text() {
+        let nasty = r#"<script>alert("x")</script> & 'q'"#;
+        let chart = PainChart {
+            id: r#""><bad id"#.into(),
+            title: nasty.into(),
+            series: vec![series(PainContext::Now, seq(&[5, 3]))],
+            baseline: Some(5),
+            marks: vec![VersionMark {
+                at: day(3),
+                label: "v<2> & \"new\"".into(),
+            }],
+        };
+        let svg = chart.to_svg();
+        assert!(!svg.contains("<script"));
+        assert!(!svg.contains("<bad"));
+        assert!(
+            svg.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &apos;q&apos;")
+        );
+        assert!(svg.contains(">v&lt;2&gt; &amp; &quot;new&quot;</text>"));
+        assert!(svg.contains(r#"aria-labelledby="badid-title badid-desc""#));
+        // Every '<' starts a tag and every '&' an entity.
+        for (i, _) in svg.match_indices('&') {
+            let tail = &svg[i..];
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                    .iter()
+                    .any(|e| tail.starts_with(e)),
+                "bare & at {i}"
+            );
+        }
+        assert_coordinates_sane(&svg);
+    }
+
+    #[test]
+    fn escape_drops_xml_forbidden_controls() {
+        assert_eq!(esc("a\u{0}b\u{1b}c\td"), "abc\td");
+    }
+
+    #[test]
+    fn chart_empty() {
+        let chart = PainChart {
+            title: "Knee".into(),
+            baseline: Some(6),
+            marks: vec![VersionMark {
+                at: day(0),
+                label: "v2".into(),
+            }],
+            series: vec![series(PainContext::Now, vec![])],
+            ..PainChart::default()
+        };
+        let svg = chart.to_svg();
+        assert!(svg.contains(">No pain scores recorded yet</text>"));
+        assert!(svg.contains("<desc id=\""));
+        assert!(!svg.contains("<polyline"));
+        assert!(!svg.contains("pc-baseline\""));
+        assert_coordinates_sane(&svg);
+        let bare = PainChart::default().to_svg();
+        assert!(bare.contains("No pain scores recorded yet"));
+        assert!(bare.contains(">Pain scores</title>"));
+    }
+
+    #[test]
+    fn chart_single_point() {
+        let chart = PainChart {
+            title: "One".into(),
+            series: vec![series(PainContext::AtRest, vec![(day(0), 6)])],
+            baseline: Some(6),
+            marks: vec![VersionMark {
+                at: day(0),
+                label: "v1".into(),
+            }],
+            ..PainChart::default()
+        };
+        let svg = chart.to_svg();
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        assert!(svg.contains(">3 Mar</text>"));
+        assert!(svg.contains(">2025</text>"));
+        assert!(svg.contains("1 pain score on 3 Mar 2025."));
+        // Centred on the plot.
+        let centre = (PLOT_L + PLOT_R) / 2.0;
+        assert!(svg.contains(&format!(
+            r#"x="{}" y="{}" width="7.6""#,
+            N(centre - 3.8),
+            N(y_of(6) - 3.8)
+        )));
+        assert_coordinates_sane(&svg);
+    }
+
+    #[test]
+    fn chart_same_day_uses_clock_ticks() {
+        let chart = PainChart {
+            series: vec![series(
+                PainContext::Now,
+                vec![(at(2025, 3, 3, 8), 7), (at(2025, 3, 3, 17), 4)],
+            )],
+            ..PainChart::default()
+        };
+        let svg = chart.to_svg();
+        assert!(svg.contains(">09:00</text>") || svg.contains(">10:00</text>"));
+        assert!(svg.contains(">3 Mar</text>"));
+        assert!(svg.contains("2 pain scores on 3 Mar 2025."));
+        assert_coordinates_sane(&svg);
+    }
+
+    #[test]
+    fn chart_spans_from_minutes_to_years() {
+        let start = at(2024, 11, 20, 10);
+        for span in [
+            TimeDelta::minutes(5),
+            TimeDelta::hours(1),
+            TimeDelta::hours(30),
+            TimeDelta::days(3),
+            TimeDelta::days(13),
+            TimeDelta::days(40),
+            TimeDelta::days(100),
+            TimeDelta::days(200),
+            TimeDelta::days(365),
+            TimeDelta::days(800),
+            TimeDelta::days(365 * 30),
+        ] {
+            let chart = PainChart {
+                series: vec![series(
+                    PainContext::Best,
+                    vec![(start, 5), (start + span / 2, 4), (start + span, 2)],
+                )],
+                marks: vec![VersionMark {
+                    at: start + span / 3,
+                    label: "v2".into(),
+                }],
+                baseline: Some(5),
+                ..PainChart::default()
+            };
+            let svg = chart.to_svg();
+            let ticks = svg.matches(r#"class="pc-tick" x="#).count() - 11;
+            assert!((1..=MAX_TICKS).contains(&ticks), "{span}: {ticks} ticks");
+            assert_coordinates_sane(&svg);
+        }
+    }
+
+    #[test]
+    fn ticks_are_aligned_and_year_shown_on_change() {
+        let t = ticks_for(at(2025, 3, 5, 10), at(2025, 4, 20, 0), Step::Days(7), 20);
+        assert!(
+            t.iter()
+                .all(|d| d.weekday() == chrono::Weekday::Mon && d.hour() == 0)
+        );
+        let m = ticks_for(at(2024, 10, 3, 0), at(2025, 4, 1, 0), Step::Months(1), 20);
+        assert_eq!(m.first().copied(), Some(at(2024, 11, 1, 0)));
+        assert_eq!(m.last().copied(), Some(at(2025, 4, 1, 0)));
+        let labels = label_ticks(Step::Months(1), &m);
+        let subs: Vec<Option<String>> = labels.iter().map(|l| l.sub.clone()).collect();
+        assert_eq!(subs[0].as_deref(), Some("2024"));
+        assert_eq!(subs[1], None);
+        assert_eq!(subs[2].as_deref(), Some("2025"));
+        assert_eq!(labels[0].label, "Nov");
+    }
+
+    #[test]
+    fn marks_outside_scored_period_are_skipped() {
+        let mut chart = sample_chart();
+        chart.marks.push(VersionMark {
+            at: day(-200),
+            label: "v0".into(),
+        });
+        let svg = chart.to_svg();
+        assert_eq!(svg.matches(r#"class="pc-mark""#).count(), 2);
+        assert!(!svg.contains(">v0</text>"));
+    }
+
+    #[test]
+    fn ids_are_unique_per_chart() {
+        let a = PainChart {
+            title: "Left knee".into(),
+            ..PainChart::default()
+        };
+        let b = PainChart {
+            title: "Right knee".into(),
+            ..PainChart::default()
+        };
+        assert_ne!(a.dom_id(), b.dom_id());
+        assert_eq!(a.dom_id(), a.clone().dom_id());
+        assert!(a.dom_id().starts_with("pc-chart-"));
+        let c = PainChart {
+            id: "7".into(),
+            ..PainChart::default()
+        };
+        assert_eq!(c.dom_id(), "pc-7");
+    }
+
+    #[test]
+    fn out_of_range_scores_are_clamped_in_chart() {
+        let chart = PainChart {
+            series: vec![series(PainContext::Now, seq(&[200, 11, 3]))],
+            baseline: Some(250),
+            ..PainChart::default()
+        };
+        assert_coordinates_sane(&chart.to_svg());
+    }
+}

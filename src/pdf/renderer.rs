@@ -1,0 +1,306 @@
+//! Page furniture (running header, footer, page numbers) and conversion of
+//! placed draws into printpdf operations.
+
+use printpdf::{
+    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, Rect, TextItem,
+};
+
+use super::fonts::{Face, Fonts};
+use super::layout::{Area, Draw, Paginator, Rgb};
+use super::model::{PdfError, Sheet};
+use super::sheet::{Builder, MUTED, RULE, Style};
+
+/// Nothing is drawn closer than this to any paper edge (15 mm).
+pub(super) const MARGIN_PT: f32 = 15.0 * 72.0 / 25.4;
+
+const FOOTER: Style = Style::new(Face::Regular, 7.5, MUTED, 1.35);
+const RUNNING: Style = Style::new(Face::Regular, 7.5, MUTED, 1.35);
+
+/// Renders home-exercise sheets. Fonts are parsed once in [`SheetRenderer::new`];
+/// the renderer is immutable afterwards, so one instance can serve many
+/// threads behind an `Arc`.
+pub struct SheetRenderer {
+    fonts: Fonts,
+}
+
+// Shared across web workers: fail the build if that ever stops being true.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<SheetRenderer>();
+};
+
+impl SheetRenderer {
+    pub fn new() -> Result<Self, PdfError> {
+        Ok(Self {
+            fonts: Fonts::load()?,
+        })
+    }
+
+    pub fn render(&self, sheet: &Sheet) -> Result<Vec<u8>, PdfError> {
+        let (w_mm, h_mm) = sheet.paper.size_mm();
+        let (page_w, page_h) = (w_mm * 72.0 / 25.4, h_mm * 72.0 / 25.4);
+        let cw = page_w - 2.0 * MARGIN_PT;
+
+        let footer_lines = self.fonts.wrap_limited(
+            FOOTER.face,
+            FOOTER.size,
+            cw * 0.75,
+            &sheet.clinic.footer_text,
+            2,
+        );
+        let footer_h = 14.0 + footer_lines.len().max(1) as f32 * FOOTER.line_h();
+        let running_h = RUNNING.line_h() + 16.0;
+        let area = Area {
+            left: MARGIN_PT,
+            width: cw,
+            first_top: MARGIN_PT,
+            other_top: MARGIN_PT + running_h,
+            bottom: page_h - MARGIN_PT - footer_h,
+        };
+
+        let builder = Builder {
+            fonts: &self.fonts,
+            cw,
+        };
+        let mut pager = Paginator::new(area);
+        for block in builder.blocks(sheet) {
+            pager.place(&block);
+        }
+        let mut pages = pager.pages;
+
+        let total = pages.len();
+        let running = self.running_header(sheet, cw);
+        for (i, draws) in pages.iter_mut().enumerate() {
+            if i > 0 {
+                draws.extend(running.iter().cloned());
+            }
+            self.footer(draws, &footer_lines, i + 1, total, cw, page_h);
+        }
+
+        let title = self.fonts.one_line(
+            Face::Regular,
+            10.0,
+            f32::MAX,
+            &format!("Home exercise programme – {}", sheet.patient_name),
+        );
+        let mut doc = PdfDocument::new(&title);
+        let ids = FontIds {
+            regular: doc.add_font(self.fonts.parsed(Face::Regular)),
+            bold: doc.add_font(self.fonts.parsed(Face::Bold)),
+        };
+        let pdf_pages: Vec<PdfPage> = pages
+            .iter()
+            .map(|draws| PdfPage::new(Mm(w_mm), Mm(h_mm), to_ops(draws, page_h, &ids)))
+            .collect();
+        let mut warnings = Vec::new();
+        let bytes = doc
+            .with_pages(pdf_pages)
+            .save(&PdfSaveOptions::default(), &mut warnings);
+        if bytes.is_empty() {
+            return Err(PdfError::Output(format!("{warnings:?}")));
+        }
+        Ok(bytes)
+    }
+
+    /// Identifies loose pages: patient and programme on the left, clinic on the right.
+    fn running_header(&self, sheet: &Sheet, cw: f32) -> Vec<Draw> {
+        let st = RUNNING;
+        let y = MARGIN_PT;
+        let version = format!("version {}", sheet.version);
+        let issued = format!("issued {}", sheet.issued_on.trim());
+        let mut parts = vec![
+            sheet.patient_name.trim(),
+            "Home exercise programme",
+            &version,
+        ];
+        if !sheet.issued_on.trim().is_empty() {
+            parts.push(&issued);
+        }
+        parts.retain(|p| !p.is_empty());
+        let left = self
+            .fonts
+            .one_line(st.face, st.size, cw * 0.62, &parts.join(" · "));
+        let bold = Style {
+            face: Face::Bold,
+            ..st
+        };
+        let right = self
+            .fonts
+            .one_line(bold.face, bold.size, cw * 0.35, &sheet.clinic.name);
+        let right_w = self.fonts.width(bold.face, bold.size, &right);
+        let rule_y = y + st.line_h() + 5.0;
+        vec![
+            st.text(MARGIN_PT, y + st.baseline(), left),
+            bold.text(MARGIN_PT + cw - right_w, y + bold.baseline(), right),
+            Draw::Line {
+                x1: MARGIN_PT,
+                y1: rule_y,
+                x2: MARGIN_PT + cw,
+                y2: rule_y,
+                color: RULE,
+                width: 0.6,
+            },
+        ]
+    }
+
+    fn footer(
+        &self,
+        draws: &mut Vec<Draw>,
+        lines: &[String],
+        page: usize,
+        total: usize,
+        cw: f32,
+        page_h: f32,
+    ) {
+        let st = FOOTER;
+        let n = lines.len().max(1) as f32;
+        let top = page_h - MARGIN_PT - n * st.line_h();
+        let rule_y = top - 6.0;
+        draws.push(Draw::Line {
+            x1: MARGIN_PT,
+            y1: rule_y,
+            x2: MARGIN_PT + cw,
+            y2: rule_y,
+            color: RULE,
+            width: 0.6,
+        });
+        for (i, line) in lines.iter().enumerate() {
+            let y = top + i as f32 * st.line_h() + st.baseline();
+            draws.push(st.text(MARGIN_PT, y, line.clone()));
+        }
+        let label = format!("Page {page} of {total}");
+        let bold = Style {
+            face: Face::Bold,
+            ..st
+        };
+        let w = self.fonts.width(bold.face, bold.size, &label);
+        draws.push(bold.text(MARGIN_PT + cw - w, top + bold.baseline(), label));
+    }
+}
+
+struct FontIds {
+    regular: FontId,
+    bold: FontId,
+}
+
+fn color(c: Rgb) -> Color {
+    Color::Rgb(printpdf::Rgb {
+        r: c.0,
+        g: c.1,
+        b: c.2,
+        icc_profile: None,
+    })
+}
+
+fn point(x: f32, y: f32) -> LinePoint {
+    LinePoint {
+        p: Point { x: Pt(x), y: Pt(y) },
+        bezier: false,
+    }
+}
+
+/// Writes each text line as its own BT…ET with an absolute position, so every
+/// line's placement can be read straight off the content stream.
+fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> Vec<Op> {
+    let mut ops = Vec::with_capacity(draws.len() * 5);
+    let mut fill: Option<Rgb> = None;
+    let mut stroke: Option<(Rgb, f32)> = None;
+    let mut set_fill = |ops: &mut Vec<Op>, c: Rgb| {
+        if fill != Some(c) {
+            ops.push(Op::SetFillColor { col: color(c) });
+            fill = Some(c);
+        }
+    };
+    let mut set_stroke = |ops: &mut Vec<Op>, c: Rgb, w: f32| {
+        if stroke != Some((c, w)) {
+            ops.push(Op::SetOutlineColor { col: color(c) });
+            ops.push(Op::SetOutlineThickness { pt: Pt(w) });
+            stroke = Some((c, w));
+        }
+    };
+    for d in draws {
+        match d {
+            Draw::Text {
+                x,
+                y,
+                face,
+                size,
+                color: c,
+                text,
+            } => {
+                if text.is_empty() {
+                    continue;
+                }
+                set_fill(&mut ops, *c);
+                let id = match face {
+                    Face::Regular => &ids.regular,
+                    Face::Bold => &ids.bold,
+                };
+                ops.push(Op::StartTextSection);
+                ops.push(Op::SetFont {
+                    font: PdfFontHandle::External(id.clone()),
+                    size: Pt(*size),
+                });
+                ops.push(Op::SetTextCursor {
+                    pos: Point {
+                        x: Pt(*x),
+                        y: Pt(page_h - y),
+                    },
+                });
+                ops.push(Op::ShowText {
+                    items: vec![TextItem::Text(text.clone())],
+                });
+                ops.push(Op::EndTextSection);
+            }
+            Draw::Rect {
+                x,
+                y,
+                w,
+                h,
+                fill: f,
+                stroke: s,
+            } => {
+                let mode = match (f, s) {
+                    (Some(_), Some(_)) => PaintMode::FillStroke,
+                    (Some(_), None) => PaintMode::Fill,
+                    (None, Some(_)) => PaintMode::Stroke,
+                    (None, None) => continue,
+                };
+                if let Some(c) = f {
+                    set_fill(&mut ops, *c);
+                }
+                if let Some((c, lw)) = s {
+                    set_stroke(&mut ops, *c, *lw);
+                }
+                ops.push(Op::DrawRectangle {
+                    rectangle: Rect {
+                        x: Pt(*x),
+                        y: Pt(page_h - y - h),
+                        width: Pt(*w),
+                        height: Pt(*h),
+                        mode: Some(mode),
+                        winding_order: None,
+                    },
+                });
+            }
+            Draw::Line {
+                x1,
+                y1,
+                x2,
+                y2,
+                color: c,
+                width,
+            } => {
+                set_stroke(&mut ops, *c, *width);
+                ops.push(Op::DrawLine {
+                    line: Line {
+                        points: vec![point(*x1, page_h - y1), point(*x2, page_h - y2)],
+                        is_closed: false,
+                    },
+                });
+            }
+        }
+    }
+    ops
+}
