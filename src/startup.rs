@@ -152,11 +152,13 @@ fn security_headers() -> DefaultHeaders {
 fn seed_library(conn: &mut db::DbConn) -> Result<(), StartupError> {
     let library =
         crate::library::load().map_err(|e| AppError::Internal(format!("built-in library: {e}")))?;
-    let added = write_tx(conn, |c| {
-        routes::exercises::queries::seed_library(c, &library)
+    let (exercises, templates) = write_tx(conn, |c| {
+        let exercises = routes::exercises::queries::seed_library(c, &library)?;
+        let templates = routes::programmes::queries::seed_templates(c, &library)?;
+        Ok::<_, AppError>((exercises, templates))
     })?;
-    if added > 0 {
-        tracing::info!(added, "exercise library entries added");
+    if exercises + templates > 0 {
+        tracing::info!(exercises, templates, "built-in library entries added");
     }
     Ok(())
 }

@@ -177,6 +177,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    programme_versions (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        version -> Integer,
+        author_id -> BigInt,
+        notes -> Text,
+        review_date -> Nullable<Date>,
+        template_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    programme_items (id) {
+        id -> BigInt,
+        version_id -> BigInt,
+        position -> Integer,
+        exercise_id -> BigInt,
+        exercise_name -> Text,
+        sets -> Integer,
+        reps -> Integer,
+        hold_seconds -> Integer,
+        rest_seconds -> Integer,
+        side -> Text,
+        times_per_day -> Integer,
+        days_per_week -> Integer,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    programme_templates (id) {
+        id -> BigInt,
+        slug -> Nullable<Text>,
+        name -> Text,
+        description -> Text,
+        archived -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    programme_template_items (id) {
+        id -> BigInt,
+        template_id -> BigInt,
+        position -> Integer,
+        exercise_id -> BigInt,
+        sets -> Integer,
+        reps -> Integer,
+        hold_seconds -> Integer,
+        rest_seconds -> Integer,
+        side -> Text,
+        times_per_day -> Integer,
+        days_per_week -> Integer,
+        note -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(patient_search_tokens -> patients (patient_id));
 diesel::joinable!(cases -> patients (patient_id));
@@ -185,6 +246,11 @@ diesel::joinable!(assessments -> cases (case_id));
 diesel::joinable!(addenda -> assessments (assessment_id));
 diesel::joinable!(red_flag_actions -> cases (case_id));
 diesel::joinable!(pain_scores -> cases (case_id));
+diesel::joinable!(programme_versions -> cases (case_id));
+diesel::joinable!(programme_items -> programme_versions (version_id));
+diesel::joinable!(programme_items -> exercises (exercise_id));
+diesel::joinable!(programme_template_items -> programme_templates (template_id));
+diesel::joinable!(programme_template_items -> exercises (exercise_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     exercises,
@@ -195,6 +261,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     addenda,
     red_flag_actions,
     pain_scores,
+    programme_versions,
+    programme_items,
+    programme_templates,
+    programme_template_items,
     users,
     sessions,
     setup_tokens,

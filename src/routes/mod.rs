@@ -7,6 +7,7 @@ pub mod cases;
 pub mod exercises;
 pub mod home;
 pub mod patients;
+pub mod programmes;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(patients::routes)
         .configure(cases::routes)
         .configure(assessments::routes)
+        .configure(programmes::routes)
         .configure(exercises::routes)
         .configure(admin::routes);
 }

@@ -268,6 +268,8 @@ struct ShowPage {
     timeline: Vec<TimelineEntry>,
     red_flags: Vec<(i64, String, Vec<&'static str>)>,
     kinds: Vec<(&'static str, &'static str)>,
+    /// The current programme version's number and exercise count.
+    programme: Option<(i32, usize)>,
 }
 
 async fn show(
@@ -278,13 +280,15 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let who = actor(&req);
-    let (case, patient, therapist, assessments, timeline) = state
+    let (case, patient, therapist, assessments, timeline, programme) = state
         .db(move |conn| {
             write_tx(conn, |c| {
                 let (case, patient) = load_case(c, id)?;
                 let therapist = patient_queries::user_name(c, case.therapist_id)?;
                 let assessments = queries::assessments_of(c, id)?;
                 let timeline = queries::timeline(c, id, &assessments)?;
+                let programme = crate::routes::programmes::queries::current(c, id)?
+                    .map(|v| (v.row.version, v.items.len()));
                 audit::record(
                     c,
                     &who,
@@ -292,7 +296,7 @@ async fn show(
                         .entity("case", id)
                         .patient(case.patient_id),
                 )?;
-                Ok::<_, AppError>((case, patient, therapist, assessments, timeline))
+                Ok::<_, AppError>((case, patient, therapist, assessments, timeline, programme))
             })
         })
         .await?;
@@ -323,6 +327,7 @@ async fn show(
                 .iter()
                 .map(|k| (k.as_str(), k.label()))
                 .collect(),
+            programme,
             case,
             patient,
             assessments,

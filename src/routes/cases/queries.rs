@@ -6,7 +6,9 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{addenda, assessments, cases, pain_scores, red_flag_actions, users};
+use crate::db::schema::{
+    addenda, assessments, cases, pain_scores, programme_versions, red_flag_actions, users,
+};
 use crate::domain::clinical::AssessmentContent;
 use crate::error::AppError;
 
@@ -340,6 +342,27 @@ pub fn timeline(
             ),
             detail: format!("{}. Reason: {reason}", names.join("; ")),
             link: None,
+            struck: false,
+        });
+    }
+    let versions: Vec<(i32, NaiveDateTime, String)> = programme_versions::table
+        .inner_join(users::table.on(users::id.eq(programme_versions::author_id)))
+        .filter(programme_versions::case_id.eq(case_id))
+        .order(programme_versions::version.desc())
+        .limit(TIMELINE_LIMIT)
+        .select((
+            programme_versions::version,
+            programme_versions::created_at,
+            users::display_name,
+        ))
+        .load(conn)?;
+    for (number, at, who) in versions {
+        entries.push(TimelineEntry {
+            at,
+            kind: "programme",
+            title: format!("Programme version {number}"),
+            detail: format!("saved by {who}"),
+            link: Some(format!("/cases/{case_id}/programme/versions/{number}")),
             struck: false,
         });
     }
