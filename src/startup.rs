@@ -75,6 +75,8 @@ impl Application {
                 settings.signin_per_ip_per_minute,
             ),
             DummyHash::new()?,
+            crate::pdf::SheetRenderer::new()
+                .map_err(|e| AppError::Internal(format!("sheet fonts: {e}")))?,
             clinic_name,
         );
         Ok(Self {

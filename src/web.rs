@@ -27,6 +27,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     pub signin_limiter: Arc<SignInLimiter>,
     pub dummy_hash: DummyHash,
+    /// Parsed fonts, shared by every worker: a sheet renders without re-reading them.
+    pub sheet_renderer: Arc<crate::pdf::SheetRenderer>,
     clinic_name: Arc<RwLock<(Instant, String)>>,
 }
 
@@ -36,6 +38,7 @@ impl AppState {
         public_url: String,
         signin_limiter: SignInLimiter,
         dummy_hash: DummyHash,
+        sheet_renderer: crate::pdf::SheetRenderer,
         clinic_name: String,
     ) -> Self {
         let secure_cookies = public_url.starts_with("https://");
@@ -45,6 +48,7 @@ impl AppState {
             secure_cookies,
             signin_limiter: Arc::new(signin_limiter),
             dummy_hash,
+            sheet_renderer: Arc::new(sheet_renderer),
             clinic_name: Arc::new(RwLock::new((Instant::now(), clinic_name))),
         }
     }

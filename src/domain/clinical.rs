@@ -65,6 +65,16 @@ pub fn red_flag_label(key: &str) -> &'static str {
         .unwrap_or("Unknown red flag")
 }
 
+/// When a patient should stop and contact the clinic: the red flags in a patient's words.
+pub const STOP_SYMPTOMS: &[&str] = &[
+    "numbness, tingling or weakness in your arms or legs",
+    "chest pain or difficulty breathing",
+    "a severe headache, dizziness or feeling faint",
+    "pain that keeps getting worse, or wakes you at night and does not ease",
+    "pain after a fall or accident",
+    "fever, feeling unwell, or losing weight without trying",
+];
+
 /// The answer to one red-flag question.
 pub const RED_FLAG_ANSWERS: &[(&str, &str)] =
     &[("yes", "Yes"), ("no", "No"), ("not-asked", "Not asked")];

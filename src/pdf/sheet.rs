@@ -119,6 +119,10 @@ impl Builder<'_> {
 
     pub(super) fn blocks(&self, sheet: &Sheet) -> Vec<Block> {
         let mut blocks = vec![self.letterhead(sheet), self.patient_card(sheet)];
+        // The online link sits on the first page, where it is seen, not alone on the last.
+        if let Some(url) = sheet.portal_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            blocks.push(self.portal(url.trim()));
+        }
         if !sheet.programme_notes.trim().is_empty() {
             blocks.push(self.programme_notes(&sheet.programme_notes));
         }
@@ -127,9 +131,6 @@ impl Builder<'_> {
         }
         blocks.push(self.tick_chart(&sheet.items));
         blocks.push(self.stop_box(sheet));
-        if let Some(url) = sheet.portal_url.as_deref().filter(|u| !u.trim().is_empty()) {
-            blocks.push(self.portal(url.trim()));
-        }
         blocks
     }
 

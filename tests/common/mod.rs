@@ -3,6 +3,8 @@
 //! of a temporary SQLite file.
 #![allow(dead_code)]
 
+pub mod clinic;
+
 use std::path::PathBuf;
 
 use diesel::connection::SimpleConnection;

@@ -2,6 +2,7 @@
 //! with a diff, the patient-facing view, and clinic templates.
 
 pub mod diff;
+pub mod print;
 pub mod queries;
 
 use std::collections::BTreeMap;
@@ -42,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(show_version),
         )
         .route("/cases/{id}/programme/sheet", web::get().to(sheet))
+        .route("/cases/{id}/programme.pdf", web::get().to(print::staff_pdf))
         .route(
             "/cases/{id}/programme/template",
             web::post().to(save_as_template),
@@ -841,6 +843,7 @@ pub struct SheetPage {
     pub therapist: String,
     pub notes: String,
     pub exercises: Vec<SheetExercise>,
+    pub stop_symptoms: &'static [&'static str],
     pub pdf_link: String,
     pub back_link: String,
 }
@@ -881,6 +884,7 @@ async fn sheet(
             therapist: version.author.clone(),
             notes: version.row.notes.clone(),
             exercises,
+            stop_symptoms: crate::domain::clinical::STOP_SYMPTOMS,
             pdf_link: format!("/cases/{case_id}/programme.pdf"),
             back_link: format!("/cases/{case_id}/programme"),
         },

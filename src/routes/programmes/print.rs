@@ -1,0 +1,150 @@
+//! The printable PDF home-exercise sheet, for staff and (through the portal) patients.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::audit::{self, Actor, Event};
+use crate::db::{DbConn, write_tx};
+use crate::domain::clinical::STOP_SYMPTOMS;
+use crate::error::AppError;
+use crate::pdf::{ClinicHeader, Paper, Sheet, SheetItem};
+use crate::routes::admin::settings;
+use crate::routes::cases::load_case;
+use crate::routes::patients::queries::user_name;
+use crate::web::AppState;
+
+use super::{queries, sheet_exercises};
+
+#[derive(Debug, Deserialize)]
+pub struct PrintQuery {
+    pub version: Option<i32>,
+    pub paper: Option<String>,
+}
+
+impl PrintQuery {
+    fn paper(&self) -> Result<Option<Paper>, AppError> {
+        match self.paper.as_deref() {
+            None | Some("") => Ok(None),
+            Some("a4") => Ok(Some(Paper::A4)),
+            Some("letter") => Ok(Some(Paper::Letter)),
+            Some(_) => Err(AppError::BadRequest("paper must be a4 or letter".into())),
+        }
+    }
+}
+
+/// Gathers everything printed on a case's sheet and writes the audit event, in one
+/// transaction. Refused while the case has red flags waiting for action.
+pub fn prepare_sheet(
+    conn: &mut DbConn,
+    who: &Actor,
+    case_id: i64,
+    query: &PrintQuery,
+    portal_url: String,
+) -> Result<Result<Sheet, &'static str>, AppError> {
+    let paper = query.paper()?;
+    write_tx(conn, |c| {
+        let (case, patient) = load_case(c, case_id)?;
+        if !case.pending_flags().is_empty() {
+            audit::record(
+                c,
+                who,
+                Event::new("programme.print_refused")
+                    .entity("case", case_id)
+                    .patient(case.patient_id)
+                    .outcome(audit::Outcome::Denied)
+                    .detail("red flags waiting for action"),
+            )?;
+            return Ok(Err("red flags"));
+        }
+        let version = match query.version {
+            Some(n) => queries::version(c, case_id, n)?,
+            None => queries::current(c, case_id)?,
+        }
+        .ok_or(AppError::NotFound)?;
+        let clinic = settings::load(c)?;
+        let exercises = sheet_exercises(c, &version)?;
+        let therapist = user_name(c, case.therapist_id)?;
+        audit::record(
+            c,
+            who,
+            Event::new("programme.printed")
+                .entity("programme_version", version.row.id)
+                .patient(case.patient_id)
+                .detail(format!("version {}", version.row.version)),
+        )?;
+        let default_paper = if clinic.default_paper == "letter" {
+            Paper::Letter
+        } else {
+            Paper::A4
+        };
+        Ok(Ok(Sheet {
+            clinic: ClinicHeader {
+                name: clinic.name,
+                address: clinic.address,
+                phone: clinic.phone,
+                email: clinic.email,
+                footer_text: clinic.sheet_footer,
+            },
+            patient_name: patient.full_name(),
+            patient_date_of_birth: patient.date_of_birth.format("%Y-%m-%d").to_string(),
+            therapist_name: therapist,
+            issued_on: version.row.created_at.format("%Y-%m-%d").to_string(),
+            version: version.row.version,
+            case_title: case.title,
+            programme_notes: version.row.notes.clone(),
+            items: exercises
+                .into_iter()
+                .map(|e| SheetItem {
+                    name: e.name,
+                    dosage: e.dosage,
+                    steps: e.steps,
+                    note: e.note,
+                    cautions: e.cautions,
+                })
+                .collect(),
+            stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),
+            portal_url: Some(portal_url),
+            paper: paper.unwrap_or(default_paper),
+        }))
+    })
+}
+
+/// Renders on the blocking pool (it is CPU work) and answers with the PDF.
+pub async fn pdf_response(state: &AppState, sheet: Sheet) -> Result<HttpResponse, AppError> {
+    let renderer = state.sheet_renderer.clone();
+    let version = sheet.version;
+    let bytes = web::block(move || renderer.render(&sheet))
+        .await?
+        .map_err(|e| AppError::Internal(format!("sheet: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"home-exercise-programme-v{version}.pdf\""),
+        ))
+        .body(bytes))
+}
+
+pub async fn staff_pdf(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: crate::auth::Staff,
+    case_id: web::Path<i64>,
+    query: web::Query<PrintQuery>,
+) -> Result<HttpResponse, AppError> {
+    let case_id = case_id.into_inner();
+    let who = crate::web::actor(&req);
+    let portal = state.link("/me");
+    let query = query.into_inner();
+    let prepared = state
+        .db(move |conn| prepare_sheet(conn, &who, case_id, &query, portal))
+        .await?;
+    match prepared {
+        Ok(sheet) => pdf_response(&state, sheet).await,
+        Err(_) => Ok(crate::web::redirect_with_flash(
+            &format!("/cases/{case_id}/programme"),
+            "The sheet cannot be printed while the case has red flags waiting for action.",
+        )),
+    }
+}

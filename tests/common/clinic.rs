@@ -1,0 +1,134 @@
+//! Clinical set-up shared by the tests: patients, cases, programmes.
+#![allow(dead_code)]
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+
+use super::{Browser, TestApp, location};
+
+pub fn exercise_id(app: &TestApp, slug: &str) -> i64 {
+    use physiocase::db::schema::exercises::dsl;
+    dsl::exercises
+        .filter(dsl::slug.eq(slug))
+        .select(dsl::id)
+        .first(&mut app.conn())
+        .unwrap_or_else(|e| panic!("{slug}: {e}"))
+}
+
+/// A case ready for a programme (no red flags). Returns (therapist, case path).
+pub async fn case_for(app: &TestApp) -> (Browser, String) {
+    let (_admin, t) = app.therapist().await;
+    let case = open_case(&t).await;
+    (t, case)
+}
+
+pub async fn open_case(t: &Browser) -> String {
+    let response = t
+        .submit(
+            "/patients/new",
+            "/patients",
+            &[
+                ("given_name", "Zoë"),
+                ("family_name", "Łukasiewicz"),
+                ("date_of_birth", "1980-03-31"),
+                ("sex", ""),
+                ("phone", ""),
+                ("email", ""),
+                ("clinic_reference", ""),
+                ("primary_therapist_id", ""),
+                ("notes", ""),
+            ],
+        )
+        .await;
+    let patient = location(&response);
+    let (_, form) = t.get_text(&format!("{patient}/cases/new")).await;
+    let select = form
+        .split("name=\"therapist_id\">")
+        .nth(1)
+        .unwrap_or_default();
+    let therapist = select
+        .split("\" selected>")
+        .next()
+        .unwrap_or_default()
+        .rsplit("value=\"")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let token = super::csrf_from(&form).unwrap_or_default();
+    let response = t
+        .post_url(
+            &format!("{patient}/cases"),
+            &[
+                ("csrf_token", token.as_str()),
+                ("title", "Thoracic pain"),
+                ("body_region", "thoracic"),
+                ("onset_date", ""),
+                ("mechanism", ""),
+                ("referral_source", ""),
+                ("goals", ""),
+                ("therapist_id", therapist.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    location(&response)
+}
+
+pub struct Item {
+    pub exercise: i64,
+    pub sets: &'static str,
+    pub reps: &'static str,
+    pub hold: &'static str,
+    pub side: &'static str,
+    pub note: &'static str,
+}
+
+pub fn item(exercise: i64, sets: &'static str, hold: &'static str, side: &'static str) -> Item {
+    Item {
+        exercise,
+        sets,
+        reps: "10",
+        hold,
+        side,
+        note: "",
+    }
+}
+
+/// Posts the builder form as a browser does: every item's fields plus the pressed button.
+pub async fn post_builder(
+    t: &Browser,
+    case: &str,
+    items: &[Item],
+    action: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let token = t.csrf_token(&format!("{case}/programme/builder")).await;
+    let mut fields: Vec<(String, String)> = vec![
+        ("csrf_token".into(), token),
+        ("action".into(), action.into()),
+    ];
+    for (i, it) in items.iter().enumerate() {
+        for (key, value) in [
+            ("exercise", it.exercise.to_string()),
+            ("sets", it.sets.into()),
+            ("reps", it.reps.into()),
+            ("hold_seconds", it.hold.into()),
+            ("rest_seconds", "0".into()),
+            ("side", it.side.into()),
+            ("times_per_day", "2".into()),
+            ("days_per_week", "7".into()),
+            ("note", it.note.into()),
+        ] {
+            fields.push((format!("item_{i}_{key}"), value));
+        }
+    }
+    for (k, v) in extra {
+        fields.push(((*k).into(), (*v).into()));
+    }
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    t.post_url(&format!("{case}/programme/builder"), &pairs)
+        .await
+}

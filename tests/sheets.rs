@@ -1,0 +1,242 @@
+//! The printable PDF home-exercise sheet, read back from the real bytes.
+
+mod common;
+
+use common::clinic::{Item, case_for, exercise_id, item, post_builder};
+use common::spawn_app;
+use reqwest::StatusCode;
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+struct ReadPdf {
+    pages: usize,
+    text: String,
+    sizes: Vec<(f32, f32)>,
+}
+
+fn read_pdf(bytes: &[u8]) -> ReadPdf {
+    let doc = lopdf::Document::load_mem(bytes)
+        .unwrap_or_else(|e| panic!("the sheet is a readable PDF: {e}"));
+    let pages = doc.get_pages();
+    let numbers: Vec<u32> = pages.keys().copied().collect();
+    let text = doc
+        .extract_text(&numbers)
+        .unwrap_or_else(|e| panic!("text: {e}"));
+    let sizes = pages
+        .values()
+        .map(|id| {
+            let page = doc.get_dictionary(*id).unwrap_or_else(|e| panic!("{e}"));
+            let media = page
+                .get(b"MediaBox")
+                .and_then(|m| m.as_array())
+                .unwrap_or_else(|e| panic!("MediaBox: {e}"));
+            let number = |o: &lopdf::Object| {
+                o.as_float()
+                    .or_else(|_| o.as_i64().map(|i| i as f32))
+                    .unwrap_or(-1.0)
+            };
+            (
+                number(&media[2]) - number(&media[0]),
+                number(&media[3]) - number(&media[1]),
+            )
+        })
+        .collect();
+    ReadPdf {
+        pages: pages.len(),
+        text: normalise(&text),
+        sizes,
+    }
+}
+
+async fn get_pdf(browser: &common::Browser, path: &str) -> Vec<u8> {
+    let response = browser.get(path).await;
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    assert_eq!(
+        response.headers().get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/pdf"[..])
+    );
+    response
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_sheet_carries_the_patient_every_exercise_and_dosage_and_page_numbers() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let slugs = [
+        "chin-tuck",
+        "cat-cow",
+        "wall-angels",
+        "thread-the-needle",
+        "childs-pose",
+        "doorway-stretch",
+        "scapular-squeeze",
+        "bird-dog",
+        "glute-bridge",
+        "thoracic-extension",
+    ];
+    let items: Vec<Item> = slugs
+        .iter()
+        .map(|s| item(exercise_id(&app, s), "3", "5", "each-side"))
+        .collect();
+    let response = post_builder(&t, &case, &items, "save", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    let bytes = get_pdf(&t, &format!("{case}/programme.pdf")).await;
+    if let Ok(path) = std::env::var("SAMPLE_SHEET_OUT") {
+        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+    let pdf = read_pdf(&bytes);
+    assert!(
+        pdf.text.contains("Zoë Łukasiewicz"),
+        "patient name in any script"
+    );
+    assert!(pdf.text.contains("1980-03-31"));
+    let library = physiocase::library::load().unwrap_or_else(|e| panic!("{e}"));
+    for slug in slugs {
+        let name = &library
+            .exercise
+            .iter()
+            .find(|e| e.slug == slug)
+            .unwrap_or_else(|| panic!("{slug}"))
+            .name;
+        assert!(pdf.text.contains(name.as_str()), "{name} on the sheet");
+    }
+    assert!(
+        pdf.text
+            .contains("3 sets of 10, hold 5 seconds, each side, twice a day, every day"),
+        "dosage line"
+    );
+    for page in 1..=pdf.pages {
+        assert!(
+            pdf.text.contains(&format!("Page {page} of {}", pdf.pages)),
+            "page {page} numbered"
+        );
+    }
+    assert!(pdf.text.contains("Stop and contact the clinic if"));
+    assert!(
+        pdf.text.contains(&format!("{}/me", app.address)),
+        "portal link in text"
+    );
+    for (w, h) in &pdf.sizes {
+        assert!(
+            (w - 595.28).abs() < 0.6 && (h - 841.89).abs() < 0.6,
+            "A4 by default: {w}x{h}"
+        );
+    }
+    let letter = read_pdf(&get_pdf(&t, &format!("{case}/programme.pdf?paper=letter")).await);
+    for (w, h) in &letter.sizes {
+        assert!(
+            (w - 612.0).abs() < 0.6 && (h - 792.0).abs() < 0.6,
+            "Letter: {w}x{h}"
+        );
+    }
+    let printed = app
+        .audit_actions()
+        .iter()
+        .filter(|a| *a == "programme.printed")
+        .count();
+    assert_eq!(printed, 2, "each print is audited");
+}
+
+#[tokio::test]
+async fn an_older_version_prints_as_it_was() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    post_builder(&t, &case, &[item(chin, "2", "10", "both")], "save", &[]).await;
+    let v1 = read_pdf(&get_pdf(&t, &format!("{case}/programme.pdf?version=1")).await);
+    assert!(v1.text.contains("3 sets of 10, hold 5 seconds"));
+    let v2 = read_pdf(&get_pdf(&t, &format!("{case}/programme.pdf")).await);
+    assert!(v2.text.contains("2 sets of 10, hold 10 seconds"));
+    assert_eq!(
+        t.get(&format!("{case}/programme.pdf?version=9"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        t.get(&format!("{case}/programme.pdf?paper=a3"))
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn thirty_exercises_with_long_notes_render_across_pages() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let ids: Vec<i64> = {
+        use diesel::prelude::*;
+        use physiocase::db::schema::exercises::dsl;
+        dsl::exercises
+            .select(dsl::id)
+            .order(dsl::id)
+            .limit(30)
+            .load(&mut app.conn())
+            .unwrap_or_default()
+    };
+    let note: &'static str = Box::leak(
+        "Keep the movement slow and controlled; ) Tj /F1 12 Tf (%%EOF "
+            .repeat(34)
+            .into_boxed_str(),
+    );
+    assert!(note.len() >= 2000);
+    let items: Vec<Item> = ids
+        .iter()
+        .map(|id| Item {
+            note: &note[..1000],
+            ..item(*id, "2", "5", "both")
+        })
+        .collect();
+    let response = post_builder(&t, &case, &items, "save", &[("notes", note)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let pdf = read_pdf(&get_pdf(&t, &format!("{case}/programme.pdf")).await);
+    assert!(pdf.pages > 5, "{} pages", pdf.pages);
+    assert!(
+        pdf.text.contains(") Tj /F1 12 Tf (%%EOF"),
+        "PDF-looking text is printed as text"
+    );
+    assert!(
+        pdf.text
+            .contains(&format!("Page {} of {}", pdf.pages, pdf.pages))
+    );
+}
+
+#[tokio::test]
+async fn printing_waits_for_red_flag_action_and_patients_are_refused() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    let new = format!("{case}/assessments/new?kind=review");
+    t.submit(
+        &new,
+        &format!("{case}/assessments?kind=review"),
+        &[("assessed_at", "2024-02-01T09:30"), ("rf_fever", "yes")],
+    )
+    .await;
+    let response = t.get(&format!("{case}/programme.pdf")).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "no sheet while a red flag waits"
+    );
+    assert!(
+        app.audit_actions()
+            .contains(&"programme.print_refused".to_owned())
+    );
+
+    let p = app.patient_account("pat@example.test").await;
+    assert_eq!(
+        p.get(&format!("{case}/programme.pdf")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
