@@ -24,6 +24,8 @@ pub struct SessionUser {
     pub display_name: String,
     pub email: String,
     pub csrf_token: String,
+    /// For a patient's portal account: whose record it is.
+    pub patient_id: Option<i64>,
 }
 
 impl SessionUser {
@@ -77,6 +79,7 @@ pub fn load(conn: &mut DbConn, raw: &str) -> QueryResult<Option<SessionUser>> {
             users::display_name,
             users::email,
             users::active,
+            users::patient_id,
         ))
         .first::<(
             NaiveDateTime,
@@ -87,10 +90,20 @@ pub fn load(conn: &mut DbConn, raw: &str) -> QueryResult<Option<SessionUser>> {
             String,
             String,
             bool,
+            Option<i64>,
         )>(conn)
         .optional()?;
-    let Some((created_at, last_seen_at, csrf_token, user_id, role, display_name, email, active)) =
-        found
+    let Some((
+        created_at,
+        last_seen_at,
+        csrf_token,
+        user_id,
+        role,
+        display_name,
+        email,
+        active,
+        patient_id,
+    )) = found
     else {
         return Ok(None);
     };
@@ -114,6 +127,7 @@ pub fn load(conn: &mut DbConn, raw: &str) -> QueryResult<Option<SessionUser>> {
         display_name,
         email,
         csrf_token,
+        patient_id,
     }))
 }
 

@@ -11,6 +11,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        patient_id -> Nullable<BigInt>,
     }
 }
 
@@ -120,6 +121,11 @@ diesel::table! {
         created_by -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        pain_baseline -> Nullable<Integer>,
+        pain_latest -> Nullable<Integer>,
+        pain_trend -> Text,
+        last_pain_at -> Nullable<Timestamp>,
+        review_date -> Nullable<Date>,
     }
 }
 
@@ -238,6 +244,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    adherence_ticks (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        exercise_id -> BigInt,
+        day -> Date,
+        recorded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(patient_search_tokens -> patients (patient_id));
 diesel::joinable!(cases -> patients (patient_id));
@@ -265,6 +282,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     programme_items,
     programme_templates,
     programme_template_items,
+    adherence_ticks,
     users,
     sessions,
     setup_tokens,

@@ -173,6 +173,25 @@ pub enum Trend {
 }
 
 impl Trend {
+    /// The stored form of the trend, kept on the case for dashboards and outcome figures.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ImportantImprovement => "improving",
+            Self::Worsening => "worsening",
+            Self::NoImportantChange => "no-change",
+            Self::NotEnoughData => "not-enough",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Self {
+        match key {
+            "improving" => Self::ImportantImprovement,
+            "worsening" => Self::Worsening,
+            "no-change" => Self::NoImportantChange,
+            _ => Self::NotEnoughData,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Trend::ImportantImprovement => "clinically important improvement",
@@ -299,7 +318,9 @@ const X_PAD: f64 = 14.0;
 const MAX_TICKS: usize = 8;
 const MAX_MARK_LABEL: usize = 24;
 
-const STYLE: &str = "<style>\
+/// The chart's stylesheet. Served with the app's CSS rather than inline, because the
+/// Content-Security-Policy allows no inline style.
+pub const CHART_CSS: &str = "\
 .pc-chart{font-family:sans-serif;font-size:11px}\
 .pc-bg{fill:#fff}\
 .pc-grid{stroke:#e2e2e2;stroke-width:1}\
@@ -317,7 +338,7 @@ const STYLE: &str = "<style>\
 .pc-pt{stroke:#fff;stroke-width:1}\
 .pc-legend{fill:#222;font-size:11.5px}\
 .pc-empty{fill:#555;font-size:15px}\
-</style>";
+";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
@@ -761,7 +782,6 @@ impl PainChart {
             r#"<desc id="{id}-desc">{}</desc>"#,
             esc(&self.description(&pts))
         );
-        out.push_str(STYLE);
         w!(
             out,
             r#"<rect class="pc-bg" x="0" y="0" width="{W}" height="{H}"/>"#

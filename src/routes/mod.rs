@@ -6,7 +6,9 @@ pub mod auth;
 pub mod cases;
 pub mod exercises;
 pub mod home;
+pub mod pain;
 pub mod patients;
+pub mod portal;
 pub mod programmes;
 
 use actix_web::http::header;
@@ -23,6 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(patients::routes)
         .configure(cases::routes)
         .configure(assessments::routes)
+        .configure(pain::routes)
+        .configure(portal::routes)
         .configure(programmes::routes)
         .configure(exercises::routes)
         .configure(admin::routes);
@@ -45,10 +49,21 @@ async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 
+/// The stylesheet: the app's own rules and the pain chart's, joined once.
+fn app_css() -> &'static str {
+    static CSS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CSS.get_or_init(|| {
+        format!(
+            "{APP_CSS}\n/* Pain chart */\n{}",
+            crate::domain::pain::CHART_CSS
+        )
+    })
+}
+
 /// Static assets are compiled into the binary: copying one file deploys the app.
 async fn static_file(file: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let (body, content_type) = match file.as_str() {
-        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+    let (body, content_type): (&'static str, &str) = match file.as_str() {
+        "app.css" => (app_css(), "text/css; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
     Ok(HttpResponse::Ok()

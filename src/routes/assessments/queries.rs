@@ -134,7 +134,7 @@ fn replace_pain_scores(
                 .execute(conn)?;
         }
     }
-    Ok(())
+    crate::routes::pain::queries::refresh_summary(conn, case_id)
 }
 
 pub fn sign(conn: &mut DbConn, id: i64) -> QueryResult<bool> {

@@ -245,6 +245,28 @@ async fn create(
     ))
 }
 
+/// Adherence to the current programme, counted from the day its first version was saved.
+pub fn adherence_of(
+    conn: &mut crate::db::DbConn,
+    case_id: i64,
+    current: Option<&crate::routes::programmes::queries::ProgrammeVersion>,
+) -> Result<crate::routes::pain::queries::Adherence, AppError> {
+    let start = crate::routes::pain::queries::version_marks(conn, case_id)?
+        .first()
+        .map(|(at, _)| at.date());
+    let ids: Vec<i64> = current
+        .map(|v| v.items.iter().map(|i| i.exercise_id).collect())
+        .unwrap_or_default();
+    let start = if ids.is_empty() { None } else { start };
+    Ok(crate::routes::pain::queries::adherence(
+        conn,
+        case_id,
+        &ids,
+        start,
+        chrono::Utc::now().date_naive(),
+    )?)
+}
+
 /// A case with its patient, loaded together for every case page.
 pub fn load_case(
     conn: &mut crate::db::DbConn,
@@ -270,6 +292,10 @@ struct ShowPage {
     kinds: Vec<(&'static str, &'static str)>,
     /// The current programme version's number and exercise count.
     programme: Option<(i32, usize)>,
+    pain: crate::routes::pain::PainPanel,
+    pain_form: crate::routes::pain::PainForm,
+    errors: FormErrors,
+    adherence: crate::routes::pain::queries::Adherence,
 }
 
 async fn show(
@@ -280,15 +306,20 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let who = actor(&req);
-    let (case, patient, therapist, assessments, timeline, programme) = state
+    let (case, patient, therapist, assessments, timeline, (programme, pain, adherence)) = state
         .db(move |conn| {
             write_tx(conn, |c| {
                 let (case, patient) = load_case(c, id)?;
                 let therapist = patient_queries::user_name(c, case.therapist_id)?;
                 let assessments = queries::assessments_of(c, id)?;
                 let timeline = queries::timeline(c, id, &assessments)?;
-                let programme = crate::routes::programmes::queries::current(c, id)?
-                    .map(|v| (v.row.version, v.items.len()));
+                let current = crate::routes::programmes::queries::current(c, id)?;
+                let programme = current.as_ref().map(|v| (v.row.version, v.items.len()));
+                let scores = crate::routes::pain::queries::case_scores(c, id)?;
+                let marks = crate::routes::pain::queries::version_marks(c, id)?;
+                let pain =
+                    crate::routes::pain::pain_panel(&format!("case-{id}-pain"), &scores, &marks);
+                let adherence = adherence_of(c, id, current.as_ref())?;
                 audit::record(
                     c,
                     &who,
@@ -296,7 +327,14 @@ async fn show(
                         .entity("case", id)
                         .patient(case.patient_id),
                 )?;
-                Ok::<_, AppError>((case, patient, therapist, assessments, timeline, programme))
+                Ok::<_, AppError>((
+                    case,
+                    patient,
+                    therapist,
+                    assessments,
+                    timeline,
+                    (programme, pain, adherence),
+                ))
             })
         })
         .await?;
@@ -328,6 +366,10 @@ async fn show(
                 .map(|k| (k.as_str(), k.label()))
                 .collect(),
             programme,
+            pain,
+            pain_form: crate::routes::pain::PainForm::blank(),
+            errors: FormErrors::default(),
+            adherence,
             case,
             patient,
             assessments,

@@ -32,6 +32,11 @@ pub struct CaseRow {
     pub created_by: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub pain_baseline: Option<i32>,
+    pub pain_latest: Option<i32>,
+    pub pain_trend: String,
+    pub last_pain_at: Option<NaiveDateTime>,
+    pub review_date: Option<NaiveDate>,
 }
 
 impl CaseRow {

@@ -1,31 +1,153 @@
-//! The home page: where each role starts.
+//! The home page: a therapist's caseload and what needs attention; patients go to /me.
+
+pub mod queries;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
+use crate::audit::{self, Event};
 use crate::auth::AnyUser;
+use crate::db::write_tx;
+use crate::domain::Role;
+use crate::domain::pain::Trend;
 use crate::error::AppError;
-use crate::web::{AppState, Layout, render};
+use crate::web::{AppState, Layout, Pager, actor, render};
+use queries::{Attention, DashboardCase};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home));
+}
+
+const LIST_LIMIT: i64 = 10;
+
+pub struct AttentionList {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub empty: &'static str,
+    pub cases: Vec<DashboardCase>,
+    pub total: i64,
 }
 
 #[derive(Template)]
 #[template(path = "home/home.html")]
 struct HomePage {
     layout: Layout,
+    is_admin: bool,
+    cases: Vec<DashboardCase>,
+    pager: Pager,
+    attention: Vec<AttentionList>,
+    scope: &'static str,
+}
+
+impl HomePage {
+    fn trend_label(&self, key: &str) -> &'static str {
+        Trend::from_key(key).label()
+    }
+}
+
+#[derive(Deserialize)]
+struct HomeQuery {
+    page: Option<i64>,
+    #[serde(default)]
+    scope: String,
 }
 
 async fn home(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _user: AnyUser,
+    user: AnyUser,
+    query: web::Query<HomeQuery>,
 ) -> Result<HttpResponse, AppError> {
+    if user.role == Role::Patient {
+        return Ok(crate::web::redirect("/me"));
+    }
+    // Admins may look at the whole clinic's open cases; everyone starts with their own.
+    let whole_clinic = user.role == Role::Admin && query.scope == "clinic";
+    let therapist = if whole_clinic {
+        None
+    } else {
+        Some(user.user_id)
+    };
+    let page = query.page;
+    let who = actor(&req);
+    let (cases, pager, attention) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let (_, total) = queries::open_cases(c, therapist, Attention::All, 0, 0)?;
+                let pager = Pager::new(
+                    page,
+                    25,
+                    total,
+                    if whole_clinic {
+                        "scope=clinic".into()
+                    } else {
+                        String::new()
+                    },
+                );
+                let (cases, _) = queries::open_cases(
+                    c,
+                    therapist,
+                    Attention::All,
+                    pager.offset(),
+                    pager.per_page,
+                )?;
+                let mut lists = Vec::new();
+                for (key, title, empty, attention) in [
+                    (
+                        "red-flags",
+                        "Red flags waiting for action",
+                        "No red flags are waiting.",
+                        Attention::RedFlags,
+                    ),
+                    (
+                        "worsening",
+                        "Pain worsening",
+                        "No case is worsening.",
+                        Attention::Worsening,
+                    ),
+                    (
+                        "review-due",
+                        "Reviews due",
+                        "No review is overdue.",
+                        Attention::ReviewDue,
+                    ),
+                    (
+                        "no-recent-pain",
+                        "No pain score for 14 days or more",
+                        "Every case has a recent pain score.",
+                        Attention::NoRecentPain,
+                    ),
+                ] {
+                    let (cases, total) =
+                        queries::open_cases(c, therapist, attention, 0, LIST_LIMIT)?;
+                    lists.push(AttentionList {
+                        key,
+                        title,
+                        empty,
+                        cases,
+                        total,
+                    });
+                }
+                // The dashboard shows patients' names and pain: a read of clinical data.
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("dashboard.read").detail(format!("{} open cases", pager.total)),
+                )?;
+                Ok::<_, AppError>((cases, pager, lists))
+            })
+        })
+        .await?;
     render(
         &req,
         &HomePage {
             layout: Layout::new(&req, &state, "Home"),
+            is_admin: user.role == Role::Admin,
+            cases,
+            pager,
+            attention,
+            scope: if whole_clinic { "clinic" } else { "mine" },
         },
     )
 }

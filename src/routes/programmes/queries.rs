@@ -186,6 +186,9 @@ pub fn save_version(conn: &mut DbConn, new: &NewVersion<'_>) -> Result<(i64, i32
             ))
             .execute(conn)?;
     }
+    diesel::update(crate::db::schema::cases::table.find(new.case_id))
+        .set(crate::db::schema::cases::review_date.eq(new.review_date))
+        .execute(conn)?;
     Ok((id, number))
 }
 

@@ -1,0 +1,249 @@
+//! Pain scores, the per-case pain summary, and adherence ticks.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{adherence_ticks, cases, pain_scores, programme_versions};
+use crate::domain::pain::PainSummary;
+use crate::error::AppError;
+
+pub struct NewPainScore<'a> {
+    pub case_id: i64,
+    pub score: i32,
+    pub context: &'a str,
+    pub recorded_at: NaiveDateTime,
+    pub recorded_by: i64,
+    pub recorder_role: &'a str,
+    pub note: &'a str,
+    pub idempotency_key: &'a str,
+}
+
+/// Stores a score once per idempotency key. Returns false when that key was already used
+/// (a double click, a refresh or a retried request): nothing is stored twice.
+pub fn insert_score(conn: &mut DbConn, new: &NewPainScore<'_>) -> Result<bool, AppError> {
+    let seen: Option<i64> = pain_scores::table
+        .filter(pain_scores::idempotency_key.eq(new.idempotency_key))
+        .select(pain_scores::id)
+        .first(conn)
+        .optional()?;
+    if seen.is_some() {
+        return Ok(false);
+    }
+    diesel::insert_into(pain_scores::table)
+        .values((
+            pain_scores::case_id.eq(new.case_id),
+            pain_scores::score.eq(new.score),
+            pain_scores::context.eq(new.context),
+            pain_scores::recorded_at.eq(new.recorded_at),
+            pain_scores::recorded_by.eq(new.recorded_by),
+            pain_scores::recorder_role.eq(new.recorder_role),
+            pain_scores::note.eq(new.note),
+            pain_scores::idempotency_key.eq(Some(new.idempotency_key)),
+            pain_scores::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    refresh_summary(conn, new.case_id)?;
+    Ok(true)
+}
+
+/// Whether an idempotency key has been used (for answering a retried request).
+pub fn key_used(conn: &mut DbConn, key: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        pain_scores::table.filter(pain_scores::idempotency_key.eq(key)),
+    ))
+    .get_result(conn)
+}
+
+/// Re-computes the case's baseline, latest and trend. The baseline is the case's first
+/// score; the latest is the newest score in the same context, so like is compared with like.
+pub fn refresh_summary(conn: &mut DbConn, case_id: i64) -> QueryResult<()> {
+    let first: Option<(NaiveDateTime, String, i32)> = pain_scores::table
+        .filter(pain_scores::case_id.eq(case_id))
+        .order((pain_scores::recorded_at.asc(), pain_scores::id.asc()))
+        .select((
+            pain_scores::recorded_at,
+            pain_scores::context,
+            pain_scores::score,
+        ))
+        .first(conn)
+        .optional()?;
+    let last_any: Option<NaiveDateTime> = pain_scores::table
+        .filter(pain_scores::case_id.eq(case_id))
+        .select(diesel::dsl::max(pain_scores::recorded_at))
+        .first(conn)?;
+    let (baseline, latest, trend) = match first {
+        None => (None, None, "not-enough"),
+        Some((first_at, context, baseline)) => {
+            let (latest_at, latest): (NaiveDateTime, i32) = pain_scores::table
+                .filter(pain_scores::case_id.eq(case_id))
+                .filter(pain_scores::context.eq(&context))
+                .order((pain_scores::recorded_at.desc(), pain_scores::id.desc()))
+                .select((pain_scores::recorded_at, pain_scores::score))
+                .first(conn)?;
+            let count: i64 = pain_scores::table
+                .filter(pain_scores::case_id.eq(case_id))
+                .filter(pain_scores::context.eq(&context))
+                .count()
+                .get_result(conn)?;
+            let series: Vec<(NaiveDateTime, u8)> = if count >= 2 {
+                vec![(first_at, to_u8(baseline)), (latest_at, to_u8(latest))]
+            } else {
+                vec![(first_at, to_u8(baseline))]
+            };
+            let summary = PainSummary::from_scores(&series);
+            (Some(baseline), Some(latest), summary.trend.as_str())
+        }
+    };
+    diesel::update(cases::table.find(case_id))
+        .set((
+            cases::pain_baseline.eq(baseline),
+            cases::pain_latest.eq(latest),
+            cases::pain_trend.eq(trend),
+            cases::last_pain_at.eq(last_any),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn to_u8(score: i32) -> u8 {
+    u8::try_from(score.clamp(0, 10)).unwrap_or(0)
+}
+
+/// Every score of a case in time order: (when, context, score). Bounded by the case's
+/// own history; a case gathers at most a few scores a day.
+pub fn case_scores(
+    conn: &mut DbConn,
+    case_id: i64,
+) -> QueryResult<Vec<(NaiveDateTime, String, i32)>> {
+    pain_scores::table
+        .filter(pain_scores::case_id.eq(case_id))
+        .order((pain_scores::recorded_at.asc(), pain_scores::id.asc()))
+        .select((
+            pain_scores::recorded_at,
+            pain_scores::context,
+            pain_scores::score,
+        ))
+        .load(conn)
+}
+
+/// When each programme version was saved, to mark on the chart.
+pub fn version_marks(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<(NaiveDateTime, i32)>> {
+    programme_versions::table
+        .filter(programme_versions::case_id.eq(case_id))
+        .order(programme_versions::version.asc())
+        .select((programme_versions::created_at, programme_versions::version))
+        .load(conn)
+}
+
+// ---- adherence
+
+/// Ticks "done today" for one exercise; a second tick the same day changes nothing.
+pub fn tick(
+    conn: &mut DbConn,
+    case_id: i64,
+    exercise_id: i64,
+    day: NaiveDate,
+    by: i64,
+) -> QueryResult<bool> {
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        adherence_ticks::table
+            .filter(adherence_ticks::case_id.eq(case_id))
+            .filter(adherence_ticks::exercise_id.eq(exercise_id))
+            .filter(adherence_ticks::day.eq(day)),
+    ))
+    .get_result(conn)?;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(adherence_ticks::table)
+        .values((
+            adherence_ticks::case_id.eq(case_id),
+            adherence_ticks::exercise_id.eq(exercise_id),
+            adherence_ticks::day.eq(day),
+            adherence_ticks::recorded_by.eq(by),
+            adherence_ticks::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Exercise ids ticked on a day.
+pub fn ticked_on(conn: &mut DbConn, case_id: i64, day: NaiveDate) -> QueryResult<Vec<i64>> {
+    adherence_ticks::table
+        .filter(adherence_ticks::case_id.eq(case_id))
+        .filter(adherence_ticks::day.eq(day))
+        .select(adherence_ticks::exercise_id)
+        .load(conn)
+}
+
+pub struct AdherenceDay {
+    pub day: NaiveDate,
+    pub ticked: usize,
+    pub total: usize,
+}
+
+impl AdherenceDay {
+    pub fn complete(&self) -> bool {
+        self.total > 0 && self.ticked >= self.total
+    }
+}
+
+pub struct Adherence {
+    /// Share (0–100) of days with every exercise ticked, over the last 14 and 28 days
+    /// (or since the programme started, if that is more recent).
+    pub last_14: Option<u32>,
+    pub last_28: Option<u32>,
+    pub days: Vec<AdherenceDay>,
+}
+
+/// Adherence to the current programme, day by day, newest first.
+pub fn adherence(
+    conn: &mut DbConn,
+    case_id: i64,
+    exercise_ids: &[i64],
+    programme_start: Option<NaiveDate>,
+    today: NaiveDate,
+) -> QueryResult<Adherence> {
+    let Some(start) = programme_start else {
+        return Ok(Adherence {
+            last_14: None,
+            last_28: None,
+            days: Vec::new(),
+        });
+    };
+    let from = (today - Duration::days(27)).max(start);
+    let ticks: Vec<(NaiveDate, i64)> = adherence_ticks::table
+        .filter(adherence_ticks::case_id.eq(case_id))
+        .filter(adherence_ticks::day.ge(from))
+        .filter(adherence_ticks::day.le(today))
+        .select((adherence_ticks::day, adherence_ticks::exercise_id))
+        .load(conn)?;
+    let mut days = Vec::new();
+    let mut day = today;
+    while day >= from {
+        let ticked = ticks
+            .iter()
+            .filter(|(d, e)| *d == day && exercise_ids.contains(e))
+            .count();
+        days.push(AdherenceDay {
+            day,
+            ticked,
+            total: exercise_ids.len(),
+        });
+        day -= Duration::days(1);
+    }
+    let share = |n: usize| -> Option<u32> {
+        let window: Vec<&AdherenceDay> = days.iter().take(n).collect();
+        if window.is_empty() {
+            return None;
+        }
+        let complete = window.iter().filter(|d| d.complete()).count();
+        u32::try_from(complete * 100 / window.len()).ok()
+    };
+    Ok(Adherence {
+        last_14: share(14),
+        last_28: share(28),
+        days,
+    })
+}

@@ -1,0 +1,548 @@
+//! The patient portal (/me) and, for staff, giving and revoking a patient's access.
+
+pub mod queries;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::audit::{self, Event, Outcome};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::tokens::{self, Purpose};
+use crate::auth::{Patient, Staff, session};
+use crate::db::write_tx;
+use crate::domain::clinical::STOP_SYMPTOMS;
+use crate::domain::{DisplayName, Email, FormErrors, Role};
+use crate::error::AppError;
+use crate::routes::auth::queries as user_queries;
+use crate::routes::pain::{PainForm, PainPanel, pain_panel, queries as pain_queries};
+use crate::routes::patients::queries::{self as patient_queries, PatientRow};
+use crate::routes::programmes::print::{PrintQuery, pdf_response, prepare_sheet};
+use crate::routes::programmes::{SheetExercise, queries as programme_queries, sheet_exercises};
+use crate::web::{AppState, Layout, actor, redirect_with_flash, render, render_with_status};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/patients/{id}/portal", web::get().to(access_page))
+        .route("/patients/{id}/portal", web::post().to(give_access))
+        .route(
+            "/patients/{id}/portal/revoke",
+            web::post().to(revoke_access),
+        )
+        .route("/me", web::get().to(portal_home))
+        .route("/me/programme.pdf", web::get().to(portal_pdf))
+        .route("/me/pain", web::post().to(portal_pain))
+        .route("/me/done", web::post().to(portal_done));
+}
+
+/// A QR code as inline SVG (presentation attributes only, so the CSP needs no inline style).
+pub fn qr_svg(text: &str, label: &str) -> Result<String, AppError> {
+    let code = qrcode::QrCode::new(text.as_bytes())
+        .map_err(|e| AppError::Internal(format!("QR code: {e}")))?;
+    let width = code.width();
+    let colors = code.to_colors();
+    let quiet = 4;
+    let size = width + 2 * quiet;
+    let mut path = String::new();
+    for (i, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = (i % width + quiet, i / width + quiet);
+            path.push_str(&format!("M{x} {y}h1v1h-1z"));
+        }
+    }
+    let label = label
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;");
+    Ok(format!(
+        r##"<svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="200" height="200" role="img" aria-label="{label}" shape-rendering="crispEdges"><rect width="{size}" height="{size}" fill="#fff"/><path d="{path}" fill="#000"/></svg>"##
+    ))
+}
+
+// ---- staff: portal access
+
+#[derive(Template)]
+#[template(path = "portal/access.html")]
+struct AccessPage {
+    layout: Layout,
+    patient: PatientRow,
+    status: &'static str,
+    email: String,
+    errors: FormErrors,
+    link: Option<String>,
+    qr: String,
+}
+
+fn access_status(user: Option<&user_queries::UserRow>) -> &'static str {
+    match user {
+        None => "none",
+        Some(u) if !u.active => "revoked",
+        Some(u) if u.password_hash.is_none() => "invited",
+        Some(_) => "active",
+    }
+}
+
+async fn access_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let who = actor(&req);
+    let (patient, user) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let patient = patient_queries::find(c, id)?;
+                let user = queries::portal_user(c, id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("patient.read")
+                        .entity("patient", id)
+                        .patient(id)
+                        .detail("portal access"),
+                )?;
+                Ok::<_, AppError>((patient, user))
+            })
+        })
+        .await?;
+    let email = user
+        .as_ref()
+        .map(|u| u.email.clone())
+        .unwrap_or_else(|| patient.email.clone());
+    render(
+        &req,
+        &AccessPage {
+            layout: Layout::new(&req, &state, "Portal access"),
+            status: access_status(user.as_ref()),
+            patient,
+            email,
+            errors: FormErrors::default(),
+            link: None,
+            qr: String::new(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct AccessForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn give_access(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<i64>,
+    CsrfForm(form): CsrfForm<AccessForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let email = Email::parse(&form.email);
+    let who = actor(&req);
+    let staff_id = staff.user_id;
+    let chosen = email.clone();
+    let outcome = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let patient = patient_queries::find(c, id)?;
+                let existing = queries::portal_user(c, id)?;
+                let email = match chosen {
+                    Ok(email) => email,
+                    Err(message) => return Ok::<_, AppError>(Err((patient, existing, message))),
+                };
+                let taken_by_other = user_queries::find_by_email(c, email.as_str())?
+                    .is_some_and(|u| Some(u.id) != existing.as_ref().map(|e| e.id));
+                if taken_by_other {
+                    return Ok(Err((
+                        patient,
+                        existing,
+                        "Another account already uses this email. Use the patient's own address."
+                            .into(),
+                    )));
+                }
+                let user_id = match &existing {
+                    Some(user) => {
+                        queries::set_email(c, user.id, email.as_str())?;
+                        user_queries::set_active(c, user.id, true)?;
+                        user.id
+                    }
+                    None => {
+                        let name =
+                            DisplayName::parse(&patient.full_name()).map_err(AppError::Internal)?;
+                        let user_id = user_queries::create(c, &email, &name, Role::Patient, None)?;
+                        queries::link_to_patient(c, user_id, id)?;
+                        user_id
+                    }
+                };
+                let raw = tokens::issue(c, Purpose::Portal, Some(user_id), Some(staff_id))?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("portal.access_given")
+                        .entity("user", user_id)
+                        .patient(id),
+                )?;
+                let user = user_queries::find(c, user_id)?;
+                Ok(Ok((patient, user, raw)))
+            })
+        })
+        .await?;
+    match outcome {
+        Ok((patient, user, raw)) => {
+            let link = state.link(&format!("/setup/{raw}"));
+            let qr = qr_svg(&link, "QR code of the patient's sign-in link")?;
+            render(
+                &req,
+                &AccessPage {
+                    layout: Layout::new(&req, &state, "Portal access"),
+                    status: access_status(Some(&user)),
+                    email: user.email,
+                    patient,
+                    errors: FormErrors::default(),
+                    link: Some(link),
+                    qr,
+                },
+            )
+        }
+        Err((patient, existing, message)) => {
+            let mut errors = FormErrors::default();
+            errors.add("email", message);
+            let page = AccessPage {
+                layout: Layout::new(&req, &state, "Portal access"),
+                status: access_status(existing.as_ref()),
+                patient,
+                email: form.email,
+                errors,
+                link: None,
+                qr: String::new(),
+            };
+            render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct EmptyForm {}
+
+async fn revoke_access(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+    id: web::Path<i64>,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let who = actor(&req);
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let user = queries::portal_user(c, id)?.ok_or(AppError::NotFound)?;
+                user_queries::set_active(c, user.id, false)?;
+                session::revoke_all_for_user(c, user.id)?;
+                tokens::revoke_for_user(c, user.id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("portal.access_revoked")
+                        .entity("user", user.id)
+                        .patient(id),
+                )?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &format!("/patients/{id}/portal"),
+        "Portal access is revoked and the patient is signed out.",
+    ))
+}
+
+// ---- the patient's own pages
+
+#[derive(Template)]
+#[template(path = "portal/home.html")]
+struct PortalPage {
+    layout: Layout,
+    name: String,
+    has_case: bool,
+    version: Option<i32>,
+    therapist: String,
+    notes: String,
+    exercises: Vec<SheetExercise>,
+    exercise_ids: Vec<i64>,
+    done_today: Vec<i64>,
+    pain: PainPanel,
+    pain_form: PainForm,
+    errors: FormErrors,
+    stop_symptoms: &'static [&'static str],
+    can_print: bool,
+}
+
+impl PortalPage {
+    fn is_done(&self, index: &usize) -> bool {
+        self.exercise_ids
+            .get(*index)
+            .is_some_and(|id| self.done_today.contains(id))
+    }
+
+    fn exercise_id(&self, index: &usize) -> i64 {
+        self.exercise_ids.get(*index).copied().unwrap_or(0)
+    }
+}
+
+fn patient_id_of(patient: &Patient) -> Result<i64, AppError> {
+    patient.patient_id.ok_or(AppError::Forbidden)
+}
+
+async fn portal_page(
+    req: &HttpRequest,
+    state: &AppState,
+    patient: &Patient,
+    form: PainForm,
+    errors: FormErrors,
+) -> Result<PortalPage, AppError> {
+    let patient_id = patient_id_of(patient)?;
+    let who = actor(req);
+    let today = chrono::Utc::now().date_naive();
+    let loaded = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let record = patient_queries::find(c, patient_id)?;
+                let case = queries::portal_case(c, patient_id)?;
+                let mut data = None;
+                if let Some(case) = &case {
+                    let version = programme_queries::current(c, case.id)?;
+                    let exercises = match &version {
+                        Some(v) => sheet_exercises(c, v)?,
+                        None => Vec::new(),
+                    };
+                    let scores = pain_queries::case_scores(c, case.id)?;
+                    let marks = pain_queries::version_marks(c, case.id)?;
+                    let done = pain_queries::ticked_on(c, case.id, today)?;
+                    let therapist = patient_queries::user_name(c, case.therapist_id)?;
+                    data = Some((
+                        case.clone(),
+                        version,
+                        exercises,
+                        scores,
+                        marks,
+                        done,
+                        therapist,
+                    ));
+                }
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("portal.read")
+                        .entity("patient", patient_id)
+                        .patient(patient_id),
+                )?;
+                Ok::<_, AppError>((record, data))
+            })
+        })
+        .await?;
+    let (record, data) = loaded;
+    let page = match data {
+        Some((case, version, exercises, scores, marks, done_today, therapist)) => PortalPage {
+            layout: Layout::new(req, state, "My programme"),
+            name: record.given_name,
+            has_case: true,
+            version: version.as_ref().map(|v| v.row.version),
+            notes: version
+                .as_ref()
+                .map(|v| v.row.notes.clone())
+                .unwrap_or_default(),
+            exercise_ids: version
+                .as_ref()
+                .map(|v| v.items.iter().map(|i| i.exercise_id).collect())
+                .unwrap_or_default(),
+            therapist,
+            exercises,
+            done_today,
+            pain: pain_panel("my-pain", &scores, &marks),
+            pain_form: form,
+            errors,
+            stop_symptoms: STOP_SYMPTOMS,
+            can_print: case.pending_flags().is_empty() && version.is_some(),
+        },
+        None => PortalPage {
+            layout: Layout::new(req, state, "My programme"),
+            name: record.given_name,
+            has_case: false,
+            version: None,
+            therapist: String::new(),
+            notes: String::new(),
+            exercises: Vec::new(),
+            exercise_ids: Vec::new(),
+            done_today: Vec::new(),
+            pain: pain_panel("my-pain", &[], &[]),
+            pain_form: form,
+            errors,
+            stop_symptoms: STOP_SYMPTOMS,
+            can_print: false,
+        },
+    };
+    Ok(page)
+}
+
+async fn portal_home(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    patient: Patient,
+) -> Result<HttpResponse, AppError> {
+    let page = portal_page(
+        &req,
+        &state,
+        &patient,
+        PainForm::blank(),
+        FormErrors::default(),
+    )
+    .await?;
+    render(&req, &page)
+}
+
+async fn portal_pdf(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    patient: Patient,
+    query: web::Query<PrintQuery>,
+) -> Result<HttpResponse, AppError> {
+    let patient_id = patient_id_of(&patient)?;
+    let who = actor(&req);
+    let portal = state.link("/me");
+    // A patient prints their current programme only; older versions are for staff.
+    let query = PrintQuery {
+        version: None,
+        paper: query.into_inner().paper,
+    };
+    let prepared = state
+        .db(move |conn| {
+            let case = queries::portal_case(conn, patient_id)?.ok_or(AppError::NotFound)?;
+            prepare_sheet(conn, &who, case.id, &query, portal)
+        })
+        .await?;
+    match prepared {
+        Ok(sheet) => pdf_response(&state, sheet).await,
+        Err(_) => Ok(redirect_with_flash(
+            "/me",
+            "Your therapist needs to review your programme before it can be printed. Please contact the clinic.",
+        )),
+    }
+}
+
+async fn portal_pain(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    patient: Patient,
+    CsrfForm(form): CsrfForm<PainForm>,
+) -> Result<HttpResponse, AppError> {
+    let patient_id = patient_id_of(&patient)?;
+    let valid = match form.validate() {
+        Ok(valid) => valid,
+        Err(errors) => {
+            let page = portal_page(&req, &state, &patient, form, errors).await?;
+            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let who = actor(&req);
+    let user_id = patient.user_id;
+    let stored = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+                let inserted = pain_queries::insert_score(
+                    c,
+                    &pain_queries::NewPainScore {
+                        case_id: case.id,
+                        score: valid.score,
+                        context: valid.context.as_str(),
+                        recorded_at: valid.recorded_at,
+                        recorded_by: user_id,
+                        recorder_role: "patient",
+                        note: &valid.note,
+                        idempotency_key: &valid.key,
+                    },
+                )?;
+                if inserted {
+                    audit::record(
+                        c,
+                        &who,
+                        Event::new("portal.pain_logged")
+                            .entity("case", case.id)
+                            .patient(patient_id),
+                    )?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await;
+    match stored {
+        Ok(()) | Err(AppError::Conflict(_)) => Ok(redirect_with_flash(
+            "/me",
+            "Thank you: your pain score is saved.",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct DoneForm {
+    #[serde(default)]
+    exercise_id: String,
+}
+
+async fn portal_done(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    patient: Patient,
+    CsrfForm(form): CsrfForm<DoneForm>,
+) -> Result<HttpResponse, AppError> {
+    let patient_id = patient_id_of(&patient)?;
+    let exercise_id: i64 = form
+        .exercise_id
+        .trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest("exercise id".into()))?;
+    let who = actor(&req);
+    let user_id = patient.user_id;
+    let today = chrono::Utc::now().date_naive();
+    let outcome = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+                let in_programme = programme_queries::current(c, case.id)?
+                    .is_some_and(|v| v.items.iter().any(|i| i.exercise_id == exercise_id));
+                if !in_programme {
+                    audit::record(
+                        c,
+                        &who,
+                        Event::new("portal.done_refused")
+                            .entity("exercise", exercise_id)
+                            .patient(patient_id)
+                            .outcome(Outcome::Denied),
+                    )?;
+                    return Ok::<_, AppError>(false);
+                }
+                if pain_queries::tick(c, case.id, exercise_id, today, user_id)? {
+                    audit::record(
+                        c,
+                        &who,
+                        Event::new("portal.done_ticked")
+                            .entity("exercise", exercise_id)
+                            .patient(patient_id),
+                    )?;
+                }
+                Ok(true)
+            })
+        })
+        .await?;
+    if !outcome {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect_with_flash(
+        "/me#exercises",
+        "Well done: marked as done for today.",
+    ))
+}
