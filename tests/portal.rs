@@ -1,0 +1,522 @@
+//! Pain over time, the patient portal and the therapist's dashboard.
+
+mod common;
+
+use common::clinic::{case_for, exercise_id, item, post_builder};
+use common::{Browser, PASSWORD, TestApp, location, spawn_app};
+use reqwest::StatusCode;
+
+async fn record_pain(
+    t: &Browser,
+    case: &str,
+    score: &str,
+    context: &str,
+    when: &str,
+    key: &str,
+) -> reqwest::Response {
+    let token = t.csrf_token(case).await;
+    t.post_url(
+        &format!("{case}/pain"),
+        &[
+            ("csrf_token", token.as_str()),
+            ("score", score),
+            ("context", context),
+            ("recorded_at", when),
+            ("note", ""),
+            ("idempotency_key", key),
+        ],
+    )
+    .await
+}
+
+fn case_patient_id(app: &TestApp, case: &str) -> i64 {
+    use diesel::prelude::*;
+    use physiocase::db::schema::cases::dsl;
+    let id: i64 = case
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    dsl::cases
+        .find(id)
+        .select(dsl::patient_id)
+        .first(&mut app.conn())
+        .unwrap_or(0)
+}
+
+/// Gives the case's patient portal access and returns their signed-in browser.
+async fn portal_patient(app: &TestApp, t: &Browser, patient_id: i64, email: &str) -> Browser {
+    let page = format!("/patients/{patient_id}/portal");
+    let response = t.submit(&page, &page, &[("email", email)]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap_or_default();
+    assert!(
+        html.contains("<svg class=\"qr\""),
+        "a QR code of the link is shown"
+    );
+    let link = common::extract_between(&html, "id=\"portal-link\" readonly value=\"", "\"")
+        .unwrap_or_else(|| panic!("link shown"));
+    let patient = app.browser();
+    let response = patient
+        .post_url(&link, &[("password", PASSWORD), ("confirm", PASSWORD)])
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "password set from the link"
+    );
+    let response = patient.get("/").await;
+    assert_eq!(location(&response), "/me", "patients land on their portal");
+    patient
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_stores_one_score() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let key = physiocase::auth::random_token();
+    for _ in 0..3 {
+        let response = record_pain(&t, &case, "6", "now", "", &key).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(
+        app.count("pain_scores"),
+        1,
+        "a double click or a retry never stores twice"
+    );
+    record_pain(&t, &case, "5", "now", "", &physiocase::auth::random_token()).await;
+    assert_eq!(app.count("pain_scores"), 2);
+
+    let response = record_pain(
+        &t,
+        &case,
+        "11",
+        "now",
+        "",
+        &physiocase::auth::random_token(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("0 (no pain) to 10")
+    );
+    assert_eq!(app.count("pain_scores"), 2);
+}
+
+#[tokio::test]
+async fn the_case_page_shows_the_chart_and_the_right_summary_label() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let (_, html) = t.get_text(&case).await;
+    assert!(html.contains("No pain scores recorded yet"));
+    assert!(html.contains("not enough scores yet"));
+
+    record_pain(
+        &t,
+        &case,
+        "8",
+        "now",
+        "2024-01-01T09:00",
+        "key-aaaaaaaaaaaaaaaa1",
+    )
+    .await;
+    record_pain(
+        &t,
+        &case,
+        "9",
+        "activity",
+        "2024-01-02T09:00",
+        "key-aaaaaaaaaaaaaaaa2",
+    )
+    .await;
+    record_pain(
+        &t,
+        &case,
+        "5",
+        "now",
+        "2024-01-15T09:00",
+        "key-aaaaaaaaaaaaaaaa3",
+    )
+    .await;
+    let (_, html) = t.get_text(&case).await;
+    assert!(html.contains("<svg"), "server-rendered chart");
+    assert!(html.contains("Baseline 8"), "baseline drawn");
+    assert!(
+        html.contains("Important improvement ≤ 5") || html.contains("Important improvement &le; 5"),
+        "MCID threshold drawn"
+    );
+    assert!(html.contains("clinically important improvement"));
+    assert!(
+        html.contains("−3 points (−38 %)"),
+        "{}",
+        html.lines()
+            .filter(|l| l.contains("points"))
+            .collect::<String>()
+    );
+
+    record_pain(
+        &t,
+        &case,
+        "10",
+        "now",
+        "2024-01-20T09:00",
+        "key-aaaaaaaaaaaaaaaa4",
+    )
+    .await;
+    let (_, html) = t.get_text(&case).await;
+    assert!(html.contains("<strong>worsening</strong>"));
+}
+
+#[tokio::test]
+async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therapist_sees_them() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    let cat = exercise_id(&app, "cat-cow");
+    post_builder(
+        &t,
+        &case,
+        &[
+            item(chin, "3", "5", "each-side"),
+            item(cat, "1", "0", "both"),
+        ],
+        "save",
+        &[],
+    )
+    .await;
+    let patient_id = case_patient_id(&app, &case);
+    let p = portal_patient(&app, &t, patient_id, "zoe@example.test").await;
+
+    let (status, me) = p.get_text("/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        me.contains("Chin tuck")
+            && me.contains("3 sets of 10, hold 5 seconds, each side, twice a day, every day")
+    );
+    assert!(me.contains("/me/programme.pdf"));
+
+    // Log pain (twice with the same key: stored once) and tick one exercise.
+    let token = p.csrf_token("/me").await;
+    let key = physiocase::auth::random_token();
+    for _ in 0..2 {
+        let response = p
+            .post_url(
+                "/me/pain",
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("score", "4"),
+                    ("context", "rest"),
+                    ("recorded_at", ""),
+                    ("note", "After a long day"),
+                    ("idempotency_key", key.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(app.count("pain_scores"), 1);
+    let chin_id = chin.to_string();
+    for _ in 0..2 {
+        let response = p
+            .post_url(
+                "/me/done",
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("exercise_id", chin_id.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(app.count("adherence_ticks"), 1);
+    let (_, me) = p.get_text("/me").await;
+    assert!(me.contains("✓ Done today"));
+    assert!(me.contains("Baseline 4"), "their own chart");
+
+    let pdf = p.get("/me/programme.pdf").await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(
+        pdf.headers().get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/pdf"[..])
+    );
+
+    // The therapist sees the score and the adherence.
+    let (_, case_page) = t.get_text(&case).await;
+    assert!(case_page.contains("Pain 4/10 (at rest)"));
+    assert!(case_page.contains("recorded by Zoë Łukasiewicz: After a long day"));
+    assert!(case_page.contains("1 of 2"), "today's adherence row");
+    let actions = app.audit_actions();
+    for action in [
+        "portal.access_given",
+        "portal.read",
+        "portal.pain_logged",
+        "portal.done_ticked",
+        "programme.printed",
+    ] {
+        assert!(actions.contains(&action.to_owned()), "{action} audited");
+    }
+}
+
+#[tokio::test]
+async fn another_patient_is_refused_everything_of_the_first_and_refusals_are_audited() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    let first_patient = case_patient_id(&app, &case);
+    let new = format!("{case}/assessments/new?kind=initial");
+    let assessment = location(
+        &t.submit(
+            &new,
+            &format!("{case}/assessments?kind=initial"),
+            &[("assessed_at", "2024-02-01T09:30"), ("intent", "sign")],
+        )
+        .await,
+    );
+    let _first = portal_patient(&app, &t, first_patient, "first@example.test").await;
+
+    // A second patient with their own case and programme.
+    let second_case = common::clinic::open_case(&t).await;
+    let cat = exercise_id(&app, "cat-cow");
+    post_builder(
+        &t,
+        &second_case,
+        &[item(cat, "1", "0", "both")],
+        "save",
+        &[],
+    )
+    .await;
+    let second = portal_patient(
+        &app,
+        &t,
+        case_patient_id(&app, &second_case),
+        "second@example.test",
+    )
+    .await;
+
+    let denied_before = app
+        .audit_actions()
+        .iter()
+        .filter(|a| *a == "access.denied")
+        .count();
+    let paths = [
+        format!("/patients/{first_patient}"),
+        format!("/patients/{first_patient}/edit"),
+        format!("/patients/{first_patient}/portal"),
+        format!("/patients/{first_patient}/cases/new"),
+        case.clone(),
+        format!("{case}/programme"),
+        format!("{case}/programme.pdf"),
+        format!("{case}/programme/sheet"),
+        format!("{case}/programme/versions/1"),
+        format!("{case}/programme/builder"),
+        format!("{case}/pain/new"),
+        format!("{case}/red-flags"),
+        format!("{case}/discharge"),
+        assessment.clone(),
+        "/patients".to_owned(),
+        "/exercises".to_owned(),
+        "/templates".to_owned(),
+        "/admin/staff".to_owned(),
+    ];
+    for path in &paths {
+        let status = second.get(path).await.status();
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "GET {path}: {status}"
+        );
+    }
+    let token = second.csrf_token("/me").await;
+    for path in [
+        format!("{case}/pain"),
+        format!("/patients/{first_patient}/portal"),
+        format!("/patients/{first_patient}/portal/revoke"),
+        format!("{case}/programme/builder"),
+    ] {
+        let status = second
+            .post_url(
+                &path,
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("score", "9"),
+                    ("context", "now"),
+                    ("idempotency_key", "k".repeat(32).as_str()),
+                ],
+            )
+            .await
+            .status();
+        assert_eq!(status, StatusCode::FORBIDDEN, "POST {path}");
+    }
+    // The first patient's exercise cannot be ticked on the second's programme.
+    let response = second
+        .post_url(
+            "/me/done",
+            &[
+                ("csrf_token", token.as_str()),
+                ("exercise_id", chin.to_string().as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let denied_after = app
+        .audit_actions()
+        .iter()
+        .filter(|a| *a == "access.denied")
+        .count();
+    assert!(
+        denied_after - denied_before >= paths.len(),
+        "each refusal is audited"
+    );
+    assert!(
+        app.audit_actions()
+            .contains(&"portal.done_refused".to_owned())
+    );
+    // Their own portal shows only their own programme.
+    let (_, me) = second.get_text("/me").await;
+    assert!(me.contains("Cat-cow") && !me.contains("Chin tuck"));
+    assert_eq!(app.count("pain_scores"), 0);
+}
+
+#[tokio::test]
+async fn used_and_expired_links_are_refused_clearly_and_revoking_ends_sessions() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let patient_id = case_patient_id(&app, &case);
+    let page = format!("/patients/{patient_id}/portal");
+    let html = t
+        .submit(&page, &page, &[("email", "pat@example.test")])
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    let link = common::extract_between(&html, "id=\"portal-link\" readonly value=\"", "\"")
+        .unwrap_or_default();
+    let p = app.browser();
+    assert_eq!(
+        p.post_url(&link, &[("password", PASSWORD), ("confirm", PASSWORD)])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let again = app.browser().get(&link).await;
+    assert_eq!(again.status(), StatusCode::GONE);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("already been used")
+    );
+
+    // A fresh link that has expired.
+    let html = t
+        .submit(&page, &page, &[("email", "pat@example.test")])
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    let expired = common::extract_between(&html, "id=\"portal-link\" readonly value=\"", "\"")
+        .unwrap_or_default();
+    {
+        use diesel::prelude::*;
+        use physiocase::db::schema::setup_tokens::dsl;
+        let raw = expired.rsplit('/').next().unwrap_or_default();
+        diesel::update(
+            dsl::setup_tokens.filter(dsl::token_hash.eq(physiocase::auth::token_hash(raw))),
+        )
+        .set(dsl::expires_at.eq(chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1)))
+        .execute(&mut app.conn())
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let response = app.browser().get(&expired).await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("expired")
+    );
+
+    assert_eq!(p.get("/me").await.status(), StatusCode::OK);
+    t.submit(&page, &format!("{page}/revoke"), &[]).await;
+    assert_eq!(
+        p.get("/me").await.status(),
+        StatusCode::SEE_OTHER,
+        "revoking ends their sessions"
+    );
+    let response = app
+        .browser()
+        .post_url(
+            "/login",
+            &[("email", "pat@example.test"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_dashboard_lists_what_needs_attention() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let (_, html) = t.get_text("/").await;
+    assert!(html.contains("My caseload"));
+    assert!(html.contains("Thoracic pain"), "open case listed");
+
+    record_pain(
+        &t,
+        &case,
+        "3",
+        "now",
+        "2024-01-01T09:00",
+        "key-bbbbbbbbbbbbbbbb1",
+    )
+    .await;
+    record_pain(
+        &t,
+        &case,
+        "7",
+        "now",
+        "2024-01-08T09:00",
+        "key-bbbbbbbbbbbbbbbb2",
+    )
+    .await;
+    let chin = exercise_id(&app, "chin-tuck");
+    post_builder(
+        &t,
+        &case,
+        &[item(chin, "3", "5", "both")],
+        "save",
+        &[("review_date", "2024-02-01")],
+    )
+    .await;
+    let (_, html) = t.get_text("/").await;
+    let section = |key: &str| -> String {
+        html.split(&format!("attention--{key}"))
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        section("worsening").contains("Thoracic pain"),
+        "worsening listed"
+    );
+    assert!(
+        section("review-due").contains("due 2024-02-01"),
+        "review due listed"
+    );
+    assert!(
+        section("no-recent-pain").contains("last 2024-01-08"),
+        "no score for 14 days listed"
+    );
+    assert!(!section("red-flags").contains("Thoracic pain"));
+    assert!(
+        html.contains("▲ worsening"),
+        "trend has text, not only colour"
+    );
+}
