@@ -179,3 +179,16 @@ pub fn revoke_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
     .set(setup_tokens::expires_at.eq(now))
     .execute(conn)
 }
+
+/// Ends any unused first-admin link (once accounts exist, it must not create another).
+pub fn expire_first_admin_links(conn: &mut DbConn) -> QueryResult<usize> {
+    let now = Utc::now().naive_utc();
+    diesel::update(
+        setup_tokens::table
+            .filter(setup_tokens::purpose.eq(Purpose::FirstAdmin.as_str()))
+            .filter(setup_tokens::used_at.is_null())
+            .filter(setup_tokens::expires_at.gt(now)),
+    )
+    .set(setup_tokens::expires_at.eq(now))
+    .execute(conn)
+}

@@ -1,5 +1,6 @@
 //! The database: one connection type over SQLite and PostgreSQL, chosen by URL scheme.
 
+pub mod backup;
 pub mod schema;
 
 use std::fmt;

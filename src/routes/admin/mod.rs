@@ -1,5 +1,9 @@
 //! Clinic administration: staff accounts.
 
+pub mod audit_log;
+pub mod exports;
+pub mod fhir;
+pub mod review;
 pub mod settings;
 
 use actix_web::http::StatusCode;
@@ -23,7 +27,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/staff/invite", web::post().to(invite))
         .route("/admin/staff/{id}/deactivate", web::post().to(deactivate))
         .route("/admin/staff/{id}/reactivate", web::post().to(reactivate))
-        .route("/admin/staff/{id}/link", web::post().to(new_link));
+        .route("/admin/staff/{id}/link", web::post().to(new_link))
+        .route("/admin", web::get().to(review::show))
+        .route("/admin/cases", web::get().to(review::case_list))
+        .route("/admin/settings", web::get().to(settings_page))
+        .route("/admin/settings", web::post().to(save_settings))
+        .route("/admin/audit", web::get().to(audit_log::show))
+        .route("/admin/audit/verify", web::post().to(audit_log::verify))
+        .route(
+            "/admin/exports/outcomes.csv",
+            web::get().to(exports::outcomes_csv),
+        )
+        .route(
+            "/admin/exports/pain-scores.csv",
+            web::get().to(exports::pain_csv),
+        )
+        .route(
+            "/admin/patients/{id}/record.fhir.json",
+            web::get().to(fhir::admin_export),
+        )
+        .route("/me/record.fhir.json", web::get().to(fhir::patient_export));
 }
 
 const STAFF_PER_PAGE: i64 = 25;
@@ -319,4 +342,133 @@ async fn new_link(
             valid_hours: Purpose::Invite.lifetime().num_hours(),
         },
     )
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct SettingsForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    default_paper: String,
+    #[serde(default)]
+    sheet_footer: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    form: SettingsForm,
+    errors: FormErrors,
+}
+
+async fn settings_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<HttpResponse, AppError> {
+    let current = state.db(|conn| Ok(settings::load(conn)?)).await?;
+    let form = SettingsForm {
+        name: current.name,
+        address: current.address,
+        phone: current.phone,
+        email: current.email,
+        default_paper: current.default_paper,
+        sheet_footer: current.sheet_footer,
+    };
+    render(
+        &req,
+        &SettingsPage {
+            layout: Layout::new(&req, &state, "Clinic settings"),
+            form,
+            errors: FormErrors::default(),
+        },
+    )
+}
+
+async fn save_settings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: Admin,
+    CsrfForm(form): CsrfForm<SettingsForm>,
+) -> Result<HttpResponse, AppError> {
+    use crate::domain::clinical::{bounded_text, one_of, required_text};
+    let mut errors = FormErrors::default();
+    let name = errors.take("name", required_text(&form.name, 120, "The clinic name"));
+    let address = errors.take("address", bounded_text(&form.address, 400, "The address"));
+    let phone = errors.take("phone", bounded_text(&form.phone, 40, "The phone number"));
+    let email = if form.email.trim().is_empty() {
+        Some(String::new())
+    } else {
+        errors.take(
+            "email",
+            Email::parse(&form.email).map(|e| e.as_str().to_owned()),
+        )
+    };
+    let paper = errors.take(
+        "default_paper",
+        one_of(
+            &[("a4", ""), ("letter", "")],
+            &form.default_paper,
+            "A4 or Letter",
+        ),
+    );
+    let footer = errors.take(
+        "sheet_footer",
+        bounded_text(&form.sheet_footer, 200, "The footer"),
+    );
+    let (
+        true,
+        Some(name),
+        Some(address),
+        Some(phone),
+        Some(email),
+        Some(default_paper),
+        Some(sheet_footer),
+    ) = (
+        errors.is_empty(),
+        name,
+        address,
+        phone,
+        email,
+        paper,
+        footer,
+    )
+    else {
+        let page = SettingsPage {
+            layout: Layout::new(&req, &state, "Clinic settings"),
+            form,
+            errors,
+        };
+        return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let who = actor(&req);
+    let new = settings::NewSettings {
+        name: name.clone(),
+        address,
+        phone,
+        email,
+        default_paper,
+        sheet_footer,
+    };
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                settings::save(c, &new)?;
+                audit::record(c, &who, Event::new("settings.changed"))?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    state.set_clinic_name(name);
+    Ok(redirect_with_flash(
+        "/admin/settings",
+        "The clinic settings are saved.",
+    ))
 }

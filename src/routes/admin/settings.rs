@@ -29,3 +29,26 @@ pub fn clinic_name(conn: &mut DbConn) -> QueryResult<String> {
         .select(clinic_settings::name)
         .first(conn)
 }
+
+pub struct NewSettings {
+    pub name: String,
+    pub address: String,
+    pub phone: String,
+    pub email: String,
+    pub default_paper: String,
+    pub sheet_footer: String,
+}
+
+pub fn save(conn: &mut DbConn, new: &NewSettings) -> QueryResult<usize> {
+    diesel::update(clinic_settings::table.find(1))
+        .set((
+            clinic_settings::name.eq(&new.name),
+            clinic_settings::address.eq(&new.address),
+            clinic_settings::phone.eq(&new.phone),
+            clinic_settings::email.eq(&new.email),
+            clinic_settings::default_paper.eq(&new.default_paper),
+            clinic_settings::sheet_footer.eq(&new.sheet_footer),
+            clinic_settings::updated_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(conn)
+}

@@ -632,6 +632,7 @@ async fn save(
                         review_date,
                         template_id,
                         items: &items,
+                        saved_at: chrono::Utc::now().naive_utc(),
                     },
                 )?;
                 audit::record(

@@ -146,6 +146,8 @@ pub struct NewVersion<'a> {
     pub review_date: Option<NaiveDate>,
     pub template_id: Option<i64>,
     pub items: &'a [ProgrammeItem],
+    /// When it was saved: now, except for imported or demonstration histories.
+    pub saved_at: NaiveDateTime,
 }
 
 /// Saves the next version number. A concurrent save of the same number hits the
@@ -164,7 +166,7 @@ pub fn save_version(conn: &mut DbConn, new: &NewVersion<'_>) -> Result<(i64, i32
             programme_versions::notes.eq(new.notes),
             programme_versions::review_date.eq(new.review_date),
             programme_versions::template_id.eq(new.template_id),
-            programme_versions::created_at.eq(Utc::now().naive_utc()),
+            programme_versions::created_at.eq(new.saved_at),
         ))
         .returning(programme_versions::id)
         .get_result(conn)?;

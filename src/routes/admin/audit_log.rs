@@ -1,0 +1,244 @@
+//! The audit viewer: filter, page, and verify the hash chain.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::audit::{self, AuditRow, ChainReport, Event};
+use crate::auth::Admin;
+use crate::auth::csrf::CsrfForm;
+use crate::db::schema::{audit_events, users};
+use crate::db::{DbConn, write_tx};
+use crate::domain::clinical::parse_date;
+use crate::error::AppError;
+use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuditFilter {
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub patient: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    pub page: Option<i64>,
+}
+
+struct ParsedFilter {
+    user: Option<i64>,
+    patient: Option<i64>,
+    action: Option<String>,
+    from: Option<NaiveDateTime>,
+    to: Option<NaiveDateTime>,
+}
+
+impl AuditFilter {
+    fn parse(&self) -> (ParsedFilter, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut id = |raw: &str, what: &str| -> Option<i64> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return None;
+            }
+            raw.parse()
+                .map_err(|_| problems.push(format!("The {what} must be a number.")))
+                .ok()
+        };
+        let user = id(&self.user, "user id");
+        let patient = id(&self.patient, "patient id");
+        let mut date = |raw: &str, what: &str, end: bool| -> Option<NaiveDateTime> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return None;
+            }
+            match parse_date(raw) {
+                Ok(d) => d.and_hms_opt(
+                    if end { 23 } else { 0 },
+                    if end { 59 } else { 0 },
+                    if end { 59 } else { 0 },
+                ),
+                Err(_) => {
+                    problems.push(format!("The {what} date is not a date like 2026-01-31."));
+                    None
+                }
+            }
+        };
+        let from = date(&self.from, "from", false);
+        let to = date(&self.to, "to", true);
+        let action = Some(self.action.trim().to_owned()).filter(|a| !a.is_empty());
+        (
+            ParsedFilter {
+                user,
+                patient,
+                action,
+                from,
+                to,
+            },
+            problems,
+        )
+    }
+
+    fn query_string(&self) -> String {
+        [
+            ("user", &self.user),
+            ("patient", &self.patient),
+            ("action", &self.action),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", url_encode(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+pub struct AuditLine {
+    pub row: AuditRow,
+    pub actor_name: String,
+}
+
+fn search(
+    conn: &mut DbConn,
+    filter: &ParsedFilter,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<AuditLine>, i64)> {
+    let build = || {
+        let mut q = audit_events::table.into_boxed();
+        if let Some(user) = filter.user {
+            q = q.filter(audit_events::actor_user_id.eq(user));
+        }
+        if let Some(patient) = filter.patient {
+            q = q.filter(audit_events::patient_id.eq(patient));
+        }
+        if let Some(action) = &filter.action {
+            // A prefix: "patient." finds every patient action.
+            q = q.filter(audit_events::action.like(format!("{}%", action.replace(['%', '_'], ""))));
+        }
+        if let Some(from) = filter.from {
+            q = q.filter(audit_events::occurred_at.ge(from));
+        }
+        if let Some(to) = filter.to {
+            q = q.filter(audit_events::occurred_at.le(to));
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let rows: Vec<AuditRow> = build()
+        .order(audit_events::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.actor_user_id).collect();
+    let names: Vec<(i64, String)> = users::table
+        .filter(users::id.eq_any(&ids))
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    let lines = rows
+        .into_iter()
+        .map(|row| {
+            let actor_name = row
+                .actor_user_id
+                .and_then(|id| {
+                    names
+                        .iter()
+                        .find(|(n, _)| *n == id)
+                        .map(|(_, name)| name.clone())
+                })
+                .unwrap_or_else(|| "—".into());
+            AuditLine { row, actor_name }
+        })
+        .collect();
+    Ok((lines, total))
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    layout: Layout,
+    filter: AuditFilter,
+    problems: Vec<String>,
+    lines: Vec<AuditLine>,
+    pager: Pager,
+    report: Option<ChainReport>,
+}
+
+async fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    filter: AuditFilter,
+    report: Option<ChainReport>,
+) -> Result<AuditPage, AppError> {
+    let (parsed, problems) = filter.parse();
+    let page = filter.page;
+    let base = filter.query_string();
+    let who = actor(req);
+    let (lines, pager) = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let (_, total) = search(c, &parsed, 0, 0)?;
+                let pager = Pager::new(page, 50, total, base);
+                let (lines, _) = search(c, &parsed, pager.offset(), pager.per_page)?;
+                audit::record(c, &who, Event::new("audit.read"))?;
+                Ok::<_, AppError>((lines, pager))
+            })
+        })
+        .await?;
+    Ok(AuditPage {
+        layout: Layout::new(req, state, "Audit log"),
+        filter,
+        problems,
+        lines,
+        pager,
+        report,
+    })
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<HttpResponse, AppError> {
+    let filter: AuditFilter = serde_html_form::from_str(req.query_string()).unwrap_or_default();
+    let page = page(&req, &state, filter, None).await?;
+    render(&req, &page)
+}
+
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+pub async fn verify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: Admin,
+    _form: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let who = actor(&req);
+    let report = state
+        .db(move |conn| {
+            let report = audit::verify_chain(conn)?;
+            write_tx(conn, |c| {
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("audit.verified").detail(match &report.first_broken {
+                        None => format!("{} rows ok", report.rows_checked),
+                        Some(b) => format!("broken at row {}", b.id),
+                    }),
+                )
+            })?;
+            Ok(report)
+        })
+        .await?;
+    let page = page(&req, &state, AuditFilter::default(), Some(report)).await?;
+    render(&req, &page)
+}

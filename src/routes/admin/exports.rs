@@ -1,0 +1,331 @@
+//! CSV exports, streamed in batches so a large clinic never builds the file in memory.
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::audit::{self, Event};
+use crate::auth::Admin;
+use crate::db::schema::{assessments, cases, pain_scores, patients, users};
+use crate::db::{DbConn, DbPool, write_tx};
+use crate::error::AppError;
+use crate::web::{AppState, actor};
+
+const BATCH: i64 = 1000;
+
+/// Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return) as a
+/// formula; a leading apostrophe makes it plain text.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{cell}")),
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
+fn csv_bytes(rows: &[Vec<String>]) -> Result<Bytes, AppError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer
+            .write_record(row.iter().map(|c| neutralise(c).into_owned()))
+            .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    }
+    writer
+        .into_inner()
+        .map(Bytes::from)
+        .map_err(|e| AppError::Internal(format!("csv: {e}")))
+}
+
+/// Streams batches produced on the blocking pool: `next_batch(conn, after_id)` returns the
+/// rows and the last id, or an empty batch at the end.
+fn stream_csv<F>(
+    pool: DbPool,
+    header_row: Vec<String>,
+    next_batch: F,
+    filename: &str,
+) -> HttpResponse
+where
+    F: Fn(&mut DbConn, i64) -> Result<(Vec<Vec<String>>, i64), AppError> + Send + 'static,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, AppError>>(4);
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut after = 0;
+        let first = csv_bytes(&[header_row]);
+        if sender.blocking_send(first).is_err() {
+            return;
+        }
+        loop {
+            let batch = pool
+                .get()
+                .map_err(AppError::from)
+                .and_then(|mut conn| next_batch(&mut conn, after));
+            match batch {
+                Ok((rows, _)) if rows.is_empty() => return,
+                Ok((rows, last)) => {
+                    after = last;
+                    if sender.blocking_send(csv_bytes(&rows)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "export stopped");
+                    let _ = sender.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .streaming(body)
+}
+
+fn text(at: Option<NaiveDateTime>) -> String {
+    at.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+type OutcomeRow = (
+    i64,
+    i64,
+    Option<String>,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    String,
+    String,
+);
+
+fn outcome_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64), AppError> {
+    let rows: Vec<OutcomeRow> = cases::table
+        .inner_join(patients::table)
+        .inner_join(users::table.on(users::id.eq(cases::therapist_id)))
+        .filter(cases::id.gt(after))
+        .order(cases::id.asc())
+        .limit(BATCH)
+        .select((
+            cases::id,
+            cases::patient_id,
+            patients::clinic_reference,
+            cases::title,
+            users::display_name,
+            cases::status,
+            cases::created_at,
+            cases::discharged_at,
+            cases::discharge_outcome,
+            cases::pain_baseline,
+            cases::pain_latest,
+            cases::pain_trend,
+            cases::red_flags_pending,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let counts: Vec<(i64, i64)> = assessments::table
+        .filter(assessments::case_id.eq_any(&ids))
+        .filter(assessments::status.ne("entered-in-error"))
+        .group_by(assessments::case_id)
+        .select((assessments::case_id, diesel::dsl::count(assessments::id)))
+        .load(conn)?;
+    let last = ids.last().copied().unwrap_or(after);
+    let lines = rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                patient,
+                reference,
+                title,
+                therapist,
+                status,
+                opened,
+                discharged,
+                outcome,
+                baseline,
+                latest,
+                trend,
+                flags,
+            )| {
+                let assessments = counts
+                    .iter()
+                    .find(|(c, _)| *c == id)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0);
+                let change = match (baseline, latest) {
+                    (Some(b), Some(l)) => (l - b).to_string(),
+                    _ => String::new(),
+                };
+                vec![
+                    id.to_string(),
+                    patient.to_string(),
+                    reference.unwrap_or_default(),
+                    title,
+                    therapist,
+                    status,
+                    text(Some(opened)),
+                    text(discharged),
+                    outcome.unwrap_or_default(),
+                    baseline.map(|b| b.to_string()).unwrap_or_default(),
+                    latest.map(|l| l.to_string()).unwrap_or_default(),
+                    change,
+                    trend,
+                    assessments.to_string(),
+                    flags,
+                ]
+            },
+        )
+        .collect();
+    Ok((lines, last))
+}
+
+type PainRow = (i64, i64, i64, NaiveDateTime, String, i32, String);
+
+fn pain_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64), AppError> {
+    let rows: Vec<PainRow> = pain_scores::table
+        .inner_join(cases::table)
+        .filter(pain_scores::id.gt(after))
+        .order(pain_scores::id.asc())
+        .limit(BATCH)
+        .select((
+            pain_scores::id,
+            pain_scores::case_id,
+            cases::patient_id,
+            pain_scores::recorded_at,
+            pain_scores::context,
+            pain_scores::score,
+            pain_scores::recorder_role,
+        ))
+        .load(conn)?;
+    let last = rows.last().map(|r| r.0).unwrap_or(after);
+    Ok((
+        rows.into_iter()
+            .map(|(id, case, patient, at, context, score, role)| {
+                vec![
+                    id.to_string(),
+                    case.to_string(),
+                    patient.to_string(),
+                    text(Some(at)),
+                    context,
+                    score.to_string(),
+                    role,
+                ]
+            })
+            .collect(),
+        last,
+    ))
+}
+
+async fn record_export(
+    req: &HttpRequest,
+    state: &AppState,
+    action: &'static str,
+) -> Result<(), AppError> {
+    let who = actor(req);
+    state
+        .db(move |conn| {
+            write_tx(conn, |c| audit::record(c, &who, Event::new(action)))?;
+            Ok(())
+        })
+        .await
+}
+
+fn header_row(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+pub async fn outcomes_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<HttpResponse, AppError> {
+    // Written before the first byte: if the audit row fails, no data leaves.
+    record_export(&req, &state, "export.outcomes_csv").await?;
+    let columns = header_row(&[
+        "case_id",
+        "patient_id",
+        "clinic_reference",
+        "case_title",
+        "therapist",
+        "status",
+        "opened_at",
+        "discharged_at",
+        "discharge_outcome",
+        "pain_baseline",
+        "pain_latest",
+        "pain_change",
+        "trend",
+        "assessments",
+        "red_flags_pending",
+    ]);
+    Ok(stream_csv(
+        state.pool.clone(),
+        columns,
+        outcome_batch,
+        "physiocase-outcomes.csv",
+    ))
+}
+
+pub async fn pain_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<HttpResponse, AppError> {
+    record_export(&req, &state, "export.pain_csv").await?;
+    let columns = header_row(&[
+        "pain_score_id",
+        "case_id",
+        "patient_id",
+        "recorded_at",
+        "context",
+        "score",
+        "recorded_by_role",
+    ]);
+    Ok(stream_csv(
+        state.pool.clone(),
+        columns,
+        pain_batch,
+        "physiocase-pain-scores.csv",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for risky in ["=1+1", "+SUM(A1)", "-2", "@cmd", "\t=x", "\rx"] {
+            assert!(neutralise(risky).starts_with('\''), "{risky:?}");
+        }
+        for plain in ["Thoracic pain", "", "1-2", "a=b"] {
+            assert_eq!(neutralise(plain), plain);
+        }
+    }
+
+    #[test]
+    fn csv_quotes_and_neutralises() -> Result<(), AppError> {
+        let bytes = csv_bytes(&[vec![
+            "=HYPERLINK(\"x\")".into(),
+            "a, b".into(),
+            "line\nbreak".into(),
+        ]])?;
+        let text = String::from_utf8_lossy(&bytes);
+        assert_eq!(
+            text,
+            "\"'=HYPERLINK(\"\"x\"\")\",\"a, b\",\"line\nbreak\"\n"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,289 @@
+//! A patient's whole record as a FHIR R4 Bundle (type collection): Patient, an
+//! EpisodeOfCare per case, an Observation per pain score, a CarePlan per programme version.
+//! Every reference points at an entry of the same bundle (urn:uuid full URLs).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::audit::{self, Event};
+use crate::auth::{Admin, Patient};
+use crate::db::schema::{cases, pain_scores, programme_versions, users};
+use crate::db::{DbConn, write_tx};
+use crate::error::AppError;
+use crate::routes::patients::queries as patient_queries;
+use crate::routes::programmes::queries as programme_queries;
+use crate::web::{AppState, actor};
+
+pub const LOINC_PAIN: &str = "72514-3";
+pub const LOINC_PAIN_DISPLAY: &str =
+    "Pain severity - 0-10 verbal numeric rating [Score] - Reported";
+
+/// A stable urn:uuid for one of our rows, so two exports of the same record agree.
+fn urn(kind: &str, id: i64) -> String {
+    let digest = Sha256::digest(format!("physiocase:{kind}:{id}").as_bytes());
+    let h = hex::encode(&digest[..16]);
+    // Shaped as an RFC 4122 name-based UUID (version 5 bits, variant bits).
+    format!(
+        "urn:uuid:{}-{}-5{}-{}{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        ["8", "9", "a", "b"][usize::from(digest[8] & 3)],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+fn instant(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn entry(full_url: String, resource: Value) -> Value {
+    json!({ "fullUrl": full_url, "resource": resource })
+}
+
+pub fn patient_bundle(conn: &mut DbConn, patient_id: i64) -> Result<Value, AppError> {
+    let patient = patient_queries::find(conn, patient_id)?;
+    let patient_ref = urn("patient", patient_id);
+    let mut entries = Vec::new();
+    let gender = match patient.sex.as_deref() {
+        Some("female") => "female",
+        Some("male") => "male",
+        Some("other") => "other",
+        _ => "unknown",
+    };
+    let mut telecom = Vec::new();
+    if !patient.phone.is_empty() {
+        telecom.push(json!({ "system": "phone", "value": patient.phone }));
+    }
+    if !patient.email.is_empty() {
+        telecom.push(json!({ "system": "email", "value": patient.email }));
+    }
+    let mut patient_resource = json!({
+        "resourceType": "Patient",
+        "id": format!("patient-{patient_id}"),
+        "name": [{ "family": patient.family_name, "given": [patient.given_name], "text": patient.full_name() }],
+        "gender": gender,
+        "birthDate": patient.date_of_birth.format("%Y-%m-%d").to_string(),
+    });
+    if !telecom.is_empty() {
+        patient_resource["telecom"] = Value::Array(telecom);
+    }
+    if let Some(reference) = &patient.clinic_reference {
+        patient_resource["identifier"] =
+            json!([{ "system": "urn:physiocase:clinic-reference", "value": reference }]);
+    }
+    entries.push(entry(patient_ref.clone(), patient_resource));
+
+    let case_rows: Vec<(
+        i64,
+        String,
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        i64,
+    )> = cases::table
+        .filter(cases::patient_id.eq(patient_id))
+        .order(cases::id.asc())
+        .select((
+            cases::id,
+            cases::title,
+            cases::status,
+            cases::created_at,
+            cases::discharged_at,
+            cases::therapist_id,
+        ))
+        .load(conn)?;
+    let mut practitioners: Vec<i64> = case_rows.iter().map(|c| c.5).collect();
+
+    for (case_id, title, status, opened, discharged, therapist) in &case_rows {
+        let status = match status.as_str() {
+            "open" => "active",
+            "discharged" => "finished",
+            _ => "entered-in-error",
+        };
+        let mut period = json!({ "start": instant(*opened) });
+        if let Some(end) = discharged {
+            period["end"] = json!(instant(*end));
+        }
+        entries.push(entry(
+            urn("case", *case_id),
+            json!({
+                "resourceType": "EpisodeOfCare",
+                "id": format!("case-{case_id}"),
+                "status": status,
+                "type": [{ "text": title }],
+                "patient": { "reference": patient_ref },
+                "managingOrganization": { "display": "physiocase clinic" },
+                "period": period,
+                "careManager": { "reference": urn("practitioner", *therapist) },
+            }),
+        ));
+
+        let scores: Vec<(i64, NaiveDateTime, i32, String, String, i64)> = pain_scores::table
+            .filter(pain_scores::case_id.eq(case_id))
+            .order(pain_scores::recorded_at.asc())
+            .select((
+                pain_scores::id,
+                pain_scores::recorded_at,
+                pain_scores::score,
+                pain_scores::context,
+                pain_scores::recorder_role,
+                pain_scores::recorded_by,
+            ))
+            .load(conn)?;
+        for (score_id, at, score, context, role, by) in scores {
+            let performer = if role == "patient" {
+                patient_ref.clone()
+            } else {
+                practitioners.push(by);
+                urn("practitioner", by)
+            };
+            entries.push(entry(
+                urn("pain", score_id),
+                json!({
+                    "resourceType": "Observation",
+                    "id": format!("pain-{score_id}"),
+                    "status": "final",
+                    "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey", "display": "Survey" }] }],
+                    "code": { "coding": [{ "system": "http://loinc.org", "code": LOINC_PAIN, "display": LOINC_PAIN_DISPLAY }], "text": format!("Pain ({})", crate::routes::cases::queries::context_label(&context)) },
+                    "subject": { "reference": patient_ref },
+                    "effectiveDateTime": instant(at),
+                    "performer": [{ "reference": performer }],
+                    "valueInteger": score,
+                }),
+            ));
+        }
+
+        let versions: Vec<i32> = programme_versions::table
+            .filter(programme_versions::case_id.eq(case_id))
+            .order(programme_versions::version.asc())
+            .select(programme_versions::version)
+            .load(conn)?;
+        let latest = versions.last().copied();
+        for number in versions {
+            let Some(version) = programme_queries::version(conn, *case_id, number)? else {
+                continue;
+            };
+            practitioners.push(version.row.author_id);
+            let current = Some(number) == latest && status == "active";
+            entries.push(entry(
+                urn("programme", version.row.id),
+                json!({
+                    "resourceType": "CarePlan",
+                    "id": format!("programme-{}", version.row.id),
+                    "status": if current { "active" } else if status == "entered-in-error" { "entered-in-error" } else { "revoked" },
+                    "intent": "plan",
+                    "title": format!("Home exercise programme, version {number}"),
+                    "subject": { "reference": patient_ref },
+                    "created": instant(version.row.created_at),
+                    "author": { "reference": urn("practitioner", version.row.author_id) },
+                    "supportingInfo": [{ "reference": urn("case", *case_id) }],
+                    "activity": version.items.iter().map(|item| json!({
+                        "detail": {
+                            "kind": "ServiceRequest",
+                            "status": if current { "scheduled" } else { "stopped" },
+                            "description": format!("{}: {}", item.exercise_name, item.dosage.plain_words()),
+                        }
+                    })).collect::<Vec<_>>(),
+                }),
+            ));
+        }
+    }
+
+    practitioners.sort_unstable();
+    practitioners.dedup();
+    let names: Vec<(i64, String)> = users::table
+        .filter(users::id.eq_any(&practitioners))
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    for (id, name) in names {
+        entries.push(entry(
+            urn("practitioner", id),
+            json!({ "resourceType": "Practitioner", "id": format!("practitioner-{id}"), "name": [{ "text": name }] }),
+        ));
+    }
+    Ok(json!({
+        "resourceType": "Bundle",
+        "id": format!("record-patient-{patient_id}"),
+        "type": "collection",
+        "timestamp": instant(Utc::now().naive_utc()),
+        "entry": entries,
+    }))
+}
+
+async fn export(
+    req: &HttpRequest,
+    state: &AppState,
+    patient_id: i64,
+) -> Result<HttpResponse, AppError> {
+    let who = actor(req);
+    let bundle = state
+        .db(move |conn| {
+            write_tx(conn, |c| {
+                let bundle = patient_bundle(c, patient_id)?;
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("export.fhir")
+                        .entity("patient", patient_id)
+                        .patient(patient_id),
+                )?;
+                Ok::<_, AppError>(bundle)
+            })
+        })
+        .await?;
+    let body =
+        serde_json::to_vec_pretty(&bundle).map_err(|e| AppError::Internal(format!("fhir: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/fhir+json")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"patient-{patient_id}.fhir.json\""),
+        ))
+        .body(body))
+}
+
+pub async fn admin_export(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    export(&req, &state, id.into_inner()).await
+}
+
+/// The patient's own data-access export.
+pub async fn patient_export(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    patient: Patient,
+) -> Result<HttpResponse, AppError> {
+    let id = patient.patient_id.ok_or(AppError::Forbidden)?;
+    export(&req, &state, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::urn;
+
+    #[test]
+    fn urns_are_stable_uuids() {
+        let a = urn("patient", 1);
+        assert_eq!(a, urn("patient", 1));
+        assert_ne!(a, urn("patient", 2));
+        assert_ne!(a, urn("case", 1));
+        let uuid = a.trim_start_matches("urn:uuid:");
+        let parts: Vec<&str> = uuid.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            vec![8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('5'));
+        assert!(uuid.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+    }
+}

@@ -1,0 +1,576 @@
+//! Clinic administration: review figures, exports, FHIR, audit viewer, settings, backup, demo.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::clinic::{case_for, exercise_id, item, post_builder};
+use common::{Browser, PASSWORD, location, spawn_app};
+use reqwest::StatusCode;
+
+async fn record_pain(t: &Browser, case: &str, score: &str, when: &str) {
+    let token = t.csrf_token(case).await;
+    let key = physiocase::auth::random_token();
+    let response = t
+        .post_url(
+            &format!("{case}/pain"),
+            &[
+                ("csrf_token", token.as_str()),
+                ("score", score),
+                ("context", "now"),
+                ("recorded_at", when),
+                ("note", ""),
+                ("idempotency_key", key.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_review_shows_the_clinic_figures_and_the_cases_behind_them() {
+    let app = spawn_app().await;
+    let (t, improving) = case_for(&app).await;
+    record_pain(&t, &improving, "8", "2026-11-01T09:00").await;
+    record_pain(&t, &improving, "4", "2026-11-08T09:00").await;
+    let worsening = common::clinic::open_case(&t).await;
+    record_pain(&t, &worsening, "3", "2026-11-01T09:00").await;
+    record_pain(&t, &worsening, "6", "2026-11-08T09:00").await;
+    let admin = app.browser();
+    admin
+        .post_url(
+            "/login",
+            &[("email", "ada@clinic.test"), ("password", PASSWORD)],
+        )
+        .await;
+
+    let (status, html) = admin.get_text("/admin?from=2026-10-01&to=2026-12-31").await;
+    assert_eq!(status, StatusCode::OK);
+    // Two cases with a change: −4 (improvement) and +3 (worsening). Median change −0.5.
+    assert!(html.contains(">50 %</span><span class=\"figure__label\">reached a clinically important improvement (1 of 2"), "{}", &html[html.find("figures").unwrap_or(0)..][..600.min(html.len())]);
+    assert!(html.contains(">-0.5</span>"), "median change");
+    assert!(html.contains("Theo Therapist"), "per-therapist row");
+    assert!(html.contains("<svg"), "charts");
+    let (_, list) = admin
+        .get_text("/admin/cases?figure=worsening&from=2026-10-01&to=2026-12-31")
+        .await;
+    assert!(list.contains("▲ worsening"));
+    assert_eq!(
+        list.matches("href=\"/cases/").count(),
+        1,
+        "only the worsening case"
+    );
+    assert!(app.audit_actions().contains(&"review.read".to_owned()));
+}
+
+#[tokio::test]
+async fn csv_exports_stream_every_row_and_neutralise_formulas() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    record_pain(&t, &case, "7", "2026-11-01T09:00").await;
+    // A case title that a spreadsheet would run as a formula.
+    let patient = {
+        use diesel::prelude::*;
+        use physiocase::db::schema::cases::dsl;
+        let id: i64 = case
+            .rsplit('/')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        dsl::cases
+            .find(id)
+            .select(dsl::patient_id)
+            .first::<i64>(&mut app.conn())
+            .unwrap_or(0)
+    };
+    let new = format!("/patients/{patient}/cases/new");
+    let (_, form) = t.get_text(&new).await;
+    let select = form
+        .split("name=\"therapist_id\">")
+        .nth(1)
+        .unwrap_or_default();
+    let therapist = select
+        .split("\" selected>")
+        .next()
+        .unwrap_or_default()
+        .rsplit("value=\"")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    t.submit(
+        &new,
+        &format!("/patients/{patient}/cases"),
+        &[
+            ("title", "=HYPERLINK(\"http://evil.example\")"),
+            ("body_region", "thoracic"),
+            ("therapist_id", therapist.as_str()),
+        ],
+    )
+    .await;
+
+    let admin = app.browser();
+    admin
+        .post_url(
+            "/login",
+            &[("email", "ada@clinic.test"), ("password", PASSWORD)],
+        )
+        .await;
+    let response = admin.get("/admin/exports/outcomes.csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .starts_with("text/csv")
+    );
+    let csv = response.text().await.unwrap_or_default();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("case_id,patient_id,clinic_reference"));
+    assert_eq!(lines.len(), 3, "header and one row per case");
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""),
+        "formula neutralised: {csv}"
+    );
+    let pain = admin.get_text("/admin/exports/pain-scores.csv").await.1;
+    assert_eq!(pain.lines().count(), 2);
+    assert!(pain.contains(",now,7,therapist"));
+    let actions = app.audit_actions();
+    assert!(
+        actions.contains(&"export.outcomes_csv".to_owned())
+            && actions.contains(&"export.pain_csv".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn the_fhir_bundle_is_a_self_contained_r4_collection() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    record_pain(&t, &case, "7", "2026-11-01T09:00").await;
+    let chin = exercise_id(&app, "chin-tuck");
+    post_builder(&t, &case, &[item(chin, "3", "5", "each-side")], "save", &[]).await;
+    post_builder(&t, &case, &[item(chin, "2", "5", "each-side")], "save", &[]).await;
+    let patient: i64 = {
+        use diesel::prelude::*;
+        use physiocase::db::schema::patients::dsl;
+        dsl::patients
+            .select(dsl::id)
+            .first(&mut app.conn())
+            .unwrap_or(0)
+    };
+    let admin = app.browser();
+    admin
+        .post_url(
+            "/login",
+            &[("email", "ada@clinic.test"), ("password", PASSWORD)],
+        )
+        .await;
+    let response = admin
+        .get(&format!("/admin/patients/{patient}/record.fhir.json"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let bundle: serde_json::Value = response.json().await.unwrap_or_default();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["type"], "collection");
+    let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
+    let urls: HashSet<String> = entries
+        .iter()
+        .filter_map(|e| e["fullUrl"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(urls.len(), entries.len(), "full URLs are unique");
+    let of = |kind: &str| {
+        entries
+            .iter()
+            .filter(|e| e["resource"]["resourceType"] == kind)
+            .count()
+    };
+    assert_eq!(of("Patient"), 1);
+    assert_eq!(of("EpisodeOfCare"), 1);
+    assert_eq!(of("Observation"), 1);
+    assert_eq!(of("CarePlan"), 2, "one per programme version");
+    assert!(of("Practitioner") >= 1);
+
+    // Offline R4 rules: ids, required elements, codes, and every reference resolving inside.
+    fn references(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    if key == "reference" {
+                        found.push(v.as_str().unwrap_or_default().to_owned());
+                    }
+                    references(v, found);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+            _ => {}
+        }
+    }
+    for e in &entries {
+        let r = &e["resource"];
+        let id = r["id"].as_str().unwrap_or_default();
+        assert!(
+            !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'),
+            "id {id}"
+        );
+        assert!(
+            e["fullUrl"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("urn:uuid:")
+        );
+        let mut refs = Vec::new();
+        references(r, &mut refs);
+        for reference in refs {
+            assert!(
+                urls.contains(&reference),
+                "{reference} resolves inside the bundle"
+            );
+        }
+        match r["resourceType"].as_str().unwrap_or_default() {
+            "Observation" => {
+                assert_eq!(r["status"], "final");
+                assert_eq!(r["code"]["coding"][0]["system"], "http://loinc.org");
+                assert_eq!(r["code"]["coding"][0]["code"], "72514-3");
+                assert_eq!(
+                    r["code"]["coding"][0]["display"],
+                    "Pain severity - 0-10 verbal numeric rating [Score] - Reported"
+                );
+                assert_eq!(r["valueInteger"], 7);
+                assert_eq!(r["effectiveDateTime"], "2026-11-01T09:00:00Z");
+                assert!(r["subject"]["reference"].is_string());
+            }
+            "CarePlan" => {
+                assert_eq!(r["intent"], "plan");
+                assert!(
+                    ["active", "revoked", "completed", "entered-in-error"]
+                        .contains(&r["status"].as_str().unwrap_or_default())
+                );
+                let activity = r["activity"].as_array().cloned().unwrap_or_default();
+                assert_eq!(activity.len(), 1);
+                assert!(
+                    activity[0]["detail"]["description"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .starts_with("Chin tuck: ")
+                );
+                assert!(activity[0]["detail"]["status"].is_string());
+            }
+            "EpisodeOfCare" => {
+                assert_eq!(r["status"], "active");
+                assert!(r["patient"]["reference"].is_string());
+            }
+            "Patient" => {
+                assert_eq!(r["birthDate"], "1980-03-31");
+                assert_eq!(r["name"][0]["family"], "Łukasiewicz");
+            }
+            _ => {}
+        }
+    }
+    assert!(app.audit_actions().contains(&"export.fhir".to_owned()));
+}
+
+#[tokio::test]
+async fn settings_change_the_header_and_the_sheet() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let admin = app.browser();
+    admin
+        .post_url(
+            "/login",
+            &[("email", "ada@clinic.test"), ("password", PASSWORD)],
+        )
+        .await;
+    let response = admin
+        .submit(
+            "/admin/settings",
+            "/admin/settings",
+            &[("name", ""), ("default_paper", "a5")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("Enter the clinic name."));
+    let response = admin
+        .submit(
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("name", "Harbour Physiotherapy"),
+                ("address", "12 Quay Street\nBristol"),
+                ("phone", "0117 496 0000"),
+                ("email", "hello@harbour.example"),
+                ("default_paper", "letter"),
+                ("sheet_footer", "Harbour — move well"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = t.get_text("/").await;
+    assert!(
+        page.contains("Harbour Physiotherapy"),
+        "header shows the clinic name"
+    );
+    let chin = exercise_id(&app, "chin-tuck");
+    post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    let bytes = t
+        .get(&format!("{case}/programme.pdf"))
+        .await
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    let doc = lopdf::Document::load_mem(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).unwrap_or_default();
+    for expected in [
+        "Harbour Physiotherapy",
+        "0117 496 0000",
+        "Harbour — move well",
+    ] {
+        assert!(text.contains(expected), "sheet shows {expected}");
+    }
+    let page_id = doc.get_pages().values().next().copied().unwrap_or((0, 0));
+    let media = doc
+        .get_dictionary(page_id)
+        .and_then(|d| d.get(b"MediaBox"))
+        .and_then(|m| m.as_array())
+        .map(|a| a.len())
+        .unwrap_or(0);
+    assert_eq!(media, 4);
+    assert!(
+        String::from_utf8_lossy(&bytes).contains("612"),
+        "the clinic default is Letter"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_viewer_filters_and_verifies_the_chain() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    t.get(&case).await;
+    let admin = app.browser();
+    admin
+        .post_url(
+            "/login",
+            &[("email", "ada@clinic.test"), ("password", PASSWORD)],
+        )
+        .await;
+    let (_, html) = admin.get_text("/admin/audit?action=case.read").await;
+    assert!(html.contains("case.read"));
+    assert!(!html.contains("staff.invited"), "filtered by action");
+    let (_, html) = admin.get_text("/admin/audit?patient=abc").await;
+    assert!(html.contains("The patient id must be a number."));
+    let response = admin
+        .submit("/admin/audit", "/admin/audit/verify", &[])
+        .await;
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("The audit chain is intact"), "verify action");
+}
+
+#[tokio::test]
+async fn therapists_and_patients_are_refused_every_admin_route() {
+    let app = spawn_app().await;
+    let (t, _case) = case_for(&app).await;
+    let p = app.patient_account("pat@example.test").await;
+    let gets = [
+        "/admin",
+        "/admin/cases",
+        "/admin/staff",
+        "/admin/staff/invite",
+        "/admin/settings",
+        "/admin/audit",
+        "/admin/exports/outcomes.csv",
+        "/admin/exports/pain-scores.csv",
+        "/admin/patients/1/record.fhir.json",
+    ];
+    for who in [&t, &p] {
+        for path in gets {
+            assert_eq!(
+                who.get(path).await.status(),
+                StatusCode::FORBIDDEN,
+                "GET {path}"
+            );
+        }
+        let token = who.csrf_token("/account/password").await;
+        for path in [
+            "/admin/settings",
+            "/admin/audit/verify",
+            "/admin/staff/invite",
+            "/admin/staff/1/deactivate",
+        ] {
+            assert_eq!(
+                who.post_url(path, &[("csrf_token", token.as_str()), ("name", "x")])
+                    .await
+                    .status(),
+                StatusCode::FORBIDDEN,
+                "POST {path}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn backup_while_writing_then_restore_keeps_rows_and_the_chain() {
+    if common::is_postgres() {
+        // PostgreSQL is backed up with pg_dump; the command says so.
+        let app = spawn_app().await;
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_physiocase"))
+            .args([
+                "backup",
+                "/tmp/never-written.db",
+                "--database-url",
+                &app.database_url,
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!output.status.success());
+        assert!(String::from_utf8_lossy(&output.stderr).contains("pg_dump"));
+        return;
+    }
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let dir = std::env::temp_dir().join(format!(
+        "physiocase-backup-{}",
+        &physiocase::auth::random_token()[..12]
+    ));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let backup = dir.join("backup.db");
+    // The backup runs in another process while this one keeps writing.
+    let backup_cmd = tokio::task::spawn_blocking({
+        let url = app.database_url.clone();
+        let backup = backup.clone();
+        move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_physiocase"))
+                .args([
+                    "backup",
+                    backup.to_str().unwrap_or_default(),
+                    "--database-url",
+                    &url,
+                ])
+                .output()
+        }
+    });
+    for n in 0..20 {
+        record_pain(&t, &case, &(n % 11).to_string(), "").await;
+    }
+    let output = backup_cmd
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("integrity ok"));
+
+    // A second backup to the same file is refused.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_physiocase"))
+        .args([
+            "backup",
+            backup.to_str().unwrap_or_default(),
+            "--database-url",
+            &app.database_url,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!again.status.success());
+
+    let restored = dir.join("restored.db");
+    let url = format!("sqlite://{}", restored.display());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_physiocase"))
+        .args([
+            "restore",
+            backup.to_str().unwrap_or_default(),
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("chain ok"));
+    // Restoring over an existing database is refused.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_physiocase"))
+        .args([
+            "restore",
+            backup.to_str().unwrap_or_default(),
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
+
+    let pool = physiocase::db::connect_and_migrate(
+        &physiocase::db::DatabaseUrl::parse(&url).unwrap_or_else(|e| panic!("{e}")),
+        1,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = pool.get().unwrap_or_else(|e| panic!("{e}"));
+    let restored_scores = common::count_rows(&mut conn, "pain_scores");
+    let live_scores = app.count("pain_scores");
+    assert!(
+        restored_scores <= live_scores && live_scores == 20,
+        "a consistent snapshot: {restored_scores} of {live_scores}"
+    );
+    assert_eq!(
+        common::count_rows(&mut conn, "patients"),
+        app.count("patients")
+    );
+    let report = physiocase::audit::verify_chain(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        report.first_broken, None,
+        "the restored audit chain verifies"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_demo_fills_a_fresh_database_only() {
+    let app = spawn_app().await;
+    let accounts = physiocase::demo::populate(&mut app.conn(), 7).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(app.count("patients"), 60);
+    assert_eq!(accounts.therapists.len(), 3);
+    assert!(
+        app.count("pain_scores") > 300,
+        "twelve weeks of pain histories"
+    );
+    assert!(app.count("programme_versions") > 60);
+    let therapist = app.browser();
+    let response = therapist
+        .post_url(
+            "/login",
+            &[
+                ("email", accounts.therapists[0].as_str()),
+                ("password", physiocase::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, home) = therapist.get_text("/").await;
+    assert!(
+        home.contains("clinically important improvement"),
+        "the demo mostly improves"
+    );
+    assert!(
+        physiocase::demo::populate(&mut app.conn(), 7).is_err(),
+        "never into a database with accounts"
+    );
+    let setup = app.setup_link.clone().unwrap_or_default();
+    assert_eq!(
+        app.browser().get(&setup).await.status(),
+        StatusCode::GONE,
+        "the first-admin link no longer works"
+    );
+    let _ = location;
+}
