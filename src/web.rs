@@ -67,6 +67,25 @@ impl AppState {
         .await?
     }
 
+    /// Reads patient data and writes its audit event in one transaction: if the event
+    /// cannot be written, the data is not shown. `work` returns the data and its event.
+    pub async fn audited<T, F>(&self, who: Actor, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
+            + Send
+            + 'static,
+    {
+        self.db(move |conn| {
+            crate::db::write_tx(conn, |c| {
+                let (value, event) = work(c)?;
+                crate::audit::record(c, &who, event)?;
+                Ok(value)
+            })
+        })
+        .await
+    }
+
     pub fn clinic_name(&self) -> String {
         match self.clinic_name.read() {
             Ok(guard) => guard.1.clone(),

@@ -787,27 +787,54 @@ async fn sessions_expire_after_30_idle_minutes_and_12_hours_in_all() {
         .set(dsl::last_seen_at.eq(now - chrono::Duration::minutes(31)))
         .execute(&mut app.conn())
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(admin.get("/").await.status(), StatusCode::SEE_OTHER, "idle for 31 minutes: signed out");
+    assert_eq!(
+        admin.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "idle for 31 minutes: signed out"
+    );
     assert_eq!(app.count("sessions"), 0, "the expired session is deleted");
 
     let again = app.browser();
-    again.post_url("/login", &[("email", "ada@clinic.test"), ("password", PASSWORD)]).await;
+    again
+        .post_url(
+            "/login",
+            &[("email", "ada@clinic.test"), ("password", PASSWORD)],
+        )
+        .await;
     diesel::update(dsl::sessions)
-        .set((dsl::created_at.eq(now - chrono::Duration::hours(12) - chrono::Duration::minutes(1)), dsl::last_seen_at.eq(now)))
+        .set((
+            dsl::created_at.eq(now - chrono::Duration::hours(12) - chrono::Duration::minutes(1)),
+            dsl::last_seen_at.eq(now),
+        ))
         .execute(&mut app.conn())
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(again.get("/").await.status(), StatusCode::SEE_OTHER, "past 12 hours: signed out even when active");
+    assert_eq!(
+        again.get("/").await.status(),
+        StatusCode::SEE_OTHER,
+        "past 12 hours: signed out even when active"
+    );
 }
 
 #[tokio::test]
 async fn an_https_public_url_marks_the_cookie_secure() {
     let app = spawn_app_with(|s| s.public_url = Some("https://clinic.example".into())).await;
     let link = app.setup_link.clone().unwrap_or_default();
-    assert!(link.starts_with("https://clinic.example/setup/"), "links use the public URL");
+    assert!(
+        link.starts_with("https://clinic.example/setup/"),
+        "links use the public URL"
+    );
     let path = link.trim_start_matches("https://clinic.example");
     let response = app
         .browser()
-        .post_url(path, &[("name", "Ada Admin"), ("email", "ada@clinic.test"), ("password", PASSWORD), ("confirm", PASSWORD)])
+        .post_url(
+            path,
+            &[
+                ("name", "Ada Admin"),
+                ("email", "ada@clinic.test"),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+            ],
+        )
         .await;
     let cookie = response
         .headers()

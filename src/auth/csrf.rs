@@ -73,6 +73,10 @@ struct TokenField {
 
 const FORM_LIMIT: usize = 256 * 1024;
 
+/// A form with no fields of its own (sign out, archive, sign): only its CSRF token matters.
+#[derive(Debug, Deserialize)]
+pub struct NoFields {}
+
 /// A signed-in form: checks the session's CSRF token, then parses the fields
 /// (repeated keys allowed, for checkbox groups).
 pub struct CsrfForm<T>(pub T);

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::audit::{self, AuditRow, ChainReport, Event};
 use crate::auth::Admin;
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::db::schema::{audit_events, users};
 use crate::db::{DbConn, write_tx};
 use crate::domain::clinical::parse_date;
@@ -183,14 +183,12 @@ async fn page(
     let base = filter.query_string();
     let who = actor(req);
     let (lines, pager) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let (_, total) = search(c, &parsed, 0, 0)?;
-                let pager = Pager::new(page, 50, total, base);
-                let (lines, _) = search(c, &parsed, pager.offset(), pager.per_page)?;
-                audit::record(c, &who, Event::new("audit.read"))?;
-                Ok::<_, AppError>((lines, pager))
-            })
+        .audited(who, move |c| {
+            let (_, total) = search(c, &parsed, 0, 0)?;
+            let pager = Pager::new(page, 50, total, base);
+            let (lines, _) = search(c, &parsed, pager.offset(), pager.per_page)?;
+            let event = Event::new("audit.read");
+            Ok(((lines, pager), event))
         })
         .await?;
     Ok(AuditPage {
@@ -213,14 +211,11 @@ pub async fn show(
     render(&req, &page)
 }
 
-#[derive(Deserialize)]
-pub struct EmptyForm {}
-
 pub async fn verify(
     req: HttpRequest,
     state: web::Data<AppState>,
     _admin: Admin,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let who = actor(&req);
     let report = state

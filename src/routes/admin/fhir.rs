@@ -9,10 +9,10 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::{Admin, Patient};
+use crate::db::DbConn;
 use crate::db::schema::{cases, pain_scores, programme_versions, users};
-use crate::db::{DbConn, write_tx};
 use crate::error::AppError;
 use crate::routes::patients::queries as patient_queries;
 use crate::routes::programmes::queries as programme_queries;
@@ -223,18 +223,12 @@ async fn export(
 ) -> Result<HttpResponse, AppError> {
     let who = actor(req);
     let bundle = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let bundle = patient_bundle(c, patient_id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("export.fhir")
-                        .entity("patient", patient_id)
-                        .patient(patient_id),
-                )?;
-                Ok::<_, AppError>(bundle)
-            })
+        .audited(who, move |c| {
+            let bundle = patient_bundle(c, patient_id)?;
+            let event = Event::new("export.fhir")
+                .entity("patient", patient_id)
+                .patient(patient_id);
+            Ok((bundle, event))
         })
         .await?;
     let body =

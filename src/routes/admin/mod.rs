@@ -12,7 +12,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::audit::{self, Event};
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{Admin, session};
 use crate::db::write_tx;
@@ -230,15 +230,12 @@ async fn invite(
     )
 }
 
-#[derive(Deserialize)]
-struct EmptyForm {}
-
 async fn deactivate(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = id.into_inner();
     if user_id == admin.user_id {
@@ -278,7 +275,7 @@ async fn reactivate(
     state: web::Data<AppState>,
     _admin: Admin,
     id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = id.into_inner();
     let who = actor(&req);
@@ -311,7 +308,7 @@ async fn new_link(
     state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = id.into_inner();
     let who = actor(&req);

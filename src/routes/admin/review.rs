@@ -481,13 +481,11 @@ pub async fn show(
     let (range, from, to, problems) = query.range();
     let who = actor(&req);
     let (facts, names, weekly) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let facts = load_facts(c, &range)?;
-                let names = therapist_names(c)?;
-                audit::record(c, &who, Event::new("review.read"))?;
-                Ok::<_, AppError>((facts, names, range))
-            })
+        .audited(who, move |c| {
+            let facts = load_facts(c, &range)?;
+            let names = therapist_names(c)?;
+            let event = Event::new("review.read");
+            Ok(((facts, names, range), event))
         })
         .await?;
     let range = weekly;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::audit::{self, Event};
 use crate::auth::Staff;
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::guard::record_refusal;
 use crate::db::write_tx;
 use crate::domain::FormErrors;
@@ -356,19 +356,13 @@ async fn new_page(
     let kind = AssessmentKind::parse(&query.kind).unwrap_or(AssessmentKind::Initial);
     let who = actor(&req);
     let (case, patient) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let loaded = load_case(c, case_id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("case.read")
-                        .entity("case", case_id)
-                        .patient(loaded.0.patient_id)
-                        .detail("new assessment form"),
-                )?;
-                Ok::<_, AppError>(loaded)
-            })
+        .audited(who, move |c| {
+            let loaded = load_case(c, case_id)?;
+            let event = Event::new("case.read")
+                .entity("case", case_id)
+                .patient(loaded.0.patient_id)
+                .detail("new assessment form");
+            Ok((loaded, event))
         })
         .await?;
     if !case.is_open() {
@@ -532,22 +526,16 @@ async fn load_for_page(
 ) -> Result<(AssessmentRow, CaseRow, PatientRow, String, Vec<Addendum>), AppError> {
     let who = actor(req);
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let assessment = queries::find(c, id)?;
-                let (case, patient) = load_case(c, assessment.case_id)?;
-                let author = user_name(c, assessment.author_id)?;
-                let addenda = queries::addenda_of(c, id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("assessment.read")
-                        .entity("assessment", id)
-                        .patient(case.patient_id)
-                        .detail(detail),
-                )?;
-                Ok::<_, AppError>((assessment, case, patient, author, addenda))
-            })
+        .audited(who, move |c| {
+            let assessment = queries::find(c, id)?;
+            let (case, patient) = load_case(c, assessment.case_id)?;
+            let author = user_name(c, assessment.author_id)?;
+            let addenda = queries::addenda_of(c, id)?;
+            let event = Event::new("assessment.read")
+                .entity("assessment", id)
+                .patient(case.patient_id)
+                .detail(detail);
+            Ok(((assessment, case, patient, author, addenda), event))
         })
         .await
 }
@@ -745,15 +733,12 @@ async fn update(
     Ok(redirect_with_flash(&format!("/assessments/{id}"), message))
 }
 
-#[derive(Deserialize)]
-struct EmptyForm {}
-
 async fn sign(
     req: HttpRequest,
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let assessment = state.db(move |conn| Ok(queries::find(conn, id)?)).await?;

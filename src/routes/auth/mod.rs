@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::audit::{self, Event, Outcome};
-use crate::auth::csrf::{CsrfForm, PublicForm};
+use crate::auth::csrf::{CsrfForm, NoFields, PublicForm};
 use crate::auth::session::{self, COOKIE_NAME};
 use crate::auth::tokens::{self, Purpose, TokenProblem};
 use crate::auth::{AnyUser, password};
@@ -168,14 +168,11 @@ async fn login(
     }
 }
 
-#[derive(Deserialize)]
-struct EmptyForm {}
-
 async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: AnyUser,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let who = actor(&req);
     let hash = user.session_hash.clone();

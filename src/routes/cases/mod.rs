@@ -163,19 +163,13 @@ async fn new_page(
     let patient_id = patient_id.into_inner();
     let who = actor(&req);
     let (patient, therapists) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let patient = patient_queries::find(c, patient_id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("patient.read")
-                        .entity("patient", patient_id)
-                        .patient(patient_id)
-                        .detail("new case form"),
-                )?;
-                Ok::<_, AppError>((patient, patient_queries::therapists(c)?))
-            })
+        .audited(who, move |c| {
+            let patient = patient_queries::find(c, patient_id)?;
+            let event = Event::new("patient.read")
+                .entity("patient", patient_id)
+                .patient(patient_id)
+                .detail("new case form");
+            Ok(((patient, patient_queries::therapists(c)?), event))
         })
         .await?;
     let form = CaseForm {
@@ -225,18 +219,12 @@ async fn create(
     let who = actor(&req);
     let author = staff.user_id;
     let id = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let id = queries::create(c, patient_id, &case, author)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("case.opened")
-                        .entity("case", id)
-                        .patient(patient_id),
-                )?;
-                Ok::<_, AppError>(id)
-            })
+        .audited(who, move |c| {
+            let id = queries::create(c, patient_id, &case, author)?;
+            let event = Event::new("case.opened")
+                .entity("case", id)
+                .patient(patient_id);
+            Ok((id, event))
         })
         .await?;
     Ok(redirect_with_flash(
@@ -307,35 +295,31 @@ async fn show(
     let id = id.into_inner();
     let who = actor(&req);
     let (case, patient, therapist, assessments, timeline, (programme, pain, adherence)) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let (case, patient) = load_case(c, id)?;
-                let therapist = patient_queries::user_name(c, case.therapist_id)?;
-                let assessments = queries::assessments_of(c, id)?;
-                let timeline = queries::timeline(c, id, &assessments)?;
-                let current = crate::routes::programmes::queries::current(c, id)?;
-                let programme = current.as_ref().map(|v| (v.row.version, v.items.len()));
-                let scores = crate::routes::pain::queries::case_scores(c, id)?;
-                let marks = crate::routes::pain::queries::version_marks(c, id)?;
-                let pain =
-                    crate::routes::pain::pain_panel(&format!("case-{id}-pain"), &scores, &marks);
-                let adherence = adherence_of(c, id, current.as_ref())?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("case.read")
-                        .entity("case", id)
-                        .patient(case.patient_id),
-                )?;
-                Ok::<_, AppError>((
+        .audited(who, move |c| {
+            let (case, patient) = load_case(c, id)?;
+            let therapist = patient_queries::user_name(c, case.therapist_id)?;
+            let assessments = queries::assessments_of(c, id)?;
+            let timeline = queries::timeline(c, id, &assessments)?;
+            let current = crate::routes::programmes::queries::current(c, id)?;
+            let programme = current.as_ref().map(|v| (v.row.version, v.items.len()));
+            let scores = crate::routes::pain::queries::case_scores(c, id)?;
+            let marks = crate::routes::pain::queries::version_marks(c, id)?;
+            let pain = crate::routes::pain::pain_panel(&format!("case-{id}-pain"), &scores, &marks);
+            let adherence = adherence_of(c, id, current.as_ref())?;
+            let event = Event::new("case.read")
+                .entity("case", id)
+                .patient(case.patient_id);
+            Ok((
+                (
                     case,
                     patient,
                     therapist,
                     assessments,
                     timeline,
                     (programme, pain, adherence),
-                ))
-            })
+                ),
+                event,
+            ))
         })
         .await?;
     let red_flags = if case.status == "entered-in-error" || case.red_flags_pending.is_empty() {
@@ -399,20 +383,14 @@ async fn discharge_page(
     let id = id.into_inner();
     let who = actor(&req);
     let (case, patient, can_discharge) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let (case, patient) = load_case(c, id)?;
-                let ready = queries::has_signed_discharge_assessment(c, id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("case.read")
-                        .entity("case", id)
-                        .patient(case.patient_id)
-                        .detail("discharge form"),
-                )?;
-                Ok::<_, AppError>((case, patient, ready))
-            })
+        .audited(who, move |c| {
+            let (case, patient) = load_case(c, id)?;
+            let ready = queries::has_signed_discharge_assessment(c, id)?;
+            let event = Event::new("case.read")
+                .entity("case", id)
+                .patient(case.patient_id)
+                .detail("discharge form");
+            Ok(((case, patient, ready), event))
         })
         .await?;
     render(
@@ -601,19 +579,13 @@ async fn red_flags_page(
     let id = id.into_inner();
     let who = actor(&req);
     let (case, patient) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let loaded = load_case(c, id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("case.read")
-                        .entity("case", id)
-                        .patient(loaded.0.patient_id)
-                        .detail("red-flag form"),
-                )?;
-                Ok::<_, AppError>(loaded)
-            })
+        .audited(who, move |c| {
+            let loaded = load_case(c, id)?;
+            let event = Event::new("case.read")
+                .entity("case", id)
+                .patient(loaded.0.patient_id)
+                .detail("red-flag form");
+            Ok((loaded, event))
         })
         .await?;
     let pending = case
@@ -700,20 +672,14 @@ async fn record_red_flags(
     let author = staff.user_id;
     let patient_id = case.patient_id;
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let action_id =
-                    queries::record_red_flag_action(c, id, &flags, &action, &reason, author)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("red_flags.action_recorded")
-                        .entity("red_flag_action", action_id)
-                        .patient(patient_id)
-                        .detail(format!("{action}: {}", flags.join(","))),
-                )?;
-                Ok::<_, AppError>(())
-            })
+        .audited(who, move |c| {
+            let action_id =
+                queries::record_red_flag_action(c, id, &flags, &action, &reason, author)?;
+            let event = Event::new("red_flags.action_recorded")
+                .entity("red_flag_action", action_id)
+                .patient(patient_id)
+                .detail(format!("{action}: {}", flags.join(",")));
+            Ok(((), event))
         })
         .await?;
     Ok(redirect_with_flash(

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::audit::{self, Event};
 use crate::auth::Staff;
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::db::write_tx;
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
@@ -599,9 +599,6 @@ fn changed_fields(old: &Exercise, new: &ExerciseContent) -> Vec<&'static str> {
     changed
 }
 
-#[derive(Deserialize)]
-struct EmptyForm {}
-
 async fn set_archived(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -637,7 +634,7 @@ async fn archive(
     state: web::Data<AppState>,
     _staff: Staff,
     id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     set_archived(req, state, id.into_inner(), true).await
 }
@@ -647,7 +644,7 @@ async fn restore(
     state: web::Data<AppState>,
     _staff: Staff,
     id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     set_archived(req, state, id.into_inner(), false).await
 }

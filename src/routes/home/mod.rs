@@ -6,9 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::AnyUser;
-use crate::db::write_tx;
 use crate::domain::Role;
 use crate::domain::pain::Trend;
 use crate::error::AppError;
@@ -72,71 +71,59 @@ async fn home(
     let page = query.page;
     let who = actor(&req);
     let (cases, pager, attention) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let (_, total) = queries::open_cases(c, therapist, Attention::All, 0, 0)?;
-                let pager = Pager::new(
-                    page,
-                    25,
+        .audited(who, move |c| {
+            let (_, total) = queries::open_cases(c, therapist, Attention::All, 0, 0)?;
+            let pager = Pager::new(
+                page,
+                25,
+                total,
+                if whole_clinic {
+                    "scope=clinic".into()
+                } else {
+                    String::new()
+                },
+            );
+            let (cases, _) =
+                queries::open_cases(c, therapist, Attention::All, pager.offset(), pager.per_page)?;
+            let mut lists = Vec::new();
+            for (key, title, empty, attention) in [
+                (
+                    "red-flags",
+                    "Red flags waiting for action",
+                    "No red flags are waiting.",
+                    Attention::RedFlags,
+                ),
+                (
+                    "worsening",
+                    "Pain worsening",
+                    "No case is worsening.",
+                    Attention::Worsening,
+                ),
+                (
+                    "review-due",
+                    "Reviews due",
+                    "No review is overdue.",
+                    Attention::ReviewDue,
+                ),
+                (
+                    "no-recent-pain",
+                    "No pain score for 14 days or more",
+                    "Every case has a recent pain score.",
+                    Attention::NoRecentPain,
+                ),
+            ] {
+                let (cases, total) = queries::open_cases(c, therapist, attention, 0, LIST_LIMIT)?;
+                lists.push(AttentionList {
+                    key,
+                    title,
+                    empty,
+                    cases,
                     total,
-                    if whole_clinic {
-                        "scope=clinic".into()
-                    } else {
-                        String::new()
-                    },
-                );
-                let (cases, _) = queries::open_cases(
-                    c,
-                    therapist,
-                    Attention::All,
-                    pager.offset(),
-                    pager.per_page,
-                )?;
-                let mut lists = Vec::new();
-                for (key, title, empty, attention) in [
-                    (
-                        "red-flags",
-                        "Red flags waiting for action",
-                        "No red flags are waiting.",
-                        Attention::RedFlags,
-                    ),
-                    (
-                        "worsening",
-                        "Pain worsening",
-                        "No case is worsening.",
-                        Attention::Worsening,
-                    ),
-                    (
-                        "review-due",
-                        "Reviews due",
-                        "No review is overdue.",
-                        Attention::ReviewDue,
-                    ),
-                    (
-                        "no-recent-pain",
-                        "No pain score for 14 days or more",
-                        "Every case has a recent pain score.",
-                        Attention::NoRecentPain,
-                    ),
-                ] {
-                    let (cases, total) =
-                        queries::open_cases(c, therapist, attention, 0, LIST_LIMIT)?;
-                    lists.push(AttentionList {
-                        key,
-                        title,
-                        empty,
-                        cases,
-                        total,
-                    });
-                }
-                // The dashboard shows patients' names and pain: a read of clinical data.
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("dashboard.read").detail(format!("{} open cases", pager.total)),
-                )?;
-                Ok::<_, AppError>((cases, pager, lists))
-            })
+                });
+            }
+            // The dashboard shows patients' names and pain: a read of clinical data.
+            let event = Event::new("dashboard.read").detail(format!("{} open cases", pager.total));
+            Ok(((cases, pager, lists), event))
         })
         .await?;
     render(

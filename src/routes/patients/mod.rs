@@ -83,20 +83,14 @@ async fn list(
     };
     let who = actor(&req);
     let (rows, pager) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                // Page first so an out-of-range page number is clamped before the query.
-                let (_, total) = queries::search(c, &search, 0, 0)?;
-                let pager = Pager::new(page, PER_PAGE, total, base_query);
-                let (rows, _) = queries::search(c, &search, pager.offset(), PER_PAGE)?;
-                // The search terms can be names: the audit records only that a search happened.
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("patient.search").detail(format!("{} results", total)),
-                )?;
-                Ok::<_, AppError>((rows, pager))
-            })
+        .audited(who, move |c| {
+            // Page first so an out-of-range page number is clamped before the query.
+            let (_, total) = queries::search(c, &search, 0, 0)?;
+            let pager = Pager::new(page, PER_PAGE, total, base_query);
+            let (rows, _) = queries::search(c, &search, pager.offset(), PER_PAGE)?;
+            // The search terms can be names: the audit records only that a search happened.
+            let event = Event::new("patient.search").detail(format!("{} results", total));
+            Ok(((rows, pager), event))
         })
         .await?;
     render(
@@ -383,21 +377,15 @@ async fn show(
     let id = id.into_inner();
     let who = actor(&req);
     let (patient, therapist, cases) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let patient = queries::find(c, id)?;
-                let therapist = match patient.primary_therapist_id {
-                    Some(t) => queries::user_name(c, t)?,
-                    None => String::new(),
-                };
-                let cases = queries::cases_of(c, id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("patient.read").entity("patient", id).patient(id),
-                )?;
-                Ok::<_, AppError>((patient, therapist, cases))
-            })
+        .audited(who, move |c| {
+            let patient = queries::find(c, id)?;
+            let therapist = match patient.primary_therapist_id {
+                Some(t) => queries::user_name(c, t)?,
+                None => String::new(),
+            };
+            let cases = queries::cases_of(c, id)?;
+            let event = Event::new("patient.read").entity("patient", id).patient(id);
+            Ok(((patient, therapist, cases), event))
         })
         .await?;
     let red_flags = cases
@@ -437,19 +425,13 @@ async fn edit_page(
     let id = id.into_inner();
     let who = actor(&req);
     let (patient, therapists) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let patient = queries::find(c, id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("patient.read")
-                        .entity("patient", id)
-                        .patient(id)
-                        .detail("edit form"),
-                )?;
-                Ok::<_, AppError>((patient, queries::therapists(c)?))
-            })
+        .audited(who, move |c| {
+            let patient = queries::find(c, id)?;
+            let event = Event::new("patient.read")
+                .entity("patient", id)
+                .patient(id)
+                .detail("edit form");
+            Ok(((patient, queries::therapists(c)?), event))
         })
         .await?;
     let page = FormPage::new(

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::audit::{self, Event, Outcome};
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{Patient, Staff, session};
 use crate::db::write_tx;
@@ -91,20 +91,14 @@ async fn access_page(
     let id = id.into_inner();
     let who = actor(&req);
     let (patient, user) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let patient = patient_queries::find(c, id)?;
-                let user = queries::portal_user(c, id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("patient.read")
-                        .entity("patient", id)
-                        .patient(id)
-                        .detail("portal access"),
-                )?;
-                Ok::<_, AppError>((patient, user))
-            })
+        .audited(who, move |c| {
+            let patient = patient_queries::find(c, id)?;
+            let user = queries::portal_user(c, id)?;
+            let event = Event::new("patient.read")
+                .entity("patient", id)
+                .patient(id)
+                .detail("portal access");
+            Ok(((patient, user), event))
         })
         .await?;
     let email = user
@@ -223,15 +217,12 @@ async fn give_access(
     }
 }
 
-#[derive(Deserialize)]
-struct EmptyForm {}
-
 async fn revoke_access(
     req: HttpRequest,
     state: web::Data<AppState>,
     _staff: Staff,
     id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let who = actor(&req);
@@ -307,40 +298,34 @@ async fn portal_page(
     let who = actor(req);
     let today = chrono::Utc::now().date_naive();
     let loaded = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let record = patient_queries::find(c, patient_id)?;
-                let case = queries::portal_case(c, patient_id)?;
-                let mut data = None;
-                if let Some(case) = &case {
-                    let version = programme_queries::current(c, case.id)?;
-                    let exercises = match &version {
-                        Some(v) => sheet_exercises(c, v)?,
-                        None => Vec::new(),
-                    };
-                    let scores = pain_queries::case_scores(c, case.id)?;
-                    let marks = pain_queries::version_marks(c, case.id)?;
-                    let done = pain_queries::ticked_on(c, case.id, today)?;
-                    let therapist = patient_queries::user_name(c, case.therapist_id)?;
-                    data = Some((
-                        case.clone(),
-                        version,
-                        exercises,
-                        scores,
-                        marks,
-                        done,
-                        therapist,
-                    ));
-                }
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("portal.read")
-                        .entity("patient", patient_id)
-                        .patient(patient_id),
-                )?;
-                Ok::<_, AppError>((record, data))
-            })
+        .audited(who, move |c| {
+            let record = patient_queries::find(c, patient_id)?;
+            let case = queries::portal_case(c, patient_id)?;
+            let mut data = None;
+            if let Some(case) = &case {
+                let version = programme_queries::current(c, case.id)?;
+                let exercises = match &version {
+                    Some(v) => sheet_exercises(c, v)?,
+                    None => Vec::new(),
+                };
+                let scores = pain_queries::case_scores(c, case.id)?;
+                let marks = pain_queries::version_marks(c, case.id)?;
+                let done = pain_queries::ticked_on(c, case.id, today)?;
+                let therapist = patient_queries::user_name(c, case.therapist_id)?;
+                data = Some((
+                    case.clone(),
+                    version,
+                    exercises,
+                    scores,
+                    marks,
+                    done,
+                    therapist,
+                ));
+            }
+            let event = Event::new("portal.read")
+                .entity("patient", patient_id)
+                .patient(patient_id);
+            Ok(((record, data), event))
         })
         .await?;
     let (record, data) = loaded;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::audit::{self, Event};
 use crate::auth::Staff;
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::db::{DbConn, write_tx};
 use crate::domain::clinical::{bounded_text, parse_date, red_flag_label, required_text};
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
@@ -538,19 +538,13 @@ async fn builder_post(
                 .map_err(|_| AppError::BadRequest("template id".into()))?;
             let who = actor(&req);
             let (row, items) = state
-                .db(move |conn| {
-                    write_tx(conn, |c| {
-                        let (row, items) = queries::template(c, template_id)?;
-                        let case = crate::routes::cases::queries::find(c, case_id)?;
-                        audit::record(
-                            c,
-                            &who,
-                            Event::new("template.applied")
-                                .entity("template", template_id)
-                                .patient(case.patient_id),
-                        )?;
-                        Ok::<_, AppError>((row, items))
-                    })
+                .audited(who, move |c| {
+                    let (row, items) = queries::template(c, template_id)?;
+                    let case = crate::routes::cases::queries::find(c, case_id)?;
+                    let event = Event::new("template.applied")
+                        .entity("template", template_id)
+                        .patient(case.patient_id);
+                    Ok(((row, items), event))
                 })
                 .await?;
             builder.items = items.iter().map(DraftItem::from_item).collect();
@@ -793,26 +787,20 @@ async fn show_version(
     let (case_id, number) = path.into_inner();
     let who = actor(&req);
     let (case, patient, version, previous, latest) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let (case, patient) = load_case(c, case_id)?;
-                let version = queries::version(c, case_id, number)?.ok_or(AppError::NotFound)?;
-                let previous = if number > 1 {
-                    queries::version(c, case_id, number - 1)?
-                } else {
-                    None
-                };
-                let latest = queries::current(c, case_id)?.map(|v| v.row.version);
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("programme.read")
-                        .entity("programme_version", version.row.id)
-                        .patient(case.patient_id)
-                        .detail(format!("version {number}")),
-                )?;
-                Ok::<_, AppError>((case, patient, version, previous, latest))
-            })
+        .audited(who, move |c| {
+            let (case, patient) = load_case(c, case_id)?;
+            let version = queries::version(c, case_id, number)?.ok_or(AppError::NotFound)?;
+            let previous = if number > 1 {
+                queries::version(c, case_id, number - 1)?
+            } else {
+                None
+            };
+            let latest = queries::current(c, case_id)?.map(|v| v.row.version);
+            let event = Event::new("programme.read")
+                .entity("programme_version", version.row.id)
+                .patient(case.patient_id)
+                .detail(format!("version {number}"));
+            Ok(((case, patient, version, previous, latest), event))
         })
         .await?;
     let changes = match &previous {
@@ -858,21 +846,15 @@ async fn sheet(
     let case_id = case_id.into_inner();
     let who = actor(&req);
     let (patient, version, exercises) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let (case, patient) = load_case(c, case_id)?;
-                let version = queries::current(c, case_id)?.ok_or(AppError::NotFound)?;
-                let exercises = sheet_exercises(c, &version)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("programme.read")
-                        .entity("programme_version", version.row.id)
-                        .patient(case.patient_id)
-                        .detail("patient view"),
-                )?;
-                Ok::<_, AppError>((patient, version, exercises))
-            })
+        .audited(who, move |c| {
+            let (case, patient) = load_case(c, case_id)?;
+            let version = queries::current(c, case_id)?.ok_or(AppError::NotFound)?;
+            let exercises = sheet_exercises(c, &version)?;
+            let event = Event::new("programme.read")
+                .entity("programme_version", version.row.id)
+                .patient(case.patient_id)
+                .detail("patient view");
+            Ok(((patient, version, exercises), event))
         })
         .await?;
     render(
@@ -932,27 +914,21 @@ async fn save_as_template(
     let who = actor(&req);
     let author = staff.user_id;
     let id = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let case = crate::routes::cases::queries::find(c, case_id)?;
-                let current = queries::current(c, case_id)?.ok_or(AppError::NotFound)?;
-                let id = queries::create_template(
-                    c,
-                    None,
-                    &name,
-                    &description,
-                    &current.items,
-                    Some(author),
-                )?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("template.created")
-                        .entity("template", id)
-                        .patient(case.patient_id),
-                )?;
-                Ok::<_, AppError>(id)
-            })
+        .audited(who, move |c| {
+            let case = crate::routes::cases::queries::find(c, case_id)?;
+            let current = queries::current(c, case_id)?.ok_or(AppError::NotFound)?;
+            let id = queries::create_template(
+                c,
+                None,
+                &name,
+                &description,
+                &current.items,
+                Some(author),
+            )?;
+            let event = Event::new("template.created")
+                .entity("template", id)
+                .patient(case.patient_id);
+            Ok((id, event))
         })
         .await?;
     Ok(redirect_with_flash(
@@ -1098,17 +1074,11 @@ async fn template_update(
     };
     let who = actor(&req);
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                queries::template(c, id)?;
-                queries::update_template(c, id, &name, &description)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("template.updated").entity("template", id),
-                )?;
-                Ok::<_, AppError>(())
-            })
+        .audited(who, move |c| {
+            queries::template(c, id)?;
+            queries::update_template(c, id, &name, &description)?;
+            let event = Event::new("template.updated").entity("template", id);
+            Ok(((), event))
         })
         .await?;
     Ok(redirect_with_flash(
@@ -1116,9 +1086,6 @@ async fn template_update(
         "The template has been saved.",
     ))
 }
-
-#[derive(Deserialize)]
-struct EmptyForm {}
 
 async fn set_template_archived(
     req: HttpRequest,
@@ -1128,18 +1095,16 @@ async fn set_template_archived(
 ) -> Result<HttpResponse, AppError> {
     let who = actor(&req);
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                queries::template(c, id)?;
-                queries::set_template_archived(c, id, archived)?;
-                let action = if archived {
-                    "template.archived"
-                } else {
-                    "template.restored"
-                };
-                audit::record(c, &who, Event::new(action).entity("template", id))?;
-                Ok::<_, AppError>(())
-            })
+        .audited(who, move |c| {
+            queries::template(c, id)?;
+            queries::set_template_archived(c, id, archived)?;
+            let action = if archived {
+                "template.archived"
+            } else {
+                "template.restored"
+            };
+            let event = Event::new(action).entity("template", id);
+            Ok(((), event))
         })
         .await?;
     let message = if archived {
@@ -1155,7 +1120,7 @@ async fn template_archive(
     state: web::Data<AppState>,
     _staff: Staff,
     id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     set_template_archived(req, state, id.into_inner(), true).await
 }
@@ -1165,7 +1130,7 @@ async fn template_restore(
     state: web::Data<AppState>,
     _staff: Staff,
     id: web::Path<i64>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     set_template_archived(req, state, id.into_inner(), false).await
 }

@@ -1,0 +1,155 @@
+'use strict';
+// Headless Chromium from the system, axe-core checks, screenshots and keyboard helpers.
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
+const WIDE = { width: 1280, height: 800 };
+const NARROW = { width: 390, height: 844 };
+
+async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** A fresh context (its own cookies) that resolves relative URLs against the app. */
+async function newContext(browser, baseURL, options = {}) {
+  const context = await browser.newContext({ baseURL, viewport: WIDE, locale: 'en-GB', ...options });
+  context.setDefaultTimeout(10000);
+  context.setDefaultNavigationTimeout(15000);
+  return context;
+}
+
+function prepareScreenshots(subfolder) {
+  const dir = path.join(SCREENSHOTS, subfolder);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Full-page screenshots at 1280 px and 390 px wide; the viewport is put back afterwards. */
+async function screens(page, dir, name) {
+  const before = page.viewportSize() || WIDE;
+  const files = [];
+  for (const size of [WIDE, NARROW]) {
+    await page.setViewportSize(size);
+    const file = path.join(dir, `${name}-${size.width}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    files.push(file);
+  }
+  await page.setViewportSize(before);
+  return files;
+}
+
+/** Print-media screenshot; returns the file. */
+async function printScreen(page, dir, name) {
+  await page.emulateMedia({ media: 'print' });
+  const file = path.join(dir, `${name}-print.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Injects axe-core. physiocase's Content-Security-Policy (script-src 'self') rightly refuses
+ * an injected <script> tag, and the journey keeps that policy switched on, so when the tag is
+ * refused the same file is evaluated through the DevTools protocol instead, which the page's
+ * policy does not govern.
+ */
+async function injectAxe(page) {
+  if (await page.evaluate(() => typeof window.axe !== 'undefined')) return;
+  try {
+    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  } catch (error) {
+    if (!/Content Security Policy/.test(error.message)) throw error;
+    await page.evaluate(AXE_SOURCE);
+  }
+}
+
+/**
+ * Runs axe-core on the page and returns { serious, other }: lists of
+ * "rule (impact): target, target" strings for serious/critical and for lesser findings.
+ */
+async function axe(page) {
+  await injectAxe(page);
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const serious = [];
+  const other = [];
+  for (const v of results.violations) {
+    const targets = v.nodes.map((n) => n.target.join(' ')).slice(0, 6).join(', ');
+    const line = `${v.id} (${v.impact}): ${targets}${v.nodes.length > 6 ? `, … ${v.nodes.length} in all` : ''}`;
+    (v.impact === 'serious' || v.impact === 'critical' ? serious : other).push(line);
+  }
+  return { serious, other };
+}
+
+/**
+ * Records what one distinct page looks like and how accessible it is.
+ * `log` collects axe findings per page name for the summary test.
+ */
+function pageRecorder(dir, log) {
+  return async function record(page, name) {
+    await page.waitForLoadState('load');
+    const found = await axe(page);
+    log.push({ name, url: new URL(page.url()).pathname, ...found });
+    await screens(page, dir, name);
+  };
+}
+
+function axeReport(log) {
+  const serious = log.filter((entry) => entry.serious.length > 0);
+  const lines = serious.flatMap((entry) => [`${entry.name} (${entry.url}):`, ...entry.serious.map((s) => `  ${s}`)]);
+  return { serious, message: lines.join('\n') };
+}
+
+/** Presses Tab until `selector` has focus; fails if it is not reached within `max` presses. */
+async function tabTo(page, selector, max = 40) {
+  for (let i = 0; i < max; i += 1) {
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return i;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`Tab never reached ${selector} in ${max} presses`);
+}
+
+async function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el) return '';
+    return `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}|${(el.textContent || '').trim()}`;
+  });
+}
+
+/** The page's visible text with runs of white space folded. */
+async function text(page, selector = 'main') {
+  return (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ');
+}
+
+module.exports = {
+  launch,
+  newContext,
+  prepareScreenshots,
+  screens,
+  printScreen,
+  axe,
+  pageRecorder,
+  axeReport,
+  tabTo,
+  focused,
+  text,
+  SCREENSHOTS,
+};
