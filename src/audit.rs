@@ -301,3 +301,107 @@ mod tests {
         );
     }
 }
+
+/// An event to append on behalf of a read, owned so it can cross to the writer thread.
+#[derive(Debug, Clone)]
+pub struct OwnedEvent {
+    pub action: &'static str,
+    pub entity_type: Option<&'static str>,
+    pub entity_id: Option<String>,
+    pub patient_id: Option<i64>,
+    pub outcome: Outcome,
+    pub detail: Option<String>,
+}
+
+impl From<Event<'static>> for OwnedEvent {
+    fn from(e: Event<'static>) -> Self {
+        Self {
+            action: e.action,
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+            patient_id: e.patient_id,
+            outcome: e.outcome,
+            detail: e.detail,
+        }
+    }
+}
+
+impl OwnedEvent {
+    fn event(&self) -> Event<'static> {
+        Event {
+            action: self.action,
+            entity_type: self.entity_type,
+            entity_id: self.entity_id.clone(),
+            patient_id: self.patient_id,
+            outcome: self.outcome,
+            detail: self.detail.clone(),
+        }
+    }
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<i64, String>>;
+
+/// Appends the audit events of reads in group commits: one thread takes every event that
+/// is waiting, writes them in one transaction, and only then answers each request. A read
+/// is shown only after its event is durable, yet many reads share one commit.
+#[derive(Clone)]
+pub struct GroupWriter {
+    sender: std::sync::mpsc::Sender<(Actor, OwnedEvent, Reply)>,
+}
+
+/// The most events one commit carries.
+const GROUP_LIMIT: usize = 512;
+
+impl GroupWriter {
+    pub fn start(pool: crate::db::DbPool) -> std::io::Result<Self> {
+        let (sender, receiver) = std::sync::mpsc::channel::<(Actor, OwnedEvent, Reply)>();
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || {
+                // Ends when every sender (every clone of the app state) is gone.
+                while let Ok(first) = receiver.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < GROUP_LIMIT {
+                        match receiver.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let written = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+                        crate::db::write_tx(&mut conn, |c| {
+                            batch
+                                .iter()
+                                .map(|(actor, event, _)| record(c, actor, event.event()))
+                                .collect::<QueryResult<Vec<i64>>>()
+                        })
+                        .map_err(|e| e.to_string())
+                    });
+                    match written {
+                        Ok(ids) => {
+                            for ((_, _, reply), id) in batch.into_iter().zip(ids) {
+                                let _ = reply.send(Ok(id));
+                            }
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, events = batch.len(), "audit group commit failed");
+                            for (_, _, reply) in batch {
+                                let _ = reply.send(Err(error.clone()));
+                            }
+                        }
+                    }
+                }
+            })?;
+        Ok(Self { sender })
+    }
+
+    /// Queues an event and waits until it is committed.
+    pub async fn append(&self, actor: Actor, event: Event<'static>) -> Result<i64, String> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.sender
+            .send((actor, event.into(), reply))
+            .map_err(|_| "the audit writer has stopped".to_owned())?;
+        answer
+            .await
+            .map_err(|_| "the audit writer has stopped".to_owned())?
+    }
+}

@@ -157,7 +157,12 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 patient_id,
                 &NewCase {
                     title: TITLES[n % TITLES.len()].into(),
-                    body_region: "thoracic".into(),
+                    body_region: match TITLES[n % TITLES.len()] {
+                        t if t.starts_with("Neck") => "cervical",
+                        t if t.starts_with("Rib") => "rib-cage",
+                        _ => "thoracic",
+                    }
+                    .into(),
                     onset_date: Some((opened - Duration::days(rng.random_range(7..60))).date()),
                     mechanism: "Gradual onset with long hours at a desk.".into(),
                     referral_source: ["GP", "Self-referral", "Employer"][n % 3].into(),
@@ -277,7 +282,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                     .round()
                     .clamp(0.0, 10.0) as i32;
                 let at: NaiveDateTime = opened + Duration::days(day) + Duration::hours(10);
-                if day > 0 {
+                if day > 0 && at <= now {
                     pain_queries::insert_score(
                         c,
                         &pain_queries::NewPainScore {

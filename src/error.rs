@@ -123,8 +123,8 @@ impl ResponseError for AppError {
                 "Your account does not have access to this page. If you think it should, ask your clinic admin.",
             ),
             Self::Csrf => (
-                "Form expired",
-                "This form could not be accepted because its security token was missing or out of date. Go back, reload the page and try again.",
+                "Form not accepted",
+                "This form could not be accepted: its security token was missing or out of date, or it was sent from another site. Go back, reload the page and try again.",
             ),
             Self::BadRequest(_) => (
                 "Request not understood",

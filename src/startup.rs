@@ -67,6 +67,8 @@ impl Application {
         let setup_link = first_admin_link(&mut conn, &public_url)?;
         drop(conn);
 
+        let audit_writer = crate::audit::GroupWriter::start(pool.clone())
+            .map_err(|e| AppError::Internal(format!("audit writer: {e}")))?;
         let state = AppState::new(
             pool,
             public_url,
@@ -77,6 +79,7 @@ impl Application {
             DummyHash::new()?,
             crate::pdf::SheetRenderer::new()
                 .map_err(|e| AppError::Internal(format!("sheet fonts: {e}")))?,
+            audit_writer,
             clinic_name,
         );
         Ok(Self {
@@ -144,7 +147,8 @@ fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .add((header::REFERRER_POLICY, "no-referrer"))
+        // Not no-referrer: with it, browsers send `Origin: null` on same-site form posts.
+        .add((header::REFERRER_POLICY, "same-origin"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         // Pages carry patient and account data; only static files opt back into caching.
         .add((header::CACHE_CONTROL, "no-store"))

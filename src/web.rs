@@ -29,6 +29,7 @@ pub struct AppState {
     pub dummy_hash: DummyHash,
     /// Parsed fonts, shared by every worker: a sheet renders without re-reading them.
     pub sheet_renderer: Arc<crate::pdf::SheetRenderer>,
+    pub audit_writer: crate::audit::GroupWriter,
     clinic_name: Arc<RwLock<(Instant, String)>>,
 }
 
@@ -39,6 +40,7 @@ impl AppState {
         signin_limiter: SignInLimiter,
         dummy_hash: DummyHash,
         sheet_renderer: crate::pdf::SheetRenderer,
+        audit_writer: crate::audit::GroupWriter,
         clinic_name: String,
     ) -> Self {
         let secure_cookies = public_url.starts_with("https://");
@@ -49,6 +51,7 @@ impl AppState {
             signin_limiter: Arc::new(signin_limiter),
             dummy_hash,
             sheet_renderer: Arc::new(sheet_renderer),
+            audit_writer,
             clinic_name: Arc::new(RwLock::new((Instant::now(), clinic_name))),
         }
     }
@@ -67,9 +70,28 @@ impl AppState {
         .await?
     }
 
-    /// Reads patient data and writes its audit event in one transaction: if the event
-    /// cannot be written, the data is not shown. `work` returns the data and its event.
+    /// Reads patient data and audits the read: the data is returned only once its audit
+    /// event is durable, so if the event cannot be written, the data is not shown.
+    /// `work` returns the data and its event.
     pub async fn audited<T, F>(&self, who: Actor, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
+            + Send
+            + 'static,
+    {
+        // A read snapshot first (no write lock), then the event joins the next group commit.
+        let (value, event) = self.db(move |conn| crate::db::read_tx(conn, work)).await?;
+        self.audit_writer
+            .append(who, event)
+            .await
+            .map_err(AppError::Unavailable)?;
+        Ok(value)
+    }
+
+    /// Changes data and writes its audit event in the same write transaction: if the
+    /// event cannot be written, the change does not happen.
+    pub async fn audited_change<T, F>(&self, who: Actor, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>

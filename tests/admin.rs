@@ -48,7 +48,7 @@ async fn the_review_shows_the_clinic_figures_and_the_cases_behind_them() {
     assert_eq!(status, StatusCode::OK);
     // Two cases with a change: −4 (improvement) and +3 (worsening). Median change −0.5.
     assert!(html.contains(">50 %</span><span class=\"figure__label\">reached a clinically important improvement (1 of 2"), "{}", &html[html.find("figures").unwrap_or(0)..][..600.min(html.len())]);
-    assert!(html.contains(">-0.5</span>"), "median change");
+    assert!(html.contains(">\u{2212}0.5</span>"), "median change");
     assert!(html.contains("Theo Therapist"), "per-therapist row");
     assert!(html.contains("<svg"), "charts");
     let (_, list) = admin

@@ -37,7 +37,11 @@ async fn every_page_carries_the_security_headers() {
         headers.get("x-content-type-options").map(|v| v.as_bytes()),
         Some(&b"nosniff"[..])
     );
-    assert!(headers.get("referrer-policy").is_some());
+    assert_eq!(
+        headers.get("referrer-policy").map(|v| v.as_bytes()),
+        Some(&b"same-origin"[..]),
+        "no-referrer would make browsers send Origin: null"
+    );
     assert_eq!(
         headers.get("cache-control").map(|v| v.as_bytes()),
         Some(&b"no-store"[..])

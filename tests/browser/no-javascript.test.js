@@ -111,7 +111,7 @@ describe('the core therapist journey with JavaScript off', () => {
     await page.getByLabel('Presenting complaint').fill('Stiff neck since a car accident six weeks ago.');
     await page.getByLabel('Pain now').fill('6');
     await page.getByRole('checkbox', { name: 'Neck (cervical)' }).check();
-    await page.getByRole('radio', { name: 'Pain after a fall or accident: No' }).check();
+    await page.getByRole('radio', { name: 'Pain after a fall or accident: No', exact: true }).check();
     await go(page, page.getByRole('button', { name: 'Save and sign' }));
     await assertNoFormErrors(page);
     await assertOnPage(page, { path: /^\/assessments\/\d+$/, heading: 'Initial assessment' });
@@ -138,6 +138,9 @@ describe('the core therapist journey with JavaScript off', () => {
     await screens(page, dir, 'builder-no-js');
     await go(page, page.getByRole('button', { name: 'Save as new version' }));
     await assertNoFormErrors(page);
+    await assertOnPage(page, { path: `${s.casePath}/programme/versions/1`, heading: 'Version 1 Current' });
+    assert.match(await shown(page), /This is the first version\./);
+    await go(page, page.getByRole('link', { name: '← Programme' }));
     await assertOnPage(page, { path: `${s.casePath}/programme`, heading: `Programme — ${PATIENT.given} ${PATIENT.family}` });
     assert.match(await shown(page), new RegExp(`Current: version 1, saved .* by ${THERAPIST.name}`));
     const first = await page.locator('.programme-list > li').first().innerText();

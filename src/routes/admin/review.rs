@@ -450,11 +450,13 @@ impl ReviewPage {
     fn num(&self, value: &Option<f64>) -> String {
         value
             .map(|v| {
-                if v.fract() == 0.0 {
+                let text = if v.fract() == 0.0 {
                     format!("{v:.0}")
                 } else {
                     format!("{v:.1}")
-                }
+                };
+                // A real minus sign, as on the case pages.
+                text.replace('-', "\u{2212}")
             })
             .unwrap_or_else(|| "—".into())
     }

@@ -219,7 +219,7 @@ async fn create(
     let who = actor(&req);
     let author = staff.user_id;
     let id = state
-        .audited(who, move |c| {
+        .audited_change(who, move |c| {
             let id = queries::create(c, patient_id, &case, author)?;
             let event = Event::new("case.opened")
                 .entity("case", id)
@@ -672,7 +672,7 @@ async fn record_red_flags(
     let author = staff.user_id;
     let patient_id = case.patient_id;
     state
-        .audited(who, move |c| {
+        .audited_change(who, move |c| {
             let action_id =
                 queries::record_red_flag_action(c, id, &flags, &action, &reason, author)?;
             let event = Event::new("red_flags.action_recorded")

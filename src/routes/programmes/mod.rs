@@ -914,7 +914,7 @@ async fn save_as_template(
     let who = actor(&req);
     let author = staff.user_id;
     let id = state
-        .audited(who, move |c| {
+        .audited_change(who, move |c| {
             let case = crate::routes::cases::queries::find(c, case_id)?;
             let current = queries::current(c, case_id)?.ok_or(AppError::NotFound)?;
             let id = queries::create_template(
@@ -1074,7 +1074,7 @@ async fn template_update(
     };
     let who = actor(&req);
     state
-        .audited(who, move |c| {
+        .audited_change(who, move |c| {
             queries::template(c, id)?;
             queries::update_template(c, id, &name, &description)?;
             let event = Event::new("template.updated").entity("template", id);
@@ -1095,7 +1095,7 @@ async fn set_template_archived(
 ) -> Result<HttpResponse, AppError> {
     let who = actor(&req);
     state
-        .audited(who, move |c| {
+        .audited_change(who, move |c| {
             queries::template(c, id)?;
             queries::set_template_archived(c, id, archived)?;
             let action = if archived {

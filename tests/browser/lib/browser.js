@@ -99,15 +99,30 @@ async function axe(page) {
 }
 
 /**
- * Records what one distinct page looks like and how accessible it is.
- * `log` collects axe findings per page name for the summary test.
+ * Records one distinct page at 1280 px and at 390 px: axe-core findings, whether anything in
+ * <main> reaches past the right edge of the screen (tables inside .table-scroll may), and a
+ * full-page screenshot. `log` collects the findings for the summary tests.
  */
 function pageRecorder(dir, log) {
   return async function record(page, name) {
     await page.waitForLoadState('load');
-    const found = await axe(page);
-    log.push({ name, url: new URL(page.url()).pathname, ...found });
-    await screens(page, dir, name);
+    const url = new URL(page.url()).pathname;
+    const before = page.viewportSize() || WIDE;
+    for (const size of [WIDE, NARROW]) {
+      await page.setViewportSize(size);
+      const found = await axe(page);
+      const overflow = await page.evaluate(() => {
+        const width = document.documentElement.clientWidth;
+        const wide = [...document.querySelectorAll('main *')]
+          .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.table-scroll'))
+          .filter((el) => !(el.parentElement && el.parentElement.getBoundingClientRect().right > width + 1))
+          .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''}`);
+        return { scrollWidth: document.documentElement.scrollWidth, width, wide: [...new Set(wide)].slice(0, 8) };
+      });
+      log.push({ name: `${name} at ${size.width} px`, url, ...found, overflow });
+      await page.screenshot({ path: path.join(dir, `${name}-${size.width}.png`), fullPage: true });
+    }
+    await page.setViewportSize(before);
   };
 }
 
@@ -134,11 +149,6 @@ async function focused(page) {
   });
 }
 
-/** The page's visible text with runs of white space folded. */
-async function text(page, selector = 'main') {
-  return (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ');
-}
-
 module.exports = {
   launch,
   newContext,
@@ -150,6 +160,5 @@ module.exports = {
   axeReport,
   tabTo,
   focused,
-  text,
   SCREENSHOTS,
 };

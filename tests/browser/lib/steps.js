@@ -10,7 +10,7 @@ const { test } = require('node:test');
  */
 function journey() {
   let failed = null;
-  return function step(name, fn) {
+  const step = function step(name, fn) {
     test(name, async (t) => {
       if (failed) {
         t.skip(`skipped: an earlier step failed (${failed})`);
@@ -24,20 +24,31 @@ function journey() {
       }
     });
   };
+  /** The name of the step that failed, if any. */
+  step.failed = () => failed;
+  return step;
+}
+
+/** Fails, quoting what the page says, when the server answered with an error status. */
+async function assertAnswered(page, response) {
+  if (!response || response.status() < 400) return;
+  const request = response.request();
+  const said = (await page.locator('main').first().innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
+  assert.fail(`${request.method()} ${new URL(response.url()).pathname} answered ${response.status()}: "${said.slice(0, 300)}"`);
 }
 
 /** Clicks something that submits a form or follows a link and waits for the new page. */
 async function go(page, locator) {
   const navigation = page.waitForNavigation({ waitUntil: 'load' });
   await locator.click();
-  await navigation;
+  await assertAnswered(page, await navigation);
 }
 
 /** Presses a key that submits a form and waits for the new page. */
 async function pressAndWait(page, key) {
   const navigation = page.waitForNavigation({ waitUntil: 'load' });
   await page.keyboard.press(key);
-  await navigation;
+  await assertAnswered(page, await navigation);
 }
 
 async function h1(page) {
