@@ -138,34 +138,57 @@ impl AuditRow {
 
 /// Appends one event. Call it inside the write transaction of the action it records.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> QueryResult<i64> {
-    let (last_id, last_hash) = lock_chain_head(conn)?;
-    let mut row = AuditRow {
-        id: last_id + 1,
-        // Stored to the microsecond, the precision both backends keep, so the hash re-computes.
-        occurred_at: Utc::now().naive_utc().trunc_subsecs(6),
-        actor_user_id: actor.user_id,
-        actor_role: actor.role.map(|r| r.as_str().to_owned()),
-        action: event.action.to_owned(),
-        entity_type: event.entity_type.map(str::to_owned),
-        entity_id: event.entity_id,
-        patient_id: event.patient_id,
-        ip: actor.ip.clone(),
-        outcome: event.outcome.as_str().to_owned(),
-        detail: event.detail,
-        prev_hash: last_hash,
-        hash: String::new(),
-    };
-    row.hash = row.compute_hash();
-    diesel::insert_into(audit_events::table)
-        .values(&row)
-        .execute(conn)?;
-    diesel::update(audit_chain_head::table.find(1))
-        .set((
-            audit_chain_head::last_id.eq(row.id),
-            audit_chain_head::last_hash.eq(&row.hash),
-        ))
-        .execute(conn)?;
-    Ok(row.id)
+    let ids = record_all(conn, std::iter::once((actor, event)))?;
+    ids.first().copied().ok_or(diesel::result::Error::NotFound)
+}
+
+/// Appends events in order with one read and one update of the chain head: the group
+/// commit of reads writes hundreds at once.
+pub fn record_all<'e>(
+    conn: &mut DbConn,
+    events: impl IntoIterator<Item = (&'e Actor, Event<'e>)>,
+) -> QueryResult<Vec<i64>> {
+    let (mut last_id, mut last_hash) = lock_chain_head(conn)?;
+    // Stored to the microsecond, the precision both backends keep, so the hash re-computes.
+    let occurred_at = Utc::now().naive_utc().trunc_subsecs(6);
+    let mut rows = Vec::new();
+    for (actor, event) in events {
+        let mut row = AuditRow {
+            id: last_id + 1,
+            occurred_at,
+            actor_user_id: actor.user_id,
+            actor_role: actor.role.map(|r| r.as_str().to_owned()),
+            action: event.action.to_owned(),
+            entity_type: event.entity_type.map(str::to_owned),
+            entity_id: event.entity_id,
+            patient_id: event.patient_id,
+            ip: actor.ip.clone(),
+            outcome: event.outcome.as_str().to_owned(),
+            detail: event.detail,
+            prev_hash: last_hash,
+            hash: String::new(),
+        };
+        row.hash = row.compute_hash();
+        last_id = row.id;
+        last_hash = row.hash.clone();
+        rows.push(row);
+    }
+    // One row per INSERT: the multi-backend connection has no batch insert, and the
+    // prepared statement is reused, so a row costs microseconds.
+    for row in &rows {
+        diesel::insert_into(audit_events::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    if !rows.is_empty() {
+        diesel::update(audit_chain_head::table.find(1))
+            .set((
+                audit_chain_head::last_id.eq(last_id),
+                audit_chain_head::last_hash.eq(&last_hash),
+            ))
+            .execute(conn)?;
+    }
+    Ok(rows.iter().map(|row| row.id).collect())
 }
 
 /// Reads the chain head, locking it until the transaction ends. On SQLite the
@@ -369,10 +392,10 @@ impl GroupWriter {
                     }
                     let written = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
                         crate::db::write_tx(&mut conn, |c| {
-                            batch
-                                .iter()
-                                .map(|(actor, event, _)| record(c, actor, event.event()))
-                                .collect::<QueryResult<Vec<i64>>>()
+                            record_all(
+                                c,
+                                batch.iter().map(|(actor, event, _)| (actor, event.event())),
+                            )
                         })
                         .map_err(|e| e.to_string())
                     });

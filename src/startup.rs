@@ -40,6 +40,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     workers: Option<usize>,
+    db_pool_size: u32,
     port: u16,
     setup_link: Option<String>,
 }
@@ -80,12 +81,14 @@ impl Application {
             crate::pdf::SheetRenderer::new()
                 .map_err(|e| AppError::Internal(format!("sheet fonts: {e}")))?,
             audit_writer,
+            crate::db::InlineReader::for_url(&settings.database_url),
             clinic_name,
         );
         Ok(Self {
             listener,
             state,
             workers: settings.workers,
+            db_pool_size: settings.db_pool_size,
             port: addr.port(),
             setup_link,
         })
@@ -128,9 +131,15 @@ impl Application {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 }))
         });
-        if let Some(workers) = self.workers {
-            server = server.workers(workers.max(1));
-        }
+        let workers = self
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        // Blocking work (writes, exports, sheets, hashing) needs at most one thread per
+        // pooled connection; more threads would only queue for connections and cost memory.
+        server = server
+            .workers(workers)
+            .worker_max_blocking_threads((self.db_pool_size as usize).div_ceil(workers).max(2));
         let addr = self.listener.local_addr().ok();
         let server = server
             .listen(self.listener)

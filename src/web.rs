@@ -27,9 +27,11 @@ pub struct AppState {
     pub secure_cookies: bool,
     pub signin_limiter: Arc<SignInLimiter>,
     pub dummy_hash: DummyHash,
+    pub password_work: crate::auth::password::PasswordWork,
     /// Parsed fonts, shared by every worker: a sheet renders without re-reading them.
     pub sheet_renderer: Arc<crate::pdf::SheetRenderer>,
     pub audit_writer: crate::audit::GroupWriter,
+    inline_reader: Option<crate::db::InlineReader>,
     clinic_name: Arc<RwLock<(Instant, String)>>,
 }
 
@@ -41,6 +43,7 @@ impl AppState {
         dummy_hash: DummyHash,
         sheet_renderer: crate::pdf::SheetRenderer,
         audit_writer: crate::audit::GroupWriter,
+        inline_reader: Option<crate::db::InlineReader>,
         clinic_name: String,
     ) -> Self {
         let secure_cookies = public_url.starts_with("https://");
@@ -50,8 +53,10 @@ impl AppState {
             secure_cookies,
             signin_limiter: Arc::new(signin_limiter),
             dummy_hash,
+            password_work: crate::auth::password::PasswordWork::for_this_machine(),
             sheet_renderer: Arc::new(sheet_renderer),
             audit_writer,
+            inline_reader,
             clinic_name: Arc::new(RwLock::new((Instant::now(), clinic_name))),
         }
     }
@@ -70,6 +75,19 @@ impl AppState {
         .await?
     }
 
+    /// Runs a short read in one consistent snapshot: on SQLite right on this thread (see
+    /// `InlineReader`), on PostgreSQL on the blocking pool. Long reads (exports) use `db`.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    {
+        match &self.inline_reader {
+            Some(reader) => reader.read(work),
+            None => self.db(move |conn| crate::db::read_tx(conn, work)).await,
+        }
+    }
+
     /// Reads patient data and audits the read: the data is returned only once its audit
     /// event is durable, so if the event cannot be written, the data is not shown.
     /// `work` returns the data and its event.
@@ -81,7 +99,7 @@ impl AppState {
             + 'static,
     {
         // A read snapshot first (no write lock), then the event joins the next group commit.
-        let (value, event) = self.db(move |conn| crate::db::read_tx(conn, work)).await?;
+        let (value, event) = self.read(work).await?;
         self.audit_writer
             .append(who, event)
             .await

@@ -26,24 +26,35 @@ pub async fn load_session(
         let cookie = req.cookie(COOKIE_NAME).map(|c| c.value().to_owned());
         let refresh_clinic = state.clinic_name_is_stale();
         if cookie.is_some() || refresh_clinic {
-            let (user, clinic_name) = state
-                .db(move |conn| {
-                    let user = match cookie {
-                        Some(raw) => session::load(conn, &raw)?,
-                        None => None,
+            let (lookup, clinic_name) = state
+                .read(move |conn| {
+                    let lookup = match cookie {
+                        Some(raw) => session::lookup(conn, &raw)?,
+                        None => session::Lookup::Unknown,
                     };
                     let clinic_name = if refresh_clinic {
                         Some(crate::routes::admin::settings::clinic_name(conn)?)
                     } else {
                         None
                     };
-                    Ok((user, clinic_name))
+                    Ok((lookup, clinic_name))
                 })
                 .await?;
             if let Some(name) = clinic_name {
                 state.set_clinic_name(name);
             }
-            if let Some(user) = user {
+            // At most once a minute per session (or once when it ends): a small write.
+            let lookup = if session::needs_settling(&lookup) {
+                state
+                    .db(move |conn| {
+                        write_tx(conn, |c| session::settle(c, &lookup))?;
+                        Ok(lookup)
+                    })
+                    .await?
+            } else {
+                lookup
+            };
+            if let session::Lookup::Live { user, .. } = lookup {
                 req.extensions_mut().insert(user);
             }
         }

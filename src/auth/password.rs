@@ -1,5 +1,5 @@
 //! argon2id password hashes (the argon2 crate's defaults: m=19456 KiB, t=2, p=1).
-//! Both functions are slow on purpose: call them on the blocking pool, never on a worker.
+//! Both functions are slow on purpose: in the app, call them through `PasswordWork`.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -37,6 +37,46 @@ impl DummyHash {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Runs password hashing off the request workers, a bounded number at a time.
+///
+/// Each argon2 hash takes 19 MiB and tens of milliseconds of a core. Without a bound, a burst
+/// of sign-ins would take every core and blocking thread and the memory with them; with
+/// it, sign-ins queue among themselves while pages keep their share of the machine.
+#[derive(Clone)]
+pub struct PasswordWork {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl PasswordWork {
+    /// One hash at a time per two cores (at least one).
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
+        }
+    }
+
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("password work stopped".into()))?;
+        Ok(actix_web::web::block(work).await?)
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        self.run(move || hash(&password)).await?
+    }
+
+    pub async fn verify(&self, password: String, stored: String) -> Result<bool, AppError> {
+        self.run(move || verify(&password, &stored)).await
     }
 }
 

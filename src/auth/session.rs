@@ -64,8 +64,21 @@ pub fn create(conn: &mut DbConn, user_id: i64) -> QueryResult<String> {
     Ok(raw)
 }
 
-/// Finds the live session for a cookie value. Expired sessions are deleted on sight.
-pub fn load(conn: &mut DbConn, raw: &str) -> QueryResult<Option<SessionUser>> {
+/// What a cookie names, read without writing anything.
+pub enum Lookup {
+    /// A live session; `stale_seen_at` says `last_seen_at` is due to be written.
+    Live {
+        user: SessionUser,
+        stale_seen_at: bool,
+    },
+    /// Expired, or its account is deactivated: to be deleted.
+    Ended { session_hash: String },
+    Unknown,
+}
+
+/// Finds the session for a cookie value. A pure read, so it can run in a read snapshot;
+/// `settle` does the (rare) write the answer calls for.
+pub fn lookup(conn: &mut DbConn, raw: &str) -> QueryResult<Lookup> {
     let hash = token_hash(raw);
     let found = sessions::table
         .inner_join(users::table)
@@ -105,30 +118,58 @@ pub fn load(conn: &mut DbConn, raw: &str) -> QueryResult<Option<SessionUser>> {
         patient_id,
     )) = found
     else {
-        return Ok(None);
+        return Ok(Lookup::Unknown);
     };
     let now = Utc::now().naive_utc();
     let expired = now - last_seen_at > Duration::minutes(IDLE_TIMEOUT_MINUTES)
         || now - created_at > Duration::hours(ABSOLUTE_TIMEOUT_HOURS);
     let role = Role::parse(&role).ok();
     let (false, true, Some(role)) = (expired, active, role) else {
-        delete(conn, raw)?;
-        return Ok(None);
+        return Ok(Lookup::Ended { session_hash: hash });
     };
-    if now - last_seen_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
-        diesel::update(sessions::table.find(&hash))
-            .set(sessions::last_seen_at.eq(now))
-            .execute(conn)?;
+    Ok(Lookup::Live {
+        stale_seen_at: now - last_seen_at > Duration::seconds(TOUCH_EVERY_SECONDS),
+        user: SessionUser {
+            session_hash: hash,
+            user_id,
+            role,
+            display_name,
+            email,
+            csrf_token,
+            patient_id,
+        },
+    })
+}
+
+/// Writes what a lookup calls for: deletes an ended session, or moves `last_seen_at` on.
+/// Returns whether there is anything to write, so callers can skip the write path.
+pub fn needs_settling(lookup: &Lookup) -> bool {
+    matches!(
+        lookup,
+        Lookup::Ended { .. }
+            | Lookup::Live {
+                stale_seen_at: true,
+                ..
+            }
+    )
+}
+
+pub fn settle(conn: &mut DbConn, lookup: &Lookup) -> QueryResult<()> {
+    match lookup {
+        Lookup::Ended { session_hash } => {
+            delete_by_hash(conn, session_hash)?;
+        }
+        Lookup::Live {
+            user,
+            stale_seen_at: true,
+        } => {
+            diesel::update(sessions::table.find(&user.session_hash))
+                .set(sessions::last_seen_at.eq(Utc::now().naive_utc()))
+                .execute(conn)?;
+        }
+        Lookup::Live { .. } | Lookup::Unknown => {}
     }
-    Ok(Some(SessionUser {
-        session_hash: hash,
-        user_id,
-        role,
-        display_name,
-        email,
-        csrf_token,
-        patient_id,
-    }))
+    Ok(())
 }
 
 pub fn delete(conn: &mut DbConn, raw: &str) -> QueryResult<usize> {

@@ -370,7 +370,7 @@ async fn settings_page(
     state: web::Data<AppState>,
     _admin: Admin,
 ) -> Result<HttpResponse, AppError> {
-    let current = state.db(|conn| Ok(settings::load(conn)?)).await?;
+    let current = state.read(|conn| Ok(settings::load(conn)?)).await?;
     let form = SettingsForm {
         name: current.name,
         address: current.address,

@@ -400,7 +400,7 @@ async fn create(
     let case_id = case_id.into_inner();
     let kind = AssessmentKind::parse(&query.kind).map_err(AppError::BadRequest)?;
     let form = AssessmentForm::from_pairs(pairs);
-    let (case, patient) = state.db(move |conn| load_case(conn, case_id)).await?;
+    let (case, patient) = state.read(move |conn| load_case(conn, case_id)).await?;
     if !case.is_open() {
         return Err(AppError::NotFound);
     }
@@ -741,7 +741,7 @@ async fn sign(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let assessment = state.db(move |conn| Ok(queries::find(conn, id)?)).await?;
+    let assessment = state.read(move |conn| Ok(queries::find(conn, id)?)).await?;
     if let Some(refusal) = refuse_change(&req, &state, &assessment, staff.user_id).await? {
         return Ok(refusal);
     }
@@ -784,7 +784,7 @@ async fn add_addendum(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let body = required_text(&form.body, TEXT_LIMIT, "The addendum");
-    let assessment = state.db(move |conn| Ok(queries::find(conn, id)?)).await?;
+    let assessment = state.read(move |conn| Ok(queries::find(conn, id)?)).await?;
     let problem = match (&body, assessment.status.as_str()) {
         (Err(message), _) => Some(message.clone()),
         (Ok(_), "signed") => None,

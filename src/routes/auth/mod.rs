@@ -12,7 +12,7 @@ use crate::audit::{self, Event, Outcome};
 use crate::auth::csrf::{CsrfForm, NoFields, PublicForm};
 use crate::auth::session::{self, COOKIE_NAME};
 use crate::auth::tokens::{self, Purpose, TokenProblem};
-use crate::auth::{AnyUser, password};
+use crate::auth::AnyUser;
 use crate::db::write_tx;
 use crate::domain::{DisplayName, Email, FormErrors, NewPassword, Role};
 use crate::error::AppError;
@@ -117,16 +117,18 @@ async fn login(
     let dummy = state.dummy_hash.clone();
     let password = form.password.clone();
     let old_cookie = req.cookie(COOKIE_NAME).map(|c| c.value().to_owned());
+    let user = state
+        .read(move |conn| Ok(queries::find_by_email(conn, &account)?))
+        .await?;
+    // Always verify against some hash, so an unknown email takes as long as a wrong password.
+    let stored = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| dummy.as_str().to_owned());
+    let password_ok = state.password_work.verify(password, stored).await?;
+    let usable = user.filter(|u| u.active && u.password_hash.is_some() && password_ok);
     let signed_in = state
         .db(move |conn| {
-            let user = queries::find_by_email(conn, &account)?;
-            // Always verify against some hash, so an unknown email takes as long as a wrong password.
-            let stored = user
-                .as_ref()
-                .and_then(|u| u.password_hash.clone())
-                .unwrap_or_else(|| dummy.as_str().to_owned());
-            let password_ok = password::verify(&password, &stored);
-            let usable = user.filter(|u| u.active && u.password_hash.is_some() && password_ok);
             write_tx(conn, |c| {
                 if let Some(old) = &old_cookie {
                     session::delete(c, old)?;
@@ -357,7 +359,10 @@ async fn setup(
     let Some(new_password) = new_password else {
         return Err(AppError::Internal("validated password missing".into()));
     };
-    let hash = web::block(move || password::hash(new_password.expose())).await??;
+    let hash = state
+        .password_work
+        .hash(new_password.expose().to_owned())
+        .await?;
 
     let who = actor(&req);
     let outcome = state
@@ -461,14 +466,13 @@ async fn change_password(
 ) -> Result<HttpResponse, AppError> {
     let user_id = user.user_id;
     let current = form.current.clone();
-    let current_ok = state
-        .db(move |conn| {
-            let row = queries::find(conn, user_id)?;
-            Ok(row
-                .password_hash
-                .is_some_and(|stored| password::verify(&current, &stored)))
-        })
+    let stored = state
+        .read(move |conn| Ok(queries::find(conn, user_id)?.password_hash))
         .await?;
+    let current_ok = match stored {
+        Some(stored) => state.password_work.verify(current, stored).await?,
+        None => false,
+    };
     let mut errors = FormErrors::default();
     if !current_ok {
         errors.add("current", "Your current password is not right.");
@@ -488,7 +492,10 @@ async fn change_password(
         };
         return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     };
-    let hash = web::block(move || password::hash(new_password.expose())).await??;
+    let hash = state
+        .password_work
+        .hash(new_password.expose().to_owned())
+        .await?;
     let who = actor(&req);
     let raw_session = state
         .db(move |conn| {

@@ -492,7 +492,7 @@ async fn error_page(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (case, patient) = state.db(move |conn| load_case(conn, id)).await?;
+    let (case, patient) = state.read(move |conn| load_case(conn, id)).await?;
     render(
         &req,
         &ErrorFormPage {
@@ -522,7 +522,7 @@ async fn mark_in_error(
     let reason = match required_text(&form.reason, 1000, "A reason") {
         Ok(reason) => reason,
         Err(message) => {
-            let (case, patient) = state.db(move |conn| load_case(conn, id)).await?;
+            let (case, patient) = state.read(move |conn| load_case(conn, id)).await?;
             let mut errors = FormErrors::default();
             errors.add("reason", message);
             let page = ErrorFormPage {
@@ -628,7 +628,7 @@ async fn record_red_flags(
     CsrfForm(form): CsrfForm<RedFlagForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (case, patient) = state.db(move |conn| load_case(conn, id)).await?;
+    let (case, patient) = state.read(move |conn| load_case(conn, id)).await?;
     let pending = case.pending_flags();
     let mut errors = FormErrors::default();
     let flags: Vec<String> = form

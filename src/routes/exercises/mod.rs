@@ -85,7 +85,7 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = LibraryQuery::parse(req.query_string());
     let archived = query.show_archived();
-    let all = state.db(move |conn| queries::all(conn, archived)).await?;
+    let all = state.read(move |conn| queries::all(conn, archived)).await?;
     let result = search::search(all, &query, PER_PAGE);
     render(
         &req,
@@ -124,7 +124,7 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (exercise, base, variants) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let exercise = queries::find(conn, id)?;
             let base = match &exercise.variant_of {
                 Some(slug) => queries::find_by_slug(conn, slug)?.map(|b| (b.id, b.name)),
@@ -507,7 +507,7 @@ async fn edit_page(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let exercise = state.db(move |conn| queries::find(conn, id)).await?;
+    let exercise = state.read(move |conn| queries::find(conn, id)).await?;
     let page = FormPage::new(
         Layout::new(&req, &state, format!("Edit {}", exercise.name)),
         format!("/exercises/{id}/edit"),
@@ -527,7 +527,7 @@ async fn update(
     CsrfForm(form): CsrfForm<ExerciseForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let existing = state.db(move |conn| queries::find(conn, id)).await?;
+    let existing = state.read(move |conn| queries::find(conn, id)).await?;
     let content = match form.validate() {
         Ok(content) => content,
         Err(errors) => {

@@ -203,7 +203,7 @@ async fn new_page(
     case_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let case_id = case_id.into_inner();
-    let (case, patient) = state.db(move |conn| load_case(conn, case_id)).await?;
+    let (case, patient) = state.read(move |conn| load_case(conn, case_id)).await?;
     render(
         &req,
         &NewPage {
@@ -227,7 +227,7 @@ async fn record(
     let valid = match form.validate() {
         Ok(valid) => valid,
         Err(errors) => {
-            let (case, patient) = state.db(move |conn| load_case(conn, case_id)).await?;
+            let (case, patient) = state.read(move |conn| load_case(conn, case_id)).await?;
             let page = NewPage {
                 layout: Layout::new(&req, &state, "Record pain"),
                 case,

@@ -281,7 +281,7 @@ async fn new_page(
     state: web::Data<AppState>,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
-    let therapists = state.db(|conn| Ok(queries::therapists(conn)?)).await?;
+    let therapists = state.read(|conn| Ok(queries::therapists(conn)?)).await?;
     let form = PatientForm {
         primary_therapist_id: staff.user_id.to_string(),
         ..PatientForm::default()
@@ -303,7 +303,7 @@ async fn create(
     staff: Staff,
     CsrfForm(form): CsrfForm<PatientForm>,
 ) -> Result<HttpResponse, AppError> {
-    let therapists = state.db(|conn| Ok(queries::therapists(conn)?)).await?;
+    let therapists = state.read(|conn| Ok(queries::therapists(conn)?)).await?;
     let retry = |form: PatientForm, errors: FormErrors| {
         let page = FormPage::new(
             Layout::new(&req, &state, "New patient"),
@@ -454,7 +454,7 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (patient, therapists) = state
-        .db(move |conn| Ok((queries::find(conn, id)?, queries::therapists(conn)?)))
+        .read(move |conn| Ok((queries::find(conn, id)?, queries::therapists(conn)?)))
         .await?;
     let retry = |form: PatientForm, errors: FormErrors| {
         let page = FormPage::new(
