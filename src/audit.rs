@@ -138,57 +138,34 @@ impl AuditRow {
 
 /// Appends one event. Call it inside the write transaction of the action it records.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> QueryResult<i64> {
-    let ids = record_all(conn, std::iter::once((actor, event)))?;
-    ids.first().copied().ok_or(diesel::result::Error::NotFound)
-}
-
-/// Appends events in order with one read and one update of the chain head: the group
-/// commit of reads writes hundreds at once.
-pub fn record_all<'e>(
-    conn: &mut DbConn,
-    events: impl IntoIterator<Item = (&'e Actor, Event<'e>)>,
-) -> QueryResult<Vec<i64>> {
-    let (mut last_id, mut last_hash) = lock_chain_head(conn)?;
-    // Stored to the microsecond, the precision both backends keep, so the hash re-computes.
-    let occurred_at = Utc::now().naive_utc().trunc_subsecs(6);
-    let mut rows = Vec::new();
-    for (actor, event) in events {
-        let mut row = AuditRow {
-            id: last_id + 1,
-            occurred_at,
-            actor_user_id: actor.user_id,
-            actor_role: actor.role.map(|r| r.as_str().to_owned()),
-            action: event.action.to_owned(),
-            entity_type: event.entity_type.map(str::to_owned),
-            entity_id: event.entity_id,
-            patient_id: event.patient_id,
-            ip: actor.ip.clone(),
-            outcome: event.outcome.as_str().to_owned(),
-            detail: event.detail,
-            prev_hash: last_hash,
-            hash: String::new(),
-        };
-        row.hash = row.compute_hash();
-        last_id = row.id;
-        last_hash = row.hash.clone();
-        rows.push(row);
-    }
-    // One row per INSERT: the multi-backend connection has no batch insert, and the
-    // prepared statement is reused, so a row costs microseconds.
-    for row in &rows {
-        diesel::insert_into(audit_events::table)
-            .values(row)
-            .execute(conn)?;
-    }
-    if !rows.is_empty() {
-        diesel::update(audit_chain_head::table.find(1))
-            .set((
-                audit_chain_head::last_id.eq(last_id),
-                audit_chain_head::last_hash.eq(&last_hash),
-            ))
-            .execute(conn)?;
-    }
-    Ok(rows.iter().map(|row| row.id).collect())
+    let (last_id, last_hash) = lock_chain_head(conn)?;
+    let mut row = AuditRow {
+        id: last_id + 1,
+        // Stored to the microsecond, the precision both backends keep, so the hash re-computes.
+        occurred_at: Utc::now().naive_utc().trunc_subsecs(6),
+        actor_user_id: actor.user_id,
+        actor_role: actor.role.map(|r| r.as_str().to_owned()),
+        action: event.action.to_owned(),
+        entity_type: event.entity_type.map(str::to_owned),
+        entity_id: event.entity_id,
+        patient_id: event.patient_id,
+        ip: actor.ip.clone(),
+        outcome: event.outcome.as_str().to_owned(),
+        detail: event.detail,
+        prev_hash: last_hash,
+        hash: String::new(),
+    };
+    row.hash = row.compute_hash();
+    diesel::insert_into(audit_events::table)
+        .values(&row)
+        .execute(conn)?;
+    diesel::update(audit_chain_head::table.find(1))
+        .set((
+            audit_chain_head::last_id.eq(row.id),
+            audit_chain_head::last_hash.eq(&row.hash),
+        ))
+        .execute(conn)?;
+    Ok(row.id)
 }
 
 /// Reads the chain head, locking it until the transaction ends. On SQLite the
@@ -322,109 +299,5 @@ mod tests {
             changed.compute_hash(),
             "shifting text between fields is detected"
         );
-    }
-}
-
-/// An event to append on behalf of a read, owned so it can cross to the writer thread.
-#[derive(Debug, Clone)]
-pub struct OwnedEvent {
-    pub action: &'static str,
-    pub entity_type: Option<&'static str>,
-    pub entity_id: Option<String>,
-    pub patient_id: Option<i64>,
-    pub outcome: Outcome,
-    pub detail: Option<String>,
-}
-
-impl From<Event<'static>> for OwnedEvent {
-    fn from(e: Event<'static>) -> Self {
-        Self {
-            action: e.action,
-            entity_type: e.entity_type,
-            entity_id: e.entity_id,
-            patient_id: e.patient_id,
-            outcome: e.outcome,
-            detail: e.detail,
-        }
-    }
-}
-
-impl OwnedEvent {
-    fn event(&self) -> Event<'static> {
-        Event {
-            action: self.action,
-            entity_type: self.entity_type,
-            entity_id: self.entity_id.clone(),
-            patient_id: self.patient_id,
-            outcome: self.outcome,
-            detail: self.detail.clone(),
-        }
-    }
-}
-
-type Reply = tokio::sync::oneshot::Sender<Result<i64, String>>;
-
-/// Appends the audit events of reads in group commits: one thread takes every event that
-/// is waiting, writes them in one transaction, and only then answers each request. A read
-/// is shown only after its event is durable, yet many reads share one commit.
-#[derive(Clone)]
-pub struct GroupWriter {
-    sender: std::sync::mpsc::Sender<(Actor, OwnedEvent, Reply)>,
-}
-
-/// The most events one commit carries.
-const GROUP_LIMIT: usize = 512;
-
-impl GroupWriter {
-    pub fn start(pool: crate::db::DbPool) -> std::io::Result<Self> {
-        let (sender, receiver) = std::sync::mpsc::channel::<(Actor, OwnedEvent, Reply)>();
-        std::thread::Builder::new()
-            .name("audit-writer".into())
-            .spawn(move || {
-                // Ends when every sender (every clone of the app state) is gone.
-                while let Ok(first) = receiver.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < GROUP_LIMIT {
-                        match receiver.try_recv() {
-                            Ok(next) => batch.push(next),
-                            Err(_) => break,
-                        }
-                    }
-                    let written = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
-                        crate::db::write_tx(&mut conn, |c| {
-                            record_all(
-                                c,
-                                batch.iter().map(|(actor, event, _)| (actor, event.event())),
-                            )
-                        })
-                        .map_err(|e| e.to_string())
-                    });
-                    match written {
-                        Ok(ids) => {
-                            for ((_, _, reply), id) in batch.into_iter().zip(ids) {
-                                let _ = reply.send(Ok(id));
-                            }
-                        }
-                        Err(error) => {
-                            tracing::warn!(%error, events = batch.len(), "audit group commit failed");
-                            for (_, _, reply) in batch {
-                                let _ = reply.send(Err(error.clone()));
-                            }
-                        }
-                    }
-                }
-            })?;
-        Ok(Self { sender })
-    }
-
-    /// Queues an event and waits until it is committed.
-    pub async fn append(&self, actor: Actor, event: Event<'static>) -> Result<i64, String> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.sender
-            .send((actor, event.into(), reply))
-            .map_err(|_| "the audit writer has stopped".to_owned())?;
-        answer
-            .await
-            .map_err(|_| "the audit writer has stopped".to_owned())?
     }
 }

@@ -7,7 +7,7 @@ use askama::Template;
 
 use crate::db::DbError;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
     NotFound,

@@ -68,8 +68,9 @@ impl Application {
         let setup_link = first_admin_link(&mut conn, &public_url)?;
         drop(conn);
 
-        let audit_writer = crate::audit::GroupWriter::start(pool.clone())
-            .map_err(|e| AppError::Internal(format!("audit writer: {e}")))?;
+        let writes =
+            crate::db::writer::WriteQueue::start(db::DbManager::new(settings.database_url.clone()))
+                .map_err(|e| AppError::Internal(format!("database writer: {e}")))?;
         let state = AppState::new(
             pool,
             public_url,
@@ -80,10 +81,11 @@ impl Application {
             DummyHash::new()?,
             crate::pdf::SheetRenderer::new()
                 .map_err(|e| AppError::Internal(format!("sheet fonts: {e}")))?,
-            audit_writer,
+            writes,
             crate::db::InlineReader::for_url(&settings.database_url),
             clinic_name,
-        );
+        )
+        .map_err(|e| AppError::Internal(format!("worker threads: {e}")))?;
         Ok(Self {
             listener,
             state,

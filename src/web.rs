@@ -18,6 +18,69 @@ use crate::error::AppError;
 const FLASH_COOKIE: &str = "physiocase_flash";
 const CLINIC_NAME_TTL: Duration = Duration::from_secs(30);
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// CPU-heavy work (password hashes, PDF sheets) on a few threads of its own, in arrival
+/// order: a burst queues instead of time-slicing the cores, each piece finishes as fast as
+/// it can, pages keep their share, and the memory such work needs (19 MiB per password
+/// hash) stays with those few threads instead of spreading over the blocking pool.
+#[derive(Clone)]
+pub struct BoundedWork {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl BoundedWork {
+    pub fn new(name: &str, threads: usize) -> std::io::Result<Self> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("{name}-{n}"))
+                .spawn(move || {
+                    loop {
+                        // Ends when the app (every sender) is gone.
+                        let next = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(poisoned) => poisoned.into_inner().recv(),
+                        };
+                        let Ok(job) = next else { break };
+                        job();
+                    }
+                })?;
+        }
+        Ok(Self { jobs })
+    }
+
+    /// One thread per core of this machine.
+    pub fn per_core(name: &str) -> std::io::Result<Self> {
+        Self::new(
+            name,
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        )
+    }
+
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            // A panic stays inside this job; the thread goes on with the next one.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            let _ = reply.send(outcome.ok());
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| AppError::Internal("bounded work stopped".into()))?;
+        answer
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(|| AppError::Internal("bounded work failed".into()))
+    }
+}
+
 /// Everything handlers share. Cloned cheaply into each worker.
 #[derive(Clone)]
 pub struct AppState {
@@ -30,7 +93,9 @@ pub struct AppState {
     pub password_work: crate::auth::password::PasswordWork,
     /// Parsed fonts, shared by every worker: a sheet renders without re-reading them.
     pub sheet_renderer: Arc<crate::pdf::SheetRenderer>,
-    pub audit_writer: crate::audit::GroupWriter,
+    pub sheet_work: BoundedWork,
+    /// Every write transaction of a request goes through it (see `db::writer`).
+    pub writes: crate::db::writer::WriteQueue,
     inline_reader: Option<crate::db::InlineReader>,
     clinic_name: Arc<RwLock<(Instant, String)>>,
 }
@@ -42,23 +107,26 @@ impl AppState {
         signin_limiter: SignInLimiter,
         dummy_hash: DummyHash,
         sheet_renderer: crate::pdf::SheetRenderer,
-        audit_writer: crate::audit::GroupWriter,
+        writes: crate::db::writer::WriteQueue,
         inline_reader: Option<crate::db::InlineReader>,
         clinic_name: String,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let secure_cookies = public_url.starts_with("https://");
-        Self {
+        let sheet_work = BoundedWork::per_core("sheets")?;
+        let password_work = crate::auth::password::PasswordWork::for_this_machine()?;
+        Ok(Self {
             pool,
             public_url: public_url.into(),
             secure_cookies,
             signin_limiter: Arc::new(signin_limiter),
             dummy_hash,
-            password_work: crate::auth::password::PasswordWork::for_this_machine(),
+            password_work,
             sheet_renderer: Arc::new(sheet_renderer),
-            audit_writer,
+            sheet_work,
+            writes,
             inline_reader,
             clinic_name: Arc::new(RwLock::new((Instant::now(), clinic_name))),
-        }
+        })
     }
 
     /// Runs blocking database work on the blocking pool, off the async workers.
@@ -100,10 +168,7 @@ impl AppState {
     {
         // A read snapshot first (no write lock), then the event joins the next group commit.
         let (value, event) = self.read(work).await?;
-        self.audit_writer
-            .append(who, event)
-            .await
-            .map_err(AppError::Unavailable)?;
+        self.record(who, event).await?;
         Ok(value)
     }
 
@@ -116,14 +181,35 @@ impl AppState {
             + Send
             + 'static,
     {
-        self.db(move |conn| {
-            crate::db::write_tx(conn, |c| {
-                let (value, event) = work(c)?;
-                crate::audit::record(c, &who, event)?;
-                Ok(value)
-            })
+        self.write(move |c| {
+            let (value, event) = work(c)?;
+            crate::audit::record(c, &who, event)?;
+            Ok(value)
         })
         .await
+    }
+
+    /// Writes one audit event on its own and returns once it is durable.
+    pub async fn record(
+        &self,
+        who: Actor,
+        event: crate::audit::Event<'static>,
+    ) -> Result<(), AppError> {
+        self.write(move |c| {
+            crate::audit::record(c, &who, event)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs `work` in a write transaction and returns once it is durable. Writes that
+    /// arrive together share one commit; each is undone alone if it fails.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    {
+        self.writes.write(work).await
     }
 
     pub fn clinic_name(&self) -> String {

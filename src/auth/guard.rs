@@ -7,9 +7,8 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::audit::{self, Event, Outcome};
+use crate::audit::{Event, Outcome};
 use crate::auth::session::{self, COOKIE_NAME, SessionUser};
-use crate::db::write_tx;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::web::{AppState, actor};
@@ -46,8 +45,8 @@ pub async fn load_session(
             // At most once a minute per session (or once when it ends): a small write.
             let lookup = if session::needs_settling(&lookup) {
                 state
-                    .db(move |conn| {
-                        write_tx(conn, |c| session::settle(c, &lookup))?;
+                    .write(move |c| {
+                        session::settle(c, &lookup)?;
                         Ok(lookup)
                     })
                     .await?
@@ -89,18 +88,12 @@ pub async fn record_refusal(req: &HttpRequest, action: &'static str) -> Result<(
     let who = actor(req);
     let target = format!("{} {}", req.method(), req.path());
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                audit::record(
-                    c,
-                    &who,
-                    Event::new(action)
-                        .entity("route", &target)
-                        .outcome(Outcome::Denied),
-                )
-            })?;
-            Ok(())
-        })
+        .record(
+            who,
+            Event::new(action)
+                .entity("route", target)
+                .outcome(Outcome::Denied),
+        )
         .await
 }
 

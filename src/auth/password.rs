@@ -40,43 +40,25 @@ impl DummyHash {
     }
 }
 
-/// Runs password hashing off the request workers, a bounded number at a time.
-///
-/// Each argon2 hash takes 19 MiB and tens of milliseconds of a core. Without a bound, a burst
-/// of sign-ins would take every core and blocking thread and the memory with them; with
-/// it, sign-ins queue among themselves while pages keep their share of the machine.
+/// Password hashing off the request workers, a bounded number at a time: each argon2
+/// hash takes 19 MiB and tens of milliseconds of a core, so a burst of sign-ins queues
+/// among itself instead of taking every core, thread and megabyte from the pages.
 #[derive(Clone)]
-pub struct PasswordWork {
-    permits: std::sync::Arc<tokio::sync::Semaphore>,
-}
+pub struct PasswordWork(crate::web::BoundedWork);
 
 impl PasswordWork {
     /// One hash at a time per two cores (at least one).
-    pub fn for_this_machine() -> Self {
+    pub fn for_this_machine() -> std::io::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self {
-            permits: std::sync::Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
-        }
-    }
-
-    pub async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| AppError::Internal("password work stopped".into()))?;
-        Ok(actix_web::web::block(work).await?)
+        crate::web::BoundedWork::new("passwords", cores / 2).map(Self)
     }
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
-        self.run(move || hash(&password)).await?
+        self.0.run(move || hash(&password)).await?
     }
 
     pub async fn verify(&self, password: String, stored: String) -> Result<bool, AppError> {
-        self.run(move || verify(&password, &stored)).await
+        self.0.run(move || verify(&password, &stored)).await
     }
 }
 

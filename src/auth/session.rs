@@ -72,7 +72,9 @@ pub enum Lookup {
         stale_seen_at: bool,
     },
     /// Expired, or its account is deactivated: to be deleted.
-    Ended { session_hash: String },
+    Ended {
+        session_hash: String,
+    },
     Unknown,
 }
 

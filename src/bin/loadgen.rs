@@ -75,6 +75,12 @@ pub struct Args {
     pub concurrency: usize,
     #[arg(long, value_enum, default_value_t = Scenario::Mix)]
     pub scenario: Scenario,
+    /// Open loop: send this many requests per second in all, spread evenly over the virtual
+    /// users, and time each from when it was due (so a slow answer that delays the next
+    /// request counts against the server). Without it, each user sends as soon as its last
+    /// answer arrives (closed loop: the highest rate the server sustains).
+    #[arg(long)]
+    pub rate: Option<f64>,
     /// Sign-ins per second in the signin-under-load scenario.
     #[arg(long, default_value_t = 20)]
     pub signins_per_second: u32,
@@ -130,12 +136,16 @@ fn run(args: &Args) -> Result<bool, String> {
         ));
     }
     println!(
-        "loadgen {} | scenario {:?} | {} s (+{} s warm-up) | concurrency {} | {} | {} cores",
+        "loadgen {} | scenario {:?} | {} s (+{} s warm-up) | concurrency {}{} | {} | {} cores",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         args.scenario,
         args.seconds,
         args.warmup,
         args.concurrency,
+        match args.rate {
+            Some(rate) => format!(", open loop at {rate} req/s"),
+            None => ", closed loop".to_owned(),
+        },
         url,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );

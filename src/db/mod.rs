@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod schema;
+pub mod writer;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -305,6 +305,8 @@ struct Plan {
     scenario: Scenario,
     therapist_users: usize,
     review_date: String,
+    /// Open loop: the time between one user's requests.
+    interval: Option<Duration>,
 }
 
 fn any<T: Copy>(items: &[T], rng: &mut StdRng) -> Option<T> {
@@ -331,12 +333,24 @@ async fn run_user(
         .map(|(_, id)| *id)
         .collect();
     let mut sent = 0_u64;
+    // Open loop: start at a random phase so users do not send in lockstep.
+    let mut due = plan
+        .interval
+        .map(|interval| Instant::now() + interval.mul_f64(rng.random::<f64>()));
     while Instant::now() < deadline && sent < MAX_REQUESTS_PER_USER {
         let Some(action) = pick(menu, &mut rng) else {
             break;
         };
         sent += 1;
-        let started = Instant::now();
+        let started = match (due.as_mut(), plan.interval) {
+            (Some(at), Some(interval)) => {
+                tokio::time::sleep_until((*at).into()).await;
+                let was_due = *at;
+                *at += interval;
+                was_due
+            }
+            _ => Instant::now(),
+        };
         match action {
             Action::Dashboard => {
                 let r = vu.get("/").await;
@@ -617,6 +631,10 @@ pub async fn run(
         scenario: args.scenario,
         therapist_users,
         review_date,
+        interval: args
+            .rate
+            .filter(|rate| *rate > 0.0)
+            .map(|rate| Duration::from_secs_f64(args.concurrency as f64 / rate)),
     });
     let start = Instant::now();
     let measure_from = start + Duration::from_secs(args.warmup);

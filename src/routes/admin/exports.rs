@@ -6,10 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::Admin;
 use crate::db::schema::{assessments, cases, pain_scores, patients, users};
-use crate::db::{DbConn, DbPool, write_tx};
+use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 use crate::web::{AppState, actor};
 
@@ -233,12 +233,7 @@ async fn record_export(
     action: &'static str,
 ) -> Result<(), AppError> {
     let who = actor(req);
-    state
-        .db(move |conn| {
-            write_tx(conn, |c| audit::record(c, &who, Event::new(action)))?;
-            Ok(())
-        })
-        .await
+    state.record(who, Event::new(action)).await
 }
 
 fn header_row(names: &[&str]) -> Vec<String> {

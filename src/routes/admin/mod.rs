@@ -15,7 +15,6 @@ use crate::audit::{self, Event};
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{Admin, session};
-use crate::db::write_tx;
 use crate::domain::{DisplayName, Email, FormErrors, Role};
 use crate::error::AppError;
 use crate::routes::auth::queries::{self, UserRow};
@@ -96,14 +95,12 @@ async fn staff_list(
     let who = actor(&req);
     let page = query.page;
     let (rows, pager) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let total = queries::count_staff(c)?;
-                let pager = Pager::new(page, STAFF_PER_PAGE, total, String::new());
-                let rows = queries::list_staff(c, pager.offset(), pager.per_page)?;
-                audit::record(c, &who, Event::new("staff.list"))?;
-                Ok((rows, pager))
-            })
+        .write(move |c| {
+            let total = queries::count_staff(c)?;
+            let pager = Pager::new(page, STAFF_PER_PAGE, total, String::new());
+            let rows = queries::list_staff(c, pager.offset(), pager.per_page)?;
+            audit::record(c, &who, Event::new("staff.list"))?;
+            Ok((rows, pager))
         })
         .await?;
     render(
@@ -196,22 +193,20 @@ async fn invite(
     let admin_id = admin.user_id;
     let shown_name = name.as_str().to_owned();
     let created = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                if queries::email_taken(c, &email)? {
-                    return Ok(None);
-                }
-                let user_id = queries::create(c, &email, &name, role, None)?;
-                let raw = tokens::issue(c, Purpose::Invite, Some(user_id), Some(admin_id))?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("staff.invited")
-                        .entity("user", user_id)
-                        .detail(role.as_str()),
-                )?;
-                Ok::<_, AppError>(Some(raw))
-            })
+        .write(move |c| {
+            if queries::email_taken(c, &email)? {
+                return Ok(None);
+            }
+            let user_id = queries::create(c, &email, &name, role, None)?;
+            let raw = tokens::issue(c, Purpose::Invite, Some(user_id), Some(admin_id))?;
+            audit::record(
+                c,
+                &who,
+                Event::new("staff.invited")
+                    .entity("user", user_id)
+                    .detail(role.as_str()),
+            )?;
+            Ok::<_, AppError>(Some(raw))
         })
         .await?;
     let Some(raw) = created else {
@@ -246,22 +241,20 @@ async fn deactivate(
     }
     let who = actor(&req);
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let target = queries::find(c, user_id)?;
-                if !target.role().is_some_and(Role::is_staff) {
-                    return Err(AppError::NotFound);
-                }
-                queries::set_active(c, user_id, false)?;
-                session::revoke_all_for_user(c, user_id)?;
-                tokens::revoke_for_user(c, user_id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("staff.deactivated").entity("user", user_id),
-                )?;
-                Ok(())
-            })
+        .write(move |c| {
+            let target = queries::find(c, user_id)?;
+            if !target.role().is_some_and(Role::is_staff) {
+                return Err(AppError::NotFound);
+            }
+            queries::set_active(c, user_id, false)?;
+            session::revoke_all_for_user(c, user_id)?;
+            tokens::revoke_for_user(c, user_id)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("staff.deactivated").entity("user", user_id),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(redirect_with_flash(
@@ -280,20 +273,18 @@ async fn reactivate(
     let user_id = id.into_inner();
     let who = actor(&req);
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let target = queries::find(c, user_id)?;
-                if !target.role().is_some_and(Role::is_staff) {
-                    return Err(AppError::NotFound);
-                }
-                queries::set_active(c, user_id, true)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("staff.reactivated").entity("user", user_id),
-                )?;
-                Ok(())
-            })
+        .write(move |c| {
+            let target = queries::find(c, user_id)?;
+            if !target.role().is_some_and(Role::is_staff) {
+                return Err(AppError::NotFound);
+            }
+            queries::set_active(c, user_id, true)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("staff.reactivated").entity("user", user_id),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(redirect_with_flash(
@@ -314,20 +305,18 @@ async fn new_link(
     let who = actor(&req);
     let admin_id = admin.user_id;
     let (name, raw) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let target = queries::find(c, user_id)?;
-                if !target.role().is_some_and(Role::is_staff) || !target.active {
-                    return Err(AppError::NotFound);
-                }
-                let raw = tokens::issue(c, Purpose::Invite, Some(user_id), Some(admin_id))?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("staff.link_issued").entity("user", user_id),
-                )?;
-                Ok((target.display_name, raw))
-            })
+        .write(move |c| {
+            let target = queries::find(c, user_id)?;
+            if !target.role().is_some_and(Role::is_staff) || !target.active {
+                return Err(AppError::NotFound);
+            }
+            let raw = tokens::issue(c, Purpose::Invite, Some(user_id), Some(admin_id))?;
+            audit::record(
+                c,
+                &who,
+                Event::new("staff.link_issued").entity("user", user_id),
+            )?;
+            Ok((target.display_name, raw))
         })
         .await?;
     render(
@@ -455,12 +444,10 @@ async fn save_settings(
         sheet_footer,
     };
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                settings::save(c, &new)?;
-                audit::record(c, &who, Event::new("settings.changed"))?;
-                Ok::<_, AppError>(())
-            })
+        .write(move |c| {
+            settings::save(c, &new)?;
+            audit::record(c, &who, Event::new("settings.changed"))?;
+            Ok::<_, AppError>(())
         })
         .await?;
     state.set_clinic_name(name);

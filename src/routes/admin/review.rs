@@ -9,12 +9,12 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::auth::Admin;
+use crate::db::DbConn;
 use crate::db::schema::{
     adherence_ticks, assessments, cases, patients, programme_items, programme_versions, users,
 };
-use crate::db::{DbConn, write_tx};
 use crate::domain::clinical::parse_date;
 use crate::error::AppError;
 use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
@@ -588,9 +588,10 @@ pub async fn case_list(
             .unwrap_or_default()
     );
     let who = actor(&req);
-    let (cases, pager, therapist_name) = state
+    // Clinic-wide figures are long reads: a snapshot on the blocking pool, then the event.
+    let ((cases, pager, therapist_name), event) = state
         .db(move |conn| {
-            write_tx(conn, |c| {
+            crate::db::read_tx(conn, |c| {
                 let facts = load_facts(c, &range)?;
                 let mut ids: Vec<i64> = facts
                     .iter()
@@ -632,11 +633,6 @@ pub async fn case_list(
                     ),
                     None => None,
                 };
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("review.cases_read").detail(figure.key()),
-                )?;
                 let lines = rows
                     .into_iter()
                     .map(
@@ -654,10 +650,12 @@ pub async fn case_list(
                         },
                     )
                     .collect();
-                Ok::<_, AppError>((lines, pager, therapist_name))
+                let event = Event::new("review.cases_read").detail(figure.key());
+                Ok::<_, AppError>(((lines, pager, therapist_name), event))
             })
         })
         .await?;
+    state.record(who, event).await?;
     render(
         &req,
         &CaseListPage {

@@ -15,7 +15,6 @@ use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::guard::record_refusal;
-use crate::db::write_tx;
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
     AssessmentContent, AssessmentKind, BODY_CHART, PsfsItem, RED_FLAG_ANSWERS, RED_FLAGS,
@@ -424,30 +423,28 @@ async fn create(
     let author = staff.user_id;
     let patient_id = case.patient_id;
     let id = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let id = queries::create(c, case_id, kind, author, assessed_at, &content)?;
+        .write(move |c| {
+            let id = queries::create(c, case_id, kind, author, assessed_at, &content)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("assessment.created")
+                    .entity("assessment", id)
+                    .patient(patient_id)
+                    .detail(kind.as_str()),
+            )?;
+            if sign_now {
+                queries::sign(c, id)?;
                 audit::record(
                     c,
                     &who,
-                    Event::new("assessment.created")
+                    Event::new("assessment.signed")
                         .entity("assessment", id)
-                        .patient(patient_id)
-                        .detail(kind.as_str()),
+                        .patient(patient_id),
                 )?;
-                if sign_now {
-                    queries::sign(c, id)?;
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new("assessment.signed")
-                            .entity("assessment", id)
-                            .patient(patient_id),
-                    )?;
-                }
-                refresh_red_flags(c, case_id)?;
-                Ok::<_, AppError>(id)
-            })
+            }
+            refresh_red_flags(c, case_id)?;
+            Ok::<_, AppError>(id)
         })
         .await?;
     let message = if sign_now {
@@ -694,32 +691,30 @@ async fn update(
     let who = actor(&req);
     let patient_id = case.patient_id;
     let saved = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let current = queries::find(c, id)?;
-                if !queries::update_draft(c, &current, assessed_at, &content)? {
-                    return Ok(false);
-                }
+        .write(move |c| {
+            let current = queries::find(c, id)?;
+            if !queries::update_draft(c, &current, assessed_at, &content)? {
+                return Ok(false);
+            }
+            audit::record(
+                c,
+                &who,
+                Event::new("assessment.updated")
+                    .entity("assessment", id)
+                    .patient(patient_id),
+            )?;
+            if sign_now {
+                queries::sign(c, id)?;
                 audit::record(
                     c,
                     &who,
-                    Event::new("assessment.updated")
+                    Event::new("assessment.signed")
                         .entity("assessment", id)
                         .patient(patient_id),
                 )?;
-                if sign_now {
-                    queries::sign(c, id)?;
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new("assessment.signed")
-                            .entity("assessment", id)
-                            .patient(patient_id),
-                    )?;
-                }
-                refresh_red_flags(c, current.case_id)?;
-                Ok::<_, AppError>(true)
-            })
+            }
+            refresh_red_flags(c, current.case_id)?;
+            Ok::<_, AppError>(true)
         })
         .await?;
     if !saved {
@@ -747,20 +742,18 @@ async fn sign(
     }
     let who = actor(&req);
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let case = crate::routes::cases::queries::find(c, assessment.case_id)?;
-                if queries::sign(c, id)? {
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new("assessment.signed")
-                            .entity("assessment", id)
-                            .patient(case.patient_id),
-                    )?;
-                }
-                Ok::<_, AppError>(())
-            })
+        .write(move |c| {
+            let case = crate::routes::cases::queries::find(c, assessment.case_id)?;
+            if queries::sign(c, id)? {
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("assessment.signed")
+                        .entity("assessment", id)
+                        .patient(case.patient_id),
+                )?;
+            }
+            Ok::<_, AppError>(())
         })
         .await?;
     Ok(redirect_with_flash(
@@ -803,19 +796,17 @@ async fn add_addendum(
     let who = actor(&req);
     let author = staff.user_id;
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let case = crate::routes::cases::queries::find(c, assessment.case_id)?;
-                let addendum = queries::add_addendum(c, id, author, &body)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("assessment.addendum_added")
-                        .entity("addendum", addendum)
-                        .patient(case.patient_id),
-                )?;
-                Ok::<_, AppError>(())
-            })
+        .write(move |c| {
+            let case = crate::routes::cases::queries::find(c, assessment.case_id)?;
+            let addendum = queries::add_addendum(c, id, author, &body)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("assessment.addendum_added")
+                    .entity("addendum", addendum)
+                    .patient(case.patient_id),
+            )?;
+            Ok::<_, AppError>(())
         })
         .await?;
     Ok(redirect_with_flash(

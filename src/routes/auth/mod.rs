@@ -9,11 +9,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::audit::{self, Event, Outcome};
+use crate::auth::AnyUser;
 use crate::auth::csrf::{CsrfForm, NoFields, PublicForm};
 use crate::auth::session::{self, COOKIE_NAME};
 use crate::auth::tokens::{self, Purpose, TokenProblem};
-use crate::auth::AnyUser;
-use crate::db::write_tx;
 use crate::domain::{DisplayName, Email, FormErrors, NewPassword, Role};
 use crate::error::AppError;
 use crate::web::{
@@ -96,16 +95,10 @@ async fn login(
         let seconds = wait.as_secs().max(1);
         let limited = who.clone();
         state
-            .db(move |conn| {
-                write_tx(conn, |c| {
-                    audit::record(
-                        c,
-                        &limited,
-                        Event::new("signin.rate_limited").outcome(Outcome::Denied),
-                    )
-                })?;
-                Ok(())
-            })
+            .record(
+                limited,
+                Event::new("signin.rate_limited").outcome(Outcome::Denied),
+            )
             .await?;
         let message = format!(
             "Too many sign-in attempts. For your security, please wait {seconds} second{} and try again.",
@@ -128,36 +121,34 @@ async fn login(
     let password_ok = state.password_work.verify(password, stored).await?;
     let usable = user.filter(|u| u.active && u.password_hash.is_some() && password_ok);
     let signed_in = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                if let Some(old) = &old_cookie {
-                    session::delete(c, old)?;
+        .write(move |c| {
+            if let Some(old) = &old_cookie {
+                session::delete(c, old)?;
+            }
+            match &usable {
+                Some(user) => {
+                    let raw = session::create(c, user.id)?;
+                    let signed_in_actor = crate::audit::Actor {
+                        user_id: Some(user.id),
+                        role: user.role(),
+                        ip: who.ip.clone(),
+                    };
+                    audit::record(
+                        c,
+                        &signed_in_actor,
+                        Event::new("signin").entity("user", user.id),
+                    )?;
+                    Ok::<_, AppError>(Some(raw))
                 }
-                match &usable {
-                    Some(user) => {
-                        let raw = session::create(c, user.id)?;
-                        let signed_in_actor = crate::audit::Actor {
-                            user_id: Some(user.id),
-                            role: user.role(),
-                            ip: who.ip.clone(),
-                        };
-                        audit::record(
-                            c,
-                            &signed_in_actor,
-                            Event::new("signin").entity("user", user.id),
-                        )?;
-                        Ok::<_, AppError>(Some(raw))
-                    }
-                    None => {
-                        audit::record(
-                            c,
-                            &who,
-                            Event::new("signin.failed").outcome(Outcome::Failed),
-                        )?;
-                        Ok(None)
-                    }
+                None => {
+                    audit::record(
+                        c,
+                        &who,
+                        Event::new("signin.failed").outcome(Outcome::Failed),
+                    )?;
+                    Ok(None)
                 }
-            })
+            }
         })
         .await?;
 
@@ -180,12 +171,10 @@ async fn logout(
     let hash = user.session_hash.clone();
     let user_id = user.user_id;
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                session::delete_by_hash(c, &hash)?;
-                audit::record(c, &who, Event::new("signout").entity("user", user_id))?;
-                Ok(())
-            })
+        .write(move |c| {
+            session::delete_by_hash(c, &hash)?;
+            audit::record(c, &who, Event::new("signout").entity("user", user_id))?;
+            Ok(())
         })
         .await?;
     let mut gone = Cookie::build(COOKIE_NAME, "").path("/").finish();
@@ -366,41 +355,39 @@ async fn setup(
 
     let who = actor(&req);
     let outcome = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                if !tokens::consume(c, token.id)? {
-                    return Ok(Err(TokenProblem::Used));
+        .write(move |c| {
+            if !tokens::consume(c, token.id)? {
+                return Ok(Err(TokenProblem::Used));
+            }
+            let user_id = match (&name, &email, token.user_id) {
+                (Some(name), Some(email), None) => {
+                    if queries::email_taken(c, email)? {
+                        return Ok(Ok(None));
+                    }
+                    queries::create(c, email, name, Role::Admin, Some(&hash))?
                 }
-                let user_id = match (&name, &email, token.user_id) {
-                    (Some(name), Some(email), None) => {
-                        if queries::email_taken(c, email)? {
-                            return Ok(Ok(None));
-                        }
-                        queries::create(c, email, name, Role::Admin, Some(&hash))?
-                    }
-                    (_, _, Some(user_id)) => {
-                        queries::set_password(c, user_id, &hash)?;
-                        session::revoke_all_for_user(c, user_id)?;
-                        user_id
-                    }
-                    _ => return Err(AppError::Internal("setup link without an account".into())),
-                };
-                let user = queries::find(c, user_id)?;
-                let raw_session = session::create(c, user_id)?;
-                let setup_actor = crate::audit::Actor {
-                    user_id: Some(user_id),
-                    role: user.role(),
-                    ip: who.ip.clone(),
-                };
-                audit::record(
-                    c,
-                    &setup_actor,
-                    Event::new("account.password_set")
-                        .entity("user", user_id)
-                        .detail(token.purpose.as_str()),
-                )?;
-                Ok(Ok(Some(raw_session)))
-            })
+                (_, _, Some(user_id)) => {
+                    queries::set_password(c, user_id, &hash)?;
+                    session::revoke_all_for_user(c, user_id)?;
+                    user_id
+                }
+                _ => return Err(AppError::Internal("setup link without an account".into())),
+            };
+            let user = queries::find(c, user_id)?;
+            let raw_session = session::create(c, user_id)?;
+            let setup_actor = crate::audit::Actor {
+                user_id: Some(user_id),
+                role: user.role(),
+                ip: who.ip.clone(),
+            };
+            audit::record(
+                c,
+                &setup_actor,
+                Event::new("account.password_set")
+                    .entity("user", user_id)
+                    .detail(token.purpose.as_str()),
+            )?;
+            Ok(Ok(Some(raw_session)))
         })
         .await?;
     match outcome {
@@ -498,19 +485,17 @@ async fn change_password(
         .await?;
     let who = actor(&req);
     let raw_session = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                queries::set_password(c, user_id, &hash)?;
-                // Every other browser signed in as this user is signed out; this one gets a new id.
-                session::revoke_all_for_user(c, user_id)?;
-                let raw = session::create(c, user_id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("account.password_changed").entity("user", user_id),
-                )?;
-                Ok(raw)
-            })
+        .write(move |c| {
+            queries::set_password(c, user_id, &hash)?;
+            // Every other browser signed in as this user is signed out; this one gets a new id.
+            session::revoke_all_for_user(c, user_id)?;
+            let raw = session::create(c, user_id)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("account.password_changed").entity("user", user_id),
+            )?;
+            Ok(raw)
         })
         .await?;
     let mut response = redirect_with_flash(

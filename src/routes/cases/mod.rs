@@ -10,7 +10,6 @@ use serde::Deserialize;
 use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::CsrfForm;
-use crate::db::write_tx;
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
     AssessmentKind, CASE_REGIONS, DISCHARGE_OUTCOMES, bounded_text, label_of, one_of, past_date,
@@ -424,36 +423,34 @@ async fn discharge(
     let who = actor(&req);
     let chosen = outcome.clone();
     let result = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let (case, patient) = load_case(c, id)?;
-                let ready = queries::has_signed_discharge_assessment(c, id)?;
-                let mut errors = FormErrors::default();
-                if !case.is_open() {
-                    errors.add("outcome", "This case is not open.");
-                } else if !ready {
-                    errors.add(
-                        "outcome",
-                        "Sign a discharge assessment before discharging the case.",
-                    );
+        .write(move |c| {
+            let (case, patient) = load_case(c, id)?;
+            let ready = queries::has_signed_discharge_assessment(c, id)?;
+            let mut errors = FormErrors::default();
+            if !case.is_open() {
+                errors.add("outcome", "This case is not open.");
+            } else if !ready {
+                errors.add(
+                    "outcome",
+                    "Sign a discharge assessment before discharging the case.",
+                );
+            }
+            let outcome = errors.take("outcome", chosen);
+            match outcome {
+                Some(outcome) if errors.is_empty() => {
+                    queries::discharge(c, id, &outcome)?;
+                    audit::record(
+                        c,
+                        &who,
+                        Event::new("case.discharged")
+                            .entity("case", id)
+                            .patient(case.patient_id)
+                            .detail(outcome),
+                    )?;
+                    Ok::<_, AppError>(Ok(()))
                 }
-                let outcome = errors.take("outcome", chosen);
-                match outcome {
-                    Some(outcome) if errors.is_empty() => {
-                        queries::discharge(c, id, &outcome)?;
-                        audit::record(
-                            c,
-                            &who,
-                            Event::new("case.discharged")
-                                .entity("case", id)
-                                .patient(case.patient_id)
-                                .detail(outcome),
-                        )?;
-                        Ok::<_, AppError>(Ok(()))
-                    }
-                    _ => Ok(Err((case, patient, ready, errors))),
-                }
-            })
+                _ => Ok(Err((case, patient, ready, errors))),
+            }
         })
         .await?;
     match result {
@@ -537,19 +534,17 @@ async fn mark_in_error(
     };
     let who = actor(&req);
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let case = queries::find(c, id)?;
-                queries::mark_in_error(c, id, &reason)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("case.entered_in_error")
-                        .entity("case", id)
-                        .patient(case.patient_id),
-                )?;
-                Ok::<_, AppError>(())
-            })
+        .write(move |c| {
+            let case = queries::find(c, id)?;
+            queries::mark_in_error(c, id, &reason)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("case.entered_in_error")
+                    .entity("case", id)
+                    .patient(case.patient_id),
+            )?;
+            Ok::<_, AppError>(())
         })
         .await?;
     Ok(redirect_with_flash(

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::{CsrfForm, NoFields};
-use crate::db::write_tx;
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
 use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, label_for};
@@ -482,16 +481,14 @@ async fn create(
     let who = actor(&req);
     let author = staff.user_id;
     let id = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let id = queries::create(c, &content, author)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("exercise.created").entity("exercise", id),
-                )?;
-                Ok(id)
-            })
+        .write(move |c| {
+            let id = queries::create(c, &content, author)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("exercise.created").entity("exercise", id),
+            )?;
+            Ok(id)
         })
         .await?;
     Ok(redirect_with_flash(
@@ -546,23 +543,21 @@ async fn update(
     let who = actor(&req);
     let built_in = existing.built_in;
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                queries::update(c, id, &content, built_in)?;
-                // The detail names the fields changed, so a built-in entry's history is on record.
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("exercise.updated")
-                        .entity("exercise", id)
-                        .detail(format!(
-                            "{}fields: {}",
-                            if built_in { "built-in entry; " } else { "" },
-                            changed.join(", ")
-                        )),
-                )?;
-                Ok(())
-            })
+        .write(move |c| {
+            queries::update(c, id, &content, built_in)?;
+            // The detail names the fields changed, so a built-in entry's history is on record.
+            audit::record(
+                c,
+                &who,
+                Event::new("exercise.updated")
+                    .entity("exercise", id)
+                    .detail(format!(
+                        "{}fields: {}",
+                        if built_in { "built-in entry; " } else { "" },
+                        changed.join(", ")
+                    )),
+            )?;
+            Ok(())
         })
         .await?;
     Ok(redirect_with_flash(
@@ -607,18 +602,16 @@ async fn set_archived(
 ) -> Result<HttpResponse, AppError> {
     let who = actor(&req);
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                queries::find(c, id)?;
-                queries::set_archived(c, id, archived)?;
-                let action = if archived {
-                    "exercise.archived"
-                } else {
-                    "exercise.restored"
-                };
-                audit::record(c, &who, Event::new(action).entity("exercise", id))?;
-                Ok(())
-            })
+        .write(move |c| {
+            queries::find(c, id)?;
+            queries::set_archived(c, id, archived)?;
+            let action = if archived {
+                "exercise.archived"
+            } else {
+                "exercise.restored"
+            };
+            audit::record(c, &who, Event::new(action).entity("exercise", id))?;
+            Ok(())
         })
         .await?;
     let message = if archived {

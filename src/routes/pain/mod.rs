@@ -11,7 +11,6 @@ use serde::Deserialize;
 use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::CsrfForm;
-use crate::db::write_tx;
 use crate::domain::FormErrors;
 use crate::domain::clinical::bounded_text;
 use crate::domain::pain::{
@@ -241,36 +240,34 @@ async fn record(
     let who = actor(&req);
     let author = staff.user_id;
     let stored = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let case = crate::routes::cases::queries::find(c, case_id)?;
-                if case.status == "entered-in-error" {
-                    return Err(AppError::NotFound);
-                }
-                let inserted = queries::insert_score(
+        .write(move |c| {
+            let case = crate::routes::cases::queries::find(c, case_id)?;
+            if case.status == "entered-in-error" {
+                return Err(AppError::NotFound);
+            }
+            let inserted = queries::insert_score(
+                c,
+                &queries::NewPainScore {
+                    case_id,
+                    score: valid.score,
+                    context: valid.context.as_str(),
+                    recorded_at: valid.recorded_at,
+                    recorded_by: author,
+                    recorder_role: "therapist",
+                    note: &valid.note,
+                    idempotency_key: &valid.key,
+                },
+            )?;
+            if inserted {
+                audit::record(
                     c,
-                    &queries::NewPainScore {
-                        case_id,
-                        score: valid.score,
-                        context: valid.context.as_str(),
-                        recorded_at: valid.recorded_at,
-                        recorded_by: author,
-                        recorder_role: "therapist",
-                        note: &valid.note,
-                        idempotency_key: &valid.key,
-                    },
+                    &who,
+                    Event::new("pain.recorded")
+                        .entity("case", case_id)
+                        .patient(case.patient_id),
                 )?;
-                if inserted {
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new("pain.recorded")
-                            .entity("case", case_id)
-                            .patient(case.patient_id),
-                    )?;
-                }
-                Ok::<_, AppError>(inserted)
-            })
+            }
+            Ok::<_, AppError>(inserted)
         })
         .await;
     match stored {

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::CsrfForm;
-use crate::db::write_tx;
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
     SEXES, bounded_text, date_of_birth, label_of, red_flag_label, required_text,
@@ -322,23 +321,21 @@ async fn create(
     let who = actor(&req);
     let author = staff.user_id;
     let created = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                if let Some(reference) = &details.clinic_reference
-                    && queries::reference_taken(c, reference, None)?
-                {
-                    return Ok(None);
-                }
-                let id = queries::create(c, &details, author)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("patient.created")
-                        .entity("patient", id)
-                        .patient(id),
-                )?;
-                Ok::<_, AppError>(Some(id))
-            })
+        .write(move |c| {
+            if let Some(reference) = &details.clinic_reference
+                && queries::reference_taken(c, reference, None)?
+            {
+                return Ok(None);
+            }
+            let id = queries::create(c, &details, author)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("patient.created")
+                    .entity("patient", id)
+                    .patient(id),
+            )?;
+            Ok::<_, AppError>(Some(id))
         })
         .await?;
     match created {
@@ -473,23 +470,21 @@ async fn update(
     };
     let who = actor(&req);
     let saved = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                if let Some(reference) = &details.clinic_reference
-                    && queries::reference_taken(c, reference, Some(id))?
-                {
-                    return Ok(false);
-                }
-                queries::update(c, id, &details)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("patient.updated")
-                        .entity("patient", id)
-                        .patient(id),
-                )?;
-                Ok::<_, AppError>(true)
-            })
+        .write(move |c| {
+            if let Some(reference) = &details.clinic_reference
+                && queries::reference_taken(c, reference, Some(id))?
+            {
+                return Ok(false);
+            }
+            queries::update(c, id, &details)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("patient.updated")
+                    .entity("patient", id)
+                    .patient(id),
+            )?;
+            Ok::<_, AppError>(true)
         })
         .await?;
     if !saved {

@@ -11,7 +11,6 @@ use crate::audit::{self, Event, Outcome};
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{Patient, Staff, session};
-use crate::db::write_tx;
 use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::domain::{DisplayName, Email, FormErrors, Role};
 use crate::error::AppError;
@@ -138,49 +137,47 @@ async fn give_access(
     let staff_id = staff.user_id;
     let chosen = email.clone();
     let outcome = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let patient = patient_queries::find(c, id)?;
-                let existing = queries::portal_user(c, id)?;
-                let email = match chosen {
-                    Ok(email) => email,
-                    Err(message) => return Ok::<_, AppError>(Err((patient, existing, message))),
-                };
-                let taken_by_other = user_queries::find_by_email(c, email.as_str())?
-                    .is_some_and(|u| Some(u.id) != existing.as_ref().map(|e| e.id));
-                if taken_by_other {
-                    return Ok(Err((
-                        patient,
-                        existing,
-                        "Another account already uses this email. Use the patient's own address."
-                            .into(),
-                    )));
+        .write(move |c| {
+            let patient = patient_queries::find(c, id)?;
+            let existing = queries::portal_user(c, id)?;
+            let email = match chosen {
+                Ok(email) => email,
+                Err(message) => return Ok::<_, AppError>(Err((patient, existing, message))),
+            };
+            let taken_by_other = user_queries::find_by_email(c, email.as_str())?
+                .is_some_and(|u| Some(u.id) != existing.as_ref().map(|e| e.id));
+            if taken_by_other {
+                return Ok(Err((
+                    patient,
+                    existing,
+                    "Another account already uses this email. Use the patient's own address."
+                        .into(),
+                )));
+            }
+            let user_id = match &existing {
+                Some(user) => {
+                    queries::set_email(c, user.id, email.as_str())?;
+                    user_queries::set_active(c, user.id, true)?;
+                    user.id
                 }
-                let user_id = match &existing {
-                    Some(user) => {
-                        queries::set_email(c, user.id, email.as_str())?;
-                        user_queries::set_active(c, user.id, true)?;
-                        user.id
-                    }
-                    None => {
-                        let name =
-                            DisplayName::parse(&patient.full_name()).map_err(AppError::Internal)?;
-                        let user_id = user_queries::create(c, &email, &name, Role::Patient, None)?;
-                        queries::link_to_patient(c, user_id, id)?;
-                        user_id
-                    }
-                };
-                let raw = tokens::issue(c, Purpose::Portal, Some(user_id), Some(staff_id))?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("portal.access_given")
-                        .entity("user", user_id)
-                        .patient(id),
-                )?;
-                let user = user_queries::find(c, user_id)?;
-                Ok(Ok((patient, user, raw)))
-            })
+                None => {
+                    let name =
+                        DisplayName::parse(&patient.full_name()).map_err(AppError::Internal)?;
+                    let user_id = user_queries::create(c, &email, &name, Role::Patient, None)?;
+                    queries::link_to_patient(c, user_id, id)?;
+                    user_id
+                }
+            };
+            let raw = tokens::issue(c, Purpose::Portal, Some(user_id), Some(staff_id))?;
+            audit::record(
+                c,
+                &who,
+                Event::new("portal.access_given")
+                    .entity("user", user_id)
+                    .patient(id),
+            )?;
+            let user = user_queries::find(c, user_id)?;
+            Ok(Ok((patient, user, raw)))
         })
         .await?;
     match outcome {
@@ -227,21 +224,19 @@ async fn revoke_access(
     let id = id.into_inner();
     let who = actor(&req);
     state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let user = queries::portal_user(c, id)?.ok_or(AppError::NotFound)?;
-                user_queries::set_active(c, user.id, false)?;
-                session::revoke_all_for_user(c, user.id)?;
-                tokens::revoke_for_user(c, user.id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("portal.access_revoked")
-                        .entity("user", user.id)
-                        .patient(id),
-                )?;
-                Ok::<_, AppError>(())
-            })
+        .write(move |c| {
+            let user = queries::portal_user(c, id)?.ok_or(AppError::NotFound)?;
+            user_queries::set_active(c, user.id, false)?;
+            session::revoke_all_for_user(c, user.id)?;
+            tokens::revoke_for_user(c, user.id)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("portal.access_revoked")
+                    .entity("user", user.id)
+                    .patient(id),
+            )?;
+            Ok::<_, AppError>(())
         })
         .await?;
     Ok(redirect_with_flash(
@@ -403,9 +398,9 @@ async fn portal_pdf(
         paper: query.into_inner().paper,
     };
     let prepared = state
-        .db(move |conn| {
-            let case = queries::portal_case(conn, patient_id)?.ok_or(AppError::NotFound)?;
-            prepare_sheet(conn, &who, case.id, &query, portal)
+        .audited(who, move |c| {
+            let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+            prepare_sheet(c, case.id, &query, portal)
         })
         .await?;
     match prepared {
@@ -434,33 +429,31 @@ async fn portal_pain(
     let who = actor(&req);
     let user_id = patient.user_id;
     let stored = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
-                let inserted = pain_queries::insert_score(
+        .write(move |c| {
+            let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+            let inserted = pain_queries::insert_score(
+                c,
+                &pain_queries::NewPainScore {
+                    case_id: case.id,
+                    score: valid.score,
+                    context: valid.context.as_str(),
+                    recorded_at: valid.recorded_at,
+                    recorded_by: user_id,
+                    recorder_role: "patient",
+                    note: &valid.note,
+                    idempotency_key: &valid.key,
+                },
+            )?;
+            if inserted {
+                audit::record(
                     c,
-                    &pain_queries::NewPainScore {
-                        case_id: case.id,
-                        score: valid.score,
-                        context: valid.context.as_str(),
-                        recorded_at: valid.recorded_at,
-                        recorded_by: user_id,
-                        recorder_role: "patient",
-                        note: &valid.note,
-                        idempotency_key: &valid.key,
-                    },
+                    &who,
+                    Event::new("portal.pain_logged")
+                        .entity("case", case.id)
+                        .patient(patient_id),
                 )?;
-                if inserted {
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new("portal.pain_logged")
-                            .entity("case", case.id)
-                            .patient(patient_id),
-                    )?;
-                }
-                Ok::<_, AppError>(())
-            })
+            }
+            Ok::<_, AppError>(())
         })
         .await;
     match stored {
@@ -494,33 +487,31 @@ async fn portal_done(
     let user_id = patient.user_id;
     let today = chrono::Utc::now().date_naive();
     let outcome = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
-                let in_programme = programme_queries::current(c, case.id)?
-                    .is_some_and(|v| v.items.iter().any(|i| i.exercise_id == exercise_id));
-                if !in_programme {
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new("portal.done_refused")
-                            .entity("exercise", exercise_id)
-                            .patient(patient_id)
-                            .outcome(Outcome::Denied),
-                    )?;
-                    return Ok::<_, AppError>(false);
-                }
-                if pain_queries::tick(c, case.id, exercise_id, today, user_id)? {
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new("portal.done_ticked")
-                            .entity("exercise", exercise_id)
-                            .patient(patient_id),
-                    )?;
-                }
-                Ok(true)
-            })
+        .write(move |c| {
+            let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+            let in_programme = programme_queries::current(c, case.id)?
+                .is_some_and(|v| v.items.iter().any(|i| i.exercise_id == exercise_id));
+            if !in_programme {
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("portal.done_refused")
+                        .entity("exercise", exercise_id)
+                        .patient(patient_id)
+                        .outcome(Outcome::Denied),
+                )?;
+                return Ok::<_, AppError>(false);
+            }
+            if pain_queries::tick(c, case.id, exercise_id, today, user_id)? {
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("portal.done_ticked")
+                        .entity("exercise", exercise_id)
+                        .patient(patient_id),
+                )?;
+            }
+            Ok(true)
         })
         .await?;
     if !outcome {

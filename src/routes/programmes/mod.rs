@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::{CsrfForm, NoFields};
-use crate::db::{DbConn, write_tx};
+use crate::db::DbConn;
 use crate::domain::clinical::{bounded_text, parse_date, red_flag_label, required_text};
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
@@ -422,44 +422,42 @@ async fn builder_page(
     let template = query.template;
     let who = actor(&req);
     let (data, builder) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let template_items = match template {
-                    Some(id) => Some(queries::template(c, id)?),
-                    None => None,
-                };
-                let ids: Vec<i64> = template_items
-                    .iter()
-                    .flat_map(|(_, items)| items.iter().map(|i| i.exercise_id))
-                    .collect();
-                let data = load_builder_data(c, case_id, ids)?;
-                let builder = match &template_items {
-                    Some((row, items)) => {
-                        audit::record(
-                            c,
-                            &who,
-                            Event::new("template.applied")
-                                .entity("template", row.id)
-                                .patient(data.case.patient_id),
-                        )?;
-                        Builder {
-                            items: items.iter().map(DraftItem::from_item).collect(),
-                            template_id: Some(row.id),
-                            ..Builder::from_version(data.current.as_ref())
-                        }
+        .write(move |c| {
+            let template_items = match template {
+                Some(id) => Some(queries::template(c, id)?),
+                None => None,
+            };
+            let ids: Vec<i64> = template_items
+                .iter()
+                .flat_map(|(_, items)| items.iter().map(|i| i.exercise_id))
+                .collect();
+            let data = load_builder_data(c, case_id, ids)?;
+            let builder = match &template_items {
+                Some((row, items)) => {
+                    audit::record(
+                        c,
+                        &who,
+                        Event::new("template.applied")
+                            .entity("template", row.id)
+                            .patient(data.case.patient_id),
+                    )?;
+                    Builder {
+                        items: items.iter().map(DraftItem::from_item).collect(),
+                        template_id: Some(row.id),
+                        ..Builder::from_version(data.current.as_ref())
                     }
-                    None => Builder::from_version(data.current.as_ref()),
-                };
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("programme.read")
-                        .entity("case", case_id)
-                        .patient(data.case.patient_id)
-                        .detail("builder"),
-                )?;
-                Ok::<_, AppError>((data, builder))
-            })
+                }
+                None => Builder::from_version(data.current.as_ref()),
+            };
+            audit::record(
+                c,
+                &who,
+                Event::new("programme.read")
+                    .entity("case", case_id)
+                    .patient(data.case.patient_id)
+                    .detail("builder"),
+            )?;
+            Ok::<_, AppError>((data, builder))
         })
         .await?;
     if !data.case.is_open() {
@@ -610,44 +608,42 @@ async fn save(
     let template_id = builder.template_id;
     let patient_id = data.case.patient_id;
     let saved = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                // Re-checked inside the transaction: an action or a new "yes" may have come in.
-                let case = crate::routes::cases::queries::find(c, case_id)?;
-                if !case.pending_flags().is_empty() || !case.is_open() {
-                    return Ok(None);
-                }
-                let (version_id, number) = queries::save_version(
-                    c,
-                    &NewVersion {
-                        case_id,
-                        author_id: author,
-                        notes: &notes,
-                        review_date,
-                        template_id,
-                        items: &items,
-                        saved_at: chrono::Utc::now().naive_utc(),
-                    },
-                )?;
+        .write(move |c| {
+            // Re-checked inside the transaction: an action or a new "yes" may have come in.
+            let case = crate::routes::cases::queries::find(c, case_id)?;
+            if !case.pending_flags().is_empty() || !case.is_open() {
+                return Ok(None);
+            }
+            let (version_id, number) = queries::save_version(
+                c,
+                &NewVersion {
+                    case_id,
+                    author_id: author,
+                    notes: &notes,
+                    review_date,
+                    template_id,
+                    items: &items,
+                    saved_at: chrono::Utc::now().naive_utc(),
+                },
+            )?;
+            audit::record(
+                c,
+                &who,
+                Event::new("programme.saved")
+                    .entity("programme_version", version_id)
+                    .patient(patient_id)
+                    .detail(format!("version {number}")),
+            )?;
+            if let Some(template) = template_id {
                 audit::record(
                     c,
                     &who,
-                    Event::new("programme.saved")
-                        .entity("programme_version", version_id)
-                        .patient(patient_id)
-                        .detail(format!("version {number}")),
+                    Event::new("template.used")
+                        .entity("template", template)
+                        .patient(patient_id),
                 )?;
-                if let Some(template) = template_id {
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new("template.used")
-                            .entity("template", template)
-                            .patient(patient_id),
-                    )?;
-                }
-                Ok::<_, AppError>(Some(number))
-            })
+            }
+            Ok::<_, AppError>(Some(number))
         })
         .await?;
     match saved {
@@ -731,20 +727,18 @@ async fn programme_page(
 ) -> Result<ProgrammePage, AppError> {
     let who = actor(req);
     let (case, patient, current, history) = state
-        .db(move |conn| {
-            write_tx(conn, |c| {
-                let (case, patient) = load_case(c, case_id)?;
-                let current = queries::current(c, case_id)?;
-                let history = queries::history(c, case_id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new("programme.read")
-                        .entity("case", case_id)
-                        .patient(case.patient_id),
-                )?;
-                Ok::<_, AppError>((case, patient, current, history))
-            })
+        .write(move |c| {
+            let (case, patient) = load_case(c, case_id)?;
+            let current = queries::current(c, case_id)?;
+            let history = queries::history(c, case_id)?;
+            audit::record(
+                c,
+                &who,
+                Event::new("programme.read")
+                    .entity("case", case_id)
+                    .patient(case.patient_id),
+            )?;
+            Ok::<_, AppError>((case, patient, current, history))
         })
         .await?;
     Ok(ProgrammePage {

@@ -4,8 +4,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::audit::{self, Actor, Event};
-use crate::db::{DbConn, write_tx};
+use crate::audit::{self, Event};
+use crate::db::DbConn;
 use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::error::AppError;
 use crate::pdf::{ClinicHeader, Paper, Sheet, SheetItem};
@@ -33,29 +33,28 @@ impl PrintQuery {
     }
 }
 
-/// Gathers everything printed on a case's sheet and writes the audit event, in one
-/// transaction. Refused while the case has red flags waiting for action.
+/// The outcome of preparing a sheet: the sheet, or the refusal (red flags wait for action).
+pub type Prepared = Result<Sheet, &'static str>;
+
+/// Gathers everything printed on a case's sheet from one read snapshot, with the audit
+/// event to write before it is printed (run it through `AppState::audited`). Refused, and
+/// the refusal audited, while the case has red flags waiting for action.
 pub fn prepare_sheet(
-    conn: &mut DbConn,
-    who: &Actor,
+    c: &mut DbConn,
     case_id: i64,
     query: &PrintQuery,
     portal_url: String,
-) -> Result<Result<Sheet, &'static str>, AppError> {
+) -> Result<(Prepared, Event<'static>), AppError> {
     let paper = query.paper()?;
-    write_tx(conn, |c| {
+    {
         let (case, patient) = load_case(c, case_id)?;
         if !case.pending_flags().is_empty() {
-            audit::record(
-                c,
-                who,
-                Event::new("programme.print_refused")
-                    .entity("case", case_id)
-                    .patient(case.patient_id)
-                    .outcome(audit::Outcome::Denied)
-                    .detail("red flags waiting for action"),
-            )?;
-            return Ok(Err("red flags"));
+            let refused = Event::new("programme.print_refused")
+                .entity("case", case_id)
+                .patient(case.patient_id)
+                .outcome(audit::Outcome::Denied)
+                .detail("red flags waiting for action");
+            return Ok((Err("red flags"), refused));
         }
         let version = match query.version {
             Some(n) => queries::version(c, case_id, n)?,
@@ -65,20 +64,16 @@ pub fn prepare_sheet(
         let clinic = settings::load(c)?;
         let exercises = sheet_exercises(c, &version)?;
         let therapist = user_name(c, case.therapist_id)?;
-        audit::record(
-            c,
-            who,
-            Event::new("programme.printed")
-                .entity("programme_version", version.row.id)
-                .patient(case.patient_id)
-                .detail(format!("version {}", version.row.version)),
-        )?;
+        let printed = Event::new("programme.printed")
+            .entity("programme_version", version.row.id)
+            .patient(case.patient_id)
+            .detail(format!("version {}", version.row.version));
         let default_paper = if clinic.default_paper == "letter" {
             Paper::Letter
         } else {
             Paper::A4
         };
-        Ok(Ok(Sheet {
+        let sheet = Sheet {
             clinic: ClinicHeader {
                 name: clinic.name,
                 address: clinic.address,
@@ -106,15 +101,18 @@ pub fn prepare_sheet(
             stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),
             portal_url: Some(portal_url),
             paper: paper.unwrap_or(default_paper),
-        }))
-    })
+        };
+        Ok((Ok(sheet), printed))
+    }
 }
 
-/// Renders on the blocking pool (it is CPU work) and answers with the PDF.
+/// Renders off the request workers, a bounded number at a time, and answers with the PDF.
 pub async fn pdf_response(state: &AppState, sheet: Sheet) -> Result<HttpResponse, AppError> {
     let renderer = state.sheet_renderer.clone();
     let version = sheet.version;
-    let bytes = web::block(move || renderer.render(&sheet))
+    let bytes = state
+        .sheet_work
+        .run(move || renderer.render(&sheet))
         .await?
         .map_err(|e| AppError::Internal(format!("sheet: {e}")))?;
     Ok(HttpResponse::Ok()
@@ -138,7 +136,7 @@ pub async fn staff_pdf(
     let portal = state.link("/me");
     let query = query.into_inner();
     let prepared = state
-        .db(move |conn| prepare_sheet(conn, &who, case_id, &query, portal))
+        .audited(who, move |c| prepare_sheet(c, case_id, &query, portal))
         .await?;
     match prepared {
         Ok(sheet) => pdf_response(&state, sheet).await,

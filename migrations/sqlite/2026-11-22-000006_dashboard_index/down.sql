@@ -1,0 +1,1 @@
+DROP INDEX cases_therapist_status_created;

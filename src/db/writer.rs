@@ -1,0 +1,167 @@
+//! One writer: every write transaction of a request goes through one thread, which
+//! commits whatever is waiting together.
+//!
+//! Each write still runs as if alone: it gets its own savepoint, so a write that fails is
+//! undone without touching the others, and its caller hears back only once the commit
+//! holding it is durable. Many writes share one commit (one fsync), and no two threads of
+//! this process ever wait on each other for the database's write lock. On PostgreSQL the
+//! audit chain head is locked by every write anyway, so one writer costs nothing there.
+
+use std::sync::mpsc;
+
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+
+use super::{DbConn, DbManager};
+use crate::error::AppError;
+
+/// What a write tells its caller once the batch is settled: `None` if the batch committed.
+type Finish = Box<dyn FnOnce(Option<AppError>) + Send>;
+/// Runs a write on the open batch (or, given no connection, only prepares its refusal),
+/// and says whether the write succeeded.
+type Job = Box<dyn FnOnce(Option<&mut DbConn>) -> (Finish, bool) + Send>;
+
+/// The most writes one commit carries.
+const BATCH_LIMIT: usize = 256;
+
+#[derive(Clone)]
+pub struct WriteQueue {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl WriteQueue {
+    pub fn start(manager: DbManager) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || {
+                let mut conn: Option<DbConn> = None;
+                // Ends when every sender (every clone of the app state) is gone.
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < BATCH_LIMIT {
+                        match queue.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    if conn.is_none() {
+                        conn = manager.open().ok();
+                    }
+                    let healthy = match conn.as_mut() {
+                        Some(c) => run_batch(c, batch),
+                        None => {
+                            refuse(batch, "the database cannot be opened");
+                            false
+                        }
+                    };
+                    if !healthy {
+                        // Start the next batch on a fresh connection, whatever state this one is in.
+                        conn = None;
+                    }
+                }
+            })?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `work` in a write transaction shared with other waiting writes, and returns
+    /// once that transaction has committed (or with the error that stopped it).
+    pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, AppError>>();
+        let job: Job = Box::new(move |conn| {
+            let outcome = conn.map(work);
+            let succeeded = matches!(outcome, Some(Ok(_)));
+            let finish: Finish = Box::new(move |batch_error| {
+                let result = match (outcome, batch_error) {
+                    (Some(Err(own)), _) => Err(own),
+                    (_, Some(batch_error)) => Err(batch_error),
+                    (Some(Ok(value)), None) => Ok(value),
+                    (None, None) => Err(AppError::Internal("the write did not run".into())),
+                };
+                let _ = reply.send(result);
+            });
+            (finish, succeeded)
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?
+    }
+}
+
+fn refuse(batch: Vec<Job>, why: &str) {
+    for job in batch {
+        let (finish, _) = job(None);
+        finish(Some(AppError::Unavailable(why.to_owned())));
+    }
+}
+
+/// One transaction for the whole batch, one savepoint per write. Returns whether the
+/// connection is still in a known state.
+fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> bool {
+    let began = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c),
+    };
+    if let Err(error) = began {
+        let error = AppError::from(error);
+        for job in batch {
+            let (finish, _) = job(None);
+            finish(Some(error.clone()));
+        }
+        return true;
+    }
+    let mut finishes = Vec::with_capacity(batch.len());
+    // Set when the transaction itself is lost (SQLite rolls the whole transaction back on
+    // a full disk or an I/O error): then nothing in the batch may be reported as stored.
+    let mut lost: Option<AppError> = None;
+    for job in batch {
+        if lost.is_some() {
+            finishes.push(job(None).0);
+            continue;
+        }
+        if let Err(error) = conn.batch_execute("SAVEPOINT physiocase_write") {
+            lost = Some(error.into());
+            finishes.push(job(None).0);
+            continue;
+        }
+        // A panicking write loses the batch (its caller hears that the writer stopped),
+        // never the writer thread.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Some(&mut *conn))));
+        let Ok((finish, succeeded)) = ran else {
+            lost = Some(AppError::Internal("a write panicked".into()));
+            continue;
+        };
+        let close = if succeeded {
+            "RELEASE physiocase_write"
+        } else {
+            "ROLLBACK TO physiocase_write; RELEASE physiocase_write"
+        };
+        if let Err(error) = conn.batch_execute(close) {
+            lost = Some(error.into());
+        }
+        finishes.push(finish);
+    }
+    let committed = match lost {
+        Some(error) => Err(error),
+        None => <DbConn as Connection>::TransactionManager::commit_transaction(conn)
+            .map_err(AppError::from),
+    };
+    let healthy = match &committed {
+        Ok(()) => true,
+        Err(_) => <DbConn as Connection>::TransactionManager::rollback_transaction(conn).is_ok(),
+    };
+    if let Err(error) = &committed {
+        tracing::warn!(%error, writes = finishes.len(), "a write batch was not committed");
+    }
+    for finish in finishes {
+        finish(committed.as_ref().err().cloned());
+    }
+    healthy
+}
