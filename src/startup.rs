@@ -68,11 +68,9 @@ impl Application {
         let setup_link = first_admin_link(&mut conn, &public_url)?;
         drop(conn);
 
-        let writes =
-            crate::db::writer::WriteQueue::start(db::DbManager::new(settings.database_url.clone()))
-                .map_err(|e| AppError::Internal(format!("database writer: {e}")))?;
         let state = AppState::new(
             pool,
+            &settings.database_url,
             public_url,
             SignInLimiter::new(
                 settings.signin_per_account_per_minute,
@@ -81,8 +79,6 @@ impl Application {
             DummyHash::new()?,
             crate::pdf::SheetRenderer::new()
                 .map_err(|e| AppError::Internal(format!("sheet fonts: {e}")))?,
-            writes,
-            crate::db::InlineReader::for_url(&settings.database_url),
             clinic_name,
         )
         .map_err(|e| AppError::Internal(format!("worker threads: {e}")))?;

@@ -103,15 +103,17 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         pool: DbPool,
+        database_url: &crate::db::DatabaseUrl,
         public_url: String,
         signin_limiter: SignInLimiter,
         dummy_hash: DummyHash,
         sheet_renderer: crate::pdf::SheetRenderer,
-        writes: crate::db::writer::WriteQueue,
-        inline_reader: Option<crate::db::InlineReader>,
         clinic_name: String,
     ) -> std::io::Result<Self> {
         let secure_cookies = public_url.starts_with("https://");
+        let writes =
+            crate::db::writer::WriteQueue::start(crate::db::DbManager::new(database_url.clone()))?;
+        let inline_reader = crate::db::InlineReader::for_url(database_url);
         let sheet_work = BoundedWork::per_core("sheets")?;
         let password_work = crate::auth::password::PasswordWork::for_this_machine()?;
         Ok(Self {
@@ -168,6 +170,20 @@ impl AppState {
     {
         // A read snapshot first (no write lock), then the event joins the next group commit.
         let (value, event) = self.read(work).await?;
+        self.record(who, event).await?;
+        Ok(value)
+    }
+
+    /// `audited` for long reads (clinic-wide figures): the snapshot is read on the
+    /// blocking pool, so a request worker is never held for it.
+    pub async fn audited_long<T, F>(&self, who: Actor, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
+            + Send
+            + 'static,
+    {
+        let (value, event) = self.db(move |conn| crate::db::read_tx(conn, work)).await?;
         self.record(who, event).await?;
         Ok(value)
     }

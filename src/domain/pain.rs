@@ -361,12 +361,15 @@ struct N(f64);
 
 impl fmt::Display for N {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Whole tenths as an integer: integer formatting is far cheaper than float formatting,
+        // and a chart prints hundreds of coordinates.
         let v = if self.0.is_finite() { self.0 } else { 0.0 };
-        let r = (v * 10.0).round() / 10.0;
-        if r.fract() == 0.0 {
-            write!(f, "{}", r as i64)
-        } else {
-            write!(f, "{r:.1}")
+        let tenths = (v * 10.0).round() as i64;
+        let (whole, tenth) = (tenths / 10, (tenths % 10).abs());
+        match (tenth, tenths < 0 && whole == 0) {
+            (0, _) => write!(f, "{whole}"),
+            (_, true) => write!(f, "-0.{tenth}"),
+            _ => write!(f, "{whole}.{tenth}"),
         }
     }
 }
@@ -1028,6 +1031,15 @@ fn draw_x_axis(out: &mut String, scale: &TimeScale) {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    #[test]
+    fn coordinates_print_in_tenths() {
+        let shown: Vec<String> = [0.0, 12.0, 12.34, 12.96, -0.04, -0.4, -3.25, f64::NAN]
+            .iter()
+            .map(|v| N(*v).to_string())
+            .collect();
+        assert_eq!(shown, ["0", "12", "12.3", "13", "0", "-0.4", "-3.3", "0"]);
+    }
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(y, m, d)

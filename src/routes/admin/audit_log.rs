@@ -183,7 +183,7 @@ async fn page(
     let base = filter.query_string();
     let who = actor(req);
     let (lines, pager) = state
-        .audited(who, move |c| {
+        .audited_long(who, move |c| {
             let (_, total) = search(c, &parsed, 0, 0)?;
             let pager = Pager::new(page, 50, total, base);
             let (lines, _) = search(c, &parsed, pager.offset(), pager.per_page)?;

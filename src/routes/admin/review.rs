@@ -483,7 +483,7 @@ pub async fn show(
     let (range, from, to, problems) = query.range();
     let who = actor(&req);
     let (facts, names, weekly) = state
-        .audited(who, move |c| {
+        .audited_long(who, move |c| {
             let facts = load_facts(c, &range)?;
             let names = therapist_names(c)?;
             let event = Event::new("review.read");
@@ -588,74 +588,70 @@ pub async fn case_list(
             .unwrap_or_default()
     );
     let who = actor(&req);
-    // Clinic-wide figures are long reads: a snapshot on the blocking pool, then the event.
-    let ((cases, pager, therapist_name), event) = state
-        .db(move |conn| {
-            crate::db::read_tx(conn, |c| {
-                let facts = load_facts(c, &range)?;
-                let mut ids: Vec<i64> = facts
-                    .iter()
-                    .filter(|f| {
-                        range.matches(figure, f) && therapist.is_none_or(|t| f.therapist_id == t)
-                    })
-                    .map(|f| f.id)
-                    .collect();
-                ids.sort_unstable_by(|a, b| b.cmp(a));
-                let pager = Pager::new(page, 25, ids.len() as i64, base);
-                let shown: Vec<i64> = ids
-                    .into_iter()
-                    .skip(usize::try_from(pager.offset()).unwrap_or(0))
-                    .take(25)
-                    .collect();
-                let rows: Vec<ListRow> = cases::table
-                    .inner_join(patients::table)
-                    .inner_join(users::table.on(users::id.eq(cases::therapist_id)))
-                    .filter(cases::id.eq_any(&shown))
-                    .order(cases::id.desc())
-                    .select((
-                        cases::id,
-                        patients::given_name,
-                        patients::family_name,
-                        cases::title,
-                        users::display_name,
-                        cases::status,
-                        cases::pain_baseline,
-                        cases::pain_latest,
-                        cases::pain_trend,
-                    ))
-                    .load(c)?;
-                let therapist_name = match therapist {
-                    Some(t) => Some(
-                        users::table
-                            .find(t)
-                            .select(users::display_name)
-                            .first::<String>(c)?,
-                    ),
-                    None => None,
-                };
-                let lines = rows
-                    .into_iter()
-                    .map(
-                        |(id, given, family, title, therapist, status, baseline, latest, trend)| {
-                            CaseListLine {
-                                id,
-                                patient: format!("{given} {family}"),
-                                title,
-                                therapist,
-                                status,
-                                baseline,
-                                latest,
-                                trend,
-                            }
-                        },
-                    )
-                    .collect();
-                let event = Event::new("review.cases_read").detail(figure.key());
-                Ok::<_, AppError>(((lines, pager, therapist_name), event))
-            })
+    let (cases, pager, therapist_name) = state
+        .audited_long(who, move |c| {
+            let facts = load_facts(c, &range)?;
+            let mut ids: Vec<i64> = facts
+                .iter()
+                .filter(|f| {
+                    range.matches(figure, f) && therapist.is_none_or(|t| f.therapist_id == t)
+                })
+                .map(|f| f.id)
+                .collect();
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            let pager = Pager::new(page, 25, ids.len() as i64, base);
+            let shown: Vec<i64> = ids
+                .into_iter()
+                .skip(usize::try_from(pager.offset()).unwrap_or(0))
+                .take(25)
+                .collect();
+            let rows: Vec<ListRow> = cases::table
+                .inner_join(patients::table)
+                .inner_join(users::table.on(users::id.eq(cases::therapist_id)))
+                .filter(cases::id.eq_any(&shown))
+                .order(cases::id.desc())
+                .select((
+                    cases::id,
+                    patients::given_name,
+                    patients::family_name,
+                    cases::title,
+                    users::display_name,
+                    cases::status,
+                    cases::pain_baseline,
+                    cases::pain_latest,
+                    cases::pain_trend,
+                ))
+                .load(c)?;
+            let therapist_name = match therapist {
+                Some(t) => Some(
+                    users::table
+                        .find(t)
+                        .select(users::display_name)
+                        .first::<String>(c)?,
+                ),
+                None => None,
+            };
+            let lines = rows
+                .into_iter()
+                .map(
+                    |(id, given, family, title, therapist, status, baseline, latest, trend)| {
+                        CaseListLine {
+                            id,
+                            patient: format!("{given} {family}"),
+                            title,
+                            therapist,
+                            status,
+                            baseline,
+                            latest,
+                            trend,
+                        }
+                    },
+                )
+                .collect();
+            let event = Event::new("review.cases_read").detail(figure.key());
+            Ok::<_, AppError>(((lines, pager, therapist_name), event))
         })
         .await?;
-    state.record(who, event).await?;
     render(
         &req,
         &CaseListPage {
