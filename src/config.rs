@@ -52,8 +52,9 @@ pub struct DatabaseArgs {
     )]
     pub database_url: String,
 
-    /// Largest number of pooled database connections.
-    #[arg(long, env = "PHYSIOCASE_DB_POOL_SIZE", default_value_t = 16)]
+    /// Largest number of pooled connections, used by long reads (exports, clinic-wide
+    /// review, the audit log); page reads and writes have connections of their own.
+    #[arg(long, env = "PHYSIOCASE_DB_POOL_SIZE", default_value_t = 4)]
     pub db_pool_size: u32,
 }
 

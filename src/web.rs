@@ -422,6 +422,8 @@ pub struct Pager {
     pub total: i64,
     /// The query string of the list without `page=`, to build the pager links.
     pub base_query: String,
+    /// The count stopped at `total`: there are more than that.
+    pub more: bool,
 }
 
 impl Pager {
@@ -432,6 +434,21 @@ impl Pager {
             per_page,
             total,
             base_query,
+            more: false,
+        }
+    }
+
+    /// For a count that stopped past `cap`: pages run to `cap`, and the list says "more than".
+    pub fn capped(
+        page: Option<i64>,
+        per_page: i64,
+        counted: i64,
+        cap: i64,
+        base_query: String,
+    ) -> Self {
+        Self {
+            more: counted > cap,
+            ..Self::new(page, per_page, counted.min(cap), base_query)
         }
     }
 
@@ -507,6 +524,13 @@ mod tests {
         assert_eq!((pager.first_item(), pager.last_item()), (41, 45));
         assert!(pager.has_prev() && !pager.has_next());
         assert_eq!(pager.prev_link(), "?q=ann&page=2");
+        let capped = Pager::capped(Some(99), 25, 1_001, 1_000, String::new());
+        assert!(capped.more);
+        assert_eq!(
+            (capped.total, capped.last_page(), capped.page),
+            (1_000, 40, 40)
+        );
+        assert!(!Pager::capped(None, 25, 1_000, 1_000, String::new()).more);
         let empty = Pager::new(None, 20, 0, String::new());
         assert_eq!(
             (empty.page, empty.last_page(), empty.first_item()),

@@ -35,7 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// 200 when the database answers a query, 503 otherwise.
 async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     state
-        .db(|conn| {
+        .read(|conn| {
             use diesel::connection::SimpleConnection;
             conn.batch_execute("SELECT 1")?;
             Ok(())

@@ -662,7 +662,7 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (assessment, case, patient) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let assessment = queries::find(conn, id)?;
             let (case, patient) = load_case(conn, assessment.case_id)?;
             Ok((assessment, case, patient))

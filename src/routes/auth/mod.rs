@@ -234,7 +234,7 @@ async fn setup_page(
     let raw = token.into_inner();
     let lookup = raw.clone();
     let found = state
-        .db(move |conn| {
+        .read(move |conn| {
             let token = match tokens::find(conn, &lookup)? {
                 Ok(token) => token,
                 Err(problem) => return Ok(Err(problem)),
@@ -289,7 +289,7 @@ async fn setup(
     let raw = token.into_inner();
     let lookup = raw.clone();
     let found = state
-        .db(move |conn| {
+        .read(move |conn| {
             let token = match tokens::find(conn, &lookup)? {
                 Ok(token) => token,
                 Err(problem) => return Ok(Err(problem)),

@@ -195,7 +195,7 @@ async fn create(
 ) -> Result<HttpResponse, AppError> {
     let patient_id = patient_id.into_inner();
     let (patient, therapists) = state
-        .db(move |conn| {
+        .read(move |conn| {
             Ok((
                 patient_queries::find(conn, patient_id)?,
                 patient_queries::therapists(conn)?,

@@ -83,12 +83,22 @@ async fn list(
     let who = actor(&req);
     let (rows, pager) = state
         .audited(who, move |c| {
-            // Page first so an out-of-range page number is clamped before the query.
-            let (_, total) = queries::search(c, &search, 0, 0)?;
-            let pager = Pager::new(page, PER_PAGE, total, base_query);
-            let (rows, _) = queries::search(c, &search, pager.offset(), PER_PAGE)?;
+            // Count first so an out-of-range page number is clamped before the query.
+            let counted = queries::count_matches(c, &search)?;
+            let pager = Pager::capped(
+                page,
+                PER_PAGE,
+                counted,
+                queries::SEARCH_COUNT_CAP,
+                base_query,
+            );
+            let rows = queries::search(c, &search, pager.offset(), PER_PAGE)?;
             // The search terms can be names: the audit records only that a search happened.
-            let event = Event::new("patient.search").detail(format!("{} results", total));
+            let event = Event::new("patient.search").detail(format!(
+                "{}{} results",
+                if pager.more { "more than " } else { "" },
+                pager.total
+            ));
             Ok(((rows, pager), event))
         })
         .await?;

@@ -167,32 +167,50 @@ impl PatientSearch {
 
 /// One page of matching patients, by family then given name, and the total count.
 /// Each word is a prefix range on the token index, so the cost does not grow with the table.
+/// A search counts at most this many matches; past it, the list says "more than".
+pub const SEARCH_COUNT_CAP: i64 = 1_000;
+
+/// Patients matching every word (as a prefix of a name or reference word) and the date
+/// of birth, if given. Boxed so counting and paging share one definition.
+fn matching<'a>(
+    search: &'a PatientSearch,
+) -> patients::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
+    let mut query = patients::table.into_boxed();
+    for word in &search.words {
+        let upper = format!("{word}\u{10FFFF}");
+        query = query.filter(
+            patients::id.eq_any(
+                patient_search_tokens::table
+                    .filter(patient_search_tokens::token.ge(word.clone()))
+                    .filter(patient_search_tokens::token.lt(upper))
+                    .select(patient_search_tokens::patient_id),
+            ),
+        );
+    }
+    if let Some(date) = search.date_of_birth {
+        query = query.filter(patients::date_of_birth.eq(date));
+    }
+    query
+}
+
+/// How many patients match, counted up to `SEARCH_COUNT_CAP + 1`: a short word in a
+/// large clinic matches thousands, and counting them all would cost every search as much.
+pub fn count_matches(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<i64> {
+    let ids: Vec<i64> = matching(search)
+        .select(patients::id)
+        .limit(SEARCH_COUNT_CAP + 1)
+        .load(conn)?;
+    Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
+}
+
+/// One page of matching patients, by family name, given name and id.
 pub fn search(
     conn: &mut DbConn,
     search: &PatientSearch,
     offset: i64,
     limit: i64,
-) -> QueryResult<(Vec<PatientRow>, i64)> {
-    let build = || {
-        let mut query = patients::table.into_boxed();
-        for word in &search.words {
-            let upper = format!("{word}\u{10FFFF}");
-            query = query.filter(
-                patients::id.eq_any(
-                    patient_search_tokens::table
-                        .filter(patient_search_tokens::token.ge(word.clone()))
-                        .filter(patient_search_tokens::token.lt(upper))
-                        .select(patient_search_tokens::patient_id),
-                ),
-            );
-        }
-        if let Some(date) = search.date_of_birth {
-            query = query.filter(patients::date_of_birth.eq(date));
-        }
-        query
-    };
-    let total = build().count().get_result(conn)?;
-    let rows = build()
+) -> QueryResult<Vec<PatientRow>> {
+    matching(search)
         .order((
             patients::family_name.asc(),
             patients::given_name.asc(),
@@ -201,8 +219,7 @@ pub fn search(
         .offset(offset)
         .limit(limit)
         .select(PatientRow::as_select())
-        .load(conn)?;
-    Ok((rows, total))
+        .load(conn)
 }
 
 /// Therapists who can be a patient's primary therapist or hold a case.

@@ -487,7 +487,7 @@ async fn builder_post(
                 .parse()
                 .map_err(|_| AppError::BadRequest("exercise id".into()))?;
             let exercise = state
-                .db(move |conn| exercise_queries::find(conn, exercise_id))
+                .read(move |conn| exercise_queries::find(conn, exercise_id))
                 .await?;
             if builder.items.len() >= MAX_ITEMS {
                 errors.add(
@@ -554,7 +554,7 @@ async fn builder_post(
     }
     let ids: Vec<i64> = builder.items.iter().map(|i| i.exercise_id).collect();
     let data = state
-        .db(move |conn| load_builder_data(conn, case_id, ids))
+        .read(move |conn| load_builder_data(conn, case_id, ids))
         .await?;
     if !data.case.is_open() {
         return Err(AppError::NotFound);
@@ -577,7 +577,7 @@ async fn save(
 ) -> Result<HttpResponse, AppError> {
     let ids: Vec<i64> = builder.items.iter().map(|i| i.exercise_id).collect();
     let data = state
-        .db(move |conn| load_builder_data(conn, case_id, ids))
+        .read(move |conn| load_builder_data(conn, case_id, ids))
         .await?;
     if !data.case.is_open() {
         return Err(AppError::NotFound);
@@ -957,7 +957,7 @@ async fn template_list(
     let archived = query.archived.as_deref() == Some("1");
     let page = query.page;
     let (templates, pager) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let (_, total) = queries::templates(conn, archived, 0, 0)?;
             let pager = Pager::new(
                 page,
@@ -999,7 +999,7 @@ async fn template_show(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (template, items) = state.db(move |conn| queries::template(conn, id)).await?;
+    let (template, items) = state.read(move |conn| queries::template(conn, id)).await?;
     let items = items
         .iter()
         .enumerate()
@@ -1032,7 +1032,7 @@ async fn template_edit_page(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (template, _) = state.db(move |conn| queries::template(conn, id)).await?;
+    let (template, _) = state.read(move |conn| queries::template(conn, id)).await?;
     render(
         &req,
         &TemplateFormPage {
