@@ -116,7 +116,8 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> bool {
             let (finish, _) = job(None);
             finish(Some(error.clone()));
         }
-        return true;
+        // A lock held elsewhere or a lost server: the next batch starts on a new connection.
+        return false;
     }
     let mut finishes = Vec::with_capacity(batch.len());
     // Set when the transaction itself is lost (SQLite rolls the whole transaction back on
@@ -172,4 +173,73 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> bool {
 /// savepoint per write then costs a step, not a parse.
 fn run(conn: &mut DbConn, statement: &'static str) -> diesel::QueryResult<()> {
     diesel::sql_query(statement).execute(conn).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::DatabaseUrl;
+    use diesel::sql_types::BigInt;
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn count(conn: &mut DbConn) -> Result<i64, AppError> {
+        Ok(diesel::sql_query("SELECT count(*) AS n FROM notes")
+            .get_result::<Count>(conn)?
+            .n)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_is_undone_alone_and_the_others_are_stored() -> Result<(), AppError> {
+        let path = std::env::temp_dir().join(format!(
+            "physiocase-writer-{}-{}.db",
+            std::process::id(),
+            crate::auth::random_token()
+        ));
+        let url = DatabaseUrl::Sqlite(path.clone());
+        let queue = WriteQueue::start(DbManager::new(url.clone()))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        queue
+            .write(|c| Ok(run(c, "CREATE TABLE notes (n INTEGER NOT NULL)")?))
+            .await?;
+        // Sent together, so most share a batch; write 7 inserts and then fails.
+        let writes = (0..20).map(|i| {
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                queue
+                    .write(move |c| {
+                        diesel::sql_query(format!("INSERT INTO notes (n) VALUES ({i})"))
+                            .execute(c)?;
+                        if i == 7 {
+                            return Err(AppError::BadRequest("refused after writing".into()));
+                        }
+                        Ok(i)
+                    })
+                    .await
+            })
+        });
+        let mut stored = 0;
+        for write in writes.collect::<Vec<_>>() {
+            match write.await.map_err(|e| AppError::Internal(e.to_string()))? {
+                Ok(_) => stored += 1,
+                Err(AppError::BadRequest(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        assert_eq!(stored, 19);
+        let rows = queue.write(count).await?;
+        assert_eq!(
+            rows, 19,
+            "the failed write left nothing, the others are all there"
+        );
+        drop(queue);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        Ok(())
+    }
 }
