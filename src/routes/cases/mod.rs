@@ -232,15 +232,15 @@ async fn create(
     ))
 }
 
-/// Adherence to the current programme, counted from the day its first version was saved.
+/// Adherence to the current programme, counted from the day its first version was saved
+/// (the first of the case's `version_marks`).
 pub fn adherence_of(
     conn: &mut crate::db::DbConn,
     case_id: i64,
     current: Option<&crate::routes::programmes::queries::ProgrammeVersion>,
+    version_marks: &[(chrono::NaiveDateTime, i32)],
 ) -> Result<crate::routes::pain::queries::Adherence, AppError> {
-    let start = crate::routes::pain::queries::version_marks(conn, case_id)?
-        .first()
-        .map(|(at, _)| at.date());
+    let start = version_marks.first().map(|(at, _)| at.date());
     let ids: Vec<i64> = current
         .map(|v| v.items.iter().map(|i| i.exercise_id).collect())
         .unwrap_or_default();
@@ -298,13 +298,17 @@ async fn show(
             let (case, patient) = load_case(c, id)?;
             let therapist = patient_queries::user_name(c, case.therapist_id)?;
             let assessments = queries::assessments_of(c, id)?;
-            let timeline = queries::timeline(c, id, &assessments)?;
+            let lines = queries::score_lines(c, id)?;
+            let timeline = queries::timeline(c, id, &assessments, &lines)?;
             let current = crate::routes::programmes::queries::current(c, id)?;
             let programme = current.as_ref().map(|v| (v.row.version, v.items.len()));
-            let scores = crate::routes::pain::queries::case_scores(c, id)?;
+            let scores: Vec<_> = lines
+                .into_iter()
+                .map(|line| (line.at, line.context, line.score))
+                .collect();
             let marks = crate::routes::pain::queries::version_marks(c, id)?;
             let pain = crate::routes::pain::pain_panel(&format!("case-{id}-pain"), &scores, &marks);
-            let adherence = adherence_of(c, id, current.as_ref())?;
+            let adherence = adherence_of(c, id, current.as_ref(), &marks)?;
             let event = Event::new("case.read")
                 .entity("case", id)
                 .patient(case.patient_id);

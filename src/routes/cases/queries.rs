@@ -269,10 +269,45 @@ pub fn assessments_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Assess
 /// How many timeline entries of each source the case page shows (the newest).
 const TIMELINE_LIMIT: i64 = 200;
 
+/// A pain score as the case page shows it: on the chart and in the timeline.
+pub struct ScoreLine {
+    pub at: NaiveDateTime,
+    pub context: String,
+    pub score: i32,
+    pub recorder: String,
+    pub note: String,
+}
+
+/// Every pain score of a case, oldest first, read once for both the chart and the timeline.
+pub fn score_lines(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<ScoreLine>> {
+    Ok(pain_scores::table
+        .inner_join(users::table.on(users::id.eq(pain_scores::recorded_by)))
+        .filter(pain_scores::case_id.eq(case_id))
+        .order((pain_scores::recorded_at.asc(), pain_scores::id.asc()))
+        .select((
+            pain_scores::recorded_at,
+            pain_scores::context,
+            pain_scores::score,
+            users::display_name,
+            pain_scores::note,
+        ))
+        .load::<(NaiveDateTime, String, i32, String, String)>(conn)?
+        .into_iter()
+        .map(|(at, context, score, recorder, note)| ScoreLine {
+            at,
+            context,
+            score,
+            recorder,
+            note,
+        })
+        .collect())
+}
+
 pub fn timeline(
     conn: &mut DbConn,
     case_id: i64,
     assessments: &[AssessmentLine],
+    scores: &[ScoreLine],
 ) -> QueryResult<Vec<TimelineEntry>> {
     use crate::domain::clinical::{AssessmentKind, red_flag_label};
     let mut entries = Vec::new();
@@ -317,28 +352,20 @@ pub fn timeline(
             struck: false,
         });
     }
-    let scores: Vec<(NaiveDateTime, i32, String, String, String)> = pain_scores::table
-        .inner_join(users::table.on(users::id.eq(pain_scores::recorded_by)))
-        .filter(pain_scores::case_id.eq(case_id))
-        .order(pain_scores::recorded_at.desc())
-        .limit(TIMELINE_LIMIT)
-        .select((
-            pain_scores::recorded_at,
-            pain_scores::score,
-            pain_scores::context,
-            users::display_name,
-            pain_scores::note,
-        ))
-        .load(conn)?;
-    for (at, score, context, who, note) in scores {
+    let newest = scores
+        .iter()
+        .rev()
+        .take(usize::try_from(TIMELINE_LIMIT).unwrap_or(usize::MAX));
+    for line in newest {
+        let (score, who) = (line.score, &line.recorder);
         entries.push(TimelineEntry {
-            at,
+            at: line.at,
             kind: "pain",
-            title: format!("Pain {score}/10 ({})", context_label(&context)),
-            detail: if note.is_empty() {
+            title: format!("Pain {score}/10 ({})", context_label(&line.context)),
+            detail: if line.note.is_empty() {
                 format!("recorded by {who}")
             } else {
-                format!("recorded by {who}: {note}")
+                format!("recorded by {who}: {}", line.note)
             },
             link: None,
             struck: false,
