@@ -8,7 +8,6 @@ use actix_web::middleware::{self, DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 
 use crate::audit::{self, Actor, Event};
-use crate::auth::password::DummyHash;
 use crate::auth::rate_limit::SignInLimiter;
 use crate::auth::tokens::{self, Purpose};
 use crate::config::Settings;
@@ -76,7 +75,6 @@ impl Application {
                 settings.signin_per_account_per_minute,
                 settings.signin_per_ip_per_minute,
             ),
-            DummyHash::new()?,
             crate::pdf::SheetRenderer::new()
                 .map_err(|e| AppError::Internal(format!("sheet fonts: {e}")))?,
             clinic_name,

@@ -10,7 +10,6 @@ use askama::Template;
 
 use crate::audit::Actor;
 use crate::auth::SessionUser;
-use crate::auth::password::DummyHash;
 use crate::auth::rate_limit::SignInLimiter;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
@@ -60,6 +59,16 @@ impl BoundedWork {
         )
     }
 
+    /// Queues work without waiting for it.
+    pub fn start(&self, work: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+        let job: Job = Box::new(move || {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| std::io::Error::other("bounded work stopped"))
+    }
+
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
@@ -89,7 +98,6 @@ pub struct AppState {
     pub public_url: Arc<str>,
     pub secure_cookies: bool,
     pub signin_limiter: Arc<SignInLimiter>,
-    pub dummy_hash: DummyHash,
     pub password_work: crate::auth::password::PasswordWork,
     /// Parsed fonts, shared by every worker: a sheet renders without re-reading them.
     pub sheet_renderer: Arc<crate::pdf::SheetRenderer>,
@@ -106,7 +114,6 @@ impl AppState {
         database_url: &crate::db::DatabaseUrl,
         public_url: String,
         signin_limiter: SignInLimiter,
-        dummy_hash: DummyHash,
         sheet_renderer: crate::pdf::SheetRenderer,
         clinic_name: String,
     ) -> std::io::Result<Self> {
@@ -121,7 +128,6 @@ impl AppState {
             public_url: public_url.into(),
             secure_cookies,
             signin_limiter: Arc::new(signin_limiter),
-            dummy_hash,
             password_work,
             sheet_renderer: Arc::new(sheet_renderer),
             sheet_work,

@@ -25,19 +25,12 @@ pub fn verify(password: &str, stored: &str) -> bool {
 }
 
 /// A real hash of a random password, verified against when the account does not exist,
-/// so an unknown email costs the same time as a wrong password.
-#[derive(Clone)]
-pub struct DummyHash(String);
-
-impl DummyHash {
-    pub fn new() -> Result<Self, AppError> {
-        let secret = crate::auth::random_token();
-        hash(&secret).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// so an unknown email costs the same time as a wrong password. Made once, on the password
+/// thread (see `PasswordWork::for_this_machine`), so its 19 MiB of work memory is the same
+/// memory every later hash reuses.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash(&crate::auth::random_token()).unwrap_or_default())
 }
 
 /// Password hashing off the request workers, a bounded number at a time: each argon2
@@ -50,15 +43,30 @@ impl PasswordWork {
     /// One hash at a time per two cores (at least one).
     pub fn for_this_machine() -> std::io::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        crate::web::BoundedWork::new("passwords", cores / 2).map(Self)
+        let work = crate::web::BoundedWork::new("passwords", cores / 2)?;
+        // Queued first, so no sign-in ever waits for it alone.
+        work.start(|| {
+            dummy_hash();
+        })?;
+        Ok(Self(work))
     }
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         self.0.run(move || hash(&password)).await?
     }
 
-    pub async fn verify(&self, password: String, stored: String) -> Result<bool, AppError> {
-        self.0.run(move || verify(&password, &stored)).await
+    /// Checks a password against a stored hash, or, for an account without one (or no
+    /// account at all), against the dummy hash, which takes as long and never matches.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, AppError> {
+        self.0
+            .run(move || match stored {
+                Some(stored) => verify(&password, &stored),
+                None => {
+                    verify(&password, dummy_hash());
+                    false
+                }
+            })
+            .await
     }
 }
 

@@ -107,17 +107,13 @@ async fn login(
         return render_with_status(&req, &page(message), StatusCode::TOO_MANY_REQUESTS);
     }
 
-    let dummy = state.dummy_hash.clone();
     let password = form.password.clone();
     let old_cookie = req.cookie(COOKIE_NAME).map(|c| c.value().to_owned());
     let user = state
         .read(move |conn| Ok(queries::find_by_email(conn, &account)?))
         .await?;
     // Always verify against some hash, so an unknown email takes as long as a wrong password.
-    let stored = user
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy.as_str().to_owned());
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let password_ok = state.password_work.verify(password, stored).await?;
     let usable = user.filter(|u| u.active && u.password_hash.is_some() && password_ok);
     let signed_in = state
@@ -456,10 +452,7 @@ async fn change_password(
     let stored = state
         .read(move |conn| Ok(queries::find(conn, user_id)?.password_hash))
         .await?;
-    let current_ok = match stored {
-        Some(stored) => state.password_work.verify(current, stored).await?,
-        None => false,
-    };
+    let current_ok = state.password_work.verify(current, stored).await?;
     let mut errors = FormErrors::default();
     if !current_ok {
         errors.add("current", "Your current password is not right.");
