@@ -83,6 +83,8 @@ async fn list(
     let who = actor(&req);
     let (rows, pager) = state
         .audited(who, move |c| {
+            let mut search = search;
+            queries::order_words(c, &mut search)?;
             // Count first so an out-of-range page number is clamped before the query.
             let counted = queries::count_matches(c, &search)?;
             let pager = Pager::capped(

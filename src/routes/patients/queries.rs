@@ -172,25 +172,59 @@ pub const SEARCH_COUNT_CAP: i64 = 1_000;
 
 /// Patients matching every word (as a prefix of a name or reference word) and the date
 /// of birth, if given. Boxed so counting and paging share one definition.
+///
+/// The first word drives: its patients are listed from the token index, and every other
+/// word is an `EXISTS` probe per listed patient on the (patient_id, token) index. Put the
+/// word with the fewest patients first (`order_words`), so the cost follows the narrowest
+/// word, not the widest.
 fn matching<'a>(
     search: &'a PatientSearch,
 ) -> patients::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
     let mut query = patients::table.into_boxed();
-    for word in &search.words {
-        let upper = format!("{word}\u{10FFFF}");
+    let mut words = search.words.iter();
+    if let Some(first) = words.next() {
         query = query.filter(
             patients::id.eq_any(
                 patient_search_tokens::table
-                    .filter(patient_search_tokens::token.ge(word.clone()))
-                    .filter(patient_search_tokens::token.lt(upper))
+                    .filter(patient_search_tokens::token.ge(first.clone()))
+                    .filter(patient_search_tokens::token.lt(format!("{first}\u{10FFFF}")))
                     .select(patient_search_tokens::patient_id),
             ),
         );
+    }
+    for word in words {
+        query = query.filter(diesel::dsl::exists(
+            patient_search_tokens::table
+                .filter(patient_search_tokens::patient_id.eq(patients::id))
+                .filter(patient_search_tokens::token.ge(word.clone()))
+                .filter(patient_search_tokens::token.lt(format!("{word}\u{10FFFF}"))),
+        ));
     }
     if let Some(date) = search.date_of_birth {
         query = query.filter(patients::date_of_birth.eq(date));
     }
     query
+}
+
+/// Puts the word that matches the fewest patients first. Each word's matches are counted
+/// up to `SEARCH_COUNT_CAP + 1` only, so ordering costs the same at any clinic size.
+pub fn order_words(conn: &mut DbConn, search: &mut PatientSearch) -> QueryResult<()> {
+    if search.words.len() < 2 {
+        return Ok(());
+    }
+    let mut sized = Vec::with_capacity(search.words.len());
+    for word in search.words.drain(..) {
+        let ids: Vec<i64> = patient_search_tokens::table
+            .filter(patient_search_tokens::token.ge(word.clone()))
+            .filter(patient_search_tokens::token.lt(format!("{word}\u{10FFFF}")))
+            .select(patient_search_tokens::patient_id)
+            .limit(SEARCH_COUNT_CAP + 1)
+            .load(conn)?;
+        sized.push((ids.len(), word));
+    }
+    sized.sort_by_key(|(size, _)| *size);
+    search.words = sized.into_iter().map(|(_, word)| word).collect();
+    Ok(())
 }
 
 /// How many patients match, counted up to `SEARCH_COUNT_CAP + 1`: a short word in a

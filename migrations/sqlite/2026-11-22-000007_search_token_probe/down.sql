@@ -1,0 +1,2 @@
+CREATE INDEX patient_search_tokens_patient ON patient_search_tokens(patient_id);
+DROP INDEX patient_search_tokens_patient_token;
