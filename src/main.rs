@@ -13,7 +13,7 @@ use physiocase::routes::auth::queries;
 use physiocase::startup::Application;
 
 // Many short-lived allocations on a few threads: mimalloc is faster than the system
-// allocator here and hands freed memory back instead of keeping an arena per thread.
+// allocator here and keeps far less memory than an arena per thread.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
