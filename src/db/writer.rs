@@ -52,7 +52,10 @@ impl WriteQueue {
                     let healthy = match conn.as_mut() {
                         Some(c) => run_batch(c, batch),
                         None => {
-                            refuse(batch, "the database cannot be opened");
+                            refuse(
+                                batch,
+                                AppError::Unavailable("the database cannot be opened".into()),
+                            );
                             false
                         }
                     };
@@ -96,10 +99,11 @@ impl WriteQueue {
     }
 }
 
-fn refuse(batch: Vec<Job>, why: &str) {
+/// Answers every write of a batch that could not start with the same error.
+fn refuse(batch: Vec<Job>, error: AppError) {
     for job in batch {
         let (finish, _) = job(None);
-        finish(Some(AppError::Unavailable(why.to_owned())));
+        finish(Some(error.clone()));
     }
 }
 
@@ -111,11 +115,7 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> bool {
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c),
     };
     if let Err(error) = began {
-        let error = AppError::from(error);
-        for job in batch {
-            let (finish, _) = job(None);
-            finish(Some(error.clone()));
-        }
+        refuse(batch, error.into());
         // A lock held elsewhere or a lost server: the next batch starts on a new connection.
         return false;
     }

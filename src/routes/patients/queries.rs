@@ -186,8 +186,7 @@ fn matching<'a>(
         query = query.filter(
             patients::id.eq_any(
                 patient_search_tokens::table
-                    .filter(patient_search_tokens::token.ge(first.clone()))
-                    .filter(patient_search_tokens::token.lt(format!("{first}\u{10FFFF}")))
+                    .filter(starts_with(first))
                     .select(patient_search_tokens::patient_id),
             ),
         );
@@ -196,14 +195,25 @@ fn matching<'a>(
         query = query.filter(diesel::dsl::exists(
             patient_search_tokens::table
                 .filter(patient_search_tokens::patient_id.eq(patients::id))
-                .filter(patient_search_tokens::token.ge(word.clone()))
-                .filter(patient_search_tokens::token.lt(format!("{word}\u{10FFFF}"))),
+                .filter(starts_with(word)),
         ));
     }
     if let Some(date) = search.date_of_birth {
         query = query.filter(patients::date_of_birth.eq(date));
     }
     query
+}
+
+/// Tokens that start with `word`: a range on the token index, as every token is folded text.
+fn starts_with(
+    word: &str,
+) -> diesel::dsl::And<
+    diesel::dsl::GtEq<patient_search_tokens::token, String>,
+    diesel::dsl::Lt<patient_search_tokens::token, String>,
+> {
+    patient_search_tokens::token
+        .ge(word.to_owned())
+        .and(patient_search_tokens::token.lt(format!("{word}\u{10FFFF}")))
 }
 
 /// Puts the word that matches the fewest patients first. Each word's matches are counted
@@ -215,8 +225,7 @@ pub fn order_words(conn: &mut DbConn, search: &mut PatientSearch) -> QueryResult
     let mut sized = Vec::with_capacity(search.words.len());
     for word in search.words.drain(..) {
         let ids: Vec<i64> = patient_search_tokens::table
-            .filter(patient_search_tokens::token.ge(word.clone()))
-            .filter(patient_search_tokens::token.lt(format!("{word}\u{10FFFF}")))
+            .filter(starts_with(&word))
             .select(patient_search_tokens::patient_id)
             .limit(SEARCH_COUNT_CAP + 1)
             .load(conn)?;
