@@ -17,6 +17,32 @@ use physiocase::startup::Application;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `purge_delay` option (its number in mimalloc.h's `mi_option_e`, the same in
+/// versions 2 and 3) and the default this build of mimalloc ships with.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+const MI_DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 1000;
+
+/// Makes mimalloc hand freed pages back to the system at once instead of keeping them
+/// for a second. Under a clinic's mixed load (password hashes need 19 MiB each, sheets a
+/// few MiB) the kept pages were a third of peak memory (145 → 93 MB in the loadgen mix),
+/// and returning them cost no measurable throughput. Skipped, with a warning, if the
+/// option does not hold the expected default: then the number above means another option.
+#[allow(unsafe_code)]
+fn return_freed_memory_promptly() {
+    // Whoever sets mimalloc's own variable decides.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    // SAFETY: both calls only read or store an integer in mimalloc's option table, and
+    // this runs first in `main`, before any other thread exists.
+    let current = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+    if current == MI_DEFAULT_PURGE_DELAY_MS {
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    } else {
+        eprintln!("physiocase: mimalloc's purge delay is not where expected; left as it is");
+    }
+}
+
 /// physiocase: a physiotherapy clinic case manager.
 #[derive(Parser)]
 #[command(version, about, args_conflicts_with_subcommands = true)]
@@ -68,6 +94,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    return_freed_memory_promptly();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
