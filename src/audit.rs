@@ -120,9 +120,7 @@ impl AuditRow {
         };
         field(Some(&self.prev_hash));
         field(Some(&self.id.to_string()));
-        field(Some(
-            &self.occurred_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-        ));
+        field(Some(&hashed_time(self.occurred_at)));
         field(self.actor_user_id.map(|id| id.to_string()).as_deref());
         field(self.actor_role.as_deref());
         field(Some(&self.action));
@@ -134,6 +132,23 @@ impl AuditRow {
         field(self.detail.as_deref());
         hex::encode(hasher.finalize())
     }
+}
+
+/// The event time as the chain hashes it, `2026-11-22T08:45:12.123456`: the same text as
+/// chrono's `%Y-%m-%dT%H:%M:%S%.6f`, written directly because parsing that format string
+/// on every audited request cost more than the hash.
+fn hashed_time(at: NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.nanosecond() / 1_000
+    )
 }
 
 /// Appends one event. Call it inside the write transaction of the action it records.
@@ -263,6 +278,23 @@ pub fn verify_chain(conn: &mut DbConn) -> QueryResult<ChainReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashed_time_matches_the_format_existing_chains_were_hashed_with() {
+        for text in [
+            "2026-11-22 08:45:12.123456",
+            "2026-01-02 03:04:05",
+            "1999-12-31 23:59:59.000001",
+            "2026-11-22 00:00:00.9",
+        ] {
+            let at = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(
+                hashed_time(at),
+                at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+            );
+        }
+    }
 
     fn row() -> AuditRow {
         AuditRow {
