@@ -1,5 +1,7 @@
 //! QR code drawn as vector rectangles, so no image support is needed.
 
+use std::sync::Mutex;
+
 use qrcode::{Color, EcLevel, QrCode};
 
 use super::layout::{Draw, Rgb};
@@ -10,9 +12,34 @@ const MIN_MODULE_PT: f32 = 1.7;
 const MIN_SIZE_PT: f32 = 72.0;
 const MAX_SIZE_PT: f32 = 128.0;
 
+/// Rectangles of a QR code with its side length, as `qr_draws` returns them.
+type Drawn = Option<(f32, Vec<Draw>)>;
+
+/// The last code drawn. Every sheet of a clinic links to the same portal address, and
+/// choosing a code's mask pattern was a tenth of a sheet's render time.
+#[derive(Default)]
+pub(super) struct QrCache(Mutex<Option<(String, Rgb, Drawn)>>);
+
+impl QrCache {
+    pub(super) fn draws(&self, data: &str, color: Rgb) -> Drawn {
+        if let Ok(last) = self.0.lock()
+            && let Some((d, c, drawn)) = last.as_ref()
+            && d == data
+            && *c == color
+        {
+            return drawn.clone();
+        }
+        let drawn = qr_draws(data, color);
+        if let Ok(mut last) = self.0.lock() {
+            *last = Some((data.to_owned(), color, drawn.clone()));
+        }
+        drawn
+    }
+}
+
 /// Rectangles for `data` with the code's top-left corner at (0, 0), and the
 /// side length. `None` when the data is too long for any QR code.
-pub(super) fn qr_draws(data: &str, color: Rgb) -> Option<(f32, Vec<Draw>)> {
+fn qr_draws(data: &str, color: Rgb) -> Drawn {
     // Medium correction survives creases and smudges; long links fall back
     // to low so the code stays printable.
     let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)

@@ -9,6 +9,7 @@ use printpdf::{
 use super::fonts::{Face, Fonts};
 use super::layout::{Area, Draw, Paginator, Rgb};
 use super::model::{PdfError, Sheet};
+use super::qr::QrCache;
 use super::sheet::{Builder, MUTED, RULE, Style};
 
 /// Nothing is drawn closer than this to any paper edge (15 mm).
@@ -22,6 +23,7 @@ const RUNNING: Style = Style::new(Face::Regular, 7.5, MUTED, 1.35);
 /// threads behind an `Arc`.
 pub struct SheetRenderer {
     fonts: Fonts,
+    qr: QrCache,
 }
 
 // Shared across web workers: fail the build if that ever stops being true.
@@ -34,6 +36,7 @@ impl SheetRenderer {
     pub fn new() -> Result<Self, PdfError> {
         Ok(Self {
             fonts: Fonts::load()?,
+            qr: QrCache::default(),
         })
     }
 
@@ -61,6 +64,7 @@ impl SheetRenderer {
 
         let builder = Builder {
             fonts: &self.fonts,
+            qr: &self.qr,
             cw,
         };
         let mut pager = Paginator::new(area);

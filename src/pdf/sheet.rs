@@ -4,7 +4,7 @@
 use super::fonts::{Face, Fonts};
 use super::layout::{Block, Draw, Fragment, Frame, Rgb};
 use super::model::{Sheet, SheetItem};
-use super::qr::qr_draws;
+use super::qr::QrCache;
 
 pub(super) const INK: Rgb = Rgb(0.11, 0.12, 0.13);
 pub(super) const MUTED: Rgb = Rgb(0.38, 0.41, 0.44);
@@ -69,6 +69,7 @@ const LABEL: Style = Style::new(Face::Bold, 9.5, MUTED, 1.5);
 
 pub(super) struct Builder<'a> {
     pub fonts: &'a Fonts,
+    pub qr: &'a QrCache,
     /// Width of the content column in points.
     pub cw: f32,
 }
@@ -671,7 +672,7 @@ impl Builder<'_> {
     }
 
     fn portal(&self, url: &str) -> Block {
-        let qr = qr_draws(url, BLACK);
+        let qr = self.qr.draws(url, BLACK);
         let (qr_size, qr_rects) = qr.unwrap_or((0.0, Vec::new()));
         // Four modules of white space is the quiet zone a reader needs;
         // 16 pt exceeds that at any size we print.
