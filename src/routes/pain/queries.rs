@@ -81,12 +81,14 @@ pub fn refresh_summary(conn: &mut DbConn, case_id: i64) -> QueryResult<()> {
                 .order((pain_scores::recorded_at.desc(), pain_scores::id.desc()))
                 .select((pain_scores::recorded_at, pain_scores::score))
                 .first(conn)?;
-            let count: i64 = pain_scores::table
+            // Only whether there are two scores in this context matters, not how many.
+            let two: Vec<i64> = pain_scores::table
                 .filter(pain_scores::case_id.eq(case_id))
                 .filter(pain_scores::context.eq(&context))
-                .count()
-                .get_result(conn)?;
-            let series: Vec<(NaiveDateTime, u8)> = if count >= 2 {
+                .select(pain_scores::id)
+                .limit(2)
+                .load(conn)?;
+            let series: Vec<(NaiveDateTime, u8)> = if two.len() >= 2 {
                 vec![(first_at, to_u8(baseline)), (latest_at, to_u8(latest))]
             } else {
                 vec![(first_at, to_u8(baseline))]

@@ -1,0 +1,1 @@
+DROP INDEX pain_scores_case_context;
