@@ -64,6 +64,7 @@ impl Application {
         let mut conn = pool.get().map_err(DbError::from)?;
         let clinic_name = routes::admin::settings::clinic_name(&mut conn).map_err(DbError::from)?;
         seed_library(&mut conn)?;
+        fill_patient_search(&mut conn)?;
         let setup_link = first_admin_link(&mut conn, &public_url)?;
         drop(conn);
 
@@ -170,6 +171,17 @@ fn seed_library(conn: &mut db::DbConn) -> Result<(), StartupError> {
     })?;
     if exercises + templates > 0 {
         tracing::info!(exercises, templates, "built-in library entries added");
+    }
+    Ok(())
+}
+
+/// Gives patients stored before search kept prefix rows their rows (once, after upgrading).
+fn fill_patient_search(conn: &mut db::DbConn) -> Result<(), StartupError> {
+    let filled = write_tx(conn, |c| {
+        routes::patients::queries::fill_missing_search_rows(c).map_err(AppError::from)
+    })?;
+    if filled > 0 {
+        tracing::info!(patients = filled, "patient search rows written");
     }
     Ok(())
 }

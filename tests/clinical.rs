@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Browser, TestApp, location, spawn_app};
+use common::{Browser, TestApp, location, spawn_app, start_on};
 use reqwest::StatusCode;
 
 fn patient_fields<'a>(
@@ -470,6 +470,124 @@ async fn the_patient_list_paginates() {
     let (_, second) = t.get_text("/patients?q=pager&page=2").await;
     assert!(second.contains("26–27 of 27"));
     assert!(second.contains("Given26"));
+}
+
+#[tokio::test]
+async fn a_broad_search_says_more_than_and_asks_for_more_of_the_name() {
+    use physiocase::routes::patients::queries::{self, PatientDetails, SEARCH_COUNT_CAP};
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let mut conn = app.conn();
+    for n in 0..=SEARCH_COUNT_CAP {
+        let details = PatientDetails {
+            given_name: format!("Given{n:03}"),
+            family_name: "Broadmoor".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or_default(),
+            sex: None,
+            phone: String::new(),
+            email: String::new(),
+            clinic_reference: None,
+            primary_therapist_id: None,
+            notes: String::new(),
+        };
+        queries::create(&mut conn, &details, 1).unwrap_or_else(|e| panic!("create: {e}"));
+    }
+    let (_, first) = t.get_text("/patients?q=broad").await;
+    assert!(first.contains(&format!("1–25 of more than {SEARCH_COUNT_CAP}")));
+    assert!(first.contains("Type more of the name"));
+    assert!(first.contains("Broadmoor, Given000") && !first.contains("Given025"));
+    let last_page = SEARCH_COUNT_CAP / 25;
+    let (_, last) = t
+        .get_text(&format!("/patients?q=broad&page={last_page}"))
+        .await;
+    assert!(
+        last.contains("Broadmoor, Given249"),
+        "pages run to the cap in name order"
+    );
+    // A narrower search counts exactly again.
+    let (_, narrow) = t.get_text("/patients?q=broad+given24").await;
+    assert!(narrow.contains("1–10 of 10"), "Given240–249");
+    // Word order does not matter: the narrower word drives either way.
+    let (_, reversed) = t.get_text("/patients?q=given24+broad").await;
+    assert!(reversed.contains("1–10 of 10") && reversed.contains("Broadmoor, Given240"));
+    let (_, none) = t.get_text("/patients?q=broad+nobody").await;
+    assert!(
+        !none.contains("Broadmoor"),
+        "a word nobody has matches nobody"
+    );
+}
+
+#[tokio::test]
+async fn lists_sort_by_folded_family_then_given_name() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    for (given, family) in [
+        ("Zack", "Sortwell"),
+        ("Bea", "ÉSortwell"),
+        ("Ann", "sortwell"),
+        ("Cal", "Sortwell Hale"),
+    ] {
+        create_patient(&t, given, family, "1970-01-01", "").await;
+    }
+    let (_, html) = t.get_text("/patients?q=sortw").await;
+    let at = |name: &str| {
+        html.find(name)
+            .unwrap_or_else(|| panic!("{name} listed: {html}"))
+    };
+    // Case does not split the list; a family name comes before a longer one it begins.
+    assert!(at("sortwell, Ann") < at("Sortwell, Zack"));
+    assert!(at("Sortwell, Zack") < at("Sortwell Hale, Cal"));
+    assert!(!html.contains("Bea"), "É is not the start of sortw");
+    // In the whole list the accented name sorts as a plain E, before every S.
+    let (_, all) = t.get_text("/patients").await;
+    let in_all = |name: &str| all.find(name).unwrap_or_else(|| panic!("{name} listed"));
+    assert!(in_all("ÉSortwell, Bea") < in_all("sortwell, Ann"));
+    // "e" finds the accented name; "hale" finds the second word of a family name.
+    let (_, accented) = t.get_text("/patients?q=esortwell").await;
+    assert!(accented.contains("ÉSortwell, Bea") && !accented.contains("sortwell, Ann"));
+    let (_, second_word) = t.get_text("/patients?q=HALE").await;
+    assert!(second_word.contains("Sortwell Hale, Cal") && !second_word.contains("Zack"));
+}
+
+#[tokio::test]
+async fn patients_stored_before_search_rows_existed_are_found_after_a_restart() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let page = create_patient(&t, "Ottilie", "Vanderbeck", "1961-04-09", "OLD-77").await;
+    let id = page.trim_start_matches("/patients/");
+    // What a database from before the prefix rows looks like: no rows, no sort name.
+    app.conn()
+        .batch_execute(&format!(
+            "DELETE FROM patient_search_prefixes WHERE patient_id = {id};
+             UPDATE patients SET sort_name = '' WHERE id = {id};"
+        ))
+        .unwrap_or_else(|e| panic!("make the old shape: {e}"));
+    let (_, missing) = t.get_text("/patients?q=vanderbeck").await;
+    assert!(
+        !missing.contains("Vanderbeck, Ottilie"),
+        "no rows, no match"
+    );
+
+    let (address, _pool) = start_on(&app.database_url).await;
+    let signed_in = Browser::new(&address);
+    let response = signed_in
+        .post_url(
+            "/login",
+            &[
+                ("email", "theo@clinic.test"),
+                ("password", common::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signed in again");
+    for query in ["vanderbeck", "ott", "old-77", "77"] {
+        let (_, html) = signed_in.get_text(&format!("/patients?q={query}")).await;
+        assert!(
+            html.contains("Vanderbeck, Ottilie"),
+            "{query} finds the patient"
+        );
+    }
 }
 
 #[tokio::test]

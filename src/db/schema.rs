@@ -92,12 +92,14 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sort_name -> Text,
     }
 }
 
 diesel::table! {
-    patient_search_tokens (token, patient_id) {
-        token -> Text,
+    patient_search_prefixes (prefix, sort_name, patient_id) {
+        prefix -> Text,
+        sort_name -> Text,
         patient_id -> BigInt,
     }
 }
@@ -256,7 +258,7 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
-diesel::joinable!(patient_search_tokens -> patients (patient_id));
+diesel::joinable!(patient_search_prefixes -> patients (patient_id));
 diesel::joinable!(cases -> patients (patient_id));
 diesel::joinable!(cases -> users (therapist_id));
 diesel::joinable!(assessments -> cases (case_id));
@@ -272,7 +274,7 @@ diesel::joinable!(programme_template_items -> exercises (exercise_id));
 diesel::allow_tables_to_appear_in_same_query!(
     exercises,
     patients,
-    patient_search_tokens,
+    patient_search_prefixes,
     cases,
     assessments,
     addenda,

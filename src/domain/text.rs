@@ -1,5 +1,7 @@
 //! Text folding for search: case- and accent-insensitive, in any script.
 
+use std::collections::BTreeSet;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -24,9 +26,79 @@ pub fn fold(text: &str) -> String {
         .replace('œ', "oe")
 }
 
+/// The longest prefix patient search stores; longer search words are cut to it.
+pub const MAX_PREFIX_CHARS: usize = 24;
+
+/// Folded words of `text`: runs of letters and digits.
+pub fn folded_words(text: &str) -> Vec<String> {
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Cuts a folded search word to the longest stored prefix.
+pub fn search_word(word: &str) -> String {
+    word.chars().take(MAX_PREFIX_CHARS).collect()
+}
+
+/// Every prefix, up to `MAX_PREFIX_CHARS`, of every folded word of a patient's names and
+/// clinic reference: what patient search looks up, one equality match per search word.
+pub fn search_prefixes(given: &str, family: &str, reference: Option<&str>) -> BTreeSet<String> {
+    let text = format!("{given} {family} {}", reference.unwrap_or_default());
+    let mut prefixes = BTreeSet::new();
+    for word in folded_words(&text) {
+        let mut prefix = String::new();
+        for c in word.chars().take(MAX_PREFIX_CHARS) {
+            prefix.push(c);
+            prefixes.insert(prefix.clone());
+        }
+    }
+    prefixes
+}
+
+/// The key patient lists are ordered by: folded family name, then folded given name, so
+/// "de Souza", "Dupont" and "Émile" sort as a reader expects. U+0001 separates the two
+/// parts so a family name sorts before any longer one it begins ("De" before "De Souza").
+pub fn sort_name(given: &str, family: &str) -> String {
+    format!("{}\u{1}{}", fold(family.trim()), fold(given.trim()))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::fold;
+    use super::{fold, search_prefixes, sort_name};
+
+    #[test]
+    fn prefixes_cover_every_word_of_names_and_reference() {
+        let prefixes = search_prefixes("Zoë", "Núñez-Ruiz", Some("P-12"));
+        for expected in ["z", "zo", "zoe", "n", "nunez", "r", "ruiz", "p", "1", "12"] {
+            assert!(prefixes.contains(expected), "{expected} missing");
+        }
+        assert!(!prefixes.contains("zoe nunez"));
+        let long = search_prefixes("A", &"x".repeat(40), None);
+        assert_eq!(long.iter().map(|p| p.chars().count()).max(), Some(24));
+    }
+
+    #[test]
+    fn sort_names_order_by_family_then_given() {
+        let mut names = vec![
+            sort_name("Zack", "De Souza"),
+            sort_name("Ann", "Dupont"),
+            sort_name("Zack", "De"),
+            sort_name("Bea", "émile"),
+        ];
+        names.sort();
+        assert_eq!(
+            names,
+            vec![
+                sort_name("Zack", "De"),
+                sort_name("Zack", "De Souza"),
+                sort_name("Ann", "Dupont"),
+                sort_name("Bea", "Émile"),
+            ]
+        );
+    }
 
     #[test]
     fn folds_case_and_accents() {

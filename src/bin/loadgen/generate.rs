@@ -1,7 +1,7 @@
 //! A fresh clinic database of a chosen size. The schema comes from the app's own
 //! migrations and its built-in library from building the app once; the bulk rows are
 //! multi-row INSERT statements, one transaction per chunk. Every denormalised column
-//! (case pain summary, review date, pending red flags, patient search tokens) is
+//! (case pain summary, review date, pending red flags, patient search rows) is
 //! computed by the same rules as the app, and a sample is re-checked with the app's
 //! own functions before the run.
 
@@ -21,7 +21,7 @@ use physiocase::db::schema::exercises;
 use physiocase::db::{DatabaseUrl, DbConn, DbManager};
 use physiocase::domain::clinical::{AssessmentContent, PsfsItem, RED_FLAGS};
 use physiocase::domain::pain::PainSummary;
-use physiocase::domain::text::fold;
+use physiocase::domain::text::{fold, search_prefixes, sort_name};
 use physiocase::startup::Application;
 
 /// Every generated account's password (hashed once, the hash shared).
@@ -611,15 +611,8 @@ fn assessment_content(plan: &CasePlan, rng: &mut StdRng) -> AssessmentContent {
     }
 }
 
-fn tokens(patient: &PatientPlan) -> BTreeSet<String> {
-    fold(&format!(
-        "{} {} {}",
-        patient.given, patient.family, patient.reference
-    ))
-    .split(|c: char| !c.is_alphanumeric())
-    .filter(|t| !t.is_empty())
-    .map(str::to_owned)
-    .collect()
+fn prefixes(patient: &PatientPlan) -> BTreeSet<String> {
+    search_prefixes(patient.given, &patient.family, Some(&patient.reference))
 }
 
 fn load_exercises(conn: &mut DbConn) -> Result<Vec<Exercise>, String> {
@@ -779,7 +772,7 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
     load.table(
         "patients",
         "id, given_name, family_name, date_of_birth, sex, phone, email, clinic_reference, \
-         primary_therapist_id, notes, created_by, created_at, updated_at",
+         primary_therapist_id, notes, created_by, created_at, updated_at, sort_name",
     )?;
     let first_opened: HashMap<i64, NaiveDateTime> = cases
         .iter()
@@ -789,7 +782,7 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
     for p in &patients {
         let created = ts(first_opened.get(&p.id).copied().unwrap_or(now));
         load.row(&format!(
-            "{}, {}, {}, {}, {}, {}, {}, {}, {}, '', {}, {created}, {created}",
+            "{}, {}, {}, {}, {}, {}, {}, {}, {}, '', {}, {created}, {created}, {}",
             p.id,
             q(p.given),
             q(&p.family),
@@ -800,12 +793,14 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
             q(&p.reference),
             p.therapist,
             p.therapist,
+            q(&sort_name(p.given, &p.family)),
         ))?;
     }
-    load.table("patient_search_tokens", "token, patient_id")?;
+    load.table("patient_search_prefixes", "prefix, sort_name, patient_id")?;
     for p in &patients {
-        for token in tokens(p) {
-            load.row(&format!("{}, {}", q(&token), p.id))?;
+        let sorted_as = q(&sort_name(p.given, &p.family));
+        for prefix in prefixes(p) {
+            load.row(&format!("{}, {sorted_as}, {}", q(&prefix), p.id))?;
         }
     }
 
@@ -1111,9 +1106,11 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
 }
 
 #[derive(QueryableByName)]
-struct Token {
+struct SearchRow {
     #[diesel(sql_type = Text)]
-    token: String,
+    prefix: String,
+    #[diesel(sql_type = Text)]
+    sort_name: String,
 }
 
 /// Re-computes the denormalised columns of a sample with the app's own functions (inside
@@ -1164,17 +1161,18 @@ fn check_sample(
         let Some(p) = patients.get(rng.random_range(0..patients.len())) else {
             continue;
         };
-        let stored: BTreeSet<String> = diesel::sql_query(format!(
-            "SELECT token FROM patient_search_tokens WHERE patient_id = {}",
+        let stored: Vec<SearchRow> = diesel::sql_query(format!(
+            "SELECT prefix, sort_name FROM patient_search_prefixes WHERE patient_id = {}",
             p.id
         ))
-        .load::<Token>(conn)
-        .map_err(err("read tokens"))?
-        .into_iter()
-        .map(|t| t.token)
-        .collect();
-        if stored != tokens(p) {
-            problems.push(format!("patient {} tokens", p.id));
+        .load(conn)
+        .map_err(err("read search rows"))?;
+        let expected_sort_name = sort_name(p.given, &p.family);
+        let stored_prefixes: BTreeSet<String> = stored.iter().map(|r| r.prefix.clone()).collect();
+        if stored_prefixes != prefixes(p)
+            || stored.iter().any(|r| r.sort_name != expected_sort_name)
+        {
+            problems.push(format!("patient {} search rows", p.id));
         }
     }
     conn.batch_execute("ROLLBACK")
@@ -1196,7 +1194,7 @@ fn count_rows(conn: &mut DbConn, url: &DatabaseUrl) -> Result<Counts, String> {
     let mut counts = Counts::default();
     for table in [
         "patients",
-        "patient_search_tokens",
+        "patient_search_prefixes",
         "cases",
         "assessments",
         "pain_scores",

@@ -85,16 +85,21 @@ async fn list(
         .audited(who, move |c| {
             let mut search = search;
             queries::order_words(c, &mut search)?;
-            // Count first so an out-of-range page number is clamped before the query.
-            let counted = queries::count_matches(c, &search)?;
+            let ids = queries::matching_ids(c, &search)?;
             let pager = Pager::capped(
                 page,
                 PER_PAGE,
-                counted,
+                i64::try_from(ids.len()).unwrap_or(i64::MAX),
                 queries::SEARCH_COUNT_CAP,
                 base_query,
             );
-            let rows = queries::search(c, &search, pager.offset(), PER_PAGE)?;
+            let page_ids: Vec<i64> = ids
+                .iter()
+                .skip(usize::try_from(pager.offset()).unwrap_or(0))
+                .take(usize::try_from(PER_PAGE).unwrap_or(0))
+                .copied()
+                .collect();
+            let rows = queries::in_order(c, &page_ids)?;
             // The search terms can be names: the audit records only that a search happened.
             let event = Event::new("patient.search").detail(format!(
                 "{}{} results",

@@ -6,8 +6,8 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{cases, patient_search_tokens, patients, users};
-use crate::domain::text::fold;
+use crate::db::schema::{cases, patient_search_prefixes, patients, users};
+use crate::domain::text;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = patients)]
@@ -47,34 +47,73 @@ pub struct PatientDetails {
     pub notes: String,
 }
 
-fn tokens(details: &PatientDetails) -> BTreeSet<String> {
-    let mut text = format!("{} {}", details.given_name, details.family_name);
-    if let Some(reference) = &details.clinic_reference {
-        text.push(' ');
-        text.push_str(reference);
+impl PatientDetails {
+    fn sort_name(&self) -> String {
+        text::sort_name(&self.given_name, &self.family_name)
     }
-    fold(&text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect()
+
+    fn search_prefixes(&self) -> BTreeSet<String> {
+        text::search_prefixes(
+            &self.given_name,
+            &self.family_name,
+            self.clinic_reference.as_deref(),
+        )
+    }
 }
 
-fn write_tokens(conn: &mut DbConn, patient_id: i64, details: &PatientDetails) -> QueryResult<()> {
+/// Replaces a patient's search rows after their names or reference changed.
+fn write_search_rows(
+    conn: &mut DbConn,
+    patient_id: i64,
+    sort_name: &str,
+    prefixes: BTreeSet<String>,
+) -> QueryResult<()> {
     diesel::delete(
-        patient_search_tokens::table.filter(patient_search_tokens::patient_id.eq(patient_id)),
+        patient_search_prefixes::table.filter(patient_search_prefixes::patient_id.eq(patient_id)),
     )
     .execute(conn)?;
     // One row at a time: the shared backend has no multi-row insert.
-    for token in tokens(details) {
-        diesel::insert_into(patient_search_tokens::table)
+    for prefix in prefixes {
+        diesel::insert_into(patient_search_prefixes::table)
             .values((
-                patient_search_tokens::token.eq(token),
-                patient_search_tokens::patient_id.eq(patient_id),
+                patient_search_prefixes::prefix.eq(prefix),
+                patient_search_prefixes::sort_name.eq(sort_name),
+                patient_search_prefixes::patient_id.eq(patient_id),
             ))
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Writes the search rows of patients stored before search had them (their sort name is
+/// still empty), a batch at a time; returns how many were filled.
+pub fn fill_missing_search_rows(conn: &mut DbConn) -> QueryResult<usize> {
+    let mut filled = 0;
+    loop {
+        let batch: Vec<(i64, String, String, Option<String>)> = patients::table
+            .filter(patients::sort_name.eq(""))
+            .order(patients::id.asc())
+            .select((
+                patients::id,
+                patients::given_name,
+                patients::family_name,
+                patients::clinic_reference,
+            ))
+            .limit(500)
+            .load(conn)?;
+        if batch.is_empty() {
+            return Ok(filled);
+        }
+        for (id, given, family, reference) in &batch {
+            let sort_name = text::sort_name(given, family);
+            diesel::update(patients::table.find(*id))
+                .set(patients::sort_name.eq(&sort_name))
+                .execute(conn)?;
+            let prefixes = text::search_prefixes(given, family, reference.as_deref());
+            write_search_rows(conn, *id, &sort_name, prefixes)?;
+        }
+        filled += batch.len();
+    }
 }
 
 pub fn reference_taken(
@@ -94,6 +133,7 @@ pub fn reference_taken(
 
 pub fn create(conn: &mut DbConn, details: &PatientDetails, author: i64) -> QueryResult<i64> {
     let now = Utc::now().naive_utc();
+    let sort_name = details.sort_name();
     let id = diesel::insert_into(patients::table)
         .values((
             patients::given_name.eq(&details.given_name),
@@ -108,14 +148,16 @@ pub fn create(conn: &mut DbConn, details: &PatientDetails, author: i64) -> Query
             patients::created_by.eq(Some(author)),
             patients::created_at.eq(now),
             patients::updated_at.eq(now),
+            patients::sort_name.eq(&sort_name),
         ))
         .returning(patients::id)
         .get_result(conn)?;
-    write_tokens(conn, id, details)?;
+    write_search_rows(conn, id, &sort_name, details.search_prefixes())?;
     Ok(id)
 }
 
 pub fn update(conn: &mut DbConn, id: i64, details: &PatientDetails) -> QueryResult<()> {
+    let sort_name = details.sort_name();
     diesel::update(patients::table.find(id))
         .set((
             patients::given_name.eq(&details.given_name),
@@ -128,9 +170,10 @@ pub fn update(conn: &mut DbConn, id: i64, details: &PatientDetails) -> QueryResu
             patients::primary_therapist_id.eq(details.primary_therapist_id),
             patients::notes.eq(&details.notes),
             patients::updated_at.eq(Utc::now().naive_utc()),
+            patients::sort_name.eq(&sort_name),
         ))
         .execute(conn)?;
-    write_tokens(conn, id, details)
+    write_search_rows(conn, id, &sort_name, details.search_prefixes())
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<PatientRow> {
@@ -154,10 +197,9 @@ impl PatientSearch {
             match crate::domain::clinical::parse_date(part) {
                 Ok(date) => search.date_of_birth = Some(date),
                 Err(_) => search.words.extend(
-                    fold(part)
-                        .split(|c: char| !c.is_alphanumeric())
-                        .filter(|w| !w.is_empty())
-                        .map(str::to_owned),
+                    text::folded_words(part)
+                        .iter()
+                        .map(|word| text::search_word(word)),
                 ),
             }
         }
@@ -165,104 +207,132 @@ impl PatientSearch {
     }
 }
 
-/// One page of matching patients, by family then given name, and the total count.
-/// Each word is a prefix range on the token index, so the cost does not grow with the table.
-/// A search counts at most this many matches; past it, the list says "more than".
-pub const SEARCH_COUNT_CAP: i64 = 1_000;
+/// A search counts at most this many matches; past it, the list says "more than" and
+/// asks for more of the name, and pages run no further. Counting is the one part of a
+/// search whose cost follows the number of matches, so the cap bounds it.
+pub const SEARCH_COUNT_CAP: i64 = 250;
 
-/// Patients matching every word (as a prefix of a name or reference word) and the date
-/// of birth, if given. Boxed so counting and paging share one definition.
+type Backend = <DbConn as diesel::Connection>::Backend;
+
+diesel::alias!(patient_search_prefixes as other_prefixes: OtherPrefixes);
+
+/// Prefix rows of the patients matching every word, read from the first word's rows.
 ///
-/// The first word drives: its patients are listed from the token index, and every other
-/// word is an `EXISTS` probe per listed patient on the (patient_id, token) index. Put the
-/// word with the fewest patients first (`order_words`), so the cost follows the narrowest
-/// word, not the widest.
-fn matching<'a>(
-    search: &'a PatientSearch,
-) -> patients::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
-    let mut query = patients::table.into_boxed();
-    let mut words = search.words.iter();
-    if let Some(first) = words.next() {
-        query = query.filter(
-            patients::id.eq_any(
-                patient_search_tokens::table
-                    .filter(starts_with(first))
-                    .select(patient_search_tokens::patient_id),
-            ),
-        );
-    }
-    for word in words {
+/// Those rows are keyed (prefix, sort name, patient), so they come out in list order and
+/// the scan stops after `SEARCH_COUNT_CAP + 1` matches, however many patients match.
+/// Every other word is an `EXISTS` probe on the (patient_id, prefix) index; `order_words`
+/// puts the word with the fewest patients first so the fewest rows are probed.
+fn word_rows<'a>(
+    first: &'a str,
+    others: &'a [String],
+) -> patient_search_prefixes::BoxedQuery<'a, Backend> {
+    let mut query = patient_search_prefixes::table
+        .filter(patient_search_prefixes::prefix.eq(first))
+        .into_boxed();
+    for word in others {
         query = query.filter(diesel::dsl::exists(
-            patient_search_tokens::table
-                .filter(patient_search_tokens::patient_id.eq(patients::id))
-                .filter(starts_with(word)),
+            other_prefixes
+                .filter(
+                    other_prefixes
+                        .field(patient_search_prefixes::patient_id)
+                        .eq(patient_search_prefixes::patient_id),
+                )
+                .filter(
+                    other_prefixes
+                        .field(patient_search_prefixes::prefix)
+                        .eq(word),
+                ),
         ));
-    }
-    if let Some(date) = search.date_of_birth {
-        query = query.filter(patients::date_of_birth.eq(date));
     }
     query
 }
 
-/// Tokens that start with `word`: a range on the token index, as every token is folded text.
-fn starts_with(
-    word: &str,
-) -> diesel::dsl::And<
-    diesel::dsl::GtEq<patient_search_tokens::token, String>,
-    diesel::dsl::Lt<patient_search_tokens::token, String>,
-> {
-    patient_search_tokens::token
-        .ge(word.to_owned())
-        .and(patient_search_tokens::token.lt(format!("{word}\u{10FFFF}")))
+/// Patients born on `date` (or all, without one) matching every word. A date of birth
+/// narrows a clinic to a handful of patients, so they are listed from the date index
+/// and each is probed for the words.
+fn listed<'a>(
+    date_of_birth: Option<NaiveDate>,
+    words: &'a [String],
+) -> patients::BoxedQuery<'a, Backend> {
+    let mut query = patients::table.into_boxed();
+    if let Some(date) = date_of_birth {
+        query = query.filter(patients::date_of_birth.eq(date));
+    }
+    for word in words {
+        query = query.filter(diesel::dsl::exists(
+            patient_search_prefixes::table
+                .filter(patient_search_prefixes::patient_id.eq(patients::id))
+                .filter(patient_search_prefixes::prefix.eq(word)),
+        ));
+    }
+    query
 }
 
-/// Puts the word that matches the fewest patients first. Each word's matches are counted
-/// up to `SEARCH_COUNT_CAP + 1` only, so ordering costs the same at any clinic size.
+/// The words a search is driven by, when it has words and no date of birth.
+fn by_words(search: &PatientSearch) -> Option<(&String, &[String])> {
+    match search.date_of_birth {
+        Some(_) => None,
+        None => search.words.split_first(),
+    }
+}
+
+/// Puts the word that matches the fewest patients first. Each word is counted only as
+/// far as the narrowest so far (and never past `SEARCH_COUNT_CAP`), longest word first,
+/// as a longer word usually matches fewer patients.
 pub fn order_words(conn: &mut DbConn, search: &mut PatientSearch) -> QueryResult<()> {
     if search.words.len() < 2 {
         return Ok(());
     }
+    search
+        .words
+        .sort_by_key(|word| std::cmp::Reverse(word.chars().count()));
     let mut sized = Vec::with_capacity(search.words.len());
+    let mut narrowest = SEARCH_COUNT_CAP + 1;
     for word in search.words.drain(..) {
-        let ids: Vec<i64> = patient_search_tokens::table
-            .filter(starts_with(&word))
-            .select(patient_search_tokens::patient_id)
-            .limit(SEARCH_COUNT_CAP + 1)
+        let ids: Vec<i64> = patient_search_prefixes::table
+            .filter(patient_search_prefixes::prefix.eq(&word))
+            .select(patient_search_prefixes::patient_id)
+            .limit(narrowest)
             .load(conn)?;
-        sized.push((ids.len(), word));
+        let size = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+        narrowest = narrowest.min(size.max(1));
+        sized.push((size, word));
     }
+    // Stable: among words that reached the same bound, the longer stays first.
     sized.sort_by_key(|(size, _)| *size);
     search.words = sized.into_iter().map(|(_, word)| word).collect();
     Ok(())
 }
 
-/// How many patients match, counted up to `SEARCH_COUNT_CAP + 1`: a short word in a
-/// large clinic matches thousands, and counting them all would cost every search as much.
-pub fn count_matches(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<i64> {
-    let ids: Vec<i64> = matching(search)
-        .select(patients::id)
-        .limit(SEARCH_COUNT_CAP + 1)
-        .load(conn)?;
-    Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
+/// The matching patients' ids in list order (folded family name, given name, id), up to
+/// `SEARCH_COUNT_CAP + 1`: their number is the count the pager shows, and any page the
+/// pager allows is a slice of them, so counting and paging are one index scan.
+pub fn matching_ids(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Vec<i64>> {
+    match by_words(search) {
+        Some((first, others)) => word_rows(first, others)
+            .order((
+                patient_search_prefixes::sort_name.asc(),
+                patient_search_prefixes::patient_id.asc(),
+            ))
+            .select(patient_search_prefixes::patient_id)
+            .limit(SEARCH_COUNT_CAP + 1)
+            .load(conn),
+        None => listed(search.date_of_birth, &search.words)
+            .order((patients::sort_name.asc(), patients::id.asc()))
+            .select(patients::id)
+            .limit(SEARCH_COUNT_CAP + 1)
+            .load(conn),
+    }
 }
 
-/// One page of matching patients, by family name, given name and id.
-pub fn search(
-    conn: &mut DbConn,
-    search: &PatientSearch,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<Vec<PatientRow>> {
-    matching(search)
-        .order((
-            patients::family_name.asc(),
-            patients::given_name.asc(),
-            patients::id.asc(),
-        ))
-        .offset(offset)
-        .limit(limit)
+/// The patients with these ids, in the order given.
+pub fn in_order(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<PatientRow>> {
+    let mut rows: Vec<PatientRow> = patients::table
+        .filter(patients::id.eq_any(ids))
         .select(PatientRow::as_select())
-        .load(conn)
+        .load(conn)?;
+    rows.sort_by_key(|row| ids.iter().position(|&id| id == row.id));
+    Ok(rows)
 }
 
 /// Therapists who can be a patient's primary therapist or hold a case.
