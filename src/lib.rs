@@ -1,6 +1,7 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod dates;
 pub mod db;
 pub mod demo;
 pub mod domain;

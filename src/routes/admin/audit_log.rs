@@ -1,5 +1,6 @@
 //! The audit viewer: filter, page, and verify the hash chain.
 
+use crate::dates::Shown;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;

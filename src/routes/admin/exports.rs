@@ -1,5 +1,6 @@
 //! CSV exports, streamed in batches so a large clinic never builds the file in memory.
 
+use crate::dates::Shown;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -89,8 +90,7 @@ where
 }
 
 fn text(at: Option<NaiveDateTime>) -> String {
-    at.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
+    at.map(|t| t.to_utc().to_string()).unwrap_or_default()
 }
 
 type OutcomeRow = (

@@ -2,6 +2,7 @@
 //! EpisodeOfCare per case, an Observation per pain score, a CarePlan per programme version.
 //! Every reference points at an entry of the same bundle (urn:uuid full URLs).
 
+use crate::dates::Shown;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, Utc};
@@ -39,7 +40,7 @@ fn urn(kind: &str, id: i64) -> String {
 }
 
 fn instant(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    at.to_utc().to_string()
 }
 
 fn entry(full_url: String, resource: Value) -> Value {
@@ -68,7 +69,7 @@ pub fn patient_bundle(conn: &mut DbConn, patient_id: i64) -> Result<Value, AppEr
         "id": format!("patient-{patient_id}"),
         "name": [{ "family": patient.family_name, "given": [patient.given_name], "text": patient.full_name() }],
         "gender": gender,
-        "birthDate": patient.date_of_birth.format("%Y-%m-%d").to_string(),
+        "birthDate": patient.date_of_birth.to_string(),
     });
     if !telecom.is_empty() {
         patient_resource["telecom"] = Value::Array(telecom);

@@ -393,12 +393,7 @@ impl ReviewQuery {
             to: to.and_hms_opt(23, 59, 59).unwrap_or_default(),
             now,
         };
-        (
-            range,
-            from.format("%Y-%m-%d").to_string(),
-            to.format("%Y-%m-%d").to_string(),
-            problems,
-        )
+        (range, from.to_string(), to.to_string(), problems)
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod queries;
 
+use crate::dates::Shown;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -157,10 +158,7 @@ impl AssessmentForm {
             values.insert(format!("psfs_activity_{}", i + 1), item.activity.clone());
             values.insert(format!("psfs_score_{}", i + 1), item.score.to_string());
         }
-        values.insert(
-            "assessed_at".into(),
-            assessed_at.format("%Y-%m-%dT%H:%M").to_string(),
-        );
+        values.insert("assessed_at".into(), assessed_at.to_input().to_string());
         Self {
             values,
             body_regions: content.body_regions.clone(),
@@ -370,7 +368,7 @@ async fn new_page(
     let mut form = AssessmentForm::default();
     form.values.insert(
         "assessed_at".into(),
-        Utc::now().naive_utc().format("%Y-%m-%dT%H:%M").to_string(),
+        Utc::now().naive_utc().to_input().to_string(),
     );
     let page = FormPage::new(
         Layout::new(&req, &state, kind.label()),

@@ -2,6 +2,7 @@
 
 pub mod queries;
 
+use crate::dates::{Shown, ShownDay};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -145,10 +146,7 @@ impl NewPage {
             patient,
             form,
             errors,
-            today: chrono::Utc::now()
-                .date_naive()
-                .format("%Y-%m-%d")
-                .to_string(),
+            today: chrono::Utc::now().date_naive().to_string(),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
@@ -191,35 +191,6 @@ pub struct TimelineEntry {
     pub detail: String,
     pub link: Option<String>,
     pub struck: bool,
-}
-
-impl TimelineEntry {
-    /// "2026-11-22 09:05": written out directly, as a case page shows hundreds of them.
-    pub fn when(&self) -> String {
-        let (date, time) = (self.at.date(), self.at.time());
-        format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}",
-            date.year(),
-            date.month(),
-            date.day(),
-            time.hour(),
-            time.minute()
-        )
-    }
-
-    /// The same instant for `<time datetime>`: RFC 3339 in UTC.
-    pub fn when_iso(&self) -> String {
-        let (date, time) = (self.at.date(), self.at.time());
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            date.year(),
-            date.month(),
-            date.day(),
-            time.hour(),
-            time.minute(),
-            time.second()
-        )
-    }
 }
 
 pub struct AssessmentLine {

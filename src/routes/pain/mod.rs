@@ -2,6 +2,7 @@
 
 pub mod queries;
 
+use crate::dates::Shown;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -122,7 +123,7 @@ impl PainForm {
     pub fn blank() -> Self {
         Self {
             context: "now".into(),
-            recorded_at: Utc::now().naive_utc().format("%Y-%m-%dT%H:%M").to_string(),
+            recorded_at: Utc::now().naive_utc().to_input().to_string(),
             idempotency_key: crate::auth::random_token(),
             ..Self::default()
         }

@@ -45,7 +45,7 @@ impl From<&PatientRow> for PatientLine {
         Self {
             id: row.id,
             name: format!("{}, {}", row.family_name, row.given_name),
-            date_of_birth: row.date_of_birth.format("%Y-%m-%d").to_string(),
+            date_of_birth: row.date_of_birth.to_string(),
             reference: row.clinic_reference.clone().unwrap_or_default(),
         }
     }
@@ -148,7 +148,7 @@ impl PatientForm {
         Self {
             given_name: row.given_name.clone(),
             family_name: row.family_name.clone(),
-            date_of_birth: row.date_of_birth.format("%Y-%m-%d").to_string(),
+            date_of_birth: row.date_of_birth.to_string(),
             sex: row.sex.clone().unwrap_or_default(),
             phone: row.phone.clone(),
             email: row.email.clone(),
@@ -284,10 +284,7 @@ impl FormPage {
             action,
             form,
             errors,
-            today: chrono::Utc::now()
-                .date_naive()
-                .format("%Y-%m-%d")
-                .to_string(),
+            today: chrono::Utc::now().date_naive().to_string(),
         }
     }
 }
@@ -520,5 +517,5 @@ async fn update(
 
 /// Formats a date for pages: 2024-03-31.
 pub fn ymd(date: &NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+    date.to_string()
 }

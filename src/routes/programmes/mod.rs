@@ -5,6 +5,7 @@ pub mod diff;
 pub mod print;
 pub mod queries;
 
+use crate::dates::Shown;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -131,11 +132,7 @@ impl Builder {
             Some(v) => Self {
                 items: v.items.iter().map(DraftItem::from_item).collect(),
                 notes: v.row.notes.clone(),
-                review_date: v
-                    .row
-                    .review_date
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default(),
+                review_date: v.row.review_date.map(|d| d.to_string()).unwrap_or_default(),
                 ..Self::default()
             },
             None => Self::default(),
@@ -857,7 +854,7 @@ async fn sheet(
             layout: Layout::new(&req, &state, "Home exercise programme"),
             patient_name: patient.full_name(),
             version: version.row.version,
-            issued_on: version.row.created_at.format("%Y-%m-%d").to_string(),
+            issued_on: version.row.created_at.to_string(),
             therapist: version.author.clone(),
             notes: version.row.notes.clone(),
             exercises,
