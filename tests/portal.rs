@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::clinic::{case_for, exercise_id, item, post_builder};
+use common::clinic::{case_for, exercise_id, item, open_case, post_builder};
 use common::{Browser, PASSWORD, TestApp, location, spawn_app};
 use reqwest::StatusCode;
 
@@ -519,4 +519,38 @@ async fn the_dashboard_lists_what_needs_attention() {
         html.contains("▲ worsening"),
         "trend has text, not only colour"
     );
+}
+
+#[tokio::test]
+async fn the_caseload_pages_open_cases_newest_first() {
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let mut cases = Vec::new();
+    for _ in 0..27 {
+        cases.push(open_case(&t).await);
+    }
+    // The table of open cases follows the attention lists; its links are in page order.
+    let table = |html: &str| -> Vec<String> {
+        html.split("<h2>Open cases</h2>")
+            .nth(1)
+            .unwrap_or_default()
+            .split("<a href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .filter(|href| href.starts_with("/cases/"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let newest_first: Vec<String> = cases.iter().rev().cloned().collect();
+
+    let (_, first) = t.get_text("/").await;
+    assert!(
+        first.contains("1–25 of 27"),
+        "the pager counts every open case"
+    );
+    assert_eq!(table(&first), newest_first[..25], "newest first");
+
+    let (_, second) = t.get_text("/?page=2").await;
+    assert!(second.contains("26–27 of 27"));
+    assert_eq!(table(&second), newest_first[25..], "the rest on page 2");
 }

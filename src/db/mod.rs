@@ -25,6 +25,8 @@ pub enum DbConn {
     Pg(PgConnection),
 }
 
+/// The backend a boxed query names: one type for SQLite and PostgreSQL alike.
+pub type DbBackend = <DbConn as diesel::Connection>::Backend;
 pub type DbPool = r2d2::Pool<DbManager>;
 pub type PooledConn = r2d2::PooledConnection<DbManager>;
 

@@ -72,7 +72,7 @@ async fn home(
     let who = actor(&req);
     let (cases, pager, attention) = state
         .audited(who, move |c| {
-            let (_, total) = queries::open_cases(c, therapist, Attention::All, 0, 0)?;
+            let total = queries::count_open(c, therapist, Attention::All)?;
             let pager = Pager::new(
                 page,
                 25,
@@ -83,7 +83,7 @@ async fn home(
                     String::new()
                 },
             );
-            let (cases, _) =
+            let cases =
                 queries::open_cases(c, therapist, Attention::All, pager.offset(), pager.per_page)?;
             let mut lists = Vec::new();
             for (key, title, empty, attention) in [
@@ -112,7 +112,12 @@ async fn home(
                     Attention::NoRecentPain,
                 ),
             ] {
-                let (cases, total) = queries::open_cases(c, therapist, attention, 0, LIST_LIMIT)?;
+                let total = queries::count_open(c, therapist, attention)?;
+                let cases = if total == 0 {
+                    Vec::new()
+                } else {
+                    queries::open_cases(c, therapist, attention, 0, LIST_LIMIT)?
+                };
                 lists.push(AttentionList {
                     key,
                     title,

@@ -3,8 +3,8 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::schema::{cases, patients};
+use crate::db::{DbBackend, DbConn};
 
 pub struct DashboardCase {
     pub id: i64,
@@ -66,41 +66,59 @@ pub enum Attention {
     NoRecentPain,
 }
 
-/// Cases of a therapist (all open cases when `therapist` is None) needing the given attention.
+/// Open cases of a therapist (of the whole clinic when `therapist` is None) needing the
+/// given attention. Every column it filters on is in the `cases_dashboard` indexes, so
+/// counting reads the index alone.
+fn needing(therapist: Option<i64>, attention: Attention) -> cases::BoxedQuery<'static, DbBackend> {
+    let today = Utc::now().date_naive();
+    let cutoff = Utc::now().naive_utc() - Duration::days(14);
+    let mut query = cases::table.filter(cases::status.eq("open")).into_boxed();
+    if let Some(id) = therapist {
+        query = query.filter(cases::therapist_id.eq(id));
+    }
+    match attention {
+        Attention::All => query,
+        Attention::ReviewDue => query.filter(cases::review_date.lt(today)),
+        Attention::Worsening => query.filter(cases::pain_trend.eq("worsening")),
+        Attention::RedFlags => query.filter(cases::red_flags_pending.ne("")),
+        Attention::NoRecentPain => query.filter(
+            cases::last_pain_at.lt(cutoff).or(cases::last_pain_at
+                .is_null()
+                .and(cases::created_at.lt(cutoff))),
+        ),
+    }
+}
+
+/// How many open cases need the given attention.
+pub fn count_open(
+    conn: &mut DbConn,
+    therapist: Option<i64>,
+    attention: Attention,
+) -> QueryResult<i64> {
+    needing(therapist, attention).count().get_result(conn)
+}
+
+/// One page of the open cases needing the given attention, newest first.
 pub fn open_cases(
     conn: &mut DbConn,
     therapist: Option<i64>,
     attention: Attention,
     offset: i64,
     limit: i64,
-) -> QueryResult<(Vec<DashboardCase>, i64)> {
-    let today = Utc::now().date_naive();
-    let cutoff = Utc::now().naive_utc() - Duration::days(14);
-    let build = || {
-        let mut query = cases::table
-            .inner_join(patients::table)
-            .filter(cases::status.eq("open"))
-            .into_boxed();
-        if let Some(id) = therapist {
-            query = query.filter(cases::therapist_id.eq(id));
-        }
-        match attention {
-            Attention::All => query,
-            Attention::ReviewDue => query.filter(cases::review_date.lt(today)),
-            Attention::Worsening => query.filter(cases::pain_trend.eq("worsening")),
-            Attention::RedFlags => query.filter(cases::red_flags_pending.ne("")),
-            Attention::NoRecentPain => query.filter(
-                cases::last_pain_at.lt(cutoff).or(cases::last_pain_at
-                    .is_null()
-                    .and(cases::created_at.lt(cutoff))),
-            ),
-        }
-    };
-    let total = build().count().get_result(conn)?;
-    let rows = build()
+) -> QueryResult<Vec<DashboardCase>> {
+    // The page's ids come from the index in order; only their rows and patients are read.
+    let ids: Vec<i64> = needing(therapist, attention)
         .order((cases::created_at.desc(), cases::id.desc()))
         .offset(offset)
         .limit(limit)
+        .select(cases::id)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = cases::table
+        .inner_join(patients::table)
+        .filter(cases::id.eq_any(&ids))
         .select((
             cases::id,
             cases::title,
@@ -114,5 +132,6 @@ pub fn open_cases(
             cases::red_flags_pending,
         ))
         .load::<Row>(conn)?;
-    Ok((rows.into_iter().map(to_case).collect(), total))
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.0));
+    Ok(rows.into_iter().map(to_case).collect())
 }

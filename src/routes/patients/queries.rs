@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::schema::{cases, patient_search_prefixes, patients, users};
+use crate::db::{DbBackend, DbConn};
 use crate::domain::text;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -212,8 +212,6 @@ impl PatientSearch {
 /// search whose cost follows the number of matches, so the cap bounds it.
 pub const SEARCH_COUNT_CAP: i64 = 250;
 
-type Backend = <DbConn as diesel::Connection>::Backend;
-
 diesel::alias!(patient_search_prefixes as other_prefixes: OtherPrefixes);
 
 /// Prefix rows of the patients matching every word, read from the first word's rows.
@@ -225,7 +223,7 @@ diesel::alias!(patient_search_prefixes as other_prefixes: OtherPrefixes);
 fn word_rows<'a>(
     first: &'a str,
     others: &'a [String],
-) -> patient_search_prefixes::BoxedQuery<'a, Backend> {
+) -> patient_search_prefixes::BoxedQuery<'a, DbBackend> {
     let mut query = patient_search_prefixes::table
         .filter(patient_search_prefixes::prefix.eq(first))
         .into_boxed();
@@ -253,7 +251,7 @@ fn word_rows<'a>(
 fn listed<'a>(
     date_of_birth: Option<NaiveDate>,
     words: &'a [String],
-) -> patients::BoxedQuery<'a, Backend> {
+) -> patients::BoxedQuery<'a, DbBackend> {
     let mut query = patients::table.into_boxed();
     if let Some(date) = date_of_birth {
         query = query.filter(patients::date_of_birth.eq(date));
