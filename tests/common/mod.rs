@@ -261,6 +261,8 @@ impl Browser {
             .cookie_store(true)
             .redirect(redirect::Policy::none())
             .default_headers(headers)
+            // actix closes a connection idle for 5 s: never reuse one it may be closing.
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap_or_else(|e| panic!("{e}"));
         Self {
