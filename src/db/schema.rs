@@ -101,6 +101,7 @@ diesel::table! {
         prefix -> Text,
         sort_name -> Text,
         patient_id -> BigInt,
+        words -> Text,
     }
 }
 

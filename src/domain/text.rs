@@ -43,12 +43,19 @@ pub fn search_word(word: &str) -> String {
     word.chars().take(MAX_PREFIX_CHARS).collect()
 }
 
+/// The folded words of a patient's names and clinic reference.
+fn patient_words(given: &str, family: &str, reference: Option<&str>) -> Vec<String> {
+    folded_words(&format!(
+        "{given} {family} {}",
+        reference.unwrap_or_default()
+    ))
+}
+
 /// Every prefix, up to `MAX_PREFIX_CHARS`, of every folded word of a patient's names and
 /// clinic reference: what patient search looks up, one equality match per search word.
 pub fn search_prefixes(given: &str, family: &str, reference: Option<&str>) -> BTreeSet<String> {
-    let text = format!("{given} {family} {}", reference.unwrap_or_default());
     let mut prefixes = BTreeSet::new();
-    for word in folded_words(&text) {
+    for word in patient_words(given, family, reference) {
         let mut prefix = String::new();
         for c in word.chars().take(MAX_PREFIX_CHARS) {
             prefix.push(c);
@@ -56,6 +63,17 @@ pub fn search_prefixes(given: &str, family: &str, reference: Option<&str>) -> BT
         }
     }
     prefixes
+}
+
+/// The same words as one text, each after a space (" zoe nunez ruiz p 12"), stored on
+/// every search row of the patient so a search's other words are checked on the row its
+/// first word found: `words LIKE '% ' || word || '%'` holds exactly when the search
+/// word begins one of them (words hold only letters and digits, never `%` or `_`).
+pub fn search_words(given: &str, family: &str, reference: Option<&str>) -> String {
+    patient_words(given, family, reference)
+        .iter()
+        .map(|word| format!(" {word}"))
+        .collect()
 }
 
 /// The key patient lists are ordered by: folded family name, then folded given name, so
@@ -67,7 +85,16 @@ pub fn sort_name(given: &str, family: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{fold, search_prefixes, sort_name};
+    use super::{fold, search_prefixes, search_words, sort_name};
+
+    #[test]
+    fn search_words_put_a_space_before_every_word() {
+        assert_eq!(
+            search_words("Zoë", "Núñez-Ruiz", Some("P-12")),
+            " zoe nunez ruiz p 12"
+        );
+        assert_eq!(search_words("Ann", "Lee", None), " ann lee");
+    }
 
     #[test]
     fn prefixes_cover_every_word_of_names_and_reference() {

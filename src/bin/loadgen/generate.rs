@@ -21,7 +21,7 @@ use physiocase::db::schema::exercises;
 use physiocase::db::{DatabaseUrl, DbConn, DbManager};
 use physiocase::domain::clinical::{AssessmentContent, PsfsItem, RED_FLAGS};
 use physiocase::domain::pain::PainSummary;
-use physiocase::domain::text::{fold, search_prefixes, sort_name};
+use physiocase::domain::text::{fold, search_prefixes, search_words, sort_name};
 use physiocase::startup::Application;
 
 /// Every generated account's password (hashed once, the hash shared).
@@ -615,6 +615,10 @@ fn prefixes(patient: &PatientPlan) -> BTreeSet<String> {
     search_prefixes(patient.given, &patient.family, Some(&patient.reference))
 }
 
+fn words(patient: &PatientPlan) -> String {
+    search_words(patient.given, &patient.family, Some(&patient.reference))
+}
+
 fn load_exercises(conn: &mut DbConn) -> Result<Vec<Exercise>, String> {
     let rows = exercises::table
         .filter(exercises::archived.eq(false))
@@ -796,11 +800,15 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
             q(&sort_name(p.given, &p.family)),
         ))?;
     }
-    load.table("patient_search_prefixes", "prefix, sort_name, patient_id")?;
+    load.table(
+        "patient_search_prefixes",
+        "prefix, sort_name, patient_id, words",
+    )?;
     for p in &patients {
         let sorted_as = q(&sort_name(p.given, &p.family));
+        let words = q(&words(p));
         for prefix in prefixes(p) {
-            load.row(&format!("{}, {sorted_as}, {}", q(&prefix), p.id))?;
+            load.row(&format!("{}, {sorted_as}, {}, {words}", q(&prefix), p.id))?;
         }
     }
 
@@ -1111,6 +1119,8 @@ struct SearchRow {
     prefix: String,
     #[diesel(sql_type = Text)]
     sort_name: String,
+    #[diesel(sql_type = Text)]
+    words: String,
 }
 
 /// Re-computes the denormalised columns of a sample with the app's own functions (inside
@@ -1162,15 +1172,18 @@ fn check_sample(
             continue;
         };
         let stored: Vec<SearchRow> = diesel::sql_query(format!(
-            "SELECT prefix, sort_name FROM patient_search_prefixes WHERE patient_id = {}",
+            "SELECT prefix, sort_name, words FROM patient_search_prefixes WHERE patient_id = {}",
             p.id
         ))
         .load(conn)
         .map_err(err("read search rows"))?;
         let expected_sort_name = sort_name(p.given, &p.family);
+        let expected_words = words(p);
         let stored_prefixes: BTreeSet<String> = stored.iter().map(|r| r.prefix.clone()).collect();
         if stored_prefixes != prefixes(p)
-            || stored.iter().any(|r| r.sort_name != expected_sort_name)
+            || stored
+                .iter()
+                .any(|r| r.sort_name != expected_sort_name || r.words != expected_words)
         {
             problems.push(format!("patient {} search rows", p.id));
         }

@@ -48,12 +48,8 @@ pub struct PatientDetails {
 }
 
 impl PatientDetails {
-    fn sort_name(&self) -> String {
-        text::sort_name(&self.given_name, &self.family_name)
-    }
-
-    fn search_prefixes(&self) -> BTreeSet<String> {
-        text::search_prefixes(
+    fn search_rows(&self) -> SearchRows {
+        SearchRows::of(
             &self.given_name,
             &self.family_name,
             self.clinic_reference.as_deref(),
@@ -61,24 +57,38 @@ impl PatientDetails {
     }
 }
 
-/// Replaces a patient's search rows after their names or reference changed.
-fn write_search_rows(
-    conn: &mut DbConn,
-    patient_id: i64,
-    sort_name: &str,
+/// What a patient's search rows hold: one row per prefix, each with the sort name and
+/// all of the patient's words.
+struct SearchRows {
+    sort_name: String,
+    words: String,
     prefixes: BTreeSet<String>,
-) -> QueryResult<()> {
+}
+
+impl SearchRows {
+    fn of(given: &str, family: &str, reference: Option<&str>) -> Self {
+        Self {
+            sort_name: text::sort_name(given, family),
+            words: text::search_words(given, family, reference),
+            prefixes: text::search_prefixes(given, family, reference),
+        }
+    }
+}
+
+/// Replaces a patient's search rows after their names or reference changed.
+fn write_search_rows(conn: &mut DbConn, patient_id: i64, rows: SearchRows) -> QueryResult<()> {
     diesel::delete(
         patient_search_prefixes::table.filter(patient_search_prefixes::patient_id.eq(patient_id)),
     )
     .execute(conn)?;
     // One row at a time: the shared backend has no multi-row insert.
-    for prefix in prefixes {
+    for prefix in rows.prefixes {
         diesel::insert_into(patient_search_prefixes::table)
             .values((
                 patient_search_prefixes::prefix.eq(prefix),
-                patient_search_prefixes::sort_name.eq(sort_name),
+                patient_search_prefixes::sort_name.eq(&rows.sort_name),
                 patient_search_prefixes::patient_id.eq(patient_id),
+                patient_search_prefixes::words.eq(&rows.words),
             ))
             .execute(conn)?;
     }
@@ -105,12 +115,11 @@ pub fn fill_missing_search_rows(conn: &mut DbConn) -> QueryResult<usize> {
             return Ok(filled);
         }
         for (id, given, family, reference) in &batch {
-            let sort_name = text::sort_name(given, family);
+            let rows = SearchRows::of(given, family, reference.as_deref());
             diesel::update(patients::table.find(*id))
-                .set(patients::sort_name.eq(&sort_name))
+                .set(patients::sort_name.eq(&rows.sort_name))
                 .execute(conn)?;
-            let prefixes = text::search_prefixes(given, family, reference.as_deref());
-            write_search_rows(conn, *id, &sort_name, prefixes)?;
+            write_search_rows(conn, *id, rows)?;
         }
         filled += batch.len();
     }
@@ -133,7 +142,7 @@ pub fn reference_taken(
 
 pub fn create(conn: &mut DbConn, details: &PatientDetails, author: i64) -> QueryResult<i64> {
     let now = Utc::now().naive_utc();
-    let sort_name = details.sort_name();
+    let rows = details.search_rows();
     let id = diesel::insert_into(patients::table)
         .values((
             patients::given_name.eq(&details.given_name),
@@ -148,16 +157,16 @@ pub fn create(conn: &mut DbConn, details: &PatientDetails, author: i64) -> Query
             patients::created_by.eq(Some(author)),
             patients::created_at.eq(now),
             patients::updated_at.eq(now),
-            patients::sort_name.eq(&sort_name),
+            patients::sort_name.eq(&rows.sort_name),
         ))
         .returning(patients::id)
         .get_result(conn)?;
-    write_search_rows(conn, id, &sort_name, details.search_prefixes())?;
+    write_search_rows(conn, id, rows)?;
     Ok(id)
 }
 
 pub fn update(conn: &mut DbConn, id: i64, details: &PatientDetails) -> QueryResult<()> {
-    let sort_name = details.sort_name();
+    let rows = details.search_rows();
     diesel::update(patients::table.find(id))
         .set((
             patients::given_name.eq(&details.given_name),
@@ -170,10 +179,10 @@ pub fn update(conn: &mut DbConn, id: i64, details: &PatientDetails) -> QueryResu
             patients::primary_therapist_id.eq(details.primary_therapist_id),
             patients::notes.eq(&details.notes),
             patients::updated_at.eq(Utc::now().naive_utc()),
-            patients::sort_name.eq(&sort_name),
+            patients::sort_name.eq(&rows.sort_name),
         ))
         .execute(conn)?;
-    write_search_rows(conn, id, &sort_name, details.search_prefixes())
+    write_search_rows(conn, id, rows)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<PatientRow> {
@@ -212,14 +221,13 @@ impl PatientSearch {
 /// search whose cost follows the number of matches, so the cap bounds it.
 pub const SEARCH_COUNT_CAP: i64 = 250;
 
-diesel::alias!(patient_search_prefixes as other_prefixes: OtherPrefixes);
-
 /// Prefix rows of the patients matching every word, read from the first word's rows.
 ///
 /// Those rows are keyed (prefix, sort name, patient), so they come out in list order and
 /// the scan stops after `SEARCH_COUNT_CAP + 1` matches, however many patients match.
-/// Every other word is an `EXISTS` probe on the (patient_id, prefix) index; `order_words`
-/// puts the word with the fewest patients first so the fewest rows are probed.
+/// Every other word is checked on the same row, against the patient's words it carries,
+/// so the scan reads one index range and looks nothing else up; `order_words` puts the
+/// word with the fewest patients first so that range is the shortest.
 fn word_rows<'a>(
     first: &'a str,
     others: &'a [String],
@@ -228,19 +236,7 @@ fn word_rows<'a>(
         .filter(patient_search_prefixes::prefix.eq(first))
         .into_boxed();
     for word in others {
-        query = query.filter(diesel::dsl::exists(
-            other_prefixes
-                .filter(
-                    other_prefixes
-                        .field(patient_search_prefixes::patient_id)
-                        .eq(patient_search_prefixes::patient_id),
-                )
-                .filter(
-                    other_prefixes
-                        .field(patient_search_prefixes::prefix)
-                        .eq(word),
-                ),
-        ));
+        query = query.filter(patient_search_prefixes::words.like(format!("% {word}%")));
     }
     query
 }

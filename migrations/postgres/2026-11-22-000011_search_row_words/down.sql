@@ -1,0 +1,1 @@
+ALTER TABLE patient_search_prefixes DROP COLUMN words;
