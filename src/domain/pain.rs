@@ -377,6 +377,12 @@ impl fmt::Display for N {
 /// XML-escapes text and attribute values, dropping characters XML 1.0 forbids.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    esc_into(&mut out, s);
+    out
+}
+
+/// `esc`, appended to `out`: a chart escapes a tooltip per point.
+fn esc_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -389,7 +395,6 @@ fn esc(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 const MONTHS: [&str; 12] = [
@@ -608,19 +613,12 @@ impl TimeScale {
 }
 
 fn marker(out: &mut String, shape: Shape, x: f64, y: f64, colour: &str, tip: Option<&str>) {
-    let tip = tip
-        .map(|t| format!("<title>{}</title>", esc(t)))
-        .unwrap_or_default();
-    let (open, close) = if tip.is_empty() {
-        ("/>", String::new())
-    } else {
-        (">", format!("{tip}</{}>", shape_tag(shape)))
-    };
+    // Written straight into the chart: a case page draws a marker per pain score.
     match shape {
         Shape::Circle => {
             w!(
                 out,
-                r#"<circle class="pc-pt" cx="{}" cy="{}" r="4.2" fill="{colour}"{open}{close}"#,
+                r#"<circle class="pc-pt" cx="{}" cy="{}" r="4.2" fill="{colour}""#,
                 N(x),
                 N(y)
             );
@@ -628,27 +626,34 @@ fn marker(out: &mut String, shape: Shape, x: f64, y: f64, colour: &str, tip: Opt
         Shape::Square => {
             w!(
                 out,
-                r#"<rect class="pc-pt" x="{}" y="{}" width="7.6" height="7.6" fill="{colour}"{open}{close}"#,
+                r#"<rect class="pc-pt" x="{}" y="{}" width="7.6" height="7.6" fill="{colour}""#,
                 N(x - 3.8),
                 N(y - 3.8)
             );
         }
         Shape::TriangleUp | Shape::Diamond | Shape::TriangleDown => {
-            let pts: Vec<(f64, f64)> = match shape {
-                Shape::TriangleUp => vec![(0.0, -5.5), (5.0, 3.5), (-5.0, 3.5)],
-                Shape::TriangleDown => vec![(0.0, 5.5), (5.0, -3.5), (-5.0, -3.5)],
-                _ => vec![(0.0, -5.5), (5.0, 0.0), (0.0, 5.5), (-5.0, 0.0)],
+            let corners: &[(f64, f64)] = match shape {
+                Shape::TriangleUp => &[(0.0, -5.5), (5.0, 3.5), (-5.0, 3.5)],
+                Shape::TriangleDown => &[(0.0, 5.5), (5.0, -3.5), (-5.0, -3.5)],
+                _ => &[(0.0, -5.5), (5.0, 0.0), (0.0, 5.5), (-5.0, 0.0)],
             };
-            let pts = pts
-                .iter()
-                .map(|(dx, dy)| format!("{},{}", N(x + dx), N(y + dy)))
-                .collect::<Vec<_>>()
-                .join(" ");
-            w!(
-                out,
-                r#"<polygon class="pc-pt" points="{pts}" fill="{colour}"{open}{close}"#
-            );
+            out.push_str(r#"<polygon class="pc-pt" points=""#);
+            for (i, (dx, dy)) in corners.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                w!(out, "{},{}", N(x + dx), N(y + dy));
+            }
+            w!(out, r#"" fill="{colour}""#);
         }
+    }
+    match tip {
+        Some(tip) => {
+            out.push_str("><title>");
+            esc_into(out, tip);
+            w!(out, "</title></{}>", shape_tag(shape));
+        }
+        None => out.push_str("/>"),
     }
 }
 
@@ -906,28 +911,36 @@ impl PainChart {
             let st = s.context.style();
             let mut pts = s.points.clone();
             pts.sort_by_key(|p| p.0);
-            let coords: Vec<String> = pts
-                .iter()
-                .map(|(t, v)| format!("{},{}", N(scale.x(*t)), N(y_of(*v))))
-                .collect();
             w!(
                 out,
-                r#"<polyline class="pc-line" data-context="{}" stroke="{}"{} points="{}"/>"#,
+                r#"<polyline class="pc-line" data-context="{}" stroke="{}"{} points=""#,
                 s.context.as_str(),
                 st.colour,
                 dash_attr(st.dash),
-                coords.join(" ")
             );
+            for (i, (t, v)) in pts.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                w!(out, "{},{}", N(scale.x(*t)), N(y_of(*v)));
+            }
+            out.push_str(r#""/>"#);
         }
         // Markers after all lines so no line crosses over a marker.
+        let mut tip = String::new();
         for s in nonempty() {
             let st = s.context.style();
             for (t, v) in &s.points {
-                let tip = format!(
-                    "{}: {v}/10 on {} {}",
+                tip.clear();
+                w!(
+                    tip,
+                    "{}: {v}/10 on {} {} {} {:02}:{:02}",
                     s.context.label(),
-                    long_date(*t),
-                    clock(*t)
+                    t.day(),
+                    month_name(*t),
+                    t.year(),
+                    t.hour(),
+                    t.minute()
                 );
                 marker(out, st.shape, scale.x(*t), y_of(*v), st.colour, Some(&tip));
             }
@@ -1455,6 +1468,29 @@ mod tests {
             );
         }
         assert_coordinates_sane(&svg);
+    }
+
+    #[test]
+    fn markers_are_written_whole_with_their_escaped_tooltip() {
+        let mut out = String::new();
+        marker(
+            &mut out,
+            Shape::Diamond,
+            10.0,
+            20.0,
+            "#123",
+            Some("Now: 4/10 <b>"),
+        );
+        assert_eq!(
+            out,
+            r##"<polygon class="pc-pt" points="10,14.5 15,20 10,25.5 5,20" fill="#123"><title>Now: 4/10 &lt;b&gt;</title></polygon>"##
+        );
+        out.clear();
+        marker(&mut out, Shape::Circle, 1.0, 2.25, "red", None);
+        assert_eq!(
+            out,
+            r#"<circle class="pc-pt" cx="1" cy="2.3" r="4.2" fill="red"/>"#
+        );
     }
 
     #[test]
