@@ -97,6 +97,22 @@ async fn the_sheet_carries_the_patient_every_exercise_and_dosage_and_page_number
         "patient name in any script"
     );
     assert!(pdf.text.contains("1980-03-31"));
+    {
+        use diesel::prelude::*;
+        use physiocase::db::schema::programme_versions;
+        let saved: chrono::NaiveDateTime = programme_versions::table
+            .select(programme_versions::created_at)
+            .first(&mut app.conn())
+            .unwrap_or_else(|e| panic!("version: {e}"));
+        let issued = format!("issued {}", saved.date());
+        assert!(pdf.text.contains(&issued), "issue date on loose pages");
+        // Text runs are joined by spaces, so a time after the date would read "DATE HH:".
+        let with_time = format!("{} {:02}:", saved.date(), chrono::Timelike::hour(&saved));
+        assert!(
+            !pdf.text.contains(&with_time),
+            "the issue date is a day, not a time"
+        );
+    }
     let library = physiocase::library::load().unwrap_or_else(|e| panic!("{e}"));
     for slug in slugs {
         let name = &library

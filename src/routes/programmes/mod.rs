@@ -854,7 +854,7 @@ async fn sheet(
             layout: Layout::new(&req, &state, "Home exercise programme"),
             patient_name: patient.full_name(),
             version: version.row.version,
-            issued_on: version.row.created_at.to_string(),
+            issued_on: version.row.created_at.date().to_string(),
             therapist: version.author.clone(),
             notes: version.row.notes.clone(),
             exercises,
