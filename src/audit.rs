@@ -9,8 +9,8 @@ use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::DbConn;
 use crate::db::schema::{audit_chain_head, audit_events};
+use crate::db::{DbConn, native};
 use crate::domain::Role;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -171,15 +171,15 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> QueryResult
         hash: String::new(),
     };
     row.hash = row.compute_hash();
-    diesel::insert_into(audit_events::table)
+    native!(conn, |c| diesel::insert_into(audit_events::table)
         .values(&row)
-        .execute(conn)?;
-    diesel::update(audit_chain_head::table.find(1))
+        .execute(c))?;
+    native!(conn, |c| diesel::update(audit_chain_head::table.find(1))
         .set((
             audit_chain_head::last_id.eq(row.id),
             audit_chain_head::last_hash.eq(&row.hash),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(row.id)
 }
 

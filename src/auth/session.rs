@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use crate::audit::Actor;
 use crate::auth::{random_token, token_hash};
-use crate::db::DbConn;
 use crate::db::schema::{sessions, users};
+use crate::db::{DbConn, native};
 use crate::domain::Role;
 
 pub const COOKIE_NAME: &str = "physiocase_session";
@@ -82,7 +82,7 @@ pub enum Lookup {
 /// `settle` does the (rare) write the answer calls for.
 pub fn lookup(conn: &mut DbConn, raw: &str) -> QueryResult<Lookup> {
     let hash = token_hash(raw);
-    let found = sessions::table
+    let found = native!(conn, |c| sessions::table
         .inner_join(users::table)
         .filter(sessions::id_hash.eq(&hash))
         .select((
@@ -106,8 +106,8 @@ pub fn lookup(conn: &mut DbConn, raw: &str) -> QueryResult<Lookup> {
             String,
             bool,
             Option<i64>,
-        )>(conn)
-        .optional()?;
+        )>(c)
+        .optional())?;
     let Some((
         created_at,
         last_seen_at,

@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::schema::{
     addenda, assessments, cases, pain_scores, programme_versions, red_flag_actions, users,
 };
+use crate::db::{DbConn, native};
 use crate::domain::clinical::AssessmentContent;
 use crate::error::AppError;
 
@@ -86,10 +86,10 @@ pub fn create(conn: &mut DbConn, patient_id: i64, case: &NewCase, author: i64) -
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<CaseRow> {
-    cases::table
+    native!(conn, |c| cases::table
         .find(id)
         .select(CaseRow::as_select())
-        .first(conn)
+        .first(c))
 }
 
 pub fn discharge(conn: &mut DbConn, id: i64, outcome: &str) -> QueryResult<usize> {
@@ -203,7 +203,14 @@ pub struct AssessmentLine {
 }
 
 pub fn assessments_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<AssessmentLine>> {
-    Ok(assessments::table
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+    )> = native!(conn, |c| assessments::table
         .inner_join(users::table.on(users::id.eq(assessments::author_id)))
         .filter(assessments::case_id.eq(case_id))
         .order((assessments::assessed_at.desc(), assessments::id.desc()))
@@ -215,14 +222,8 @@ pub fn assessments_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Assess
             assessments::assessed_at,
             assessments::signed_at,
         ))
-        .load::<(
-            i64,
-            String,
-            String,
-            String,
-            NaiveDateTime,
-            Option<NaiveDateTime>,
-        )>(conn)?
+        .load(c))?;
+    Ok(rows
         .into_iter()
         .map(
             |(id, kind, status, author, assessed_at, signed_at)| AssessmentLine {
@@ -251,18 +252,20 @@ pub struct ScoreLine {
 
 /// Every pain score of a case, oldest first, read once for both the chart and the timeline.
 pub fn score_lines(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<ScoreLine>> {
-    Ok(pain_scores::table
-        .inner_join(users::table.on(users::id.eq(pain_scores::recorded_by)))
-        .filter(pain_scores::case_id.eq(case_id))
-        .order((pain_scores::recorded_at.asc(), pain_scores::id.asc()))
-        .select((
-            pain_scores::recorded_at,
-            pain_scores::context,
-            pain_scores::score,
-            users::display_name,
-            pain_scores::note,
-        ))
-        .load::<(NaiveDateTime, String, i32, String, String)>(conn)?
+    let rows: Vec<(NaiveDateTime, String, i32, String, String)> =
+        native!(conn, |c| pain_scores::table
+            .inner_join(users::table.on(users::id.eq(pain_scores::recorded_by)))
+            .filter(pain_scores::case_id.eq(case_id))
+            .order((pain_scores::recorded_at.asc(), pain_scores::id.asc()))
+            .select((
+                pain_scores::recorded_at,
+                pain_scores::context,
+                pain_scores::score,
+                users::display_name,
+                pain_scores::note,
+            ))
+            .load(c))?;
+    Ok(rows
         .into_iter()
         .map(|(at, context, score, recorder, note)| ScoreLine {
             at,
@@ -300,7 +303,7 @@ pub fn timeline(
             struck: a.status == "entered-in-error",
         });
     }
-    let notes: Vec<(i64, NaiveDateTime, String, String)> = addenda::table
+    let notes: Vec<(i64, NaiveDateTime, String, String)> = native!(conn, |c| addenda::table
         .inner_join(assessments::table)
         .inner_join(users::table.on(users::id.eq(addenda::author_id)))
         .filter(assessments::case_id.eq(case_id))
@@ -312,7 +315,7 @@ pub fn timeline(
             users::display_name,
             addenda::body,
         ))
-        .load(conn)?;
+        .load(c))?;
     for (assessment_id, at, author, body) in notes {
         entries.push(TimelineEntry {
             at,
@@ -342,19 +345,20 @@ pub fn timeline(
             struck: false,
         });
     }
-    let actions: Vec<(NaiveDateTime, String, String, String, String)> = red_flag_actions::table
-        .inner_join(users::table.on(users::id.eq(red_flag_actions::recorded_by)))
-        .filter(red_flag_actions::case_id.eq(case_id))
-        .order(red_flag_actions::recorded_at.desc())
-        .limit(TIMELINE_LIMIT)
-        .select((
-            red_flag_actions::recorded_at,
-            red_flag_actions::action,
-            red_flag_actions::flags,
-            red_flag_actions::reason,
-            users::display_name,
-        ))
-        .load(conn)?;
+    let actions: Vec<(NaiveDateTime, String, String, String, String)> =
+        native!(conn, |c| red_flag_actions::table
+            .inner_join(users::table.on(users::id.eq(red_flag_actions::recorded_by)))
+            .filter(red_flag_actions::case_id.eq(case_id))
+            .order(red_flag_actions::recorded_at.desc())
+            .limit(TIMELINE_LIMIT)
+            .select((
+                red_flag_actions::recorded_at,
+                red_flag_actions::action,
+                red_flag_actions::flags,
+                red_flag_actions::reason,
+                users::display_name,
+            ))
+            .load(c))?;
     for (at, action, flags, reason, who) in actions {
         let names: Vec<&str> = flags
             .split(',')
@@ -377,7 +381,7 @@ pub fn timeline(
             struck: false,
         });
     }
-    let versions: Vec<(i32, NaiveDateTime, String)> = programme_versions::table
+    let versions: Vec<(i32, NaiveDateTime, String)> = native!(conn, |c| programme_versions::table
         .inner_join(users::table.on(users::id.eq(programme_versions::author_id)))
         .filter(programme_versions::case_id.eq(case_id))
         .order(programme_versions::version.desc())
@@ -387,7 +391,7 @@ pub fn timeline(
             programme_versions::created_at,
             users::display_name,
         ))
-        .load(conn)?;
+        .load(c))?;
     for (number, at, who) in versions {
         entries.push(TimelineEntry {
             at,

@@ -3,8 +3,8 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::schema::{adherence_ticks, cases, pain_scores, programme_versions};
+use crate::db::{DbConn, native};
 use crate::domain::pain::PainSummary;
 use crate::error::AppError;
 
@@ -22,15 +22,15 @@ pub struct NewPainScore<'a> {
 /// Stores a score once per idempotency key. Returns false when that key was already used
 /// (a double click, a refresh or a retried request): nothing is stored twice.
 pub fn insert_score(conn: &mut DbConn, new: &NewPainScore<'_>) -> Result<bool, AppError> {
-    let seen: Option<i64> = pain_scores::table
+    let seen: Option<i64> = native!(conn, |c| pain_scores::table
         .filter(pain_scores::idempotency_key.eq(new.idempotency_key))
         .select(pain_scores::id)
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     if seen.is_some() {
         return Ok(false);
     }
-    diesel::insert_into(pain_scores::table)
+    native!(conn, |c| diesel::insert_into(pain_scores::table)
         .values((
             pain_scores::case_id.eq(new.case_id),
             pain_scores::score.eq(new.score),
@@ -42,7 +42,7 @@ pub fn insert_score(conn: &mut DbConn, new: &NewPainScore<'_>) -> Result<bool, A
             pain_scores::idempotency_key.eq(Some(new.idempotency_key)),
             pain_scores::created_at.eq(Utc::now().naive_utc()),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     refresh_summary(conn, new.case_id)?;
     Ok(true)
 }
@@ -58,7 +58,7 @@ pub fn key_used(conn: &mut DbConn, key: &str) -> QueryResult<bool> {
 /// Re-computes the case's baseline, latest and trend. The baseline is the case's first
 /// score; the latest is the newest score in the same context, so like is compared with like.
 pub fn refresh_summary(conn: &mut DbConn, case_id: i64) -> QueryResult<()> {
-    let first: Option<(NaiveDateTime, String, i32)> = pain_scores::table
+    let first: Option<(NaiveDateTime, String, i32)> = native!(conn, |c| pain_scores::table
         .filter(pain_scores::case_id.eq(case_id))
         .order((pain_scores::recorded_at.asc(), pain_scores::id.asc()))
         .select((
@@ -66,28 +66,28 @@ pub fn refresh_summary(conn: &mut DbConn, case_id: i64) -> QueryResult<()> {
             pain_scores::context,
             pain_scores::score,
         ))
-        .first(conn)
-        .optional()?;
-    let last_any: Option<NaiveDateTime> = pain_scores::table
+        .first(c)
+        .optional())?;
+    let last_any: Option<NaiveDateTime> = native!(conn, |c| pain_scores::table
         .filter(pain_scores::case_id.eq(case_id))
         .select(diesel::dsl::max(pain_scores::recorded_at))
-        .first(conn)?;
+        .first(c))?;
     let (baseline, latest, trend) = match first {
         None => (None, None, "not-enough"),
         Some((first_at, context, baseline)) => {
-            let (latest_at, latest): (NaiveDateTime, i32) = pain_scores::table
+            let (latest_at, latest): (NaiveDateTime, i32) = native!(conn, |c| pain_scores::table
                 .filter(pain_scores::case_id.eq(case_id))
                 .filter(pain_scores::context.eq(&context))
                 .order((pain_scores::recorded_at.desc(), pain_scores::id.desc()))
                 .select((pain_scores::recorded_at, pain_scores::score))
-                .first(conn)?;
+                .first(c))?;
             // Only whether there are two scores in this context matters, not how many.
-            let two: Vec<i64> = pain_scores::table
+            let two: Vec<i64> = native!(conn, |c| pain_scores::table
                 .filter(pain_scores::case_id.eq(case_id))
                 .filter(pain_scores::context.eq(&context))
                 .select(pain_scores::id)
                 .limit(2)
-                .load(conn)?;
+                .load(c))?;
             let series: Vec<(NaiveDateTime, u8)> = if two.len() >= 2 {
                 vec![(first_at, to_u8(baseline)), (latest_at, to_u8(latest))]
             } else {
@@ -97,14 +97,14 @@ pub fn refresh_summary(conn: &mut DbConn, case_id: i64) -> QueryResult<()> {
             (Some(baseline), Some(latest), summary.trend.as_str())
         }
     };
-    diesel::update(cases::table.find(case_id))
+    native!(conn, |c| diesel::update(cases::table.find(case_id))
         .set((
             cases::pain_baseline.eq(baseline),
             cases::pain_latest.eq(latest),
             cases::pain_trend.eq(trend),
             cases::last_pain_at.eq(last_any),
         ))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 
@@ -118,7 +118,7 @@ pub fn case_scores(
     conn: &mut DbConn,
     case_id: i64,
 ) -> QueryResult<Vec<(NaiveDateTime, String, i32)>> {
-    pain_scores::table
+    native!(conn, |c| pain_scores::table
         .filter(pain_scores::case_id.eq(case_id))
         .order((pain_scores::recorded_at.asc(), pain_scores::id.asc()))
         .select((
@@ -126,16 +126,16 @@ pub fn case_scores(
             pain_scores::context,
             pain_scores::score,
         ))
-        .load(conn)
+        .load(c))
 }
 
 /// When each programme version was saved, to mark on the chart.
 pub fn version_marks(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<(NaiveDateTime, i32)>> {
-    programme_versions::table
+    native!(conn, |c| programme_versions::table
         .filter(programme_versions::case_id.eq(case_id))
         .order(programme_versions::version.asc())
         .select((programme_versions::created_at, programme_versions::version))
-        .load(conn)
+        .load(c))
 }
 
 // ---- adherence
@@ -215,12 +215,12 @@ pub fn adherence(
         });
     };
     let from = (today - Duration::days(27)).max(start);
-    let ticks: Vec<(NaiveDate, i64)> = adherence_ticks::table
+    let ticks: Vec<(NaiveDate, i64)> = native!(conn, |c| adherence_ticks::table
         .filter(adherence_ticks::case_id.eq(case_id))
         .filter(adherence_ticks::day.ge(from))
         .filter(adherence_ticks::day.le(today))
         .select((adherence_ticks::day, adherence_ticks::exercise_id))
-        .load(conn)?;
+        .load(c))?;
     let mut days = Vec::new();
     let mut day = today;
     while day >= from {

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{cases, patient_search_prefixes, patients, users};
-use crate::db::{DbBackend, DbConn};
+use crate::db::{DbBackend, DbConn, native};
 use crate::domain::text;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -186,10 +186,10 @@ pub fn update(conn: &mut DbConn, id: i64, details: &PatientDetails) -> QueryResu
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<PatientRow> {
-    patients::table
+    native!(conn, |c| patients::table
         .find(id)
         .select(PatientRow::as_select())
-        .first(conn)
+        .first(c))
 }
 
 /// What a search asks for: words (prefixes of names or reference) and/or a date of birth.
@@ -340,10 +340,10 @@ pub fn therapists(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
 }
 
 pub fn user_name(conn: &mut DbConn, id: i64) -> QueryResult<String> {
-    users::table
+    native!(conn, |c| users::table
         .find(id)
         .select(users::display_name)
-        .first(conn)
+        .first(c))
 }
 
 /// A patient's cases, newest first, with what the patient page shows of each.

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::schema::{
     exercises, programme_items, programme_template_items, programme_templates, programme_versions,
     users,
 };
+use crate::db::{DbConn, native};
 use crate::domain::{Dosage, Side};
 use crate::error::AppError;
 use crate::library::Library;
@@ -75,11 +75,11 @@ fn item_from(columns: ItemColumns) -> Result<ProgrammeItem, AppError> {
 }
 
 fn load_version(conn: &mut DbConn, row: VersionRow) -> Result<ProgrammeVersion, AppError> {
-    let author = users::table
+    let author = native!(conn, |c| users::table
         .find(row.author_id)
         .select(users::display_name)
-        .first(conn)?;
-    let items = programme_items::table
+        .first(c))?;
+    let items: Vec<ItemColumns> = native!(conn, |c| programme_items::table
         .filter(programme_items::version_id.eq(row.id))
         .order(programme_items::position.asc())
         .select((
@@ -94,20 +94,18 @@ fn load_version(conn: &mut DbConn, row: VersionRow) -> Result<ProgrammeVersion, 
             programme_items::days_per_week,
             programme_items::note,
         ))
-        .load::<ItemColumns>(conn)?
-        .into_iter()
-        .map(item_from)
-        .collect::<Result<_, _>>()?;
+        .load(c))?;
+    let items = items.into_iter().map(item_from).collect::<Result<_, _>>()?;
     Ok(ProgrammeVersion { row, author, items })
 }
 
 pub fn current(conn: &mut DbConn, case_id: i64) -> Result<Option<ProgrammeVersion>, AppError> {
-    let row = programme_versions::table
+    let row = native!(conn, |c| programme_versions::table
         .filter(programme_versions::case_id.eq(case_id))
         .order(programme_versions::version.desc())
         .select(VersionRow::as_select())
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     row.map(|r| load_version(conn, r)).transpose()
 }
 
@@ -116,12 +114,12 @@ pub fn version(
     case_id: i64,
     number: i32,
 ) -> Result<Option<ProgrammeVersion>, AppError> {
-    let row = programme_versions::table
+    let row = native!(conn, |c| programme_versions::table
         .filter(programme_versions::case_id.eq(case_id))
         .filter(programme_versions::version.eq(number))
         .select(VersionRow::as_select())
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     row.map(|r| load_version(conn, r)).transpose()
 }
 
