@@ -174,10 +174,33 @@ impl AppState {
             + Send
             + 'static,
     {
+        self.audited_page(who, work, Ok).await
+    }
+
+    /// `audited`, with the answer built from the data (`respond`, e.g. rendering the page)
+    /// while the event commits. The answer is returned only once the event is durable: if
+    /// the event cannot be written, the error is returned and nothing is shown.
+    pub async fn audited_page<T, R, F>(
+        &self,
+        who: Actor,
+        work: F,
+        respond: impl FnOnce(T) -> Result<R, AppError>,
+    ) -> Result<R, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
+            + Send
+            + 'static,
+    {
         // A read snapshot first (no write lock), then the event joins the next group commit.
         let (value, event) = self.read(work).await?;
-        self.record(who, event).await?;
-        Ok(value)
+        let durable = self.writes.submit(move |c| {
+            crate::audit::record(c, &who, event)?;
+            Ok(())
+        })?;
+        let answer = respond(value);
+        durable.durable().await?;
+        answer
     }
 
     /// `audited` for long reads (clinic-wide figures): the snapshot is read on the

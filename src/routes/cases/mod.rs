@@ -291,38 +291,68 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let who = actor(&req);
-    let (case, patient, therapist, assessments, timeline, (programme, pain, adherence)) = state
-        .audited(who, move |c| {
-            let (case, patient) = load_case(c, id)?;
-            let therapist = patient_queries::user_name(c, case.therapist_id)?;
-            let assessments = queries::assessments_of(c, id)?;
-            let lines = queries::score_lines(c, id)?;
-            let timeline = queries::timeline(c, id, &assessments, &lines)?;
-            let current = crate::routes::programmes::queries::current(c, id)?;
-            let programme = current.as_ref().map(|v| (v.row.version, v.items.len()));
-            let scores: Vec<_> = lines
-                .into_iter()
-                .map(|line| (line.at, line.context, line.score))
-                .collect();
-            let marks = crate::routes::pain::queries::version_marks(c, id)?;
-            let pain = crate::routes::pain::pain_panel(&format!("case-{id}-pain"), &scores, &marks);
-            let adherence = adherence_of(c, id, current.as_ref(), &marks)?;
-            let event = Event::new("case.read")
-                .entity("case", id)
-                .patient(case.patient_id);
-            Ok((
-                (
-                    case,
-                    patient,
-                    therapist,
-                    assessments,
-                    timeline,
-                    (programme, pain, adherence),
-                ),
-                event,
-            ))
-        })
-        .await?;
+    let page = move |c: &mut crate::db::DbConn| {
+        let (case, patient) = load_case(c, id)?;
+        let therapist = patient_queries::user_name(c, case.therapist_id)?;
+        let assessments = queries::assessments_of(c, id)?;
+        let lines = queries::score_lines(c, id)?;
+        let timeline = queries::timeline(c, id, &assessments, &lines)?;
+        let current = crate::routes::programmes::queries::current(c, id)?;
+        let programme = current.as_ref().map(|v| (v.row.version, v.items.len()));
+        let scores: Vec<_> = lines
+            .into_iter()
+            .map(|line| (line.at, line.context, line.score))
+            .collect();
+        let marks = crate::routes::pain::queries::version_marks(c, id)?;
+        let pain = crate::routes::pain::pain_panel(&format!("case-{id}-pain"), &scores, &marks);
+        let adherence = adherence_of(c, id, current.as_ref(), &marks)?;
+        let event = Event::new("case.read")
+            .entity("case", id)
+            .patient(case.patient_id);
+        let view = CaseView {
+            case,
+            patient,
+            therapist,
+            assessments,
+            timeline,
+            programme,
+            pain,
+            adherence,
+        };
+        Ok((view, event))
+    };
+    state
+        .audited_page(who, page, |data| show_page(&req, &state, data))
+        .await
+}
+
+/// What the case page reads in its one snapshot.
+struct CaseView {
+    case: CaseRow,
+    patient: PatientRow,
+    therapist: String,
+    assessments: Vec<AssessmentLine>,
+    timeline: Vec<TimelineEntry>,
+    programme: Option<(i32, usize)>,
+    pain: crate::routes::pain::PainPanel,
+    adherence: crate::routes::pain::queries::Adherence,
+}
+
+fn show_page(
+    req: &HttpRequest,
+    state: &AppState,
+    view: CaseView,
+) -> Result<HttpResponse, AppError> {
+    let CaseView {
+        case,
+        patient,
+        therapist,
+        assessments,
+        timeline,
+        programme,
+        pain,
+        adherence,
+    } = view;
     let red_flags = if case.status == "entered-in-error" || case.red_flags_pending.is_empty() {
         Vec::new()
     } else {
@@ -336,9 +366,9 @@ async fn show(
         )]
     };
     render(
-        &req,
+        req,
         &ShowPage {
-            layout: Layout::new(&req, &state, case.title.clone()),
+            layout: Layout::new(req, state, case.title.clone()),
             region: label_of(CASE_REGIONS, &case.body_region),
             outcome: case
                 .discharge_outcome

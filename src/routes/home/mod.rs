@@ -70,76 +70,78 @@ async fn home(
     };
     let page = query.page;
     let who = actor(&req);
-    let (cases, pager, attention) = state
-        .audited(who, move |c| {
-            let total = queries::count_open(c, therapist, Attention::All)?;
-            let pager = Pager::new(
-                page,
-                25,
+    let read = move |c: &mut crate::db::DbConn| {
+        let total = queries::count_open(c, therapist, Attention::All)?;
+        let pager = Pager::new(
+            page,
+            25,
+            total,
+            if whole_clinic {
+                "scope=clinic".into()
+            } else {
+                String::new()
+            },
+        );
+        let cases =
+            queries::open_cases(c, therapist, Attention::All, pager.offset(), pager.per_page)?;
+        let mut lists = Vec::new();
+        for (key, title, empty, attention) in [
+            (
+                "red-flags",
+                "Red flags waiting for action",
+                "No red flags are waiting.",
+                Attention::RedFlags,
+            ),
+            (
+                "worsening",
+                "Pain worsening",
+                "No case is worsening.",
+                Attention::Worsening,
+            ),
+            (
+                "review-due",
+                "Reviews due",
+                "No review is overdue.",
+                Attention::ReviewDue,
+            ),
+            (
+                "no-recent-pain",
+                "No pain score for 14 days or more",
+                "Every case has a recent pain score.",
+                Attention::NoRecentPain,
+            ),
+        ] {
+            let total = queries::count_open(c, therapist, attention)?;
+            let cases = if total == 0 {
+                Vec::new()
+            } else {
+                queries::open_cases(c, therapist, attention, 0, LIST_LIMIT)?
+            };
+            lists.push(AttentionList {
+                key,
+                title,
+                empty,
+                cases,
                 total,
-                if whole_clinic {
-                    "scope=clinic".into()
-                } else {
-                    String::new()
-                },
-            );
-            let cases =
-                queries::open_cases(c, therapist, Attention::All, pager.offset(), pager.per_page)?;
-            let mut lists = Vec::new();
-            for (key, title, empty, attention) in [
-                (
-                    "red-flags",
-                    "Red flags waiting for action",
-                    "No red flags are waiting.",
-                    Attention::RedFlags,
-                ),
-                (
-                    "worsening",
-                    "Pain worsening",
-                    "No case is worsening.",
-                    Attention::Worsening,
-                ),
-                (
-                    "review-due",
-                    "Reviews due",
-                    "No review is overdue.",
-                    Attention::ReviewDue,
-                ),
-                (
-                    "no-recent-pain",
-                    "No pain score for 14 days or more",
-                    "Every case has a recent pain score.",
-                    Attention::NoRecentPain,
-                ),
-            ] {
-                let total = queries::count_open(c, therapist, attention)?;
-                let cases = if total == 0 {
-                    Vec::new()
-                } else {
-                    queries::open_cases(c, therapist, attention, 0, LIST_LIMIT)?
-                };
-                lists.push(AttentionList {
-                    key,
-                    title,
-                    empty,
+            });
+        }
+        // The dashboard shows patients' names and pain: a read of clinical data.
+        let event = Event::new("dashboard.read").detail(format!("{} open cases", pager.total));
+        Ok(((cases, pager, lists), event))
+    };
+    state
+        .audited_page(who, read, |(cases, pager, attention)| {
+            render(
+                &req,
+                &HomePage {
+                    layout: Layout::new(&req, &state, "Home"),
+                    is_admin: user.role == Role::Admin,
                     cases,
-                    total,
-                });
-            }
-            // The dashboard shows patients' names and pain: a read of clinical data.
-            let event = Event::new("dashboard.read").detail(format!("{} open cases", pager.total));
-            Ok(((cases, pager, lists), event))
+                    pager,
+                    attention,
+                    scope: if whole_clinic { "clinic" } else { "mine" },
+                },
+            )
         })
-        .await?;
-    render(
-        &req,
-        &HomePage {
-            layout: Layout::new(&req, &state, "Home"),
-            is_admin: user.role == Role::Admin,
-            cases,
-            pager,
-            attention,
-            scope: if whole_clinic { "clinic" } else { "mine" },
-        },
-    )
+        .await
 }

@@ -81,43 +81,45 @@ async fn list(
         format!("q={}", url_encode(q.trim()))
     };
     let who = actor(&req);
-    let (rows, pager) = state
-        .audited(who, move |c| {
-            let mut search = search;
-            queries::order_words(c, &mut search)?;
-            let ids = queries::matching_ids(c, &search)?;
-            let pager = Pager::capped(
-                page,
-                PER_PAGE,
-                i64::try_from(ids.len()).unwrap_or(i64::MAX),
-                queries::SEARCH_COUNT_CAP,
-                base_query,
-            );
-            let page_ids: Vec<i64> = ids
-                .iter()
-                .skip(usize::try_from(pager.offset()).unwrap_or(0))
-                .take(usize::try_from(PER_PAGE).unwrap_or(0))
-                .copied()
-                .collect();
-            let rows = queries::in_order(c, &page_ids)?;
-            // The search terms can be names: the audit records only that a search happened.
-            let event = Event::new("patient.search").detail(format!(
-                "{}{} results",
-                if pager.more { "more than " } else { "" },
-                pager.total
-            ));
-            Ok(((rows, pager), event))
+    let read = move |c: &mut crate::db::DbConn| {
+        let mut search = search;
+        queries::order_words(c, &mut search)?;
+        let ids = queries::matching_ids(c, &search)?;
+        let pager = Pager::capped(
+            page,
+            PER_PAGE,
+            i64::try_from(ids.len()).unwrap_or(i64::MAX),
+            queries::SEARCH_COUNT_CAP,
+            base_query,
+        );
+        let page_ids: Vec<i64> = ids
+            .iter()
+            .skip(usize::try_from(pager.offset()).unwrap_or(0))
+            .take(usize::try_from(PER_PAGE).unwrap_or(0))
+            .copied()
+            .collect();
+        let rows = queries::in_order(c, &page_ids)?;
+        // The search terms can be names: the audit records only that a search happened.
+        let event = Event::new("patient.search").detail(format!(
+            "{}{} results",
+            if pager.more { "more than " } else { "" },
+            pager.total
+        ));
+        Ok(((rows, pager), event))
+    };
+    state
+        .audited_page(who, read, |(rows, pager)| {
+            render(
+                &req,
+                &ListPage {
+                    layout: Layout::new(&req, &state, "Patients"),
+                    q,
+                    patients: rows.iter().map(PatientLine::from).collect(),
+                    pager,
+                },
+            )
         })
-        .await?;
-    render(
-        &req,
-        &ListPage {
-            layout: Layout::new(&req, &state, "Patients"),
-            q,
-            patients: rows.iter().map(PatientLine::from).collect(),
-            pager,
-        },
-    )
+        .await
 }
 
 /// The patient form as typed.
