@@ -21,12 +21,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// versions 2 and 3) and the default this build of mimalloc ships with.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 const MI_DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 1000;
+/// How long freed pages are kept instead.
+const PURGE_DELAY_MS: std::ffi::c_long = 0;
 
 /// Makes mimalloc hand freed pages back to the system at once instead of keeping them
 /// for a second. Under a clinic's mixed load (password hashes need 19 MiB each, sheets a
-/// few MiB) the kept pages were a third of peak memory (145 → 93 MB in the loadgen mix),
-/// and returning them cost no measurable throughput. Skipped, with a warning, if the
-/// option does not hold the expected default: then the number above means another option.
+/// few MiB) the kept pages were a third of peak memory (145 → 93 MB in the loadgen mix).
+/// The price is sheets: each faults its few MiB in again. Measured side by side, a 10 ms
+/// delay gave 556–667 sheets/s instead of 422–476 but 7 MB more at the mix's peak, which
+/// is too close to the 100 MB the app must stay under; `MIMALLOC_PURGE_DELAY=10` chooses
+/// the faster sheets. Skipped, with a warning, if the option does not hold the expected
+/// default: then the number above means another option.
 #[allow(unsafe_code)]
 fn return_freed_memory_promptly() {
     // Whoever sets mimalloc's own variable decides.
@@ -37,7 +42,7 @@ fn return_freed_memory_promptly() {
     // this runs first in `main`, before any other thread exists.
     let current = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
     if current == MI_DEFAULT_PURGE_DELAY_MS {
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
     } else {
         eprintln!("physiocase: mimalloc's purge delay is not where expected; left as it is");
     }
