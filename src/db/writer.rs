@@ -258,6 +258,21 @@ mod tests {
             .n)
     }
 
+    /// A fresh database path in the temporary folder, unique to this test run.
+    fn temp_database(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "physiocase-{name}-{}-{}.db",
+            std::process::id(),
+            crate::auth::random_token()
+        ))
+    }
+
+    fn remove_database(path: &std::path::Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
     #[derive(diesel::QueryableByName)]
     struct CompileOption {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -286,11 +301,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_checkpointer_lets_the_wal_start_over() -> Result<(), AppError> {
-        let path = std::env::temp_dir().join(format!(
-            "physiocase-checkpoint-{}-{}.db",
-            std::process::id(),
-            crate::auth::random_token()
-        ));
+        let path = temp_database("checkpoint");
         let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
         let queue = WriteQueue::start(DbManager::new(DatabaseUrl::Sqlite(path.clone())))
             .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -318,19 +329,13 @@ mod tests {
             "the second round reused the checkpointed WAL ({after_first} -> {after_second} bytes)"
         );
         drop(queue);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        remove_database(&path);
         Ok(())
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_write_is_undone_alone_and_the_others_are_stored() -> Result<(), AppError> {
-        let path = std::env::temp_dir().join(format!(
-            "physiocase-writer-{}-{}.db",
-            std::process::id(),
-            crate::auth::random_token()
-        ));
+        let path = temp_database("writer");
         let url = DatabaseUrl::Sqlite(path.clone());
         let queue = WriteQueue::start(DbManager::new(url.clone()))
             .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -368,9 +373,7 @@ mod tests {
             "the failed write left nothing, the others are all there"
         );
         drop(queue);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        remove_database(&path);
         Ok(())
     }
 }

@@ -343,16 +343,7 @@ fn show_page(
     state: &AppState,
     view: CaseView,
 ) -> Result<HttpResponse, AppError> {
-    let CaseView {
-        case,
-        patient,
-        therapist,
-        assessments,
-        timeline,
-        programme,
-        pain,
-        adherence,
-    } = view;
+    let case = view.case;
     let red_flags = if case.status == "entered-in-error" || case.red_flags_pending.is_empty() {
         Vec::new()
     } else {
@@ -375,20 +366,20 @@ fn show_page(
                 .as_deref()
                 .map(|o| label_of(DISCHARGE_OUTCOMES, o))
                 .unwrap_or(""),
-            therapist,
+            therapist: view.therapist,
             kinds: AssessmentKind::ALL
                 .iter()
                 .map(|k| (k.as_str(), k.label()))
                 .collect(),
-            programme,
-            pain,
+            programme: view.programme,
+            pain: view.pain,
             pain_form: crate::routes::pain::PainForm::blank(),
             errors: FormErrors::default(),
-            adherence,
+            adherence: view.adherence,
             case,
-            patient,
-            assessments,
-            timeline,
+            patient: view.patient,
+            assessments: view.assessments,
+            timeline: view.timeline,
             red_flags,
         },
     )
