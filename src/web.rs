@@ -194,10 +194,7 @@ impl AppState {
     {
         // A read snapshot first (no write lock), then the event joins the next group commit.
         let (value, event) = self.read(work).await?;
-        let durable = self.writes.submit(move |c| {
-            crate::audit::record(c, &who, event)?;
-            Ok(())
-        })?;
+        let durable = self.submit_event(who, event)?;
         let answer = respond(value);
         durable.durable().await?;
         answer
@@ -240,11 +237,19 @@ impl AppState {
         who: Actor,
         event: crate::audit::Event<'static>,
     ) -> Result<(), AppError> {
-        self.write(move |c| {
+        self.submit_event(who, event)?.durable().await
+    }
+
+    /// Hands one audit event to the writer on its own, without waiting for it.
+    fn submit_event(
+        &self,
+        who: Actor,
+        event: crate::audit::Event<'static>,
+    ) -> Result<crate::db::writer::Pending<()>, AppError> {
+        self.writes.submit(move |c| {
             crate::audit::record(c, &who, event)?;
             Ok(())
         })
-        .await
     }
 
     /// Runs `work` in a write transaction and returns once it is durable. Writes that
