@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::audit::Actor;
 use crate::auth::{random_token, token_hash};
 use crate::db::schema::{sessions, users};
+use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::Role;
 
@@ -97,8 +98,8 @@ pub fn lookup(conn: &mut DbConn, raw: &str) -> QueryResult<Lookup> {
             users::patient_id,
         ))
         .first::<(
-            NaiveDateTime,
-            NaiveDateTime,
+            Stamp,
+            Stamp,
             String,
             i64,
             String,
@@ -109,8 +110,8 @@ pub fn lookup(conn: &mut DbConn, raw: &str) -> QueryResult<Lookup> {
         )>(c)
         .optional())?;
     let Some((
-        created_at,
-        last_seen_at,
+        Stamp(created_at),
+        Stamp(last_seen_at),
         csrf_token,
         user_id,
         role,

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod schema;
+pub mod stamp;
 pub mod writer;
 
 use std::fmt;

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use crate::db::schema::{
     addenda, assessments, cases, pain_scores, programme_versions, red_flag_actions, users,
 };
+use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::clinical::AssessmentContent;
 use crate::error::AppError;
@@ -30,7 +31,9 @@ pub struct CaseRow {
     pub error_reason: Option<String>,
     pub red_flags_pending: String,
     pub created_by: i64,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     pub updated_at: NaiveDateTime,
     pub pain_baseline: Option<i32>,
     pub pain_latest: Option<i32>,
@@ -203,26 +206,20 @@ pub struct AssessmentLine {
 }
 
 pub fn assessments_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<AssessmentLine>> {
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        String,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-    )> = native!(conn, |c| assessments::table
-        .inner_join(users::table.on(users::id.eq(assessments::author_id)))
-        .filter(assessments::case_id.eq(case_id))
-        .order((assessments::assessed_at.desc(), assessments::id.desc()))
-        .select((
-            assessments::id,
-            assessments::kind,
-            assessments::status,
-            users::display_name,
-            assessments::assessed_at,
-            assessments::signed_at,
-        ))
-        .load(c))?;
+    let rows: Vec<(i64, String, String, String, Stamp, Option<Stamp>)> =
+        native!(conn, |c| assessments::table
+            .inner_join(users::table.on(users::id.eq(assessments::author_id)))
+            .filter(assessments::case_id.eq(case_id))
+            .order((assessments::assessed_at.desc(), assessments::id.desc()))
+            .select((
+                assessments::id,
+                assessments::kind,
+                assessments::status,
+                users::display_name,
+                assessments::assessed_at,
+                assessments::signed_at,
+            ))
+            .load(c))?;
     Ok(rows
         .into_iter()
         .map(
@@ -231,8 +228,8 @@ pub fn assessments_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Assess
                 kind,
                 status,
                 author,
-                assessed_at,
-                signed_at,
+                assessed_at: assessed_at.0,
+                signed_at: signed_at.map(NaiveDateTime::from),
             },
         )
         .collect())
@@ -252,23 +249,22 @@ pub struct ScoreLine {
 
 /// Every pain score of a case, oldest first, read once for both the chart and the timeline.
 pub fn score_lines(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<ScoreLine>> {
-    let rows: Vec<(NaiveDateTime, String, i32, String, String)> =
-        native!(conn, |c| pain_scores::table
-            .inner_join(users::table.on(users::id.eq(pain_scores::recorded_by)))
-            .filter(pain_scores::case_id.eq(case_id))
-            .order((pain_scores::recorded_at.asc(), pain_scores::id.asc()))
-            .select((
-                pain_scores::recorded_at,
-                pain_scores::context,
-                pain_scores::score,
-                users::display_name,
-                pain_scores::note,
-            ))
-            .load(c))?;
+    let rows: Vec<(Stamp, String, i32, String, String)> = native!(conn, |c| pain_scores::table
+        .inner_join(users::table.on(users::id.eq(pain_scores::recorded_by)))
+        .filter(pain_scores::case_id.eq(case_id))
+        .order((pain_scores::recorded_at.asc(), pain_scores::id.asc()))
+        .select((
+            pain_scores::recorded_at,
+            pain_scores::context,
+            pain_scores::score,
+            users::display_name,
+            pain_scores::note,
+        ))
+        .load(c))?;
     Ok(rows
         .into_iter()
         .map(|(at, context, score, recorder, note)| ScoreLine {
-            at,
+            at: at.0,
             context,
             score,
             recorder,
@@ -303,7 +299,7 @@ pub fn timeline(
             struck: a.status == "entered-in-error",
         });
     }
-    let notes: Vec<(i64, NaiveDateTime, String, String)> = native!(conn, |c| addenda::table
+    let notes: Vec<(i64, Stamp, String, String)> = native!(conn, |c| addenda::table
         .inner_join(assessments::table)
         .inner_join(users::table.on(users::id.eq(addenda::author_id)))
         .filter(assessments::case_id.eq(case_id))
@@ -316,7 +312,7 @@ pub fn timeline(
             addenda::body,
         ))
         .load(c))?;
-    for (assessment_id, at, author, body) in notes {
+    for (assessment_id, Stamp(at), author, body) in notes {
         entries.push(TimelineEntry {
             at,
             kind: "addendum",
@@ -345,7 +341,7 @@ pub fn timeline(
             struck: false,
         });
     }
-    let actions: Vec<(NaiveDateTime, String, String, String, String)> =
+    let actions: Vec<(Stamp, String, String, String, String)> =
         native!(conn, |c| red_flag_actions::table
             .inner_join(users::table.on(users::id.eq(red_flag_actions::recorded_by)))
             .filter(red_flag_actions::case_id.eq(case_id))
@@ -359,7 +355,7 @@ pub fn timeline(
                 users::display_name,
             ))
             .load(c))?;
-    for (at, action, flags, reason, who) in actions {
+    for (Stamp(at), action, flags, reason, who) in actions {
         let names: Vec<&str> = flags
             .split(',')
             .filter(|f| !f.is_empty())
@@ -381,7 +377,7 @@ pub fn timeline(
             struck: false,
         });
     }
-    let versions: Vec<(i32, NaiveDateTime, String)> = native!(conn, |c| programme_versions::table
+    let versions: Vec<(i32, Stamp, String)> = native!(conn, |c| programme_versions::table
         .inner_join(users::table.on(users::id.eq(programme_versions::author_id)))
         .filter(programme_versions::case_id.eq(case_id))
         .order(programme_versions::version.desc())
@@ -392,7 +388,7 @@ pub fn timeline(
             users::display_name,
         ))
         .load(c))?;
-    for (number, at, who) in versions {
+    for (number, Stamp(at), who) in versions {
         entries.push(TimelineEntry {
             at,
             kind: "programme",

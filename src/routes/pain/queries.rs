@@ -4,6 +4,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{adherence_ticks, cases, pain_scores, programme_versions};
+use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::pain::PainSummary;
 use crate::error::AppError;
@@ -118,7 +119,7 @@ pub fn case_scores(
     conn: &mut DbConn,
     case_id: i64,
 ) -> QueryResult<Vec<(NaiveDateTime, String, i32)>> {
-    native!(conn, |c| pain_scores::table
+    let rows: Vec<(Stamp, String, i32)> = native!(conn, |c| pain_scores::table
         .filter(pain_scores::case_id.eq(case_id))
         .order((pain_scores::recorded_at.asc(), pain_scores::id.asc()))
         .select((
@@ -126,16 +127,24 @@ pub fn case_scores(
             pain_scores::context,
             pain_scores::score,
         ))
-        .load(c))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .map(|(Stamp(at), context, score)| (at, context, score))
+        .collect())
 }
 
 /// When each programme version was saved, to mark on the chart.
 pub fn version_marks(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<(NaiveDateTime, i32)>> {
-    native!(conn, |c| programme_versions::table
+    let rows: Vec<(Stamp, i32)> = native!(conn, |c| programme_versions::table
         .filter(programme_versions::case_id.eq(case_id))
         .order(programme_versions::version.asc())
         .select((programme_versions::created_at, programme_versions::version))
-        .load(c))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .map(|(Stamp(at), version)| (at, version))
+        .collect())
 }
 
 // ---- adherence

@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{cases, patient_search_prefixes, patients, users};
+use crate::db::stamp::Stamp;
 use crate::db::{DbBackend, DbConn, native};
 use crate::domain::text;
 
@@ -23,7 +24,9 @@ pub struct PatientRow {
     pub primary_therapist_id: Option<i64>,
     pub notes: String,
     pub created_by: Option<i64>,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     pub updated_at: NaiveDateTime,
 }
 

@@ -9,6 +9,7 @@ use crate::db::schema::{
     exercises, programme_items, programme_template_items, programme_templates, programme_versions,
     users,
 };
+use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::{Dosage, Side};
 use crate::error::AppError;
@@ -33,6 +34,7 @@ pub struct VersionRow {
     pub notes: String,
     pub review_date: Option<NaiveDate>,
     pub template_id: Option<i64>,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: NaiveDateTime,
 }
 
