@@ -304,7 +304,6 @@ async fn show(
             .map(|line| (line.at, line.context, line.score))
             .collect();
         let marks = crate::routes::pain::queries::version_marks(c, id)?;
-        let pain = crate::routes::pain::pain_panel(&format!("case-{id}-pain"), &scores, &marks);
         let adherence = adherence_of(c, id, current.as_ref(), &marks)?;
         let event = Event::new("case.read")
             .entity("case", id)
@@ -316,7 +315,8 @@ async fn show(
             assessments,
             timeline,
             programme,
-            pain,
+            scores,
+            marks,
             adherence,
         };
         Ok((view, event))
@@ -334,7 +334,9 @@ struct CaseView {
     assessments: Vec<AssessmentLine>,
     timeline: Vec<TimelineEntry>,
     programme: Option<(i32, usize)>,
-    pain: crate::routes::pain::PainPanel,
+    /// The chart's data: drawn in `show_page`, while the audit event commits.
+    scores: Vec<(chrono::NaiveDateTime, String, i32)>,
+    marks: Vec<(chrono::NaiveDateTime, i32)>,
     adherence: crate::routes::pain::queries::Adherence,
 }
 
@@ -372,7 +374,11 @@ fn show_page(
                 .map(|k| (k.as_str(), k.label()))
                 .collect(),
             programme: view.programme,
-            pain: view.pain,
+            pain: crate::routes::pain::pain_panel(
+                &format!("case-{}-pain", case.id),
+                &view.scores,
+                &view.marks,
+            ),
             pain_form: crate::routes::pain::PainForm::blank(),
             errors: FormErrors::default(),
             adherence: view.adherence,
