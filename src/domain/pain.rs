@@ -361,16 +361,35 @@ struct N(f64);
 
 impl fmt::Display for N {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Whole tenths as an integer: integer formatting is far cheaper than float formatting,
-        // and a chart prints hundreds of coordinates.
+        // Whole tenths, written digit by digit into one buffer: a chart prints hundreds of
+        // coordinates, and float (or nested integer) formatting cost more than the rest of it.
         let v = if self.0.is_finite() { self.0 } else { 0.0 };
         let tenths = (v * 10.0).round() as i64;
-        let (whole, tenth) = (tenths / 10, (tenths % 10).abs());
-        match (tenth, tenths < 0 && whole == 0) {
-            (0, _) => write!(f, "{whole}"),
-            (_, true) => write!(f, "-0.{tenth}"),
-            _ => write!(f, "{whole}.{tenth}"),
+        let mut digits = tenths.unsigned_abs();
+        let mut buf = [0u8; 24];
+        let mut at = buf.len();
+        let mut push = |byte: u8| {
+            at -= 1;
+            buf[at] = byte;
+        };
+        let tenth = digits % 10;
+        digits /= 10;
+        if tenth != 0 {
+            push(b'0' + tenth as u8);
+            push(b'.');
         }
+        loop {
+            push(b'0' + (digits % 10) as u8);
+            digits /= 10;
+            if digits == 0 {
+                break;
+            }
+        }
+        if tenths < 0 {
+            push(b'-');
+        }
+        // Only ASCII digits, '.' and '-' were written.
+        f.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -1042,6 +1061,29 @@ fn draw_x_axis(out: &mut String, scale: &TimeScale) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn coordinates_are_written_to_the_tenth() {
+        let cases = [
+            (0.0, "0"),
+            (0.04, "0"),
+            (0.05, "0.1"),
+            (-0.04, "0"),
+            (-0.05, "-0.1"),
+            (-0.5, "-0.5"),
+            (3.0, "3"),
+            (12.34, "12.3"),
+            (-12.36, "-12.4"),
+            (99.96, "100"),
+            (540.0, "540"),
+            (1234567.8, "1234567.8"),
+            (f64::NAN, "0"),
+            (f64::INFINITY, "0"),
+        ];
+        for (value, written) in cases {
+            assert_eq!(super::N(value).to_string(), written, "{value}");
+        }
+    }
+
     use super::*;
     use chrono::NaiveDate;
 
