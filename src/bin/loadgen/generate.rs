@@ -907,23 +907,31 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
         "id, case_id, score, context, recorded_at, recorded_by, recorder_role, assessment_id, \
          note, idempotency_key, created_at",
     )?;
+    // In the order a clinic records them: by time, every case's scores interleaved, so a
+    // case's scores lie on many table pages as they would after months of use.
+    let mut in_recorded_order: Vec<(NaiveDateTime, usize, usize)> = cases
+        .iter()
+        .enumerate()
+        .flat_map(|(n, c)| c.scores.iter().enumerate().map(move |(i, s)| (s.0, n, i)))
+        .collect();
+    in_recorded_order.sort_unstable();
     let mut score_id: i64 = 0;
-    for c in &cases {
-        for (i, (at, context, score)) in c.scores.iter().enumerate() {
-            score_id += 1;
-            let (assessment, key) = if i < c.from_assessment {
-                (c.id.to_string(), "NULL".to_owned())
-            } else {
-                ("NULL".to_owned(), format!("'bulk-{score_id:012}'"))
-            };
-            load.row(&format!(
-                "{score_id}, {}, {score}, '{context}', {}, {}, 'therapist', {assessment}, '', {key}, {}",
-                c.id,
-                ts(*at),
-                c.therapist,
-                ts(*at)
-            ))?;
-        }
+    for (at, n, i) in in_recorded_order {
+        let c = &cases[n];
+        let (_, context, score) = c.scores[i];
+        score_id += 1;
+        let (assessment, key) = if i < c.from_assessment {
+            (c.id.to_string(), "NULL".to_owned())
+        } else {
+            ("NULL".to_owned(), format!("'bulk-{score_id:012}'"))
+        };
+        load.row(&format!(
+            "{score_id}, {}, {score}, '{context}', {}, {}, 'therapist', {assessment}, '', {key}, {}",
+            c.id,
+            ts(at),
+            c.therapist,
+            ts(at)
+        ))?;
     }
 
     load.table(
@@ -1021,11 +1029,12 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
         "case_id, exercise_id, day, recorded_by, created_at",
     )?;
     let today = now.date();
-    for (c, user, current) in &portal_cases {
-        let start = c.versions.first().map_or(today, |v| v.saved_at.date());
-        // Yesterday and before: "done today" during the run adds new rows.
-        for back in 1..15 {
-            let date = today - Duration::days(back);
+    // Day by day, every patient's ticks of that evening together, as a clinic stores them.
+    // Yesterday and before: "done today" during the run adds new rows.
+    for back in (1..15).rev() {
+        let date = today - Duration::days(back);
+        for (c, user, current) in &portal_cases {
+            let start = c.versions.first().map_or(today, |v| v.saved_at.date());
             if date < start || rng.random_range(0..100) >= 70 {
                 continue;
             }

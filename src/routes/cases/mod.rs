@@ -1,6 +1,8 @@
 //! Cases: open, read (one timeline), discharge, mark entered in error, red-flag actions.
 
 pub mod queries;
+#[cfg(test)]
+mod query_plans;
 
 use crate::dates::{Shown, ShownDay};
 use actix_web::http::StatusCode;

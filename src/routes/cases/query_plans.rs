@@ -1,0 +1,119 @@
+//! The case page's reads, checked against SQLite's own query plans: no table is scanned,
+//! and a case's whole history (pain scores, four weeks of ticks) is read from index pages
+//! alone, however its rows lie between other patients' rows in the table.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use diesel::RunQueryDsl;
+use diesel::connection::{Connection, InstrumentationEvent};
+
+use crate::db::{DatabaseUrl, DbConn};
+use crate::error::AppError;
+
+#[derive(diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+/// Runs `reads` on a freshly migrated database and returns the SQL of every query they
+/// sent, with the lines of its query plan.
+fn plans_of(reads: impl FnOnce(&mut DbConn)) -> Result<Vec<(String, Vec<String>)>, AppError> {
+    let path = std::env::temp_dir().join(format!(
+        "physiocase-plans-{}-{}.db",
+        std::process::id(),
+        crate::auth::random_token()
+    ));
+    let pool = crate::db::connect_and_migrate(&DatabaseUrl::Sqlite(path.clone()), 1)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut conn = pool.get()?;
+    let sent: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = sent.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let shown = query.to_string();
+            let sql = shown.split(" -- binds:").next().unwrap_or_default();
+            if let Ok(mut log) = log.lock() {
+                log.push(sql.to_owned());
+            }
+        }
+    });
+    reads(&mut conn);
+    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    let statements = sent
+        .lock()
+        .map_err(|_| AppError::Internal("query log poisoned".into()))?
+        .clone();
+    let mut plans = Vec::new();
+    for sql in statements.into_iter().filter(|s| s.starts_with("SELECT")) {
+        // Unbound parameters plan as NULL; the plan does not depend on them (ENABLE_QPSG).
+        let lines: Vec<PlanLine> =
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(&mut *conn)?;
+        plans.push((sql, lines.into_iter().map(|l| l.detail).collect()));
+    }
+    drop(conn);
+    drop(pool);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    Ok(plans)
+}
+
+#[test]
+fn the_case_page_scans_no_table_and_reads_histories_from_indexes() -> Result<(), AppError> {
+    let case_id = 1;
+    let plans = plans_of(|c| {
+        // On an empty database each read finds nothing; only the SQL it sends matters.
+        let _ = super::queries::find(c, case_id);
+        let _ = crate::routes::patients::queries::find(c, case_id);
+        let _ = crate::routes::patients::queries::user_name(c, case_id);
+        let _ = super::queries::assessments_of(c, case_id);
+        let _ = super::queries::score_lines(c, case_id);
+        let _ = super::queries::timeline(c, case_id, &[], &[]);
+        let _ = crate::routes::programmes::queries::current(c, case_id);
+        let _ = crate::routes::pain::queries::version_marks(c, case_id);
+        let _ = crate::routes::pain::queries::case_scores(c, case_id);
+        let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();
+        let _ = crate::routes::pain::queries::adherence(c, case_id, &[7], Some(today), today);
+    })?;
+    let sql_reading = |table: &str| {
+        plans
+            .iter()
+            .filter(|(sql, _)| sql.contains(&format!("`{table}`.`")))
+            .count()
+    };
+    assert!(
+        plans.len() >= 10,
+        "the reads sent their queries: {plans:#?}"
+    );
+    assert!(
+        sql_reading("pain_scores") >= 2 && sql_reading("adherence_ticks") == 1,
+        "{plans:#?}"
+    );
+    for (sql, lines) in &plans {
+        for line in lines {
+            assert!(
+                !line.starts_with("SCAN "),
+                "a table or index is read whole: {line}\n{sql}"
+            );
+            if line.contains(" pain_scores ") {
+                assert!(
+                    line.contains("USING COVERING INDEX pain_scores_case_history"),
+                    "pain scores read from the table: {line}\n{sql}"
+                );
+            }
+            if line.contains(" adherence_ticks ") {
+                assert!(
+                    line.contains("USING COVERING INDEX adherence_ticks_case_day"),
+                    "ticks read from the table: {line}\n{sql}"
+                );
+            }
+            assert!(
+                !(sql.contains("`pain_scores`.`") && line.contains("TEMP B-TREE")),
+                "pain scores sorted after reading: {line}\n{sql}"
+            );
+        }
+    }
+    Ok(())
+}
