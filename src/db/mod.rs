@@ -333,6 +333,26 @@ where
     conn.transaction(f)
 }
 
+/// Throwaway SQLite files for unit tests.
+#[cfg(test)]
+pub(crate) mod test_files {
+    /// A fresh database path in the temporary folder, unique to this test run.
+    pub fn temp_database(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "physiocase-{name}-{}-{}.db",
+            std::process::id(),
+            crate::auth::random_token()
+        ))
+    }
+
+    /// Removes the database and its WAL and shared-memory files.
+    pub fn remove_database(path: &std::path::Path) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -244,6 +244,7 @@ fn run(conn: &mut DbConn, statement: &'static str) -> diesel::QueryResult<()> {
 mod tests {
     use super::*;
     use crate::db::DatabaseUrl;
+    use crate::db::test_files::{remove_database, temp_database};
     use diesel::sql_types::BigInt;
 
     #[derive(diesel::QueryableByName)]
@@ -256,21 +257,6 @@ mod tests {
         Ok(diesel::sql_query("SELECT count(*) AS n FROM notes")
             .get_result::<Count>(conn)?
             .n)
-    }
-
-    /// A fresh database path in the temporary folder, unique to this test run.
-    fn temp_database(name: &str) -> std::path::PathBuf {
-        std::env::temp_dir().join(format!(
-            "physiocase-{name}-{}-{}.db",
-            std::process::id(),
-            crate::auth::random_token()
-        ))
-    }
-
-    fn remove_database(path: &std::path::Path) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
     }
 
     #[derive(diesel::QueryableByName)]

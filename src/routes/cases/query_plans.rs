@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use diesel::RunQueryDsl;
 use diesel::connection::{Connection, InstrumentationEvent};
 
+use crate::db::test_files::{remove_database, temp_database};
 use crate::db::{DatabaseUrl, DbConn};
 use crate::error::AppError;
 
@@ -20,11 +21,7 @@ struct PlanLine {
 /// Runs `reads` on a freshly migrated database and returns the SQL of every query they
 /// sent, with the lines of its query plan.
 fn plans_of(reads: impl FnOnce(&mut DbConn)) -> Result<Vec<(String, Vec<String>)>, AppError> {
-    let path = std::env::temp_dir().join(format!(
-        "physiocase-plans-{}-{}.db",
-        std::process::id(),
-        crate::auth::random_token()
-    ));
+    let path = temp_database("plans");
     let pool = crate::db::connect_and_migrate(&DatabaseUrl::Sqlite(path.clone()), 1)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut conn = pool.get()?;
@@ -54,9 +51,7 @@ fn plans_of(reads: impl FnOnce(&mut DbConn)) -> Result<Vec<(String, Vec<String>)
     }
     drop(conn);
     drop(pool);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    remove_database(&path);
     Ok(plans)
 }
 
