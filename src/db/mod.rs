@@ -258,6 +258,8 @@ pub fn connect_and_migrate(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, D
     let mut first = manager.open()?;
     run_migrations(&mut first)?;
     if let DbConn::Sqlite(_) = first {
+        // Reads every page once: on a large file this is most of the start-up time.
+        tracing::info!("checking the database file (PRAGMA quick_check)");
         check_sqlite_integrity(&mut first)?;
     }
     drop(first);

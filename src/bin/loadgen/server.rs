@@ -53,6 +53,17 @@ fn healthy(addr: SocketAddr) -> bool {
     stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
 }
 
+/// How long the server may take to start: it reads the whole SQLite file once
+/// (`PRAGMA quick_check`) before it serves, and a slow disk reads 3 GB in minutes.
+fn startup_allowance(url: &DatabaseUrl) -> Duration {
+    let file_bytes = match url {
+        DatabaseUrl::Sqlite(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+        DatabaseUrl::Postgres(_) => 0,
+    };
+    // 60 s, plus a second for every 5 MB: at least 5 MB/s, however slow the sitting.
+    Duration::from_secs(60 + file_bytes / 5_000_000)
+}
+
 impl Server {
     pub fn start(bin: &Path, url: &DatabaseUrl, args: &Args) -> Result<Self, String> {
         let port = free_port()?;
@@ -98,7 +109,9 @@ impl Server {
         let mut child = command
             .spawn()
             .map_err(|e| format!("start {}: {e}", bin.display()))?;
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let allowed = startup_allowance(url);
+        let started = Instant::now();
+        let deadline = started + allowed;
         loop {
             if healthy(addr) {
                 break;
@@ -110,11 +123,19 @@ impl Server {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err("the server did not answer /healthz within 60 s".into());
+                return Err(format!(
+                    "the server did not answer /healthz within {} s",
+                    allowed.as_secs()
+                ));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        println!("server pid {} on {addr}, log {}", child.id(), log.display());
+        println!(
+            "server pid {} on {addr}, answering after {:.1} s, log {}",
+            child.id(),
+            started.elapsed().as_secs_f64(),
+            log.display()
+        );
         Ok(Self {
             child,
             base_url: format!("http://{addr}"),
