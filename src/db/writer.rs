@@ -10,13 +10,18 @@
 //! On SQLite a checkpointer thread copies committed pages from the WAL back into the
 //! database file. SQLite would otherwise do that copy (and its fsync) inside whichever
 //! commit takes the WAL past 1,000 pages, and every write of that batch would wait for it.
+//! Those copies never block anyone, so they cannot make the WAL start over while readers
+//! keep arriving: under steady load the WAL grew by 75 MB a second (1.6 GB in 24 s of case
+//! pages), on towards a full disk. When it passes `RESTART_AFTER_FRAMES`, the writer
+//! itself, between two batches, brings the database file up to date so that its next
+//! commit starts the WAL over (see `WalRestart`).
 
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 use diesel::Connection;
 use diesel::RunQueryDsl;
-use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
 use super::{DbConn, DbManager};
@@ -31,8 +36,17 @@ type Job = Box<dyn FnOnce(Option<&mut DbConn>) -> (Finish, bool) + Send>;
 /// The most writes one commit carries.
 const BATCH_LIMIT: usize = 256;
 /// How long the checkpointer lets commits gather before copying them back: a few
-/// checkpoints (and database-file fsyncs) a second under load, a WAL of a few MB at most.
+/// checkpoints (and database-file fsyncs) a second under load.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// WAL pages (4 KiB each) past which the writer makes the WAL start over: 256 MiB, some
+/// seconds of the heaviest load measured, so the pause it takes (up to ~30 ms, the
+/// copy and the database file's fsync) comes rarely. The tests use 4 MiB.
+const RESTART_AFTER_FRAMES: i64 = if cfg!(test) { 1024 } else { 65_536 };
+/// How many batches in a row may try to start the WAL over without waiting for readers
+/// (see `WalRestart`); then one try waits for them, and after that the tries pause for
+/// `RESTART_RETRY_AFTER`.
+const RESTART_TRIES: u32 = 20;
+const RESTART_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct WriteQueue {
@@ -42,8 +56,9 @@ pub struct WriteQueue {
 impl WriteQueue {
     pub fn start(manager: DbManager) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
+        let restart_due = Arc::new(AtomicBool::new(false));
         let checkpoint_due = if manager.is_sqlite() {
-            Some(start_checkpointer(manager.clone())?)
+            Some(start_checkpointer(manager.clone(), restart_due.clone())?)
         } else {
             None
         };
@@ -51,6 +66,7 @@ impl WriteQueue {
             .name("db-writer".into())
             .spawn(move || {
                 let mut conn: Option<DbConn> = None;
+                let mut wal_restart = WalRestart::new(restart_due);
                 // Ends when every sender (every clone of the app state) is gone.
                 while let Ok(first) = queue.recv() {
                     let mut batch = vec![first];
@@ -65,6 +81,7 @@ impl WriteQueue {
                     }
                     let healthy = match conn.as_mut() {
                         Some(c) => {
+                            wal_restart.before_batch(c);
                             let committed = run_batch(c, batch);
                             if let Some(due) = &checkpoint_due {
                                 // Full: a checkpoint is already on its way.
@@ -140,8 +157,92 @@ impl<T> Pending<T> {
     }
 }
 
+/// The writer's side of starting the WAL over. SQLite starts it over by itself in a
+/// commit that begins when every WAL page is already in the database file and no reader
+/// still reads the WAL. So before a batch, the writer copies what the checkpointer has not
+/// yet copied (the commits of the last few milliseconds); readers that start after that
+/// read the database file alone, and the batch's commit then writes the WAL from its start.
+/// A reader caught mid-read leaves the WAL as it is, and the next batch tries again; only
+/// after `RESTART_TRIES` such tries does the writer wait for readers, briefly.
+struct WalRestart {
+    /// Raised by the checkpointer when the WAL is past `RESTART_AFTER_FRAMES`.
+    due: Arc<AtomicBool>,
+    tries: u32,
+    /// After `RESTART_TRIES` tries in a row (a long read, an export, holds the WAL), the
+    /// next ones wait until then.
+    paused_until: Instant,
+}
+
+impl WalRestart {
+    fn new(due: Arc<AtomicBool>) -> Self {
+        Self {
+            due,
+            tries: 0,
+            paused_until: Instant::now(),
+        }
+    }
+
+    fn before_batch(&mut self, conn: &mut DbConn) {
+        if !self.due.load(Ordering::Relaxed) || Instant::now() < self.paused_until {
+            return;
+        }
+        let copied = if self.tries == RESTART_TRIES {
+            // Readers keep arriving that each read longer than a batch takes: wait for
+            // the ones reading the WAL, ~10 ms at most.
+            restart_checkpoint(conn)
+        } else {
+            passive_checkpoint(conn)
+        };
+        match copied {
+            // The last batch started it over.
+            Ok(result) if result.log < RESTART_AFTER_FRAMES => self.done(),
+            Ok(_) if self.tries <= RESTART_TRIES => self.tries += 1,
+            Ok(_) => {
+                self.done();
+                self.paused_until = Instant::now() + RESTART_RETRY_AFTER;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "WAL checkpoint failed; a later one retries it");
+                self.done();
+            }
+        }
+    }
+
+    fn done(&mut self) {
+        self.tries = 0;
+        self.due.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Copies what no reader still needs from the WAL into the database file, never waiting
+/// for anyone; the rest is left for the next time.
+fn passive_checkpoint(conn: &mut DbConn) -> diesel::QueryResult<CheckpointResult> {
+    diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result::<CheckpointResult>(conn)
+}
+
+/// Copies the whole WAL into the database file and waits until no reader reads the WAL,
+/// for 10 ms at most: a long read (an export) may hold it for seconds, and every write
+/// waits meanwhile.
+fn restart_checkpoint(conn: &mut DbConn) -> diesel::QueryResult<CheckpointResult> {
+    diesel::sql_query("PRAGMA busy_timeout = 10").execute(conn)?;
+    let result =
+        diesel::sql_query("PRAGMA wal_checkpoint(RESTART)").get_result::<CheckpointResult>(conn);
+    diesel::sql_query("PRAGMA busy_timeout = 5000").execute(conn)?;
+    result
+}
+
+#[derive(diesel::QueryableByName)]
+struct CheckpointResult {
+    /// How many pages the WAL holds.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    log: i64,
+}
+
 /// Starts the thread that checkpoints the WAL after commits; it ends with the writer.
-fn start_checkpointer(manager: DbManager) -> std::io::Result<mpsc::SyncSender<()>> {
+fn start_checkpointer(
+    manager: DbManager,
+    restart_due: Arc<AtomicBool>,
+) -> std::io::Result<mpsc::SyncSender<()>> {
     let (due, notices) = mpsc::sync_channel::<()>(1);
     std::thread::Builder::new()
         .name("db-checkpoint".into())
@@ -153,11 +254,15 @@ fn start_checkpointer(manager: DbManager) -> std::io::Result<mpsc::SyncSender<()
                     conn = manager.open().ok();
                 }
                 let Some(c) = conn.as_mut() else { continue };
-                // PASSIVE: copies what no reader still needs, never waits for anyone, and
-                // leaves the rest for the next round.
-                if let Err(error) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
-                    tracing::warn!(%error, "WAL checkpoint failed; the next commit retries it");
-                    conn = None;
+                match passive_checkpoint(c) {
+                    Ok(result) if result.log >= RESTART_AFTER_FRAMES => {
+                        restart_due.store(true, Ordering::Relaxed);
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "WAL checkpoint failed; the next commit retries it");
+                        conn = None;
+                    }
                 }
             }
         })?;
@@ -314,6 +419,64 @@ mod tests {
             after_second < after_first + after_first / 4,
             "the second round reused the checkpointed WAL ({after_first} -> {after_second} bytes)"
         );
+        drop(queue);
+        remove_database(&path);
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_starts_over_while_readers_never_stop() -> Result<(), AppError> {
+        let path = temp_database("restart");
+        let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
+        let manager = DbManager::new(DatabaseUrl::Sqlite(path.clone()));
+        let queue =
+            WriteQueue::start(manager.clone()).map_err(|e| AppError::Internal(e.to_string()))?;
+        queue
+            .write(|c| Ok(run(c, "CREATE TABLE notes (body BLOB NOT NULL)")?))
+            .await?;
+        // Two readers whose 1 ms read transactions overlap: some reader always holds a
+        // snapshot, as on a busy clinic's case pages.
+        let reading = Arc::new(AtomicBool::new(true));
+        let readers: Vec<_> = (0..2)
+            .map(|n| {
+                let manager = manager.clone();
+                let reading = reading.clone();
+                std::thread::spawn(move || -> Result<(), AppError> {
+                    let mut conn = manager.open()?;
+                    std::thread::sleep(Duration::from_micros(500 * n));
+                    while reading.load(Ordering::Relaxed) {
+                        crate::db::read_tx(&mut conn, |c| {
+                            count(c)?;
+                            std::thread::sleep(Duration::from_millis(1));
+                            Ok::<(), AppError>(())
+                        })?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        // 800 writes of 32 KiB, one a millisecond: some 7,000 WAL pages (28 MiB) in all.
+        let mut largest_wal = 0;
+        for _ in 0..800 {
+            queue
+                .write(|c| Ok(run(c, "INSERT INTO notes (body) VALUES (zeroblob(32768))")?))
+                .await?;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            largest_wal = largest_wal.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+        }
+        reading.store(false, Ordering::Relaxed);
+        for reader in readers {
+            reader
+                .join()
+                .map_err(|_| AppError::Internal("a reader panicked".into()))??;
+        }
+        let limit = (RESTART_AFTER_FRAMES as u64) * 4096 * 3;
+        assert!(
+            largest_wal < limit,
+            "the WAL reached {largest_wal} bytes; it should start over near {} bytes",
+            RESTART_AFTER_FRAMES * 4096
+        );
+        assert_eq!(queue.write(count).await?, 800);
         drop(queue);
         remove_database(&path);
         Ok(())

@@ -67,6 +67,12 @@ pub fn print(outcome: &Outcome, usage: &Usage, check: &WriteCheck) {
         ),
         None => println!("server peak memory: unavailable"),
     }
+    if let Some(bytes) = usage.wal_bytes {
+        println!(
+            "SQLite WAL file at the end (the most it held): {:.1} MB",
+            bytes as f64 / 1_048_576.0
+        );
+    }
     if let Some((server, client, machine)) = outcome.cpu {
         println!(
             "CPU while measured: server {:.2} cores, load generator {:.2} cores, \

@@ -16,6 +16,9 @@ pub struct Server {
     child: Child,
     base_url: String,
     log: PathBuf,
+    /// The SQLite WAL file, whose size never shrinks while the server runs: its size at
+    /// the end is the most the WAL held.
+    wal: Option<PathBuf>,
 }
 
 pub struct Usage {
@@ -25,6 +28,8 @@ pub struct Usage {
     pub detail: String,
     pub log: PathBuf,
     pub warnings: usize,
+    /// The SQLite WAL file's size at the end, in bytes.
+    pub wal_bytes: Option<u64>,
 }
 
 fn free_port() -> Result<u16, String> {
@@ -136,10 +141,15 @@ impl Server {
             started.elapsed().as_secs_f64(),
             log.display()
         );
+        let wal = match url {
+            DatabaseUrl::Sqlite(path) => Some(PathBuf::from(format!("{}-wal", path.display()))),
+            DatabaseUrl::Postgres(_) => None,
+        };
         Ok(Self {
             child,
             base_url: format!("http://{addr}"),
             log,
+            wal,
         })
     }
 
@@ -163,6 +173,11 @@ impl Server {
                 .and_then(|n| n.parse::<u64>().ok())
         };
         let peak_kib = field("VmHWM:");
+        let wal_bytes = self
+            .wal
+            .as_ref()
+            .and_then(|wal| std::fs::metadata(wal).ok())
+            .map(|m| m.len());
         let detail = format!(
             "now: RssAnon {:.1} MB, RssFile {:.1} MB, RssShmem {:.1} MB, {} threads",
             field("RssAnon:").unwrap_or(0) as f64 / 1024.0,
@@ -184,6 +199,7 @@ impl Server {
             detail,
             log: self.log.clone(),
             warnings,
+            wal_bytes,
         }
     }
 }
