@@ -149,7 +149,7 @@ async fn send(request: reqwest::RequestBuilder) -> Result<(StatusCode, String, V
     let response = request
         .send()
         .await
-        .map_err(|e| format!("transport: {e}"))?;
+        .map_err(|e| format!("transport: {}", with_causes(&e)))?;
     let status = response.status();
     let location = response
         .headers()
@@ -160,9 +160,22 @@ async fn send(request: reqwest::RequestBuilder) -> Result<(StatusCode, String, V
     let body = response
         .bytes()
         .await
-        .map_err(|e| format!("body: {e}"))?
+        .map_err(|e| format!("body: {}", with_causes(&e)))?
         .to_vec();
     Ok((status, location, body))
+}
+
+/// An error and every cause under it: reqwest's own message ("error sending request")
+/// does not say whether the connection was refused, reset or closed.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 fn expect(
