@@ -250,6 +250,19 @@ fn start_checkpointer(
             let mut conn: Option<DbConn> = None;
             while notices.recv().is_ok() {
                 std::thread::sleep(CHECKPOINT_EVERY);
+                // Notices that came during the sleep are served by this round. If the writer
+                // has stopped (the app is closing, or a test removed its files), opening a
+                // connection now would create the database file anew.
+                let writer_stopped = loop {
+                    match notices.try_recv() {
+                        Ok(()) => continue,
+                        Err(mpsc::TryRecvError::Empty) => break false,
+                        Err(mpsc::TryRecvError::Disconnected) => break true,
+                    }
+                };
+                if writer_stopped {
+                    break;
+                }
                 if conn.is_none() {
                     conn = manager.open().ok();
                 }
@@ -523,6 +536,10 @@ mod tests {
         );
         drop(queue);
         remove_database(&path);
+        // The checkpointer, woken by the last batch, must not open (and so create) the
+        // database again once the writer has stopped.
+        tokio::time::sleep(CHECKPOINT_EVERY * 2).await;
+        assert!(!path.exists(), "{} was created again", path.display());
         Ok(())
     }
 }
