@@ -128,6 +128,10 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+/// How long a SQLite connection waits for a lock before its request fails cleanly. The
+/// writer sets it back to this after its brief wait for readers (see `writer`).
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
+
 /// Opens connections for the pool and applies SQLite's per-connection settings.
 #[derive(Debug, Clone)]
 pub struct DbManager {
@@ -166,13 +170,13 @@ impl DbManager {
                 // A reader's page cache is emptied by every commit of another connection,
                 // several hundred times a second under load, so 1 MiB (a page's reads
                 // need a few dozen pages) serves as well as SQLite's usual 2 MiB.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 5000;
+                conn.batch_execute(&format!(
+                    "{SQLITE_BUSY_TIMEOUT};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA cache_size = -1024;",
-                )
+                     PRAGMA cache_size = -1024;"
+                ))
                 .map_err(|e| DbError::NotADatabase(e.to_string()))?;
                 Ok(DbConn::Sqlite(conn))
             }

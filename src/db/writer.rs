@@ -227,7 +227,7 @@ fn restart_checkpoint(conn: &mut DbConn) -> diesel::QueryResult<CheckpointResult
     diesel::sql_query("PRAGMA busy_timeout = 10").execute(conn)?;
     let result =
         diesel::sql_query("PRAGMA wal_checkpoint(RESTART)").get_result::<CheckpointResult>(conn);
-    diesel::sql_query("PRAGMA busy_timeout = 5000").execute(conn)?;
+    diesel::sql_query(super::SQLITE_BUSY_TIMEOUT).execute(conn)?;
     result
 }
 
