@@ -376,12 +376,17 @@ pub fn render(req: &HttpRequest, page: &impl Template) -> Result<HttpResponse, A
     render_with_status(req, page, actix_web::http::StatusCode::OK)
 }
 
-pub fn render_with_status(
+/// Room a page is rendered into at first: a case page is about 30 KB, and growing a
+/// smaller buffer copies it again at each doubling.
+const PAGE_CAPACITY: usize = 32 * 1024;
+
+pub fn render_with_status<T: Template>(
     req: &HttpRequest,
-    page: &impl Template,
+    page: &T,
     status: actix_web::http::StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let body = page.render()?;
+    let mut body = String::with_capacity(PAGE_CAPACITY.max(T::SIZE_HINT));
+    page.render_into(&mut body)?;
     let mut response = HttpResponse::build(status);
     response.content_type("text/html; charset=utf-8");
     if req.cookie(FLASH_COOKIE).is_some() {
@@ -458,6 +463,8 @@ pub struct Pager {
     pub base_query: String,
     /// The count stopped at `total`: there are more than that.
     pub more: bool,
+    /// Where on the page the list starts (`#id`), for a list below other content.
+    pub anchor: Option<&'static str>,
 }
 
 impl Pager {
@@ -469,6 +476,15 @@ impl Pager {
             total,
             base_query,
             more: false,
+            anchor: None,
+        }
+    }
+
+    /// Links that land on the list (`#anchor`) rather than at the top of the page.
+    pub fn at_anchor(self, anchor: &'static str) -> Self {
+        Self {
+            anchor: Some(anchor),
+            ..self
         }
     }
 
@@ -503,11 +519,16 @@ impl Pager {
     }
 
     pub fn link(&self, page: i64) -> String {
-        if self.base_query.is_empty() {
+        let mut link = if self.base_query.is_empty() {
             format!("?page={page}")
         } else {
             format!("?{}&page={page}", self.base_query)
+        };
+        if let Some(anchor) = self.anchor {
+            link.push('#');
+            link.push_str(anchor);
         }
+        link
     }
 
     pub fn prev_link(&self) -> String {
@@ -565,6 +586,11 @@ mod tests {
             (1_000, 40, 40)
         );
         assert!(!Pager::capped(None, 25, 1_000, 1_000, String::new()).more);
+        let anchored = Pager::new(Some(2), 25, 60, String::new()).at_anchor("timeline");
+        assert_eq!(
+            (anchored.prev_link(), anchored.next_link()),
+            ("?page=1#timeline".to_owned(), "?page=3#timeline".to_owned())
+        );
         let empty = Pager::new(None, 20, 0, String::new());
         assert_eq!(
             (empty.page, empty.last_page(), empty.first_item()),

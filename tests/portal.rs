@@ -172,6 +172,61 @@ async fn the_case_page_shows_the_chart_and_the_right_summary_label() {
 }
 
 #[tokio::test]
+async fn the_case_timeline_pages_newest_first_while_the_chart_shows_every_score() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    for day in 1..=27 {
+        let response = record_pain(
+            &t,
+            &case,
+            &(day % 11).to_string(),
+            "now",
+            &format!("2024-01-{day:02}T09:00"),
+            &format!("key-timeline-page-{day:04}"),
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "score of day {day}"
+        );
+    }
+    let entries = |html: &str| html.matches("<li class=\"timeline__entry").count();
+
+    let (_, first) = t.get_text(&case).await;
+    assert_eq!(entries(&first), 25);
+    assert!(first.contains("2024-01-27 09:00") && first.contains("2024-01-03 09:00"));
+    assert!(
+        !first.contains("2024-01-02 09:00"),
+        "day 2 is on the next page"
+    );
+    assert!(first.contains("1–25 of 27"), "the pager counts every entry");
+    assert!(
+        first.contains("href=\"?page=2#timeline\""),
+        "the next page opens at the timeline"
+    );
+    assert!(
+        first.contains("27 pain scores"),
+        "the chart draws every score"
+    );
+
+    let (_, second) = t.get_text(&format!("{case}?page=2")).await;
+    assert_eq!(entries(&second), 2);
+    assert!(second.contains("2024-01-02 09:00") && second.contains("2024-01-01 09:00"));
+    assert!(!second.contains("2024-01-03 09:00"));
+    assert!(second.contains("href=\"?page=1#timeline\""));
+    assert!(
+        second.contains("27 pain scores"),
+        "the chart is the same on every page"
+    );
+
+    // A page past the end shows the last one.
+    let (status, beyond) = t.get_text(&format!("{case}?page=99")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(entries(&beyond), 2);
+}
+
+#[tokio::test]
 async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therapist_sees_them() {
     let app = spawn_app().await;
     let (t, case) = case_for(&app).await;

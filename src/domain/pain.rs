@@ -359,10 +359,11 @@ struct SeriesStyle {
 /// A coordinate rounded to 0.1 viewBox units; never prints NaN or inf.
 struct N(f64);
 
-impl fmt::Display for N {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Whole tenths, written digit by digit into one buffer: a chart prints hundreds of
-        // coordinates, and float (or nested integer) formatting cost more than the rest of it.
+impl N {
+    /// Whole tenths, written digit by digit into one buffer (returned with where the text
+    /// starts): a chart prints hundreds of coordinates, and float (or nested integer)
+    /// formatting cost more than the rest of it.
+    fn digits(&self) -> ([u8; 24], usize) {
         let v = if self.0.is_finite() { self.0 } else { 0.0 };
         let tenths = (v * 10.0).round() as i64;
         let mut digits = tenths.unsigned_abs();
@@ -388,9 +389,49 @@ impl fmt::Display for N {
         if tenths < 0 {
             push(b'-');
         }
+        (buf, at)
+    }
+
+    /// Appends the coordinate to `out` without a formatter in between.
+    fn push_to(&self, out: &mut String) {
+        let (buf, at) = self.digits();
+        buf[at..].iter().for_each(|&b| out.push(char::from(b)));
+    }
+}
+
+impl fmt::Display for N {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (buf, at) = self.digits();
         // Only ASCII digits, '.' and '-' were written.
         f.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| fmt::Error)?)
     }
+}
+
+/// Appends a small whole number (a day, an hour, a score) without a formatter,
+/// zero-padded to `width` digits.
+fn push_number(out: &mut String, mut value: u32, width: usize) {
+    let mut buf = [0u8; 10];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 || at == 0 {
+            break;
+        }
+    }
+    while buf.len() - at < width && at > 0 {
+        at -= 1;
+        buf[at] = b'0';
+    }
+    buf[at..].iter().for_each(|&b| out.push(char::from(b)));
+}
+
+/// Appends `x,y` (a point of a line or polygon).
+fn push_point(out: &mut String, x: f64, y: f64) {
+    N(x).push_to(out);
+    out.push(',');
+    N(y).push_to(out);
 }
 
 /// XML-escapes text and attribute values, dropping characters XML 1.0 forbids.
@@ -402,6 +443,14 @@ fn esc(s: &str) -> String {
 
 /// `esc`, appended to `out`: a chart escapes a tooltip per point.
 fn esc_into(out: &mut String, s: &str) {
+    // Most text needs nothing escaped or dropped: copy it whole.
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF) || b < b' ')
+    {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -632,23 +681,22 @@ impl TimeScale {
 }
 
 fn marker(out: &mut String, shape: Shape, x: f64, y: f64, colour: &str, tip: Option<&str>) {
-    // Written straight into the chart: a case page draws a marker per pain score.
+    // Written straight into the chart, without a formatter: a case page draws a marker per
+    // pain score.
     match shape {
         Shape::Circle => {
-            w!(
-                out,
-                r#"<circle class="pc-pt" cx="{}" cy="{}" r="4.2" fill="{colour}""#,
-                N(x),
-                N(y)
-            );
+            out.push_str(r#"<circle class="pc-pt" cx=""#);
+            N(x).push_to(out);
+            out.push_str(r#"" cy=""#);
+            N(y).push_to(out);
+            out.push_str(r#"" r="4.2" fill=""#);
         }
         Shape::Square => {
-            w!(
-                out,
-                r#"<rect class="pc-pt" x="{}" y="{}" width="7.6" height="7.6" fill="{colour}""#,
-                N(x - 3.8),
-                N(y - 3.8)
-            );
+            out.push_str(r#"<rect class="pc-pt" x=""#);
+            N(x - 3.8).push_to(out);
+            out.push_str(r#"" y=""#);
+            N(y - 3.8).push_to(out);
+            out.push_str(r#"" width="7.6" height="7.6" fill=""#);
         }
         Shape::TriangleUp | Shape::Diamond | Shape::TriangleDown => {
             let corners: &[(f64, f64)] = match shape {
@@ -661,16 +709,20 @@ fn marker(out: &mut String, shape: Shape, x: f64, y: f64, colour: &str, tip: Opt
                 if i > 0 {
                     out.push(' ');
                 }
-                w!(out, "{},{}", N(x + dx), N(y + dy));
+                push_point(out, x + dx, y + dy);
             }
-            w!(out, r#"" fill="{colour}""#);
+            out.push_str(r#"" fill=""#);
         }
     }
+    out.push_str(colour);
+    out.push('"');
     match tip {
         Some(tip) => {
             out.push_str("><title>");
             esc_into(out, tip);
-            w!(out, "</title></{}>", shape_tag(shape));
+            out.push_str("</title></");
+            out.push_str(shape_tag(shape));
+            out.push('>');
         }
         None => out.push_str("/>"),
     }
@@ -941,7 +993,7 @@ impl PainChart {
                 if i > 0 {
                     out.push(' ');
                 }
-                w!(out, "{},{}", N(scale.x(*t)), N(y_of(*v)));
+                push_point(out, scale.x(*t), y_of(*v));
             }
             out.push_str(r#""/>"#);
         }
@@ -950,17 +1002,26 @@ impl PainChart {
         for s in nonempty() {
             let st = s.context.style();
             for (t, v) in &s.points {
+                // "Now: 6/10 on 1 Dec 2023 13:28"
                 tip.clear();
-                w!(
-                    tip,
-                    "{}: {v}/10 on {} {} {} {:02}:{:02}",
-                    s.context.label(),
-                    t.day(),
-                    month_name(*t),
-                    t.year(),
-                    t.hour(),
-                    t.minute()
-                );
+                tip.push_str(s.context.label());
+                tip.push_str(": ");
+                push_number(&mut tip, u32::from(*v), 1);
+                tip.push_str("/10 on ");
+                push_number(&mut tip, t.day(), 1);
+                tip.push(' ');
+                tip.push_str(month_name(*t));
+                tip.push(' ');
+                match u32::try_from(t.year()) {
+                    Ok(year) => push_number(&mut tip, year, 1),
+                    Err(_) => {
+                        w!(tip, "{}", t.year());
+                    }
+                }
+                tip.push(' ');
+                push_number(&mut tip, t.hour(), 2);
+                tip.push(':');
+                push_number(&mut tip, t.minute(), 2);
                 marker(out, st.shape, scale.x(*t), y_of(*v), st.colour, Some(&tip));
             }
         }
@@ -994,7 +1055,17 @@ impl PainChart {
     }
 }
 
+/// The y axis is the same on every chart: it is written once and copied after that.
 fn draw_y_axis(out: &mut String) {
+    static Y_AXIS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut axis = String::new();
+        write_y_axis(&mut axis);
+        axis
+    });
+    out.push_str(&Y_AXIS);
+}
+
+fn write_y_axis(out: &mut String) {
     for v in 0..=PainScore::MAX {
         let y = y_of(v);
         w!(
@@ -1538,6 +1609,36 @@ mod tests {
     #[test]
     fn escape_drops_xml_forbidden_controls() {
         assert_eq!(esc("a\u{0}b\u{1b}c\td"), "abc\td");
+        assert_eq!(esc("Zoë \u{FFFE}Kowal\u{FFFF}"), "Zoë Kowal");
+        assert_eq!(esc("Plain text – as is"), "Plain text – as is");
+    }
+
+    #[test]
+    fn numbers_and_tooltips_are_written_as_a_formatter_would() {
+        for (value, width, written) in [
+            (0, 1, "0"),
+            (7, 1, "7"),
+            (5, 2, "05"),
+            (0, 2, "00"),
+            (2025, 1, "2025"),
+            (59, 2, "59"),
+        ] {
+            let mut out = String::new();
+            push_number(&mut out, value, width);
+            assert_eq!(out, written, "{value}");
+        }
+        let svg = sample_chart().to_svg();
+        assert!(
+            svg.contains("<title>Now: 7/10 on 3 Mar 2025 09:00</title>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<title>Worst in 24 h: 5/10 on 7 Apr 2025 09:00</title>"),
+            "{svg}"
+        );
+        let mut point = String::new();
+        push_point(&mut point, 12.34, -0.05);
+        assert_eq!(point, format!("{},{}", N(12.34), N(-0.05)));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::routes::patients::queries as patient_queries;
 use crate::routes::patients::queries::PatientRow;
 use crate::web::{
-    AppState, Layout, SelectOption, actor, redirect_with_flash, render, render_with_status,
+    AppState, Layout, Pager, SelectOption, actor, redirect_with_flash, render, render_with_status,
 };
 use queries::{AssessmentLine, CaseRow, NewCase, TimelineEntry};
 
@@ -237,18 +237,15 @@ async fn create(
 pub fn adherence_of(
     conn: &mut crate::db::DbConn,
     case_id: i64,
-    current: Option<&crate::routes::programmes::queries::ProgrammeVersion>,
+    exercise_ids: &[i64],
     version_marks: &[(chrono::NaiveDateTime, i32)],
 ) -> Result<crate::routes::pain::queries::Adherence, AppError> {
     let start = version_marks.first().map(|(at, _)| at.date());
-    let ids: Vec<i64> = current
-        .map(|v| v.items.iter().map(|i| i.exercise_id).collect())
-        .unwrap_or_default();
-    let start = if ids.is_empty() { None } else { start };
+    let start = if exercise_ids.is_empty() { None } else { start };
     Ok(crate::routes::pain::queries::adherence(
         conn,
         case_id,
-        &ids,
+        exercise_ids,
         start,
         chrono::Utc::now().date_naive(),
     )?)
@@ -275,6 +272,8 @@ struct ShowPage {
     outcome: &'static str,
     assessments: Vec<AssessmentLine>,
     timeline: Vec<TimelineEntry>,
+    /// The timeline's pages (the newest first).
+    pager: Pager,
     red_flags: Vec<(i64, String, Vec<&'static str>)>,
     kinds: Vec<(&'static str, &'static str)>,
     /// The current programme version's number and exercise count.
@@ -285,28 +284,37 @@ struct ShowPage {
     adherence: crate::routes::pain::queries::Adherence,
 }
 
+/// Which page of the timeline a case page shows.
+#[derive(Deserialize)]
+struct TimelineQuery {
+    page: Option<i64>,
+}
+
 async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     _staff: Staff,
     id: web::Path<i64>,
+    query: web::Query<TimelineQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let timeline_page = query.into_inner().page;
     let who = actor(&req);
     let page = move |c: &mut crate::db::DbConn| {
         let (case, patient) = load_case(c, id)?;
         let therapist = patient_queries::user_name(c, case.therapist_id)?;
         let assessments = queries::assessments_of(c, id)?;
         let lines = queries::score_lines(c, id)?;
-        let timeline = queries::timeline(c, id, &assessments, &lines)?;
-        let current = crate::routes::programmes::queries::current(c, id)?;
-        let programme = current.as_ref().map(|v| (v.row.version, v.items.len()));
+        let (timeline, pager) = queries::timeline(c, id, &assessments, &lines, timeline_page)?;
+        let current = crate::routes::programmes::queries::current_exercise_ids(c, id)?;
+        let programme = current.as_ref().map(|(number, ids)| (*number, ids.len()));
         let scores: Vec<_> = lines
             .into_iter()
             .map(|line| (line.at, line.context, line.score))
             .collect();
         let marks = crate::routes::pain::queries::version_marks(c, id)?;
-        let adherence = adherence_of(c, id, current.as_ref(), &marks)?;
+        let exercise_ids = current.map(|(_, ids)| ids).unwrap_or_default();
+        let adherence = adherence_of(c, id, &exercise_ids, &marks)?;
         let event = Event::new("case.read")
             .entity("case", id)
             .patient(case.patient_id);
@@ -316,6 +324,7 @@ async fn show(
             therapist,
             assessments,
             timeline,
+            pager,
             programme,
             scores,
             marks,
@@ -335,6 +344,7 @@ struct CaseView {
     therapist: String,
     assessments: Vec<AssessmentLine>,
     timeline: Vec<TimelineEntry>,
+    pager: Pager,
     programme: Option<(i32, usize)>,
     /// The chart's data: drawn in `show_page`, while the audit event commits.
     scores: Vec<(chrono::NaiveDateTime, String, i32)>,
@@ -388,6 +398,7 @@ fn show_page(
             patient: view.patient,
             assessments: view.assessments,
             timeline: view.timeline,
+            pager: view.pager,
             red_flags,
         },
     )

@@ -12,6 +12,7 @@ use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::clinical::AssessmentContent;
 use crate::error::AppError;
+use crate::web::Pager;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]
@@ -235,9 +236,6 @@ pub fn assessments_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Assess
         .collect())
 }
 
-/// How many timeline entries of each source the case page shows (the newest).
-const TIMELINE_LIMIT: i64 = 200;
-
 /// A pain score as the case page shows it: on the chart and in the timeline.
 pub struct ScoreLine {
     pub at: NaiveDateTime,
@@ -273,38 +271,33 @@ pub fn score_lines(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<ScoreLine
         .collect())
 }
 
+/// How many entries one page of a case's timeline shows, newest first.
+pub const TIMELINE_PER_PAGE: i64 = 25;
+
+/// Where a timeline entry comes from: an index into that source's rows.
+enum Source {
+    Assessment(usize),
+    Addendum(usize),
+    Pain(usize),
+    RedFlag(usize),
+    Programme(usize),
+}
+
+/// One page of a case's timeline (every source merged, newest first) and the pager over
+/// all of it. Every entry is ordered, but only the page's entries are written out.
 pub fn timeline(
     conn: &mut DbConn,
     case_id: i64,
     assessments: &[AssessmentLine],
     scores: &[ScoreLine],
-) -> QueryResult<Vec<TimelineEntry>> {
+    page: Option<i64>,
+) -> QueryResult<(Vec<TimelineEntry>, Pager)> {
     use crate::domain::clinical::{AssessmentKind, red_flag_label};
-    let mut entries = Vec::new();
-    for a in assessments {
-        let label = AssessmentKind::parse(&a.kind)
-            .map(|k| k.label())
-            .unwrap_or("Assessment");
-        let state = match a.status.as_str() {
-            "signed" => "signed",
-            "draft" => "draft",
-            _ => "entered in error",
-        };
-        entries.push(TimelineEntry {
-            at: a.assessed_at,
-            kind: "assessment",
-            title: format!("{label} ({state})"),
-            detail: format!("by {}", a.author),
-            link: Some(format!("/assessments/{}", a.id)),
-            struck: a.status == "entered-in-error",
-        });
-    }
     let notes: Vec<(i64, Stamp, String, String)> = native!(conn, |c| addenda::table
         .inner_join(assessments::table)
         .inner_join(users::table.on(users::id.eq(addenda::author_id)))
         .filter(assessments::case_id.eq(case_id))
-        .order(addenda::created_at.desc())
-        .limit(TIMELINE_LIMIT)
+        .order((addenda::created_at.desc(), addenda::id.desc()))
         .select((
             addenda::assessment_id,
             addenda::created_at,
@@ -312,41 +305,14 @@ pub fn timeline(
             addenda::body,
         ))
         .load(c))?;
-    for (assessment_id, Stamp(at), author, body) in notes {
-        entries.push(TimelineEntry {
-            at,
-            kind: "addendum",
-            title: format!("Addendum by {author}"),
-            detail: body,
-            link: Some(format!("/assessments/{assessment_id}")),
-            struck: false,
-        });
-    }
-    let newest = scores
-        .iter()
-        .rev()
-        .take(usize::try_from(TIMELINE_LIMIT).unwrap_or(usize::MAX));
-    for line in newest {
-        let (score, who) = (line.score, &line.recorder);
-        entries.push(TimelineEntry {
-            at: line.at,
-            kind: "pain",
-            title: format!("Pain {score}/10 ({})", context_label(&line.context)),
-            detail: if line.note.is_empty() {
-                format!("recorded by {who}")
-            } else {
-                format!("recorded by {who}: {}", line.note)
-            },
-            link: None,
-            struck: false,
-        });
-    }
     let actions: Vec<(Stamp, String, String, String, String)> =
         native!(conn, |c| red_flag_actions::table
             .inner_join(users::table.on(users::id.eq(red_flag_actions::recorded_by)))
             .filter(red_flag_actions::case_id.eq(case_id))
-            .order(red_flag_actions::recorded_at.desc())
-            .limit(TIMELINE_LIMIT)
+            .order((
+                red_flag_actions::recorded_at.desc(),
+                red_flag_actions::id.desc(),
+            ))
             .select((
                 red_flag_actions::recorded_at,
                 red_flag_actions::action,
@@ -355,51 +321,147 @@ pub fn timeline(
                 users::display_name,
             ))
             .load(c))?;
-    for (Stamp(at), action, flags, reason, who) in actions {
-        let names: Vec<&str> = flags
-            .split(',')
-            .filter(|f| !f.is_empty())
-            .map(red_flag_label)
-            .collect();
-        entries.push(TimelineEntry {
-            at,
-            kind: "red-flag",
-            title: format!(
-                "Red flags {} by {who}",
-                if action == "referred" {
-                    "referred to a doctor"
-                } else {
-                    "cleared"
-                }
-            ),
-            detail: format!("{}. Reason: {reason}", names.join("; ")),
-            link: None,
-            struck: false,
-        });
-    }
     let versions: Vec<(i32, Stamp, String)> = native!(conn, |c| programme_versions::table
         .inner_join(users::table.on(users::id.eq(programme_versions::author_id)))
         .filter(programme_versions::case_id.eq(case_id))
         .order(programme_versions::version.desc())
-        .limit(TIMELINE_LIMIT)
         .select((
             programme_versions::version,
             programme_versions::created_at,
             users::display_name,
         ))
         .load(c))?;
-    for (number, Stamp(at), who) in versions {
-        entries.push(TimelineEntry {
-            at,
-            kind: "programme",
-            title: format!("Programme version {number}"),
-            detail: format!("saved by {who}"),
-            link: Some(format!("/cases/{case_id}/programme/versions/{number}")),
-            struck: false,
-        });
-    }
-    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
-    Ok(entries)
+
+    // Each source is newest first, and a stable sort keeps that order among equal times,
+    // so every page is a slice of one fixed order.
+    let mut order: Vec<(NaiveDateTime, Source)> = Vec::with_capacity(
+        assessments.len() + notes.len() + scores.len() + actions.len() + versions.len(),
+    );
+    order.extend(
+        assessments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.assessed_at, Source::Assessment(i))),
+    );
+    order.extend(
+        notes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.1.0, Source::Addendum(i))),
+    );
+    order.extend(
+        scores
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| (s.at, Source::Pain(i))),
+    );
+    order.extend(
+        actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.0.0, Source::RedFlag(i))),
+    );
+    order.extend(
+        versions
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.1.0, Source::Programme(i))),
+    );
+    order.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+
+    let total = i64::try_from(order.len()).unwrap_or(i64::MAX);
+    let pager = Pager::new(page, TIMELINE_PER_PAGE, total, String::new()).at_anchor("timeline");
+    let skip = usize::try_from(pager.offset()).unwrap_or(usize::MAX);
+    let take = usize::try_from(pager.per_page).unwrap_or(usize::MAX);
+    let entries = order
+        .into_iter()
+        .skip(skip)
+        .take(take)
+        .map(|(at, source)| match source {
+            Source::Assessment(i) => {
+                let a = &assessments[i];
+                let label = AssessmentKind::parse(&a.kind)
+                    .map(|k| k.label())
+                    .unwrap_or("Assessment");
+                let state = match a.status.as_str() {
+                    "signed" => "signed",
+                    "draft" => "draft",
+                    _ => "entered in error",
+                };
+                TimelineEntry {
+                    at,
+                    kind: "assessment",
+                    title: format!("{label} ({state})"),
+                    detail: format!("by {}", a.author),
+                    link: Some(format!("/assessments/{}", a.id)),
+                    struck: a.status == "entered-in-error",
+                }
+            }
+            Source::Addendum(i) => {
+                let (assessment_id, _, author, body) = &notes[i];
+                TimelineEntry {
+                    at,
+                    kind: "addendum",
+                    title: format!("Addendum by {author}"),
+                    detail: body.clone(),
+                    link: Some(format!("/assessments/{assessment_id}")),
+                    struck: false,
+                }
+            }
+            Source::Pain(i) => {
+                let line = &scores[i];
+                let (score, who) = (line.score, &line.recorder);
+                TimelineEntry {
+                    at,
+                    kind: "pain",
+                    title: format!("Pain {score}/10 ({})", context_label(&line.context)),
+                    detail: if line.note.is_empty() {
+                        format!("recorded by {who}")
+                    } else {
+                        format!("recorded by {who}: {}", line.note)
+                    },
+                    link: None,
+                    struck: false,
+                }
+            }
+            Source::RedFlag(i) => {
+                let (_, action, flags, reason, who) = &actions[i];
+                let names: Vec<&str> = flags
+                    .split(',')
+                    .filter(|f| !f.is_empty())
+                    .map(red_flag_label)
+                    .collect();
+                TimelineEntry {
+                    at,
+                    kind: "red-flag",
+                    title: format!(
+                        "Red flags {} by {who}",
+                        if action == "referred" {
+                            "referred to a doctor"
+                        } else {
+                            "cleared"
+                        }
+                    ),
+                    detail: format!("{}. Reason: {reason}", names.join("; ")),
+                    link: None,
+                    struck: false,
+                }
+            }
+            Source::Programme(i) => {
+                let (number, _, who) = &versions[i];
+                TimelineEntry {
+                    at,
+                    kind: "programme",
+                    title: format!("Programme version {number}"),
+                    detail: format!("saved by {who}"),
+                    link: Some(format!("/cases/{case_id}/programme/versions/{number}")),
+                    struck: false,
+                }
+            }
+        })
+        .collect();
+    Ok((entries, pager))
 }
 
 pub fn context_label(context: &str) -> &'static str {

@@ -65,8 +65,9 @@ fn the_case_page_scans_no_table_and_reads_histories_from_indexes() -> Result<(),
         let _ = crate::routes::patients::queries::user_name(c, case_id);
         let _ = super::queries::assessments_of(c, case_id);
         let _ = super::queries::score_lines(c, case_id);
-        let _ = super::queries::timeline(c, case_id, &[], &[]);
+        let _ = super::queries::timeline(c, case_id, &[], &[], None);
         let _ = crate::routes::programmes::queries::current(c, case_id);
+        let _ = crate::routes::programmes::queries::current_exercise_ids(c, case_id);
         let _ = crate::routes::pain::queries::version_marks(c, case_id);
         let _ = crate::routes::pain::queries::case_scores(c, case_id);
         let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();

@@ -489,8 +489,8 @@ async fn portal_done(
     let outcome = state
         .write(move |c| {
             let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
-            let in_programme = programme_queries::current(c, case.id)?
-                .is_some_and(|v| v.items.iter().any(|i| i.exercise_id == exercise_id));
+            let in_programme = programme_queries::current_exercise_ids(c, case.id)?
+                .is_some_and(|(_, ids)| ids.contains(&exercise_id));
             if !in_programme {
                 audit::record(
                     c,

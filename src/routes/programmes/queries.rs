@@ -111,6 +111,29 @@ pub fn current(conn: &mut DbConn, case_id: i64) -> Result<Option<ProgrammeVersio
     row.map(|r| load_version(conn, r)).transpose()
 }
 
+/// The current version's number and its exercises in order: all a case page or an
+/// adherence tick needs of a programme, without each item's dosage or the author.
+pub fn current_exercise_ids(
+    conn: &mut DbConn,
+    case_id: i64,
+) -> QueryResult<Option<(i32, Vec<i64>)>> {
+    let row: Option<(i64, i32)> = native!(conn, |c| programme_versions::table
+        .filter(programme_versions::case_id.eq(case_id))
+        .order(programme_versions::version.desc())
+        .select((programme_versions::id, programme_versions::version))
+        .first(c)
+        .optional())?;
+    let Some((version_id, number)) = row else {
+        return Ok(None);
+    };
+    let ids = native!(conn, |c| programme_items::table
+        .filter(programme_items::version_id.eq(version_id))
+        .order(programme_items::position.asc())
+        .select(programme_items::exercise_id)
+        .load(c))?;
+    Ok(Some((number, ids)))
+}
+
 pub fn version(
     conn: &mut DbConn,
     case_id: i64,
