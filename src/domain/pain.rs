@@ -680,7 +680,15 @@ impl TimeScale {
     }
 }
 
-fn marker(out: &mut String, shape: Shape, x: f64, y: f64, colour: &str, tip: Option<&str>) {
+/// `tip` writes the marker's tooltip, already safe for XML.
+fn marker(
+    out: &mut String,
+    shape: Shape,
+    x: f64,
+    y: f64,
+    colour: &str,
+    tip: Option<impl FnOnce(&mut String)>,
+) {
     // Written straight into the chart, without a formatter: a case page draws a marker per
     // pain score.
     match shape {
@@ -719,13 +727,36 @@ fn marker(out: &mut String, shape: Shape, x: f64, y: f64, colour: &str, tip: Opt
     match tip {
         Some(tip) => {
             out.push_str("><title>");
-            esc_into(out, tip);
+            tip(out);
             out.push_str("</title></");
             out.push_str(shape_tag(shape));
             out.push('>');
         }
         None => out.push_str("/>"),
     }
+}
+
+/// A point's tooltip, "Now: 6/10 on 1 Dec 2023 13:28", written straight into the chart.
+/// Every part is a fixed label, a month name or digits, so nothing needs escaping.
+fn point_tip(out: &mut String, context: PainContext, score: u8, at: NaiveDateTime) {
+    out.push_str(context.label());
+    out.push_str(": ");
+    push_number(out, u32::from(score), 1);
+    out.push_str("/10 on ");
+    push_number(out, at.day(), 1);
+    out.push(' ');
+    out.push_str(month_name(at));
+    out.push(' ');
+    match u32::try_from(at.year()) {
+        Ok(year) => push_number(out, year, 1),
+        Err(_) => {
+            w!(out, "{}", at.year());
+        }
+    }
+    out.push(' ');
+    push_number(out, at.hour(), 2);
+    out.push(':');
+    push_number(out, at.minute(), 2);
 }
 
 fn shape_tag(shape: Shape) -> &'static str {
@@ -998,31 +1029,17 @@ impl PainChart {
             out.push_str(r#""/>"#);
         }
         // Markers after all lines so no line crosses over a marker.
-        let mut tip = String::new();
         for s in nonempty() {
             let st = s.context.style();
-            for (t, v) in &s.points {
-                // "Now: 6/10 on 1 Dec 2023 13:28"
-                tip.clear();
-                tip.push_str(s.context.label());
-                tip.push_str(": ");
-                push_number(&mut tip, u32::from(*v), 1);
-                tip.push_str("/10 on ");
-                push_number(&mut tip, t.day(), 1);
-                tip.push(' ');
-                tip.push_str(month_name(*t));
-                tip.push(' ');
-                match u32::try_from(t.year()) {
-                    Ok(year) => push_number(&mut tip, year, 1),
-                    Err(_) => {
-                        w!(tip, "{}", t.year());
-                    }
-                }
-                tip.push(' ');
-                push_number(&mut tip, t.hour(), 2);
-                tip.push(':');
-                push_number(&mut tip, t.minute(), 2);
-                marker(out, st.shape, scale.x(*t), y_of(*v), st.colour, Some(&tip));
+            for &(t, v) in &s.points {
+                marker(
+                    out,
+                    st.shape,
+                    scale.x(t),
+                    y_of(v),
+                    st.colour,
+                    Some(|out: &mut String| point_tip(out, s.context, v, t)),
+                );
             }
         }
     }
@@ -1042,7 +1059,14 @@ impl PainChart {
                 st.colour,
                 dash_attr(st.dash)
             );
-            marker(out, st.shape, x + 20.0, y, st.colour, None);
+            marker(
+                out,
+                st.shape,
+                x + 20.0,
+                y,
+                st.colour,
+                None::<fn(&mut String)>,
+            );
             w!(
                 out,
                 r#"<text class="pc-legend" x="{}" y="{}">{}</text>"#,
@@ -1105,27 +1129,32 @@ fn draw_x_axis(out: &mut String, scale: &TimeScale) {
         N(PLOT_R),
         N(PLOT_B)
     );
+    // Appended piece by piece, as the markers are: a formatter per tick cost more.
     for tick in &scale.ticks {
-        let x = scale.x(tick.at);
-        w!(
-            out,
-            r#"<line class="pc-axis" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-tick" x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            N(x),
-            N(PLOT_B),
-            N(x),
-            N(PLOT_B + 4.0),
-            N(x),
-            N(PLOT_B + 16.0),
-            esc(&tick.label)
-        );
+        let x = N(scale.x(tick.at));
+        out.push_str(r#"<line class="pc-axis" x1=""#);
+        x.push_to(out);
+        out.push_str(r#"" y1=""#);
+        N(PLOT_B).push_to(out);
+        out.push_str(r#"" x2=""#);
+        x.push_to(out);
+        out.push_str(r#"" y2=""#);
+        N(PLOT_B + 4.0).push_to(out);
+        out.push_str(r#""/><text class="pc-tick" x=""#);
+        x.push_to(out);
+        out.push_str(r#"" y=""#);
+        N(PLOT_B + 16.0).push_to(out);
+        out.push_str(r#"" text-anchor="middle">"#);
+        esc_into(out, &tick.label);
+        out.push_str("</text>");
         if let Some(sub) = &tick.sub {
-            w!(
-                out,
-                r#"<text class="pc-sub" x="{}" y="{}" text-anchor="middle">{}</text>"#,
-                N(x),
-                N(PLOT_B + 29.0),
-                esc(sub)
-            );
+            out.push_str(r#"<text class="pc-sub" x=""#);
+            x.push_to(out);
+            out.push_str(r#"" y=""#);
+            N(PLOT_B + 29.0).push_to(out);
+            out.push_str(r#"" text-anchor="middle">"#);
+            esc_into(out, sub);
+            out.push_str("</text>");
         }
     }
 }
@@ -1592,14 +1621,21 @@ mod tests {
             10.0,
             20.0,
             "#123",
-            Some("Now: 4/10 <b>"),
+            Some(|out: &mut String| esc_into(out, "Now: 4/10 <b>")),
         );
         assert_eq!(
             out,
             r##"<polygon class="pc-pt" points="10,14.5 15,20 10,25.5 5,20" fill="#123"><title>Now: 4/10 &lt;b&gt;</title></polygon>"##
         );
         out.clear();
-        marker(&mut out, Shape::Circle, 1.0, 2.25, "red", None);
+        marker(
+            &mut out,
+            Shape::Circle,
+            1.0,
+            2.25,
+            "red",
+            None::<fn(&mut String)>,
+        );
         assert_eq!(
             out,
             r#"<circle class="pc-pt" cx="1" cy="2.3" r="4.2" fill="red"/>"#
@@ -1636,6 +1672,13 @@ mod tests {
             svg.contains("<title>Worst in 24 h: 5/10 on 7 Apr 2025 09:00</title>"),
             "{svg}"
         );
+        // Tooltips are written unescaped: every label and month must need no escaping.
+        for context in PainContext::ALL {
+            assert_eq!(esc(context.label()), context.label());
+        }
+        for month in MONTHS {
+            assert_eq!(esc(month), month);
+        }
         let mut point = String::new();
         push_point(&mut point, 12.34, -0.05);
         assert_eq!(point, format!("{},{}", N(12.34), N(-0.05)));
