@@ -22,15 +22,20 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 const MI_DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 1000;
 /// How long freed pages are kept instead.
-const PURGE_DELAY_MS: std::ffi::c_long = 0;
+const PURGE_DELAY_MS: std::ffi::c_long = 100;
 
-/// Makes mimalloc hand freed pages back to the system at once instead of keeping them
-/// for a second. Under a clinic's mixed load (password hashes need 19 MiB each, sheets a
-/// few MiB) the kept pages were a third of peak memory (145 → 93 MB in the loadgen mix).
-/// The price is sheets: each faults its few MiB in again. Measured side by side, a 10 ms
-/// delay gave 556–667 sheets/s instead of 422–476 but 7 MB more at the mix's peak, which
-/// is too close to the 100 MB the app must stay under; `MIMALLOC_PURGE_DELAY=10` chooses
-/// the faster sheets. Skipped, with a warning, if the option does not hold the expected
+/// Makes mimalloc hand freed pages back to the system after 100 ms instead of a second.
+/// Under a clinic's mixed load (password hashes need 19 MiB each, sheets a few MiB) the
+/// kept pages were a third of peak memory (145 → 93 MB in the loadgen mix).
+///
+/// mimalloc is also built without transparent huge pages (`no_thp` in Cargo.toml): its
+/// memory was backed by 2 MiB pages, and a freed 64 KiB inside a huge page stays resident,
+/// so purging returned little (the mix peaked at 95–97 MB, 49.5 MB without huge pages).
+/// Without huge pages every hash faults its 19 MiB in 4 KiB pages: with no delay at all,
+/// 20 sign-ins a second queued behind the hashing thread (p50 1.15 s instead of 0.1 s).
+/// 100 ms keeps a hash's memory from one sign-in to the next under such a burst and still
+/// returns it soon after: mix peak 62.9 MB, sign-in p50 51 ms. `MIMALLOC_PURGE_DELAY`
+/// overrides it. Skipped, with a warning, if the option does not hold the expected
 /// default: then the number above means another option.
 #[allow(unsafe_code)]
 fn return_freed_memory_promptly() {
