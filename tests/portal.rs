@@ -3,7 +3,7 @@
 mod common;
 
 use common::clinic::{case_for, exercise_id, item, open_case, post_builder};
-use common::{Browser, PASSWORD, TestApp, location, spawn_app};
+use common::{Browser, PASSWORD, TestApp, days_ago, location, spawn_app};
 use reqwest::StatusCode;
 
 async fn record_pain(
@@ -274,6 +274,24 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
     }
     assert_eq!(app.count("pain_scores"), 1);
+    // A date before the patient was born is refused on the portal too, on its own page.
+    let response = p
+        .post_url(
+            "/me/pain",
+            &[
+                ("csrf_token", token.as_str()),
+                ("score", "4"),
+                ("context", "rest"),
+                ("recorded_at", "1900-01-01T10:00"),
+                ("note", ""),
+                ("idempotency_key", physiocase::auth::random_token().as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("date of birth (1980-03-31)"), "{html}");
+    assert_eq!(app.count("pain_scores"), 1);
     let chin_id = chin.to_string();
     for _ in 0..2 {
         let response = p
@@ -314,6 +332,29 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
     ] {
         assert!(actions.contains(&action.to_owned()), "{action} audited");
     }
+
+    // A red flag raised at a review: the patient is asked to call before exercising,
+    // and neither the PDF nor the browser sheet is offered until it is dealt with.
+    let new = format!("{case}/assessments/new?kind=review");
+    t.submit(
+        &new,
+        &format!("{case}/assessments?kind=review"),
+        &[("assessed_at", days_ago(0).as_str()), ("rf_fever", "yes")],
+    )
+    .await;
+    let (_, me) = p.get_text("/me").await;
+    assert!(me.contains("Please contact the clinic before you do these exercises."));
+    assert!(
+        !me.contains("href=\"/me/programme.pdf\""),
+        "no print button"
+    );
+    let sheet = t.get(&format!("{case}/programme/sheet")).await;
+    assert_eq!(
+        sheet.status(),
+        StatusCode::SEE_OTHER,
+        "no browser sheet either"
+    );
+    assert_eq!(location(&sheet), format!("{case}/programme"));
 }
 
 #[tokio::test]
@@ -328,7 +369,7 @@ async fn another_patient_is_refused_everything_of_the_first_and_refusals_are_aud
         &t.submit(
             &new,
             &format!("{case}/assessments?kind=initial"),
-            &[("assessed_at", "2024-02-01T09:30"), ("intent", "sign")],
+            &[("assessed_at", days_ago(2).as_str()), ("intent", "sign")],
         )
         .await,
     );
@@ -608,4 +649,107 @@ async fn the_caseload_pages_open_cases_newest_first() {
     let (_, second) = t.get_text("/?page=2").await;
     assert!(second.contains("26–27 of 27"));
     assert_eq!(table(&second), newest_first[25..], "the rest on page 2");
+}
+
+#[tokio::test]
+async fn records_dated_before_the_case_allows_are_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    // This case's onset is 2023-06-01 and its patient was born on 1980-03-31.
+    let (t, case) = case_for(&app).await;
+
+    // A score from 1900 would become the case's baseline: refused, with the text kept.
+    let response = record_pain(&t, &case, "4", "rest", "1900-01-01T10:00", &key()).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("date of birth (1980-03-31)"), "{html}");
+    assert!(
+        html.contains("value=\"1900-01-01T10:00\""),
+        "what was typed is kept"
+    );
+    let response = record_pain(&t, &case, "4", "rest", "2023-05-31T10:00", &key()).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("onset date (2023-06-01)"), "{html}");
+    assert_eq!(app.count("pain_scores"), 0);
+    let response = record_pain(&t, &case, "6", "rest", "2023-06-01T10:00", &key()).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "the onset day itself"
+    );
+    assert_eq!(app.count("pain_scores"), 1);
+
+    // The same rule for an assessment, whose pain scores would date from then too.
+    let new = format!("{case}/assessments/new?kind=initial");
+    let response = t
+        .submit(
+            &new,
+            &format!("{case}/assessments?kind=initial"),
+            &[("assessed_at", "1999-02-01T09:30"), ("intent", "sign")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("onset date (2023-06-01)"), "{html}");
+    assert_eq!(app.count("assessments"), 0);
+    assert_eq!(app.count("pain_scores"), 1);
+
+    // A case cannot begin before its patient was born; without an onset, its records
+    // reach back a year before it was opened.
+    let patient = case_patient_id(&app, &case);
+    let open = |onset: &'static str| {
+        let t = &t;
+        async move {
+            let page = format!("/patients/{patient}/cases/new");
+            let (_, form) = t.get_text(&page).await;
+            let therapist = form
+                .split("name=\"therapist_id\">")
+                .nth(1)
+                .and_then(|s| s.split("\" selected>").next())
+                .and_then(|s| s.rsplit("value=\"").next())
+                .unwrap_or_default()
+                .to_owned();
+            t.submit(
+                &page,
+                &format!("/patients/{patient}/cases"),
+                &[
+                    ("title", "Old knee"),
+                    ("body_region", "other"),
+                    ("onset_date", onset),
+                    ("mechanism", ""),
+                    ("referral_source", ""),
+                    ("goals", ""),
+                    ("therapist_id", therapist.as_str()),
+                ],
+            )
+            .await
+        }
+    };
+    let cases_before = app.count("cases");
+    let response = open("1970-01-01").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("cannot be before the patient"), "{html}");
+    assert!(html.contains("Old knee"), "what was typed is kept");
+    assert_eq!(app.count("cases"), cases_before);
+
+    let without_onset = location(&open("").await);
+    let response = record_pain(&t, &without_onset, "4", "rest", "2001-06-01T10:00", &key()).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(
+        html.contains("more than a year before the case was opened"),
+        "{html}"
+    );
+    let response = record_pain(&t, &without_onset, "4", "rest", &days_ago(300), &key()).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "a paper record from this year"
+    );
+    assert_eq!(app.count("pain_scores"), 2);
+}
+
+fn key() -> String {
+    physiocase::auth::random_token()
 }

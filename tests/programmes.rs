@@ -3,7 +3,7 @@
 mod common;
 
 use common::clinic::{Item, case_for, exercise_id, item, post_builder};
-use common::{location, spawn_app};
+use common::{days_ago, location, spawn_app};
 use diesel::prelude::*;
 use reqwest::StatusCode;
 
@@ -232,7 +232,7 @@ async fn the_red_flag_gate_blocks_then_allows() {
             &new,
             &format!("{case}/assessments?kind=initial"),
             &[
-                ("assessed_at", "2024-02-01T09:30"),
+                ("assessed_at", days_ago(2).as_str()),
                 ("rf_chest-pain", "yes"),
                 ("intent", "sign"),
             ],

@@ -3,7 +3,7 @@
 mod common;
 
 use common::clinic::{Item, case_for, exercise_id, item, post_builder};
-use common::spawn_app;
+use common::{days_ago, spawn_app};
 use reqwest::StatusCode;
 
 fn normalise(text: &str) -> String {
@@ -236,7 +236,7 @@ async fn printing_waits_for_red_flag_action_and_patients_are_refused() {
     t.submit(
         &new,
         &format!("{case}/assessments?kind=review"),
-        &[("assessed_at", "2024-02-01T09:30"), ("rf_fever", "yes")],
+        &[("assessed_at", days_ago(2).as_str()), ("rf_fever", "yes")],
     )
     .await;
     let response = t.get(&format!("{case}/programme.pdf")).await;

@@ -62,7 +62,8 @@ pub async fn open_case(t: &Browser) -> String {
                 ("csrf_token", token.as_str()),
                 ("title", "Thoracic pain"),
                 ("body_region", "thoracic"),
-                ("onset_date", ""),
+                // Before every date these tests record scores and assessments at.
+                ("onset_date", "2023-06-01"),
                 ("mechanism", ""),
                 ("referral_source", ""),
                 ("goals", ""),

@@ -73,6 +73,14 @@ fn fresh_database() -> (String, TestDatabase) {
     }
 }
 
+/// A form's date and time `days` days ago: recent enough for a case opened today.
+#[allow(dead_code)]
+pub fn days_ago(days: i64) -> String {
+    (chrono::Utc::now().naive_utc() - chrono::Duration::days(days))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
 pub fn is_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.trim().is_empty())
 }

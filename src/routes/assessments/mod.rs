@@ -401,7 +401,7 @@ async fn create(
     if !case.is_open() {
         return Err(AppError::NotFound);
     }
-    let (assessed_at, content) = match form.validate() {
+    let (assessed_at, content) = match within_case(form.validate(), &case, &patient) {
         Ok(valid) => valid,
         Err(errors) => {
             let page = FormPage::new(
@@ -451,6 +451,24 @@ async fn create(
         "The draft is saved. Sign it when it is complete."
     };
     Ok(redirect_with_flash(&format!("/assessments/{id}"), message))
+}
+
+/// The form's checks, then the case's: an assessment (and the pain scores in it) cannot
+/// be dated before the case allows (see `CaseRow::too_early`).
+fn within_case(
+    validated: Result<(NaiveDateTime, AssessmentContent), FormErrors>,
+    case: &CaseRow,
+    patient: &PatientRow,
+) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
+    let (assessed_at, content) = validated?;
+    match case.too_early(assessed_at, patient.date_of_birth) {
+        None => Ok((assessed_at, content)),
+        Some(problem) => {
+            let mut errors = FormErrors::default();
+            errors.add("assessed_at", problem);
+            Err(errors)
+        }
+    }
 }
 
 pub struct ShownSection {
@@ -670,7 +688,7 @@ async fn update(
         return Ok(refusal);
     }
     let form = AssessmentForm::from_pairs(pairs);
-    let (assessed_at, content) = match form.validate() {
+    let (assessed_at, content) = match within_case(form.validate(), &case, &patient) {
         Ok(valid) => valid,
         Err(errors) => {
             let page = FormPage::new(

@@ -57,7 +57,11 @@ struct CaseForm {
 }
 
 impl CaseForm {
-    fn validate(&self, therapists: &[(i64, String)]) -> Result<NewCase, FormErrors> {
+    fn validate(
+        &self,
+        therapists: &[(i64, String)],
+        born: chrono::NaiveDate,
+    ) -> Result<NewCase, FormErrors> {
         let mut errors = FormErrors::default();
         let title = errors.take("title", required_text(&self.title, 200, "A title"));
         let region = errors.take(
@@ -69,7 +73,15 @@ impl CaseForm {
         } else {
             errors.take(
                 "onset_date",
-                past_date(&self.onset_date, "onset date").map(Some),
+                past_date(&self.onset_date, "onset date").and_then(|onset| {
+                    if onset < born {
+                        Err(format!(
+                            "The onset date cannot be before the patient's date of birth ({born})."
+                        ))
+                    } else {
+                        Ok(Some(onset))
+                    }
+                }),
             )
         };
         let mechanism = errors.take(
@@ -202,7 +214,7 @@ async fn create(
             ))
         })
         .await?;
-    let case = match form.validate(&therapists) {
+    let case = match form.validate(&therapists, patient.date_of_birth) {
         Ok(case) => case,
         Err(errors) => {
             let page = NewPage::new(

@@ -48,6 +48,37 @@ impl CaseRow {
         self.status == "open"
     }
 
+    /// Says why `at` is too early for a pain score or assessment of this case, if it is:
+    /// before the patient's birth, before the onset, or (with no onset set) more than a
+    /// year before the case was opened. An older record would silently become the case's
+    /// baseline and turn its trend around.
+    pub fn too_early(&self, at: NaiveDateTime, date_of_birth: NaiveDate) -> Option<String> {
+        let day = at.date();
+        if day < date_of_birth {
+            return Some(format!(
+                "The date cannot be before the patient's date of birth ({date_of_birth})."
+            ));
+        }
+        match self.onset_date {
+            Some(onset) if day < onset => Some(format!(
+                "The date cannot be before the case's onset date ({onset})."
+            )),
+            Some(_) => None,
+            None => {
+                let opened = self.created_at.date();
+                let earliest = opened
+                    .checked_sub_days(chrono::Days::new(366))
+                    .unwrap_or(NaiveDate::MIN);
+                (day < earliest).then(|| {
+                    format!(
+                        "The date cannot be more than a year before the case was opened \
+                         ({opened}). For an older record, set the case's onset date first."
+                    )
+                })
+            }
+        }
+    }
+
     pub fn pending_flags(&self) -> Vec<String> {
         self.red_flags_pending
             .split(',')
@@ -472,5 +503,63 @@ pub fn context_label(context: &str) -> &'static str {
         "worst-24h" => "worst in 24 h",
         "best" => "best",
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(onset: Option<&str>, opened: &str) -> CaseRow {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        let opened = day(opened)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .unwrap_or_default();
+        CaseRow {
+            id: 1,
+            patient_id: 1,
+            title: "Neck pain".into(),
+            body_region: "cervical".into(),
+            onset_date: onset.and_then(day),
+            mechanism: String::new(),
+            referral_source: String::new(),
+            goals: String::new(),
+            therapist_id: 1,
+            status: "open".into(),
+            discharge_outcome: None,
+            discharged_at: None,
+            error_reason: None,
+            red_flags_pending: String::new(),
+            created_by: 1,
+            created_at: opened,
+            updated_at: opened,
+            pain_baseline: None,
+            pain_latest: None,
+            pain_trend: String::new(),
+            last_pain_at: None,
+            review_date: None,
+        }
+    }
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap_or_default()
+    }
+
+    #[test]
+    fn records_may_not_predate_birth_onset_or_a_year_before_opening() {
+        let born = NaiveDate::from_ymd_opt(1980, 3, 31).unwrap_or_default();
+        let without_onset = case(None, "2026-12-01");
+        assert_eq!(without_onset.too_early(at("2026-11-01 10:00"), born), None);
+        assert_eq!(without_onset.too_early(at("2025-12-01 00:00"), born), None);
+        let old = without_onset.too_early(at("2025-11-29 10:00"), born);
+        assert!(old.is_some_and(|m| m.contains("more than a year before the case was opened")));
+        let before_birth = without_onset.too_early(at("1900-01-01 10:00"), born);
+        assert!(before_birth.is_some_and(|m| m.contains("date of birth (1980-03-31)")));
+
+        let with_onset = case(Some("2020-05-01"), "2026-12-01");
+        assert_eq!(with_onset.too_early(at("2021-01-01 10:00"), born), None);
+        assert_eq!(with_onset.too_early(at("2020-05-01 00:00"), born), None);
+        let before_onset = with_onset.too_early(at("2020-04-30 23:59"), born);
+        assert!(before_onset.is_some_and(|m| m.contains("onset date (2020-05-01)")));
     }
 }

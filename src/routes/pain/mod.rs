@@ -242,9 +242,12 @@ async fn record(
     let author = staff.user_id;
     let stored = state
         .write(move |c| {
-            let case = crate::routes::cases::queries::find(c, case_id)?;
+            let (case, patient) = load_case(c, case_id)?;
             if case.status == "entered-in-error" {
                 return Err(AppError::NotFound);
+            }
+            if let Some(problem) = case.too_early(valid.recorded_at, patient.date_of_birth) {
+                return Ok(Err((case, patient, problem)));
             }
             let inserted = queries::insert_score(
                 c,
@@ -268,19 +271,27 @@ async fn record(
                         .patient(case.patient_id),
                 )?;
             }
-            Ok::<_, AppError>(inserted)
+            Ok::<_, AppError>(Ok(inserted))
         })
         .await;
     match stored {
-        Ok(_) => Ok(redirect_with_flash(
-            &format!("/cases/{case_id}"),
-            "The pain score is recorded.",
-        )),
         // Two copies of one request raced: the key's unique index let one through.
-        Err(AppError::Conflict(_)) => Ok(redirect_with_flash(
+        Ok(Ok(_)) | Err(AppError::Conflict(_)) => Ok(redirect_with_flash(
             &format!("/cases/{case_id}"),
             "The pain score is recorded.",
         )),
+        Ok(Err((case, patient, problem))) => {
+            let mut errors = FormErrors::default();
+            errors.add("recorded_at", problem);
+            let page = NewPage {
+                layout: Layout::new(&req, &state, "Record pain"),
+                case,
+                patient,
+                form,
+                errors,
+            };
+            render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => Err(e),
     }
 }

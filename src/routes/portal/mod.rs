@@ -264,6 +264,8 @@ struct PortalPage {
     errors: FormErrors,
     stop_symptoms: &'static [&'static str],
     can_print: bool,
+    /// Red flags wait for the therapist: the patient is asked to call before exercising.
+    review_pending: bool,
 }
 
 impl PortalPage {
@@ -346,6 +348,7 @@ async fn portal_page(
             errors,
             stop_symptoms: STOP_SYMPTOMS,
             can_print: case.pending_flags().is_empty() && version.is_some(),
+            review_pending: !case.pending_flags().is_empty(),
         },
         None => PortalPage {
             layout: Layout::new(req, state, "My programme"),
@@ -362,6 +365,7 @@ async fn portal_page(
             errors,
             stop_symptoms: STOP_SYMPTOMS,
             can_print: false,
+            review_pending: false,
         },
     };
     Ok(page)
@@ -431,6 +435,10 @@ async fn portal_pain(
     let stored = state
         .write(move |c| {
             let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+            let born = crate::routes::patients::queries::find(c, patient_id)?.date_of_birth;
+            if let Some(problem) = case.too_early(valid.recorded_at, born) {
+                return Ok(Err(problem));
+            }
             let inserted = pain_queries::insert_score(
                 c,
                 &pain_queries::NewPainScore {
@@ -453,14 +461,20 @@ async fn portal_pain(
                         .patient(patient_id),
                 )?;
             }
-            Ok::<_, AppError>(())
+            Ok::<_, AppError>(Ok(()))
         })
         .await;
     match stored {
-        Ok(()) | Err(AppError::Conflict(_)) => Ok(redirect_with_flash(
+        Ok(Ok(())) | Err(AppError::Conflict(_)) => Ok(redirect_with_flash(
             "/me",
             "Thank you: your pain score is saved.",
         )),
+        Ok(Err(problem)) => {
+            let mut errors = FormErrors::default();
+            errors.add("recorded_at", problem);
+            let page = portal_page(&req, &state, &patient, form, errors).await?;
+            render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => Err(e),
     }
 }

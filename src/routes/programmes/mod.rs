@@ -836,18 +836,33 @@ async fn sheet(
 ) -> Result<HttpResponse, AppError> {
     let case_id = case_id.into_inner();
     let who = actor(&req);
-    let (patient, version, exercises) = state
+    let shown = state
         .audited(who, move |c| {
             let (case, patient) = load_case(c, case_id)?;
+            // The patient's view is printed from the browser: held back like the PDF.
+            if !case.pending_flags().is_empty() {
+                let refused = Event::new("programme.print_refused")
+                    .entity("case", case_id)
+                    .patient(case.patient_id)
+                    .outcome(audit::Outcome::Denied)
+                    .detail("red flags waiting for action");
+                return Ok((None, refused));
+            }
             let version = queries::current(c, case_id)?.ok_or(AppError::NotFound)?;
             let exercises = sheet_exercises(c, &version)?;
             let event = Event::new("programme.read")
                 .entity("programme_version", version.row.id)
                 .patient(case.patient_id)
                 .detail("patient view");
-            Ok(((patient, version, exercises), event))
+            Ok((Some((patient, version, exercises)), event))
         })
         .await?;
+    let Some((patient, version, exercises)) = shown else {
+        return Ok(redirect_with_flash(
+            &format!("/cases/{case_id}/programme"),
+            "The sheet cannot be shown or printed while the case has red flags waiting for action.",
+        ));
+    };
     render(
         &req,
         &SheetPage {
