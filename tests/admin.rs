@@ -61,6 +61,33 @@ async fn the_review_shows_the_clinic_figures_and_the_cases_behind_them() {
         "only the worsening case"
     );
     assert!(app.audit_actions().contains(&"review.read".to_owned()));
+
+    // Over a long range the bars span several weeks each, and still count every case.
+    let (status, html) = admin.get_text("/admin?from=1900-01-01&to=2026-12-31").await;
+    assert_eq!(status, StatusCode::OK);
+    let chart = html
+        .split("aria-label=\"New cases per ")
+        .nth(1)
+        .and_then(|rest| rest.split("</svg>").next())
+        .unwrap_or_default();
+    assert!(
+        chart.starts_with(|c: char| c.is_ascii_digit()),
+        "several weeks a bar"
+    );
+    let bars: Vec<usize> = chart
+        .split("<title>")
+        .skip(1)
+        .filter_map(|t| {
+            t.split("</title>")
+                .next()?
+                .rsplit(": ")
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert!(!bars.is_empty() && bars.len() <= 53, "{} bars", bars.len());
+    assert_eq!(bars.iter().sum::<usize>() as i64, app.count("cases"));
 }
 
 #[tokio::test]

@@ -750,21 +750,45 @@ mod charts {
 
     /// New cases per week of the range.
     pub fn new_cases(cases: &[CaseFacts], range: &Range) -> String {
+        let (weeks_per_bar, labels, values) = new_case_counts(cases, range);
+        let title = if weeks_per_bar == 1 {
+            "New cases per week".to_owned()
+        } else {
+            format!("New cases per {weeks_per_bar} weeks")
+        };
+        bars(&title, &labels, &values, "#1e6b3a")
+    }
+
+    /// New cases of the range by week; over a longer range, by as many weeks a bar as keep
+    /// the chart to `MOST_BARS` bars, so that every new case of the range is counted.
+    /// Returns the weeks per bar, each bar's label and its count.
+    pub(super) fn new_case_counts(
+        cases: &[CaseFacts],
+        range: &Range,
+    ) -> (i64, Vec<String>, Vec<usize>) {
+        const MOST_BARS: u64 = 53;
+        let days = (range.to - range.from).num_days().unsigned_abs() + 1;
+        let weeks_per_bar = i64::try_from(days.div_ceil(7).div_ceil(MOST_BARS))
+            .unwrap_or(1)
+            .max(1);
+        let step = Duration::days(7 * weeks_per_bar);
+        // Bars weeks apart over more than a year: the year tells them apart.
+        let label_format = if weeks_per_bar > 1 { "%b %Y" } else { "%d %b" };
         let mut labels = Vec::new();
         let mut values = Vec::new();
         let mut start = range.from;
-        while start <= range.to && labels.len() < 60 {
-            let end = start + Duration::days(7);
-            labels.push(start.format("%d %b").to_string());
+        while start <= range.to {
+            let end = (start + step).min(range.to + Duration::seconds(1));
+            labels.push(start.format(label_format).to_string());
             values.push(
                 cases
                     .iter()
                     .filter(|c| c.created_at >= start && c.created_at < end)
                     .count(),
             );
-            start = end;
+            start += step;
         }
-        bars("New cases per week", &labels, &values, "#1e6b3a")
+        (weeks_per_bar, labels, values)
     }
 }
 
@@ -848,6 +872,40 @@ mod tests {
             now: at(31) + Duration::days(20),
         };
         assert_eq!(compute(&cases, &stale).count(Figure::NoRecentPain), 3);
+    }
+
+    #[test]
+    fn new_cases_are_all_counted_however_long_the_range() {
+        let cases: Vec<CaseFacts> = (1..=28)
+            .map(|day| case(i64::from(day), 1, "open", day, None, None, "", 0))
+            .collect();
+        let month = Range {
+            from: at(1),
+            to: at(31),
+            now: at(31),
+        };
+        let (weeks, labels, values) = charts::new_case_counts(&cases, &month);
+        assert_eq!((weeks, labels.len()), (1, 5));
+        assert_eq!(labels[0], "01 Mar");
+        assert_eq!(values.iter().sum::<usize>(), 28);
+
+        for from_year in [2024, 1900] {
+            let long = Range {
+                from: NaiveDate::from_ymd_opt(from_year, 1, 1)
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .unwrap_or_default(),
+                to: at(31),
+                now: at(31),
+            };
+            let (weeks, labels, values) = charts::new_case_counts(&cases, &long);
+            assert!(
+                weeks > 1 && labels.len() <= 53,
+                "{weeks} weeks a bar, {} bars",
+                labels.len()
+            );
+            assert_eq!(values.iter().sum::<usize>(), 28, "from {from_year}");
+            assert!(labels[0].ends_with(&from_year.to_string()), "{}", labels[0]);
+        }
     }
 
     #[test]
