@@ -627,7 +627,7 @@ async fn the_caseload_pages_open_cases_newest_first() {
     }
     // The table of open cases follows the attention lists; its links are in page order.
     let table = |html: &str| -> Vec<String> {
-        html.split("<h2>Open cases</h2>")
+        html.split("<h2 id=\"open-cases\">Open cases</h2>")
             .nth(1)
             .unwrap_or_default()
             .split("<a href=\"")
@@ -752,4 +752,57 @@ async fn records_dated_before_the_case_allows_are_refused_and_nothing_is_stored(
 
 fn key() -> String {
     physiocase::auth::random_token()
+}
+
+#[tokio::test]
+async fn the_reviews_due_list_starts_with_the_most_overdue_and_links_to_all_of_them() {
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let chin = exercise_id(&app, "chin-tuck");
+    let mut due = Vec::new();
+    for n in 0..12_i64 {
+        let case = open_case(&t).await;
+        // The first case opened is the most overdue: newest-first would hide it.
+        let date = (chrono::Utc::now().date_naive() - chrono::Duration::days(30 - n)).to_string();
+        post_builder(
+            &t,
+            &case,
+            &[item(chin, "3", "5", "both")],
+            "save",
+            &[("review_date", date.as_str())],
+        )
+        .await;
+        due.push(date);
+    }
+    due.sort();
+    let (_, home) = t.get_text("/").await;
+    let section = home
+        .split("attention--review-due")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap_or_default();
+    let shown: Vec<&str> = section
+        .split("(due ")
+        .skip(1)
+        .filter_map(|s| s.split(')').next())
+        .collect();
+    assert_eq!(
+        shown,
+        due[..10].to_vec(),
+        "the ten most overdue, oldest first"
+    );
+    assert!(section.contains("href=\"/?list=review-due#open-cases\""));
+    assert!(section.contains("See all 12"));
+
+    let (status, all) = t.get_text("/?list=review-due").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(all.contains("Open cases: Reviews due"));
+    assert!(all.contains("1–12 of 12"), "every due case in the table");
+    let table = all.split("<tbody>").nth(1).unwrap_or_default();
+    let listed: Vec<&str> = table
+        .split("(review due ")
+        .skip(1)
+        .filter_map(|s| s.split(')').next())
+        .collect();
+    assert_eq!(listed, due);
 }

@@ -37,6 +37,8 @@ struct HomePage {
     pager: Pager,
     attention: Vec<AttentionList>,
     scope: &'static str,
+    /// The attention list the cases table shows in full, if one was chosen.
+    list_key: &'static str,
 }
 
 impl HomePage {
@@ -50,6 +52,9 @@ struct HomeQuery {
     page: Option<i64>,
     #[serde(default)]
     scope: String,
+    /// One attention list shown in full in the cases table (`review-due`, …).
+    #[serde(default)]
+    list: String,
 }
 
 async fn home(
@@ -69,21 +74,19 @@ async fn home(
         Some(user.user_id)
     };
     let page = query.page;
+    let (shown, list_key) = Attention::from_key(&query.list);
     let who = actor(&req);
     let read = move |c: &mut crate::db::DbConn| {
-        let total = queries::count_open(c, therapist, Attention::All)?;
-        let pager = Pager::new(
-            page,
-            25,
-            total,
-            if whole_clinic {
-                "scope=clinic".into()
-            } else {
-                String::new()
-            },
-        );
-        let cases =
-            queries::open_cases(c, therapist, Attention::All, pager.offset(), pager.per_page)?;
+        let total = queries::count_open(c, therapist, shown)?;
+        let mut pager_query = Vec::new();
+        if whole_clinic {
+            pager_query.push("scope=clinic".to_owned());
+        }
+        if !list_key.is_empty() {
+            pager_query.push(format!("list={list_key}"));
+        }
+        let pager = Pager::new(page, 25, total, pager_query.join("&")).at_anchor("open-cases");
+        let cases = queries::open_cases(c, therapist, shown, pager.offset(), pager.per_page)?;
         let mut lists = Vec::new();
         for (key, title, empty, attention) in [
             (
@@ -140,6 +143,7 @@ async fn home(
                     pager,
                     attention,
                     scope: if whole_clinic { "clinic" } else { "mine" },
+                    list_key,
                 },
             )
         })

@@ -66,6 +66,24 @@ pub enum Attention {
     NoRecentPain,
 }
 
+impl Attention {
+    /// The key of each list the home page offers (`/?list=review-due`).
+    pub const LISTS: [(&'static str, Attention); 4] = [
+        ("red-flags", Attention::RedFlags),
+        ("worsening", Attention::Worsening),
+        ("review-due", Attention::ReviewDue),
+        ("no-recent-pain", Attention::NoRecentPain),
+    ];
+
+    /// The list named by `key`, or every open case for an unknown or empty key.
+    pub fn from_key(key: &str) -> (Attention, &'static str) {
+        Self::LISTS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or((Attention::All, ""), |(k, a)| (*a, *k))
+    }
+}
+
 /// Open cases of a therapist (of the whole clinic when `therapist` is None) needing the
 /// given attention. Every column it filters on is in the `cases_dashboard` indexes, so
 /// counting reads the index alone.
@@ -98,7 +116,8 @@ pub fn count_open(
     needing(therapist, attention).count().get_result(conn)
 }
 
-/// One page of the open cases needing the given attention, newest first.
+/// One page of the open cases needing the given attention: newest first, but reviews
+/// most overdue first.
 pub fn open_cases(
     conn: &mut DbConn,
     therapist: Option<i64>,
@@ -107,8 +126,13 @@ pub fn open_cases(
     limit: i64,
 ) -> QueryResult<Vec<DashboardCase>> {
     // The page's ids come from the index in order; only their rows and patients are read.
-    let ids: Vec<i64> = needing(therapist, attention)
-        .order((cases::created_at.desc(), cases::id.desc()))
+    let in_order = match attention {
+        Attention::ReviewDue => {
+            needing(therapist, attention).order((cases::review_date.asc(), cases::id.asc()))
+        }
+        _ => needing(therapist, attention).order((cases::created_at.desc(), cases::id.desc())),
+    };
+    let ids: Vec<i64> = in_order
         .offset(offset)
         .limit(limit)
         .select(cases::id)
