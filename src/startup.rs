@@ -115,6 +115,15 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT_BYTES))
+                // An address with a value the page cannot read (`/cases/abc`, `?page=x`)
+                // gets the app's own pages, not the extractor's wording. The values are not
+                // logged: a query can hold a patient's name typed into search.
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|_, _| {
+                    AppError::BadRequest("a query value could not be read".into()).into()
+                }))
                 .wrap(middleware::from_fn(crate::auth::csrf::check_origin))
                 .wrap(middleware::from_fn(crate::auth::guard::load_session))
                 .wrap(security_headers())

@@ -780,6 +780,25 @@ async fn unknown_pages_get_a_404_page_in_the_layout() {
 }
 
 #[tokio::test]
+async fn unreadable_values_in_an_address_get_the_apps_own_pages() {
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let (status, html) = t.get_text("/cases/abc").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        html.contains("Page not found") && !html.contains("parse"),
+        "{html}"
+    );
+    let (status, html) = t.get_text("/patients?page=abc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        html.contains("Request not understood") && !html.contains("deserialize"),
+        "{html}"
+    );
+    assert!(html.contains("Go back"), "with the way back");
+}
+
+#[tokio::test]
 async fn sessions_expire_after_30_idle_minutes_and_12_hours_in_all() {
     use diesel::prelude::*;
     use physiocase::db::schema::sessions::dsl;
