@@ -384,6 +384,53 @@ async fn only_the_author_edits_and_signs_a_draft() {
 }
 
 #[tokio::test]
+async fn a_blank_assessment_is_kept_as_a_draft_but_never_signed() {
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let patient = create_patient(&t, "Lars", "Olsen", "1969-09-09", "").await;
+    let case = open_case(&t, &patient).await;
+    let now = chrono::Utc::now()
+        .naive_utc()
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let blank = [("assessed_at", now.as_str()), ("intent", "sign")];
+    let response = record_assessment(&t, &case, "initial", &blank).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("Record at least one finding before signing"));
+    assert_eq!(app.count("assessments"), 0, "nothing stored");
+
+    // As a draft it may wait, but signing it from its page is refused too.
+    let draft = [("assessed_at", now.as_str()), ("intent", "draft")];
+    let assessment = location(&record_assessment(&t, &case, "initial", &draft).await);
+    let response = t
+        .submit(&assessment, &format!("{assessment}/sign"), &[])
+        .await;
+    assert_eq!(location(&response), format!("{assessment}/edit"));
+    let (_, html) = t.get_text(&format!("{assessment}/edit")).await;
+    assert!(html.contains("Record at least one finding before signing"));
+    let (_, html) = t.get_text(&assessment).await;
+    assert!(html.contains("Draft") && !html.contains("Signed"));
+
+    // One finding is enough.
+    let one = [
+        ("assessed_at", now.as_str()),
+        ("presenting_complaint", "Stiff neck"),
+        ("intent", "sign"),
+    ];
+    let response = t
+        .submit(
+            &format!("{assessment}/edit"),
+            &format!("{assessment}/edit"),
+            &one,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html) = t.get_text(&assessment).await;
+    assert!(html.contains("Signed"));
+}
+
+#[tokio::test]
 async fn discharge_needs_a_signed_discharge_assessment() {
     let app = spawn_app().await;
     let t = setup(&app).await;

@@ -291,6 +291,12 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap_or_default();
     assert!(html.contains("date of birth (1980-03-31)"), "{html}");
+    // On a phone the form is far down the page: the top of the page says so and links to it.
+    let top = html.split("<h1>").nth(1).unwrap_or_default();
+    assert!(
+        top.contains("Your pain score is not saved yet.") && top.contains("href=\"#log-pain\"")
+    );
+    assert!(html.contains("id=\"log-pain\""));
     assert_eq!(app.count("pain_scores"), 1);
     let chin_id = chin.to_string();
     for _ in 0..2 {
@@ -369,7 +375,11 @@ async fn another_patient_is_refused_everything_of_the_first_and_refusals_are_aud
         &t.submit(
             &new,
             &format!("{case}/assessments?kind=initial"),
-            &[("assessed_at", days_ago(2).as_str()), ("intent", "sign")],
+            &[
+                ("assessed_at", days_ago(2).as_str()),
+                ("presenting_complaint", "Neck pain at the desk"),
+                ("intent", "sign"),
+            ],
         )
         .await,
     );

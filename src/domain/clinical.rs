@@ -236,6 +236,75 @@ pub struct PsfsItem {
 }
 
 impl AssessmentContent {
+    /// Nothing recorded but the date and time. A signed record can never be changed, so a
+    /// blank one must not be signed. Every field is named, so a new one must be placed.
+    pub fn is_blank(&self) -> bool {
+        let Self {
+            presenting_complaint,
+            history,
+            onset_mechanism,
+            aggravating,
+            easing,
+            pattern_24h,
+            work_posture,
+            previous_episodes,
+            medication,
+            pain_now,
+            pain_best,
+            pain_worst,
+            body_regions,
+            red_flags,
+            posture,
+            rotation_left,
+            rotation_right,
+            flexion,
+            extension,
+            shoulder_elevation,
+            neuro_screen,
+            palpation,
+            special_tests,
+            psfs,
+            impression,
+            plan,
+            goals,
+        } = self;
+        [
+            presenting_complaint,
+            history,
+            onset_mechanism,
+            aggravating,
+            easing,
+            pattern_24h,
+            work_posture,
+            previous_episodes,
+            medication,
+            posture,
+            shoulder_elevation,
+            neuro_screen,
+            palpation,
+            special_tests,
+            impression,
+            plan,
+            goals,
+        ]
+        .iter()
+        .all(|text| text.trim().is_empty())
+            && [
+                pain_now,
+                pain_best,
+                pain_worst,
+                rotation_left,
+                rotation_right,
+                flexion,
+                extension,
+            ]
+            .iter()
+            .all(|number| number.is_none())
+            && body_regions.is_empty()
+            && psfs.is_empty()
+            && red_flags.iter().all(|(_, answer)| answer == "not-asked")
+    }
+
     pub fn flags_answered_yes(&self) -> Vec<String> {
         self.red_flags
             .iter()

@@ -401,7 +401,9 @@ async fn create(
     if !case.is_open() {
         return Err(AppError::NotFound);
     }
-    let (assessed_at, content) = match within_case(form.validate(), &case, &patient) {
+    let (assessed_at, content) = match within_case(form.validate(), &case, &patient)
+        .and_then(|valid| signable(valid, wants_sign(&form)))
+    {
         Ok(valid) => valid,
         Err(errors) => {
             let page = FormPage::new(
@@ -470,6 +472,22 @@ fn within_case(
         }
     }
 }
+
+/// Refuses to sign a blank assessment (see `AssessmentContent::is_blank`); a blank
+/// draft may still be saved.
+fn signable(
+    valid: (NaiveDateTime, AssessmentContent),
+    signing: bool,
+) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
+    if signing && valid.1.is_blank() {
+        let mut errors = FormErrors::default();
+        errors.add("presenting_complaint", BLANK_SIGNING);
+        return Err(errors);
+    }
+    Ok(valid)
+}
+
+const BLANK_SIGNING: &str = "Record at least one finding before signing: a signed assessment can never be changed. To finish it later, save it as a draft.";
 
 pub struct ShownSection {
     pub label: &'static str,
@@ -688,7 +706,9 @@ async fn update(
         return Ok(refusal);
     }
     let form = AssessmentForm::from_pairs(pairs);
-    let (assessed_at, content) = match within_case(form.validate(), &case, &patient) {
+    let (assessed_at, content) = match within_case(form.validate(), &case, &patient)
+        .and_then(|valid| signable(valid, wants_sign(&form)))
+    {
         Ok(valid) => valid,
         Err(errors) => {
             let page = FormPage::new(
@@ -755,6 +775,12 @@ async fn sign(
     let assessment = state.read(move |conn| Ok(queries::find(conn, id)?)).await?;
     if let Some(refusal) = refuse_change(&req, &state, &assessment, staff.user_id).await? {
         return Ok(refusal);
+    }
+    if assessment.content()?.is_blank() {
+        return Ok(redirect_with_flash(
+            &format!("/assessments/{id}/edit"),
+            BLANK_SIGNING,
+        ));
     }
     let who = actor(&req);
     state
