@@ -816,3 +816,40 @@ async fn the_reviews_due_list_starts_with_the_most_overdue_and_links_to_all_of_t
         .collect();
     assert_eq!(listed, due);
 }
+
+#[tokio::test]
+async fn a_discharged_patient_hears_that_treatment_has_ended_and_nothing_is_missing() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let p = portal_patient(&app, &t, case_patient_id(&app, &case), "ended@example.test").await;
+    let pdf = p.get("/me/programme.pdf").await;
+    assert_eq!(
+        pdf.status(),
+        StatusCode::SEE_OTHER,
+        "no programme yet: no missing page"
+    );
+    assert_eq!(location(&pdf), "/me");
+    let (_, me) = p.get_text("/me").await;
+    assert!(me.contains("There is no programme to print yet."));
+    assert!(me.contains("has not set up your exercises yet"));
+
+    let new = format!("{case}/assessments/new?kind=discharge");
+    t.submit(
+        &new,
+        &format!("{case}/assessments?kind=discharge"),
+        &[
+            ("assessed_at", days_ago(0).as_str()),
+            ("presenting_complaint", "No pain at work now"),
+            ("intent", "sign"),
+        ],
+    )
+    .await;
+    let discharge = format!("{case}/discharge");
+    let response = t
+        .submit(&discharge, &discharge, &[("outcome", "goals-met")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, me) = p.get_text("/me").await;
+    assert!(me.contains("Your course of treatment at the clinic has ended."));
+    assert!(!me.contains("has not set up"));
+}

@@ -253,6 +253,8 @@ struct PortalPage {
     layout: Layout,
     name: String,
     has_case: bool,
+    /// No open case, but an earlier one was discharged: treatment has ended.
+    discharged: bool,
     version: Option<i32>,
     therapist: String,
     notes: String,
@@ -299,6 +301,7 @@ async fn portal_page(
             let record = patient_queries::find(c, patient_id)?;
             let case = queries::portal_case(c, patient_id)?;
             let mut data = None;
+            let discharged = case.is_none() && queries::has_discharged_case(c, patient_id)?;
             if let Some(case) = &case {
                 let version = programme_queries::current(c, case.id)?;
                 let exercises = match &version {
@@ -322,15 +325,16 @@ async fn portal_page(
             let event = Event::new("portal.read")
                 .entity("patient", patient_id)
                 .patient(patient_id);
-            Ok(((record, data), event))
+            Ok(((record, data, discharged), event))
         })
         .await?;
-    let (record, data) = loaded;
+    let (record, data, discharged) = loaded;
     let page = match data {
         Some((case, version, exercises, scores, marks, done_today, therapist)) => PortalPage {
             layout: Layout::new(req, state, "My programme"),
             name: record.given_name,
             has_case: true,
+            discharged: false,
             version: version.as_ref().map(|v| v.row.version),
             notes: version
                 .as_ref()
@@ -354,6 +358,7 @@ async fn portal_page(
             layout: Layout::new(req, state, "My programme"),
             name: record.given_name,
             has_case: false,
+            discharged,
             version: None,
             therapist: String::new(),
             notes: String::new(),
@@ -406,7 +411,17 @@ async fn portal_pdf(
             let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
             prepare_sheet(c, case.id, &query, portal)
         })
-        .await?;
+        .await;
+    let prepared = match prepared {
+        // No open case or no programme yet: say so on the portal, not as a missing page.
+        Err(AppError::NotFound) => {
+            return Ok(redirect_with_flash(
+                "/me",
+                "There is no programme to print yet.",
+            ));
+        }
+        other => other?,
+    };
     match prepared {
         Ok(sheet) => pdf_response(&state, sheet).await,
         Err(_) => Ok(redirect_with_flash(

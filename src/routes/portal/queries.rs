@@ -52,3 +52,13 @@ pub fn portal_case(conn: &mut DbConn, patient_id: i64) -> QueryResult<Option<Cas
         .first(conn)
         .optional()
 }
+
+/// Whether the patient has a case that was discharged (their treatment has ended).
+pub fn has_discharged_case(conn: &mut DbConn, patient_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        cases::table
+            .filter(cases::patient_id.eq(patient_id))
+            .filter(cases::status.eq("discharged")),
+    ))
+    .get_result(conn)
+}
