@@ -392,6 +392,28 @@ async fn the_audit_viewer_filters_and_verifies_the_chain() {
     assert!(!html.contains("staff.invited"), "filtered by action");
     let (_, html) = admin.get_text("/admin/audit?patient=abc").await;
     assert!(html.contains("The patient id must be a number."));
+    assert!(
+        !html.contains("<td>case.read") && html.contains("Correct the filters above"),
+        "an unreadable filter shows nothing, not everything"
+    );
+    let (_, html) = admin
+        .get_text("/admin/audit?from=2026-12-31&to=2026-01-01")
+        .await;
+    assert!(html.contains("The from date is after the to date."));
+    let (_, html) = admin.get_text("/admin/audit?action=no.such.action").await;
+    assert!(html.contains("No audit events match these filters."));
+    let (_, html) = admin.get_text("/admin/audit?action=case.read").await;
+    let who = html
+        .split("href=\"/admin/audit?user=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let (_, mine) = admin.get_text(&format!("/admin/audit?user={who}")).await;
+    assert!(
+        mine.contains("case.read"),
+        "a name links to that user's events"
+    );
     let response = admin
         .submit("/admin/audit", "/admin/audit/verify", &[])
         .await;

@@ -72,6 +72,11 @@ impl AuditFilter {
         };
         let from = date(&self.from, "from", false);
         let to = date(&self.to, "to", true);
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            problems.push("The from date is after the to date.".to_owned());
+        }
         let action = Some(self.action.trim().to_owned()).filter(|a| !a.is_empty());
         (
             ParsedFilter {
@@ -183,8 +188,16 @@ async fn page(
     let page = filter.page;
     let base = filter.query_string();
     let who = actor(req);
+    // A filter that cannot be read finds nothing rather than quietly showing everything.
+    let readable = problems.is_empty();
     let (lines, pager) = state
         .audited_long(who, move |c| {
+            if !readable {
+                return Ok((
+                    (Vec::new(), Pager::new(None, 50, 0, base)),
+                    Event::new("audit.read"),
+                ));
+            }
             let (_, total) = search(c, &parsed, 0, 0)?;
             let pager = Pager::new(page, 50, total, base);
             let (lines, _) = search(c, &parsed, pager.offset(), pager.per_page)?;
