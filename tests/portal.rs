@@ -818,10 +818,34 @@ async fn the_reviews_due_list_starts_with_the_most_overdue_and_links_to_all_of_t
 }
 
 #[tokio::test]
-async fn a_discharged_patient_hears_that_treatment_has_ended_and_nothing_is_missing() {
+async fn the_portal_gives_the_clinic_phone_and_says_when_treatment_has_ended() {
     let app = spawn_app().await;
-    let (t, case) = case_for(&app).await;
+    let (admin, t) = app.therapist().await;
+    let case = open_case(&t).await;
     let p = portal_patient(&app, &t, case_patient_id(&app, &case), "ended@example.test").await;
+    let (_, me) = p.get_text("/me").await;
+    assert!(!me.contains("Clinic phone:"), "no number set yet");
+    let response = admin
+        .submit(
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("name", "Harbour Physiotherapy"),
+                ("address", ""),
+                ("phone", "0117 496 0000"),
+                ("email", ""),
+                ("default_paper", "a4"),
+                ("sheet_footer", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, me) = p.get_text("/me").await;
+    let stop_box = me.split("class=\"stop-box\"").nth(1).unwrap_or_default();
+    assert!(
+        stop_box.contains("Clinic phone: 0117 496 0000"),
+        "the number to call"
+    );
     let pdf = p.get("/me/programme.pdf").await;
     assert_eq!(
         pdf.status(),

@@ -255,6 +255,8 @@ struct PortalPage {
     has_case: bool,
     /// No open case, but an earlier one was discharged: treatment has ended.
     discharged: bool,
+    /// The clinic's phone number for the stop box, when the clinic has set one.
+    clinic_phone: String,
     version: Option<i32>,
     therapist: String,
     notes: String,
@@ -302,6 +304,11 @@ async fn portal_page(
             let case = queries::portal_case(c, patient_id)?;
             let mut data = None;
             let discharged = case.is_none() && queries::has_discharged_case(c, patient_id)?;
+            let clinic_phone = if case.is_some() {
+                crate::routes::admin::settings::load(c)?.phone
+            } else {
+                String::new()
+            };
             if let Some(case) = &case {
                 let version = programme_queries::current(c, case.id)?;
                 let exercises = match &version {
@@ -325,16 +332,17 @@ async fn portal_page(
             let event = Event::new("portal.read")
                 .entity("patient", patient_id)
                 .patient(patient_id);
-            Ok(((record, data, discharged), event))
+            Ok(((record, data, discharged, clinic_phone), event))
         })
         .await?;
-    let (record, data, discharged) = loaded;
+    let (record, data, discharged, clinic_phone) = loaded;
     let page = match data {
         Some((case, version, exercises, scores, marks, done_today, therapist)) => PortalPage {
             layout: Layout::new(req, state, "My programme"),
             name: record.given_name,
             has_case: true,
             discharged: false,
+            clinic_phone,
             version: version.as_ref().map(|v| v.row.version),
             notes: version
                 .as_ref()
@@ -359,6 +367,7 @@ async fn portal_page(
             name: record.given_name,
             has_case: false,
             discharged,
+            clinic_phone,
             version: None,
             therapist: String::new(),
             notes: String::new(),
