@@ -301,7 +301,9 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
             }
             pain_queries::refresh_summary(c, case_id)?;
 
-            if n % 5 == 0 && !red_flag {
+            // Every fifth case has ended; the first patient, the one with a portal account, stays
+            // in treatment so the demo portal shows a programme to print and pain to log.
+            if n % 5 == 4 && !red_flag {
                 let discharge = assessment_queries::create(
                     c,
                     case_id,

@@ -611,6 +611,30 @@ async fn the_demo_fills_a_fresh_database_only() {
         home.contains("clinically important improvement"),
         "the demo mostly improves"
     );
+    // The demo's one patient account is still in treatment: a programme to print.
+    let patient = app.browser();
+    let response = patient
+        .post_url(
+            "/login",
+            &[
+                ("email", accounts.patient.as_str()),
+                ("password", physiocase::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, me) = patient.get_text("/me").await;
+    assert!(me.contains("href=\"/me/programme.pdf\""), "{me}");
+    assert!(
+        !me.contains("has ended"),
+        "the demo patient is in treatment"
+    );
+    let pdf = patient.get("/me/programme.pdf").await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(
+        pdf.headers().get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/pdf"[..])
+    );
     assert!(
         physiocase::demo::populate(&mut app.conn(), 7).is_err(),
         "never into a database with accounts"

@@ -84,6 +84,8 @@ describe('a busy demo clinic', () => {
     const page = await signIn(s.patient);
     if (new URL(page.url()).pathname !== '/me') await page.goto('/me');
     await assertOnPage(page, { path: '/me', heading: /^Hello, / });
+    assert.doesNotMatch(await shown(page), /treatment at the clinic has ended/, 'the demo patient is in treatment');
+    assert.ok(await page.locator('a[href="/me/programme.pdf"]').count() > 0, 'a programme to print');
     await record(page, '13-me');
   });
 
