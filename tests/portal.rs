@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::clinic::{case_for, exercise_id, item, open_case, post_builder};
+use common::clinic::{case_for, exercise_id, item, open_case, post_builder, set_review_date};
 use common::{Browser, PASSWORD, TestApp, days_ago, location, spawn_app};
 use reqwest::StatusCode;
 
@@ -597,9 +597,10 @@ async fn the_dashboard_lists_what_needs_attention() {
         &case,
         &[item(chin, "3", "5", "both")],
         "save",
-        &[("review_date", "2024-02-01")],
+        &[("review_date", &days_ago(-21)[..10])],
     )
     .await;
+    set_review_date(&app, &case, "2024-02-01");
     let (_, html) = t.get_text("/").await;
     let section = |key: &str| -> String {
         html.split(&format!("attention--{key}"))
@@ -779,9 +780,10 @@ async fn the_reviews_due_list_starts_with_the_most_overdue_and_links_to_all_of_t
             &case,
             &[item(chin, "3", "5", "both")],
             "save",
-            &[("review_date", date.as_str())],
+            &[("review_date", &days_ago(-21)[..10])],
         )
         .await;
+        set_review_date(&app, &case, &date);
         due.push(date);
     }
     due.sort();

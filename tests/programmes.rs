@@ -42,7 +42,7 @@ async fn build_version_one_then_change_and_remove_for_version_two_with_the_right
         "save",
         &[
             ("notes", "Little and often."),
-            ("review_date", "2030-01-31"),
+            ("review_date", &days_ago(-60)[..10]),
         ],
     )
     .await;
@@ -302,6 +302,32 @@ async fn invalid_programmes_are_refused_with_clear_messages() {
     assert!(html.contains("The number of sets must be between 1 and 20."));
     assert!(html.contains("The hold in seconds must be between 0 and 600."));
     assert!(html.contains("value=\"700\""), "typed values kept");
+
+    // A review date already past, or years away, is a slip: the form says so and keeps it.
+    for (typed, message) in [
+        ("2024-02-01", "That review date (2024-02-01) has passed"),
+        (
+            "2062-02-01",
+            "That review date (2062-02-01) is more than a year away",
+        ),
+    ] {
+        let response = post_builder(
+            &t,
+            &case,
+            &[item(chin, "3", "5", "both")],
+            "save",
+            &[("review_date", typed)],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.unwrap_or_default();
+        assert!(html.contains(message), "{typed}");
+        assert!(
+            html.contains(&format!("value=\"{typed}\"")),
+            "typed date kept"
+        );
+    }
+    assert_eq!(app.count("programme_versions"), 0, "nothing stored");
 
     let ids: Vec<i64> = {
         use physiocase::db::schema::exercises::dsl;

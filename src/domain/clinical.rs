@@ -151,6 +151,24 @@ pub fn past_date(raw: &str, what: &str) -> Result<NaiveDate, String> {
     Ok(date)
 }
 
+/// When a programme is next to be reviewed, given today's date: not already past (the day
+/// before `today` still counts, as a clinic's day can start before UTC's) and within a
+/// year, so a mistyped year is caught rather than hiding the case from the review list.
+pub fn review_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let date = parse_date(raw)?;
+    if date < today - chrono::Duration::days(1) {
+        return Err(format!(
+            "That review date ({date}) has passed: choose today or a later date, or leave it empty."
+        ));
+    }
+    if date > today + chrono::Duration::days(366) {
+        return Err(format!(
+            "That review date ({date}) is more than a year away: check the year."
+        ));
+    }
+    Ok(date)
+}
+
 pub fn date_of_birth(raw: &str) -> Result<NaiveDate, String> {
     if raw.trim().is_empty() {
         return Err("Enter the date of birth.".into());
@@ -343,6 +361,19 @@ mod tests {
         assert!(date_of_birth("1899-12-31").is_err());
         assert!(date_of_birth("2999-01-01").is_err());
         assert!(date_of_birth("1980-02-30").is_err());
+    }
+
+    #[test]
+    fn a_review_date_is_from_yesterday_to_a_year_ahead() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default();
+        for ok in ["2026-12-04", "2026-12-05", "26/12/2026", "2027-12-06"] {
+            assert!(review_date(ok, today).is_ok(), "{ok}");
+        }
+        let past = review_date("2026-12-03", today).unwrap_err();
+        assert!(past.contains("has passed"), "{past}");
+        let far = review_date("2027-12-07", today).unwrap_err();
+        assert!(far.contains("more than a year away"), "{far}");
+        assert!(review_date("next week", today).is_err());
     }
 
     #[test]

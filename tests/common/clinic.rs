@@ -133,3 +133,20 @@ pub async fn post_builder(
     t.post_url(&format!("{case}/programme/builder"), &pairs)
         .await
 }
+
+/// Moves a case's review date (what the home page's lists read) to `date`, as the passing
+/// of time would: the builder takes no date that has already passed, and a saved
+/// programme version cannot be changed.
+pub fn set_review_date(app: &TestApp, case: &str, date: &str) {
+    use physiocase::db::schema::cases;
+    let id: i64 = case
+        .trim_start_matches("/cases/")
+        .parse()
+        .unwrap_or_else(|e| panic!("{case}: {e}"));
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .unwrap_or_else(|e| panic!("{date}: {e}"));
+    diesel::update(cases::table.find(id))
+        .set(cases::review_date.eq(Some(date)))
+        .execute(&mut *app.conn())
+        .unwrap_or_else(|e| panic!("{e}"));
+}

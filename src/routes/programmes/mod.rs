@@ -18,7 +18,7 @@ use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::db::DbConn;
-use crate::domain::clinical::{bounded_text, parse_date, red_flag_label, required_text};
+use crate::domain::clinical::{bounded_text, red_flag_label, required_text, review_date};
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
 use crate::routes::cases::load_case;
@@ -252,7 +252,10 @@ impl Builder {
         let review_date = if self.review_date.trim().is_empty() {
             Some(None)
         } else {
-            errors.take("review_date", parse_date(&self.review_date).map(Some))
+            errors.take(
+                "review_date",
+                review_date(&self.review_date, chrono::Utc::now().date_naive()).map(Some),
+            )
         };
         match (notes, review_date) {
             (Some(notes), Some(review_date)) if errors.is_empty() => {
