@@ -431,6 +431,54 @@ async fn a_blank_assessment_is_kept_as_a_draft_but_never_signed() {
 }
 
 #[tokio::test]
+async fn a_case_has_one_initial_assessment_and_a_second_comes_back_as_a_review() {
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let patient = create_patient(&t, "Ines", "Moreau", "1975-05-05", "").await;
+    let case = open_case(&t, &patient).await;
+    let first = record_assessment(&t, &case, "initial", &assessment_fields("no", "draft")).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let first = location(&first);
+
+    // A form for another initial assessment sends the therapist to a review instead.
+    let response = t.get(&format!("{case}/assessments/new?kind=initial")).await;
+    assert_eq!(
+        location(&response),
+        format!("{case}/assessments/new?kind=review")
+    );
+    let (_, html) = t
+        .get_text(&format!("{case}/assessments/new?kind=review"))
+        .await;
+    assert!(html.contains("already has an initial assessment"), "{html}");
+
+    // One posted from an old form is refused, its text kept, as a review to check.
+    let token = t
+        .csrf_token(&format!("{case}/assessments/new?kind=review"))
+        .await;
+    let mut fields: Vec<(&str, &str)> = assessment_fields("no", "sign");
+    fields.push(("csrf_token", token.as_str()));
+    let response = t
+        .post_url(&format!("{case}/assessments?kind=initial"), &fields)
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("already has an initial assessment"));
+    assert!(
+        html.contains("assessments?kind=review"),
+        "the form now saves a review"
+    );
+    assert!(html.contains("Postural thoracic pain"), "typed text kept");
+    assert_eq!(app.count("assessments"), 1, "nothing stored");
+
+    // The draft initial assessment is finished from its own page; reviews follow it.
+    let (status, _) = t.get_text(&format!("{first}/edit")).await;
+    assert_eq!(status, StatusCode::OK);
+    let review = record_assessment(&t, &case, "review", &assessment_fields("no", "sign")).await;
+    assert_eq!(review.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("assessments"), 2);
+}
+
+#[tokio::test]
 async fn discharge_needs_a_signed_discharge_assessment() {
     let app = spawn_app().await;
     let t = setup(&app).await;

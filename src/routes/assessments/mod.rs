@@ -352,18 +352,28 @@ async fn new_page(
     let case_id = case_id.into_inner();
     let kind = AssessmentKind::parse(&query.kind).unwrap_or(AssessmentKind::Initial);
     let who = actor(&req);
-    let (case, patient) = state
+    let ((case, patient), initial) = state
         .audited(who, move |c| {
             let loaded = load_case(c, case_id)?;
+            let initial = match kind {
+                AssessmentKind::Initial => queries::initial_assessed_at(c, case_id)?,
+                _ => None,
+            };
             let event = Event::new("case.read")
                 .entity("case", case_id)
                 .patient(loaded.0.patient_id)
                 .detail("new assessment form");
-            Ok((loaded, event))
+            Ok(((loaded, initial), event))
         })
         .await?;
     if !case.is_open() {
         return Err(AppError::NotFound);
+    }
+    if let Some(at) = initial {
+        return Ok(redirect_with_flash(
+            &format!("/cases/{case_id}/assessments/new?kind=review"),
+            &second_initial(at),
+        ));
     }
     let mut form = AssessmentForm::default();
     form.values.insert(
@@ -382,6 +392,15 @@ async fn new_page(
     render(&req, &page)
 }
 
+/// Why a case gets no second initial assessment, and what happens instead.
+fn second_initial(at: NaiveDateTime) -> String {
+    format!(
+        "This case already has an initial assessment ({}), so this one is a review. \
+         An initial assessment still in draft is finished from the case's timeline.",
+        at.date()
+    )
+}
+
 fn wants_sign(form: &AssessmentForm) -> bool {
     form.get("intent") == "sign"
 }
@@ -397,9 +416,33 @@ async fn create(
     let case_id = case_id.into_inner();
     let kind = AssessmentKind::parse(&query.kind).map_err(AppError::BadRequest)?;
     let form = AssessmentForm::from_pairs(pairs);
-    let (case, patient) = state.read(move |conn| load_case(conn, case_id)).await?;
+    let ((case, patient), initial) = state
+        .read(move |conn| {
+            let initial = match kind {
+                AssessmentKind::Initial => queries::initial_assessed_at(conn, case_id)?,
+                _ => None,
+            };
+            Ok::<_, AppError>((load_case(conn, case_id)?, initial))
+        })
+        .await?;
     if !case.is_open() {
         return Err(AppError::NotFound);
+    }
+    // A second initial assessment (another tab, an old form): what was typed comes back
+    // as a review, to check and save.
+    if let Some(at) = initial {
+        let mut errors = FormErrors::default();
+        errors.add("kind", second_initial(at));
+        let page = FormPage::new(
+            Layout::new(&req, &state, AssessmentKind::Review.label()),
+            case,
+            patient,
+            AssessmentKind::Review,
+            format!("/cases/{case_id}/assessments?kind=review"),
+            form,
+            errors,
+        );
+        return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let (assessed_at, content) = match within_case(form.validate(), &case, &patient)
         .and_then(|valid| signable(valid, wants_sign(&form)))

@@ -70,6 +70,19 @@ pub fn create(
     Ok(id)
 }
 
+/// When the case's initial assessment (draft or signed, not entered in error) was made,
+/// if it has one: an episode of care has one initial assessment, then reviews.
+pub fn initial_assessed_at(conn: &mut DbConn, case_id: i64) -> QueryResult<Option<NaiveDateTime>> {
+    assessments::table
+        .filter(assessments::case_id.eq(case_id))
+        .filter(assessments::kind.eq(AssessmentKind::Initial.as_str()))
+        .filter(assessments::status.ne("entered-in-error"))
+        .order(assessments::assessed_at.asc())
+        .select(assessments::assessed_at)
+        .first(conn)
+        .optional()
+}
+
 /// Updates a draft. Returns false (and changes nothing) if it is no longer a draft.
 pub fn update_draft(
     conn: &mut DbConn,
