@@ -436,9 +436,21 @@ async fn a_case_has_one_initial_assessment_and_a_second_comes_back_as_a_review()
     let (_admin, t) = app.therapist().await;
     let patient = create_patient(&t, "Ines", "Moreau", "1975-05-05", "").await;
     let case = open_case(&t, &patient).await;
+    let (_, page) = t.get_text(&case).await;
+    assert!(
+        page.contains("<option value=\"initial\">"),
+        "offered while there is none"
+    );
     let first = record_assessment(&t, &case, "initial", &assessment_fields("no", "draft")).await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
     let first = location(&first);
+
+    let (_, page) = t.get_text(&case).await;
+    assert!(
+        !page.contains("<option value=\"initial\">"),
+        "no longer offered"
+    );
+    assert!(page.contains("<option value=\"review\">"));
 
     // A form for another initial assessment sends the therapist to a review instead.
     let response = t.get(&format!("{case}/assessments/new?kind=initial")).await;

@@ -393,8 +393,16 @@ fn show_page(
                 .map(|o| label_of(DISCHARGE_OUTCOMES, o))
                 .unwrap_or(""),
             therapist: view.therapist,
+            // One initial assessment per case: once there is one, reviews come first.
             kinds: AssessmentKind::ALL
                 .iter()
+                .filter(|kind| {
+                    **kind != AssessmentKind::Initial
+                        || !view.assessments.iter().any(|a| {
+                            a.kind == AssessmentKind::Initial.as_str()
+                                && a.status != "entered-in-error"
+                        })
+                })
                 .map(|k| (k.as_str(), k.label()))
                 .collect(),
             programme: view.programme,
