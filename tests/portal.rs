@@ -316,6 +316,37 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
     assert!(me.contains("✓ Done today"));
     assert!(me.contains("Baseline 4"), "their own chart");
 
+    // A tick by mistake is taken back, and can be given again.
+    assert!(me.contains("action=\"/me/done/undo\""));
+    let undo = p
+        .post_url(
+            "/me/done/undo",
+            &[
+                ("csrf_token", token.as_str()),
+                ("exercise_id", chin_id.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(location(&undo), "/me#exercises");
+    assert_eq!(app.count("adherence_ticks"), 0);
+    let (_, me) = p.get_text("/me").await;
+    assert!(!me.contains("✓ Done today"));
+    assert!(
+        me.contains("no longer marked as done today"),
+        "says what happened"
+    );
+    let again = p
+        .post_url(
+            "/me/done",
+            &[
+                ("csrf_token", token.as_str()),
+                ("exercise_id", chin_id.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("adherence_ticks"), 1);
+
     let pdf = p.get("/me/programme.pdf").await;
     assert_eq!(pdf.status(), StatusCode::OK);
     assert_eq!(
@@ -334,6 +365,7 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
         "portal.read",
         "portal.pain_logged",
         "portal.done_ticked",
+        "portal.done_undone",
         "programme.printed",
     ] {
         assert!(actions.contains(&action.to_owned()), "{action} audited");

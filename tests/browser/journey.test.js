@@ -345,6 +345,7 @@ describe('the whole life of a case', () => {
     assert.match(await first.innerText(), /✓ Done today/);
     assert.equal(await patient.getByRole('button', { name: `Mark “${s.firstExercise}” as done today` }).count(), 0);
     assert.equal(await patient.getByText('✓ Done today').count(), 1);
+    assert.equal(await patient.getByRole('button', { name: `Undo “done” for “${s.firstExercise}”` }).count(), 1, 'a tick by mistake can be taken back');
     await record(patient, '27-me-after');
   });
 

@@ -179,6 +179,23 @@ pub fn tick(
     Ok(true)
 }
 
+/// Takes back the tick of an exercise on a day (a tap by mistake); says whether there was one.
+pub fn untick(
+    conn: &mut DbConn,
+    case_id: i64,
+    exercise_id: i64,
+    day: NaiveDate,
+) -> QueryResult<bool> {
+    let removed = diesel::delete(
+        adherence_ticks::table
+            .filter(adherence_ticks::case_id.eq(case_id))
+            .filter(adherence_ticks::exercise_id.eq(exercise_id))
+            .filter(adherence_ticks::day.eq(day)),
+    )
+    .execute(conn)?;
+    Ok(removed > 0)
+}
+
 /// Exercise ids ticked on a day.
 pub fn ticked_on(conn: &mut DbConn, case_id: i64, day: NaiveDate) -> QueryResult<Vec<i64>> {
     adherence_ticks::table

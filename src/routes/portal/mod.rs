@@ -31,7 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/me", web::get().to(portal_home))
         .route("/me/programme.pdf", web::get().to(portal_pdf))
         .route("/me/pain", web::post().to(portal_pain))
-        .route("/me/done", web::post().to(portal_done));
+        .route("/me/done", web::post().to(portal_done))
+        .route("/me/done/undo", web::post().to(portal_undo_done));
 }
 
 /// A QR code as inline SVG (presentation attributes only, so the CSP needs no inline style).
@@ -509,6 +510,15 @@ struct DoneForm {
     exercise_id: String,
 }
 
+impl DoneForm {
+    fn exercise_id(&self) -> Result<i64, AppError> {
+        self.exercise_id
+            .trim()
+            .parse()
+            .map_err(|_| AppError::BadRequest("exercise id".into()))
+    }
+}
+
 async fn portal_done(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -516,11 +526,7 @@ async fn portal_done(
     CsrfForm(form): CsrfForm<DoneForm>,
 ) -> Result<HttpResponse, AppError> {
     let patient_id = patient_id_of(&patient)?;
-    let exercise_id: i64 = form
-        .exercise_id
-        .trim()
-        .parse()
-        .map_err(|_| AppError::BadRequest("exercise id".into()))?;
+    let exercise_id = form.exercise_id()?;
     let who = actor(&req);
     let user_id = patient.user_id;
     let today = chrono::Utc::now().date_naive();
@@ -558,5 +564,38 @@ async fn portal_done(
     Ok(redirect_with_flash(
         "/me#exercises",
         "Well done: marked as done for today.",
+    ))
+}
+
+/// Takes back today's "done" for an exercise, ticked by mistake. Earlier days stay as
+/// recorded: the therapist has already seen them.
+async fn portal_undo_done(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    patient: Patient,
+    CsrfForm(form): CsrfForm<DoneForm>,
+) -> Result<HttpResponse, AppError> {
+    let patient_id = patient_id_of(&patient)?;
+    let exercise_id = form.exercise_id()?;
+    let who = actor(&req);
+    let today = chrono::Utc::now().date_naive();
+    state
+        .write(move |c| {
+            let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+            if pain_queries::untick(c, case.id, exercise_id, today)? {
+                audit::record(
+                    c,
+                    &who,
+                    Event::new("portal.done_undone")
+                        .entity("exercise", exercise_id)
+                        .patient(patient_id),
+                )?;
+            }
+            Ok::<_, AppError>(())
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        "/me#exercises",
+        "Taken back: that exercise is no longer marked as done today.",
     ))
 }
