@@ -355,10 +355,7 @@ async fn new_page(
     let ((case, patient), initial) = state
         .audited(who, move |c| {
             let loaded = load_case(c, case_id)?;
-            let initial = match kind {
-                AssessmentKind::Initial => queries::initial_assessed_at(c, case_id)?,
-                _ => None,
-            };
+            let initial = initial_in_the_way(c, case_id, kind)?;
             let event = Event::new("case.read")
                 .entity("case", case_id)
                 .patient(loaded.0.patient_id)
@@ -392,6 +389,18 @@ async fn new_page(
     render(&req, &page)
 }
 
+/// For a new initial assessment, when the case's existing one was made: a case has one.
+fn initial_in_the_way(
+    conn: &mut crate::db::DbConn,
+    case_id: i64,
+    kind: AssessmentKind,
+) -> diesel::QueryResult<Option<NaiveDateTime>> {
+    match kind {
+        AssessmentKind::Initial => queries::initial_assessed_at(conn, case_id),
+        _ => Ok(None),
+    }
+}
+
 /// Why a case gets no second initial assessment, and what happens instead.
 fn second_initial(at: NaiveDateTime) -> String {
     format!(
@@ -418,10 +427,7 @@ async fn create(
     let form = AssessmentForm::from_pairs(pairs);
     let ((case, patient), initial) = state
         .read(move |conn| {
-            let initial = match kind {
-                AssessmentKind::Initial => queries::initial_assessed_at(conn, case_id)?,
-                _ => None,
-            };
+            let initial = initial_in_the_way(conn, case_id, kind)?;
             Ok::<_, AppError>((load_case(conn, case_id)?, initial))
         })
         .await?;

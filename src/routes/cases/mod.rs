@@ -393,7 +393,7 @@ fn show_page(
                 .map(|o| label_of(DISCHARGE_OUTCOMES, o))
                 .unwrap_or(""),
             therapist: view.therapist,
-            // One initial assessment per case: once there is one, reviews come first.
+            // One initial assessment per case: once there is one, it is not offered again.
             kinds: AssessmentKind::ALL
                 .iter()
                 .filter(|kind| {
