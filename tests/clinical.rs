@@ -629,6 +629,64 @@ async fn a_broad_search_says_more_than_and_asks_for_more_of_the_name() {
     );
 }
 
+/// Prefixes whose kept count differs from the number of search rows that have them.
+fn miscounted_prefixes(app: &common::TestApp) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Prefix {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        prefix: String,
+    }
+    diesel::sql_query(
+        "SELECT coalesce(kept.prefix, actual.prefix) AS prefix FROM \
+         (SELECT prefix, count(*) AS rows_with FROM patient_search_prefixes GROUP BY prefix) AS actual \
+         FULL OUTER JOIN patient_search_prefix_counts AS kept ON kept.prefix = actual.prefix \
+         WHERE kept.patients IS NULL OR actual.rows_with IS NULL OR kept.patients <> actual.rows_with",
+    )
+    .load::<Prefix>(&mut app.conn())
+    .unwrap_or_else(|e| panic!("compare counts: {e}"))
+    .into_iter()
+    .map(|p| p.prefix)
+    .collect()
+}
+
+#[tokio::test]
+async fn renaming_a_patient_moves_the_search_counts_with_the_name() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let page = create_patient(&t, "Wilhelmina", "Quarrington", "1958-02-11", "QR-1").await;
+    create_patient(&t, "Wilbur", "Quarrington", "1960-07-30", "").await;
+    assert_eq!(miscounted_prefixes(&app), Vec::<String>::new());
+    let (_, both) = t.get_text("/patients?q=quarrington").await;
+    assert!(both.contains("1–2 of 2"), "{both}");
+
+    let edit = format!("{page}/edit");
+    let response = t
+        .submit(
+            &edit,
+            &edit,
+            &patient_fields("Wilhelmina", "Oyelaran", "1958-02-11", "QR-1"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "renamed");
+    assert_eq!(
+        miscounted_prefixes(&app),
+        Vec::<String>::new(),
+        "counts follow the new name"
+    );
+    let (_, old_name) = t.get_text("/patients?q=quarrington").await;
+    assert!(
+        old_name.contains("1–1 of 1") && old_name.contains("Quarrington, Wilbur"),
+        "the old family name counts one patient now: {old_name}"
+    );
+    let (_, new_name) = t.get_text("/patients?q=oyel").await;
+    assert!(new_name.contains("Oyelaran, Wilhelmina") && new_name.contains("1–1 of 1"));
+    let (_, both_words) = t.get_text("/patients?q=wil+oyelaran").await;
+    assert!(both_words.contains("Oyelaran, Wilhelmina") && !both_words.contains("Wilbur"));
+    let (_, gone) = t.get_text("/patients?q=oyelaran+wilbur").await;
+    assert!(!gone.contains("Oyelaran, Wil"), "no patient has both words");
+}
+
 #[tokio::test]
 async fn lists_sort_by_folded_family_then_given_name() {
     let app = spawn_app().await;
@@ -693,6 +751,11 @@ async fn patients_stored_before_search_rows_existed_are_found_after_a_restart() 
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "signed in again");
+    assert_eq!(
+        miscounted_prefixes(&app),
+        Vec::<String>::new(),
+        "the prefix counts are counted again after the rows are written"
+    );
     for query in ["vanderbeck", "ott", "old-77", "77", "ottilie+77"] {
         let (_, html) = signed_in.get_text(&format!("/patients?q={query}")).await;
         assert!(

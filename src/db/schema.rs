@@ -106,6 +106,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    patient_search_prefix_counts (prefix) {
+        prefix -> Text,
+        patients -> BigInt,
+    }
+}
+
+diesel::table! {
     cases (id) {
         id -> BigInt,
         patient_id -> BigInt,
@@ -276,6 +283,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     exercises,
     patients,
     patient_search_prefixes,
+    patient_search_prefix_counts,
     cases,
     assessments,
     addenda,

@@ -5,7 +5,7 @@
 //! computed by the same rules as the app, and a sample is re-checked with the app's
 //! own functions before the run.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
@@ -811,6 +811,16 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
             load.row(&format!("{}, {sorted_as}, {}, {words}", q(&prefix), p.id))?;
         }
     }
+    let mut prefix_counts: BTreeMap<String, i64> = BTreeMap::new();
+    for p in &patients {
+        for prefix in prefixes(p) {
+            *prefix_counts.entry(prefix).or_default() += 1;
+        }
+    }
+    load.table("patient_search_prefix_counts", "prefix, patients")?;
+    for (prefix, count) in &prefix_counts {
+        load.row(&format!("{}, {count}", q(prefix)))?;
+    }
 
     load.table(
         "cases",
@@ -1132,6 +1142,12 @@ struct SearchRow {
     words: String,
 }
 
+#[derive(QueryableByName)]
+struct Miscounted {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// Re-computes the denormalised columns of a sample with the app's own functions (inside
 /// a transaction that is rolled back) and compares.
 fn check_sample(
@@ -1197,6 +1213,19 @@ fn check_sample(
             problems.push(format!("patient {} search rows", p.id));
         }
     }
+    // The prefix counts are the app's own rule applied to the whole table: each is the
+    // number of search rows with that prefix.
+    let miscounted: Vec<Miscounted> = diesel::sql_query(
+        "SELECT count(*) AS n FROM (SELECT prefix, count(*) AS rows_with FROM patient_search_prefixes \
+         GROUP BY prefix) AS actual FULL OUTER JOIN patient_search_prefix_counts AS kept \
+         ON kept.prefix = actual.prefix \
+         WHERE kept.patients IS NULL OR actual.rows_with IS NULL OR kept.patients <> actual.rows_with",
+    )
+    .load(conn)
+    .map_err(err("compare the prefix counts"))?;
+    if miscounted.first().is_none_or(|m| m.n != 0) {
+        problems.push("search prefix counts".to_owned());
+    }
     conn.batch_execute("ROLLBACK")
         .map_err(err("roll the check back"))?;
     if problems.is_empty() {
@@ -1217,6 +1246,7 @@ fn count_rows(conn: &mut DbConn, url: &DatabaseUrl) -> Result<Counts, String> {
     for table in [
         "patients",
         "patient_search_prefixes",
+        "patient_search_prefix_counts",
         "cases",
         "assessments",
         "pain_scores",

@@ -2,7 +2,7 @@
 
 pub mod queries;
 #[cfg(test)]
-mod query_plans;
+pub(crate) mod query_plans;
 
 use crate::dates::{Shown, ShownDay};
 use actix_web::http::StatusCode;

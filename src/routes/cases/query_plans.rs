@@ -20,7 +20,9 @@ struct PlanLine {
 
 /// Runs `reads` on a freshly migrated database and returns the SQL of every query they
 /// sent, with the lines of its query plan.
-fn plans_of(reads: impl FnOnce(&mut DbConn)) -> Result<Vec<(String, Vec<String>)>, AppError> {
+pub(crate) fn plans_of(
+    reads: impl FnOnce(&mut DbConn),
+) -> Result<Vec<(String, Vec<String>)>, AppError> {
     let path = temp_database("plans");
     let pool = crate::db::connect_and_migrate(&DatabaseUrl::Sqlite(path.clone()), 1)
         .map_err(|e| AppError::Internal(e.to_string()))?;

@@ -1,6 +1,8 @@
 //! Patients: search, create, edit, and the patient page with their cases.
 
 pub mod queries;
+#[cfg(test)]
+mod query_plans;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -82,22 +84,15 @@ async fn list(
     };
     let who = actor(&req);
     let read = move |c: &mut crate::db::DbConn| {
-        let mut search = search;
-        queries::order_words(c, &mut search)?;
-        let ids = queries::matching_ids(c, &search)?;
+        let matches = queries::matching(c, &search)?;
         let pager = Pager::capped(
             page,
             PER_PAGE,
-            i64::try_from(ids.len()).unwrap_or(i64::MAX),
+            matches.counted(),
             queries::SEARCH_COUNT_CAP,
             base_query,
         );
-        let page_ids: Vec<i64> = ids
-            .iter()
-            .skip(usize::try_from(pager.offset()).unwrap_or(0))
-            .take(usize::try_from(PER_PAGE).unwrap_or(0))
-            .copied()
-            .collect();
+        let page_ids = queries::page_of(c, &matches, pager.offset(), PER_PAGE)?;
         let rows = queries::in_order(c, &page_ids)?;
         // The search terms can be names: the audit records only that a search happened.
         let event = Event::new("patient.search").detail(format!(

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::schema::{cases, patient_search_prefixes, patients, users};
+use crate::db::schema::{
+    cases, patient_search_prefix_counts, patient_search_prefixes, patients, users,
+};
 use crate::db::stamp::Stamp;
 use crate::db::{DbBackend, DbConn, native};
 use crate::domain::text;
@@ -78,14 +80,21 @@ impl SearchRows {
     }
 }
 
-/// Replaces a patient's search rows after their names or reference changed.
+/// Replaces a patient's search rows after their names or reference changed, and moves
+/// the prefix counts by what changed.
 fn write_search_rows(conn: &mut DbConn, patient_id: i64, rows: SearchRows) -> QueryResult<()> {
+    let old: BTreeSet<String> = patient_search_prefixes::table
+        .filter(patient_search_prefixes::patient_id.eq(patient_id))
+        .select(patient_search_prefixes::prefix)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
     diesel::delete(
         patient_search_prefixes::table.filter(patient_search_prefixes::patient_id.eq(patient_id)),
     )
     .execute(conn)?;
     // One row at a time: the shared backend has no multi-row insert.
-    for prefix in rows.prefixes {
+    for prefix in &rows.prefixes {
         diesel::insert_into(patient_search_prefixes::table)
             .values((
                 patient_search_prefixes::prefix.eq(prefix),
@@ -95,12 +104,53 @@ fn write_search_rows(conn: &mut DbConn, patient_id: i64, rows: SearchRows) -> Qu
             ))
             .execute(conn)?;
     }
+    let gone: Vec<&String> = old.difference(&rows.prefixes).collect();
+    // A prefix no patient has any more loses its row (counts stay above zero).
+    diesel::delete(
+        patient_search_prefix_counts::table
+            .filter(patient_search_prefix_counts::prefix.eq_any(&gone))
+            .filter(patient_search_prefix_counts::patients.le(1)),
+    )
+    .execute(conn)?;
+    diesel::update(
+        patient_search_prefix_counts::table
+            .filter(patient_search_prefix_counts::prefix.eq_any(&gone)),
+    )
+    .set(patient_search_prefix_counts::patients.eq(patient_search_prefix_counts::patients - 1))
+    .execute(conn)?;
+    for prefix in rows.prefixes.difference(&old) {
+        native!(conn, |c| diesel::insert_into(
+            patient_search_prefix_counts::table
+        )
+        .values((
+            patient_search_prefix_counts::prefix.eq(prefix),
+            patient_search_prefix_counts::patients.eq(1_i64),
+        ))
+        .on_conflict(patient_search_prefix_counts::prefix)
+        .do_update()
+        .set(patient_search_prefix_counts::patients.eq(patient_search_prefix_counts::patients + 1))
+        .execute(c))?;
+    }
     Ok(())
 }
 
 /// Writes the search rows of patients stored before search had them (their sort name is
-/// still empty), a batch at a time; returns how many were filled.
+/// still empty), a batch at a time, then counts every prefix again from the rows (a
+/// patient without rows may still have been counted); returns how many were filled.
 pub fn fill_missing_search_rows(conn: &mut DbConn) -> QueryResult<usize> {
+    let filled = write_missing_search_rows(conn)?;
+    if filled > 0 {
+        diesel::delete(patient_search_prefix_counts::table).execute(conn)?;
+        diesel::sql_query(
+            "INSERT INTO patient_search_prefix_counts (prefix, patients) \
+             SELECT prefix, count(*) FROM patient_search_prefixes GROUP BY prefix",
+        )
+        .execute(conn)?;
+    }
+    Ok(filled)
+}
+
+fn write_missing_search_rows(conn: &mut DbConn) -> QueryResult<usize> {
     let mut filled = 0;
     loop {
         let batch: Vec<(i64, String, String, Option<String>)> = patients::table
@@ -229,8 +279,8 @@ pub const SEARCH_COUNT_CAP: i64 = 250;
 /// Those rows are keyed (prefix, sort name, patient), so they come out in list order and
 /// the scan stops after `SEARCH_COUNT_CAP + 1` matches, however many patients match.
 /// Every other word is checked on the same row, against the patient's words it carries,
-/// so the scan reads one index range and looks nothing else up; `order_words` puts the
-/// word with the fewest patients first so that range is the shortest.
+/// so the scan reads one index range and looks nothing else up; `matching` drives it by the
+/// word with the fewest patients so that range is the shortest.
 fn word_rows<'a>(
     first: &'a str,
     others: &'a [String],
@@ -273,51 +323,110 @@ fn by_words(search: &PatientSearch) -> Option<(&String, &[String])> {
     }
 }
 
-/// Puts the word that matches the fewest patients first. Each word is counted only as
-/// far as the narrowest so far (and never past `SEARCH_COUNT_CAP`), longest word first,
-/// as a longer word usually matches fewer patients.
-pub fn order_words(conn: &mut DbConn, search: &mut PatientSearch) -> QueryResult<()> {
-    if search.words.len() < 2 {
-        return Ok(());
-    }
-    search
-        .words
-        .sort_by_key(|word| std::cmp::Reverse(word.chars().count()));
-    let mut sized = Vec::with_capacity(search.words.len());
-    let mut narrowest = SEARCH_COUNT_CAP + 1;
-    for word in search.words.drain(..) {
-        let ids: Vec<i64> = patient_search_prefixes::table
-            .filter(patient_search_prefixes::prefix.eq(&word))
-            .select(patient_search_prefixes::patient_id)
-            .limit(narrowest)
-            .load(conn)?;
-        let size = i64::try_from(ids.len()).unwrap_or(i64::MAX);
-        narrowest = narrowest.min(size.max(1));
-        sized.push((size, word));
-    }
-    // Stable: among words that reached the same bound, the longer stays first.
-    sized.sort_by_key(|(size, _)| *size);
-    search.words = sized.into_iter().map(|(_, word)| word).collect();
-    Ok(())
+/// How a search's matches are known before a page of them is read.
+pub enum Matches {
+    /// Every match in list order, up to `SEARCH_COUNT_CAP + 1`: a page is a slice of them.
+    Listed(Vec<i64>),
+    /// A one-word search: its prefix count says how many match, and a page is read from
+    /// the word's rows, which come in list order.
+    Counted { word: String, patients: i64 },
 }
 
-/// The matching patients' ids in list order (folded family name, given name, id), up to
-/// `SEARCH_COUNT_CAP + 1`: their number is the count the pager shows, and any page the
-/// pager allows is a slice of them, so counting and paging are one index scan.
-pub fn matching_ids(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Vec<i64>> {
-    match by_words(search) {
-        Some((first, others)) => word_rows(first, others)
+impl Matches {
+    /// How many patients match (past the cap, any number above it).
+    pub fn counted(&self) -> i64 {
+        match self {
+            Self::Listed(ids) => i64::try_from(ids.len()).unwrap_or(i64::MAX),
+            Self::Counted { patients, .. } => *patients,
+        }
+    }
+}
+
+/// How many patients each word begins a word of, in the order given (0 for none).
+fn prefix_counts(conn: &mut DbConn, words: &[String]) -> QueryResult<Vec<i64>> {
+    let found: Vec<(String, i64)> = patient_search_prefix_counts::table
+        .filter(patient_search_prefix_counts::prefix.eq_any(words))
+        .select((
+            patient_search_prefix_counts::prefix,
+            patient_search_prefix_counts::patients,
+        ))
+        .load(conn)?;
+    Ok(words
+        .iter()
+        .map(|word| {
+            found
+                .iter()
+                .find(|(prefix, _)| prefix == word)
+                .map_or(0, |(_, patients)| *patients)
+        })
+        .collect())
+}
+
+/// The patients a search matches. Words are looked up in the prefix counts first: a word
+/// no patient has ends the search, one word is counted without reading its rows, and
+/// several are read from the rows of the word with the fewest patients, the others
+/// checked on those rows. The cost follows the narrowest word, not the clinic's size.
+pub fn matching(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Matches> {
+    let Some((first, others)) = by_words(search) else {
+        return listed(search.date_of_birth, &search.words)
+            .order((patients::sort_name.asc(), patients::id.asc()))
+            .select(patients::id)
+            .limit(SEARCH_COUNT_CAP + 1)
+            .load(conn)
+            .map(Matches::Listed);
+    };
+    let counts = prefix_counts(conn, &search.words)?;
+    let Some((narrowest, &patients)) = counts
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, patients)| **patients)
+    else {
+        return Ok(Matches::Listed(Vec::new()));
+    };
+    if patients == 0 {
+        return Ok(Matches::Listed(Vec::new()));
+    }
+    if others.is_empty() {
+        return Ok(Matches::Counted {
+            word: first.clone(),
+            patients,
+        });
+    }
+    let mut words = search.words.clone();
+    let driver = words.remove(narrowest);
+    word_rows(&driver, &words)
+        .order((
+            patient_search_prefixes::sort_name.asc(),
+            patient_search_prefixes::patient_id.asc(),
+        ))
+        .select(patient_search_prefixes::patient_id)
+        .limit(SEARCH_COUNT_CAP + 1)
+        .load(conn)
+        .map(Matches::Listed)
+}
+
+/// The ids of one page of matches, in list order.
+pub fn page_of(
+    conn: &mut DbConn,
+    matches: &Matches,
+    offset: i64,
+    per_page: i64,
+) -> QueryResult<Vec<i64>> {
+    match matches {
+        Matches::Listed(ids) => Ok(ids
+            .iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(per_page).unwrap_or(0))
+            .copied()
+            .collect()),
+        Matches::Counted { word, .. } => word_rows(word, &[])
             .order((
                 patient_search_prefixes::sort_name.asc(),
                 patient_search_prefixes::patient_id.asc(),
             ))
             .select(patient_search_prefixes::patient_id)
-            .limit(SEARCH_COUNT_CAP + 1)
-            .load(conn),
-        None => listed(search.date_of_birth, &search.words)
-            .order((patients::sort_name.asc(), patients::id.asc()))
-            .select(patients::id)
-            .limit(SEARCH_COUNT_CAP + 1)
+            .offset(offset)
+            .limit(per_page)
             .load(conn),
     }
 }

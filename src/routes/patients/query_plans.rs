@@ -1,0 +1,51 @@
+//! Patient search, checked against SQLite's own query plans: every word is an index
+//! probe, and matches come from the index in list order: no table scanned, and nothing
+//! sorted but the handful of patients born on one day.
+
+use super::queries::{self, Matches, PatientSearch};
+use crate::error::AppError;
+use crate::routes::cases::query_plans::plans_of;
+
+#[test]
+fn patient_search_probes_indexes_and_never_sorts() -> Result<(), AppError> {
+    let plans = plans_of(|c| {
+        // On an empty database a search finds nothing and stops at the counts, so each
+        // read is sent on its own, as a search with matches would send it.
+        let one_word = Matches::Counted {
+            word: "kowa".into(),
+            patients: 30,
+        };
+        let _ = queries::matching(c, &PatientSearch::parse("kowalski zoe"));
+        let _ = queries::page_of(c, &one_word, 25, 25);
+        let _ = queries::matching(c, &PatientSearch::parse("1970-01-02 kowalski"));
+        let _ = queries::matching(c, &PatientSearch::parse(""));
+        let _ = queries::in_order(c, &[1, 2, 3]);
+    })?;
+    assert!(plans.len() >= 4, "the reads sent their queries: {plans:#?}");
+    assert!(
+        plans
+            .iter()
+            .any(|(sql, _)| sql.contains("`patient_search_prefix_counts`")),
+        "the words are looked up in the counts: {plans:#?}"
+    );
+    for (sql, lines) in &plans {
+        for line in lines {
+            // The whole list walks the name index in order and stops at the count cap.
+            let whole_list_in_order = line
+                == "SCAN patients USING COVERING INDEX patients_sort_name"
+                && sql.ends_with("LIMIT ?");
+            assert!(
+                whole_list_in_order || !line.starts_with("SCAN "),
+                "a table or index is read whole: {line}\n{sql}"
+            );
+            // Patients born on one day are a handful, listed from the date index and
+            // sorted; every other search reads its matches already in list order.
+            let by_date_of_birth = sql.contains("`patients`.`date_of_birth` = ?");
+            assert!(
+                by_date_of_birth || !line.contains("TEMP B-TREE"),
+                "matches sorted after reading: {line}\n{sql}"
+            );
+        }
+    }
+    Ok(())
+}
