@@ -629,6 +629,110 @@ async fn a_broad_search_says_more_than_and_asks_for_more_of_the_name() {
     );
 }
 
+#[tokio::test]
+async fn searches_with_several_broad_words_find_exactly_the_patients_having_them_all() {
+    use diesel::prelude::*;
+    use physiocase::db::schema::patients;
+    use physiocase::domain::text;
+    use physiocase::routes::patients::queries::{self, Matches, PatientDetails, PatientSearch};
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let mut conn = app.conn();
+    // Every name is shared by far more patients than a search reads row by row, and
+    // the names are mixed so that the patients of one word lie between those of another.
+    const GIVEN: [&str; 6] = ["Ana", "Anders", "Bea", "Ben", "Zoë", "Zora"];
+    const FAMILY: [&str; 5] = ["Kowalski", "Kowal", "Núñez", "Abbot", "Baker"];
+    let mut seed: u32 = 7;
+    let mut names = Vec::new();
+    for n in 0..330_u32 {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let given = GIVEN[(seed >> 16) as usize % GIVEN.len()];
+        let family = FAMILY[(seed >> 8) as usize % FAMILY.len()];
+        let reference = (n % 11 == 0).then(|| format!("B-{n}"));
+        let details = PatientDetails {
+            given_name: given.into(),
+            family_name: family.into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default(),
+            sex: None,
+            phone: String::new(),
+            email: String::new(),
+            clinic_reference: reference.clone(),
+            primary_therapist_id: None,
+            notes: String::new(),
+        };
+        let id = queries::create(&mut conn, &details, 1).unwrap_or_else(|e| panic!("create: {e}"));
+        names.push((id, text::search_words(given, family, reference.as_deref())));
+    }
+    // List order as the database sorts it (collations differ between backends).
+    let in_list_order: Vec<i64> = patients::table
+        .order((patients::sort_name.asc(), patients::id.asc()))
+        .select(patients::id)
+        .load(&mut conn)
+        .unwrap_or_else(|e| panic!("list order: {e}"));
+    let cap = usize::try_from(queries::SEARCH_COUNT_CAP + 1).unwrap_or(usize::MAX);
+    for typed in [
+        "kowalski zoe",
+        "zoe kowalski",
+        "kowal ana",
+        "nunez zora",
+        "abbot ben b",
+        "a b",
+        "b a k",
+        "z k",
+        "ana abbot",
+        "anders baker b",
+        "kowalski nunez",
+        "k b 1",
+    ] {
+        let search = PatientSearch::parse(typed);
+        let expected: Vec<i64> = in_list_order
+            .iter()
+            .copied()
+            .filter(|id| {
+                names.iter().any(|(named, words)| {
+                    named == id
+                        && search.words.iter().all(|word| {
+                            words
+                                .split(' ')
+                                .any(|patient_word| patient_word.starts_with(word))
+                        })
+                })
+            })
+            .take(cap)
+            .collect();
+        let found = match queries::matching(&mut conn, &search) {
+            Ok(Matches::Listed(ids)) => ids,
+            Ok(Matches::Counted { .. }) => panic!("{typed}: several words are listed"),
+            Err(e) => panic!("{typed}: {e}"),
+        };
+        assert_eq!(found, expected, "{typed}");
+    }
+    // The same through the page: the count and the first match by name.
+    let (_, page) = t.get_text("/patients?q=zoe+kowalski").await;
+    let both = names
+        .iter()
+        .filter(|(_, words)| words.contains(" zoe") && words.contains(" kowalski"))
+        .count();
+    assert!(both > 0, "the mix has a Zoë Kowalski");
+    let shown = if both < 25 { both } else { 25 };
+    assert!(
+        page.contains(&format!("1–{shown} of {both}")),
+        "{both} Zoë Kowalski listed"
+    );
+    assert!(page.contains("Kowalski, Zoë") && !page.contains("Kowalski, Ana"));
+    // A word typed twice finds what it finds once.
+    let (_, once) = t.get_text("/patients?q=kowalski").await;
+    let (_, twice) = t.get_text("/patients?q=Kowalski+kowalski").await;
+    let count_line = |page: &str| {
+        page.split("<span>1–")
+            .nth(1)
+            .and_then(|rest| rest.split("</span>").next())
+            .map(str::to_owned)
+    };
+    assert!(count_line(&once).is_some(), "the Kowalskis are counted");
+    assert_eq!(count_line(&once), count_line(&twice));
+}
+
 /// Prefixes whose kept count differs from the number of search rows that have them.
 fn miscounted_prefixes(app: &common::TestApp) -> Vec<String> {
     use diesel::RunQueryDsl;

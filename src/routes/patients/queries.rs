@@ -258,11 +258,15 @@ impl PatientSearch {
         for part in raw.split_whitespace() {
             match crate::domain::clinical::parse_date(part) {
                 Ok(date) => search.date_of_birth = Some(date),
-                Err(_) => search.words.extend(
-                    text::folded_words(part)
-                        .iter()
-                        .map(|word| text::search_word(word)),
-                ),
+                Err(_) => {
+                    for word in text::folded_words(part) {
+                        let word = text::search_word(&word);
+                        // A word given twice asks nothing more of a patient.
+                        if !search.words.contains(&word) {
+                            search.words.push(word);
+                        }
+                    }
+                }
             }
         }
         search
