@@ -584,25 +584,36 @@ async fn the_patient_list_paginates() {
     assert!(second.contains("Given26"));
 }
 
+/// Stores a patient straight through the app's own query, for tests that need hundreds.
+fn stored_patient(
+    conn: &mut physiocase::db::DbConn,
+    given: &str,
+    family: &str,
+    reference: Option<&str>,
+) -> i64 {
+    use physiocase::routes::patients::queries::{self, PatientDetails};
+    let details = PatientDetails {
+        given_name: given.into(),
+        family_name: family.into(),
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or_default(),
+        sex: None,
+        phone: String::new(),
+        email: String::new(),
+        clinic_reference: reference.map(str::to_owned),
+        primary_therapist_id: None,
+        notes: String::new(),
+    };
+    queries::create(conn, &details, 1).unwrap_or_else(|e| panic!("create: {e}"))
+}
+
 #[tokio::test]
 async fn a_broad_search_says_more_than_and_asks_for_more_of_the_name() {
-    use physiocase::routes::patients::queries::{self, PatientDetails, SEARCH_COUNT_CAP};
+    use physiocase::routes::patients::queries::SEARCH_COUNT_CAP;
     let app = spawn_app().await;
     let t = setup(&app).await;
     let mut conn = app.conn();
     for n in 0..=SEARCH_COUNT_CAP {
-        let details = PatientDetails {
-            given_name: format!("Given{n:03}"),
-            family_name: "Broadmoor".into(),
-            date_of_birth: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or_default(),
-            sex: None,
-            phone: String::new(),
-            email: String::new(),
-            clinic_reference: None,
-            primary_therapist_id: None,
-            notes: String::new(),
-        };
-        queries::create(&mut conn, &details, 1).unwrap_or_else(|e| panic!("create: {e}"));
+        stored_patient(&mut conn, &format!("Given{n:03}"), "Broadmoor", None);
     }
     let (_, first) = t.get_text("/patients?q=broad").await;
     assert!(first.contains(&format!("1–25 of more than {SEARCH_COUNT_CAP}")));
@@ -634,34 +645,23 @@ async fn searches_with_several_broad_words_find_exactly_the_patients_having_them
     use diesel::prelude::*;
     use physiocase::db::schema::patients;
     use physiocase::domain::text;
-    use physiocase::routes::patients::queries::{self, Matches, PatientDetails, PatientSearch};
+    use physiocase::routes::patients::queries::{self, Matches, PatientSearch};
     let app = spawn_app().await;
     let t = setup(&app).await;
     let mut conn = app.conn();
-    // Every name is shared by far more patients than a search reads row by row, and
-    // the names are mixed so that the patients of one word lie between those of another.
+    // Every name is shared by dozens of patients, and the names are mixed so that the
+    // patients of one word lie between those of another in list order.
     const GIVEN: [&str; 6] = ["Ana", "Anders", "Bea", "Ben", "Zoë", "Zora"];
     const FAMILY: [&str; 5] = ["Kowalski", "Kowal", "Núñez", "Abbot", "Baker"];
     let mut seed: u32 = 7;
-    let mut names = Vec::new();
+    let mut words_of = std::collections::BTreeMap::new();
     for n in 0..330_u32 {
         seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
         let given = GIVEN[(seed >> 16) as usize % GIVEN.len()];
         let family = FAMILY[(seed >> 8) as usize % FAMILY.len()];
         let reference = (n % 11 == 0).then(|| format!("B-{n}"));
-        let details = PatientDetails {
-            given_name: given.into(),
-            family_name: family.into(),
-            date_of_birth: chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default(),
-            sex: None,
-            phone: String::new(),
-            email: String::new(),
-            clinic_reference: reference.clone(),
-            primary_therapist_id: None,
-            notes: String::new(),
-        };
-        let id = queries::create(&mut conn, &details, 1).unwrap_or_else(|e| panic!("create: {e}"));
-        names.push((id, text::search_words(given, family, reference.as_deref())));
+        let id = stored_patient(&mut conn, given, family, reference.as_deref());
+        words_of.insert(id, text::search_words(given, family, reference.as_deref()));
     }
     // List order as the database sorts it (collations differ between backends).
     let in_list_order: Vec<i64> = patients::table
@@ -689,13 +689,11 @@ async fn searches_with_several_broad_words_find_exactly_the_patients_having_them
             .iter()
             .copied()
             .filter(|id| {
-                names.iter().any(|(named, words)| {
-                    named == id
-                        && search.words.iter().all(|word| {
-                            words
-                                .split(' ')
-                                .any(|patient_word| patient_word.starts_with(word))
-                        })
+                let words: &String = &words_of[id];
+                search.words.iter().all(|word| {
+                    words
+                        .split(' ')
+                        .any(|patient_word| patient_word.starts_with(word))
                 })
             })
             .take(cap)
@@ -709,12 +707,12 @@ async fn searches_with_several_broad_words_find_exactly_the_patients_having_them
     }
     // The same through the page: the count and the first match by name.
     let (_, page) = t.get_text("/patients?q=zoe+kowalski").await;
-    let both = names
-        .iter()
-        .filter(|(_, words)| words.contains(" zoe") && words.contains(" kowalski"))
+    let both = words_of
+        .values()
+        .filter(|words| words.contains(" zoe") && words.contains(" kowalski"))
         .count();
     assert!(both > 0, "the mix has a Zoë Kowalski");
-    let shown = if both < 25 { both } else { 25 };
+    let shown = both.min(25);
     assert!(
         page.contains(&format!("1–{shown} of {both}")),
         "{both} Zoë Kowalski listed"
