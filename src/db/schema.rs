@@ -109,6 +109,17 @@ diesel::table! {
     patient_search_prefix_counts (prefix) {
         prefix -> Text,
         patients -> BigInt,
+        pair_patients -> BigInt,
+    }
+}
+
+diesel::table! {
+    patient_search_pairs (word, prefix, sort_name, patient_id) {
+        word -> Text,
+        prefix -> Text,
+        sort_name -> Text,
+        patient_id -> BigInt,
+        words -> Text,
     }
 }
 
@@ -267,6 +278,7 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(patient_search_prefixes -> patients (patient_id));
+diesel::joinable!(patient_search_pairs -> patients (patient_id));
 diesel::joinable!(cases -> patients (patient_id));
 diesel::joinable!(cases -> users (therapist_id));
 diesel::joinable!(assessments -> cases (case_id));
@@ -284,6 +296,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     patients,
     patient_search_prefixes,
     patient_search_prefix_counts,
+    patient_search_pairs,
     cases,
     assessments,
     addenda,

@@ -21,7 +21,7 @@ use physiocase::db::schema::exercises;
 use physiocase::db::{DatabaseUrl, DbConn, DbManager};
 use physiocase::domain::clinical::{AssessmentContent, PsfsItem, RED_FLAGS};
 use physiocase::domain::pain::PainSummary;
-use physiocase::domain::text::{fold, search_prefixes, search_words, sort_name};
+use physiocase::domain::text::{fold, search_pairs, search_prefixes, search_words, sort_name};
 use physiocase::startup::Application;
 
 /// Every generated account's password (hashed once, the hash shared).
@@ -615,6 +615,10 @@ fn prefixes(patient: &PatientPlan) -> BTreeSet<String> {
     search_prefixes(patient.given, &patient.family, Some(&patient.reference))
 }
 
+fn pairs(patient: &PatientPlan) -> BTreeSet<(String, String)> {
+    search_pairs(patient.given, &patient.family, Some(&patient.reference))
+}
+
 fn words(patient: &PatientPlan) -> String {
     search_words(patient.given, &patient.family, Some(&patient.reference))
 }
@@ -811,15 +815,38 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
             load.row(&format!("{}, {sorted_as}, {}, {words}", q(&prefix), p.id))?;
         }
     }
-    let mut prefix_counts: BTreeMap<String, i64> = BTreeMap::new();
+    load.table(
+        "patient_search_pairs",
+        "word, prefix, sort_name, patient_id, words",
+    )?;
+    // (patients with the prefix, patients with pair rows for it as a whole word)
+    let mut prefix_counts: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for p in &patients {
+        let sorted_as = q(&sort_name(p.given, &p.family));
+        let words = q(&words(p));
+        let pairs = pairs(p);
+        for (word, prefix) in &pairs {
+            load.row(&format!(
+                "{}, {}, {sorted_as}, {}, {words}",
+                q(word),
+                q(prefix),
+                p.id
+            ))?;
+        }
         for prefix in prefixes(p) {
-            *prefix_counts.entry(prefix).or_default() += 1;
+            prefix_counts.entry(prefix).or_default().0 += 1;
+        }
+        let whole_words: BTreeSet<&String> = pairs.iter().map(|(word, _)| word).collect();
+        for word in whole_words {
+            prefix_counts.entry(word.clone()).or_default().1 += 1;
         }
     }
-    load.table("patient_search_prefix_counts", "prefix, patients")?;
-    for (prefix, count) in &prefix_counts {
-        load.row(&format!("{}, {count}", q(prefix)))?;
+    load.table(
+        "patient_search_prefix_counts",
+        "prefix, patients, pair_patients",
+    )?;
+    for (prefix, (patients, pair_patients)) in &prefix_counts {
+        load.row(&format!("{}, {patients}, {pair_patients}", q(prefix)))?;
     }
 
     load.table(
@@ -1143,6 +1170,18 @@ struct SearchRow {
 }
 
 #[derive(QueryableByName)]
+struct PairRow {
+    #[diesel(sql_type = Text)]
+    word: String,
+    #[diesel(sql_type = Text)]
+    prefix: String,
+    #[diesel(sql_type = Text)]
+    sort_name: String,
+    #[diesel(sql_type = Text)]
+    words: String,
+}
+
+#[derive(QueryableByName)]
 struct Miscounted {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -1212,6 +1251,23 @@ fn check_sample(
         {
             problems.push(format!("patient {} search rows", p.id));
         }
+        let stored_pairs: Vec<PairRow> = diesel::sql_query(format!(
+            "SELECT word, prefix, sort_name, words FROM patient_search_pairs WHERE patient_id = {}",
+            p.id
+        ))
+        .load(conn)
+        .map_err(err("read search pairs"))?;
+        let pairs_as_stored: BTreeSet<(String, String)> = stored_pairs
+            .iter()
+            .map(|r| (r.word.clone(), r.prefix.clone()))
+            .collect();
+        if pairs_as_stored != pairs(p)
+            || stored_pairs
+                .iter()
+                .any(|r| r.sort_name != expected_sort_name || r.words != expected_words)
+        {
+            problems.push(format!("patient {} search pairs", p.id));
+        }
     }
     // The prefix counts are the app's own rule applied to the whole table: each is the
     // number of search rows with that prefix.
@@ -1225,6 +1281,20 @@ fn check_sample(
     .map_err(err("compare the prefix counts"))?;
     if miscounted.first().is_none_or(|m| m.n != 0) {
         problems.push("search prefix counts".to_owned());
+    }
+    // Each pair count is the number of patients with pair rows for that whole word.
+    let miscounted: Vec<Miscounted> = diesel::sql_query(
+        "SELECT count(*) AS n FROM (SELECT word, count(DISTINCT patient_id) AS with_pairs \
+         FROM patient_search_pairs GROUP BY word) AS actual FULL OUTER JOIN \
+         (SELECT prefix, pair_patients FROM patient_search_prefix_counts WHERE pair_patients > 0) AS kept \
+         ON kept.prefix = actual.word \
+         WHERE kept.pair_patients IS NULL OR actual.with_pairs IS NULL \
+         OR kept.pair_patients <> actual.with_pairs",
+    )
+    .load(conn)
+    .map_err(err("compare the pair counts"))?;
+    if miscounted.first().is_none_or(|m| m.n != 0) {
+        problems.push("search pair counts".to_owned());
     }
     conn.batch_execute("ROLLBACK")
         .map_err(err("roll the check back"))?;
@@ -1247,6 +1317,7 @@ fn count_rows(conn: &mut DbConn, url: &DatabaseUrl) -> Result<Counts, String> {
         "patients",
         "patient_search_prefixes",
         "patient_search_prefix_counts",
+        "patient_search_pairs",
         "cases",
         "assessments",
         "pain_scores",

@@ -6,7 +6,8 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    cases, patient_search_prefix_counts, patient_search_prefixes, patients, users,
+    cases, patient_search_pairs, patient_search_prefix_counts, patient_search_prefixes, patients,
+    users,
 };
 use crate::db::stamp::Stamp;
 use crate::db::{DbBackend, DbConn, native};
@@ -62,12 +63,13 @@ impl PatientDetails {
     }
 }
 
-/// What a patient's search rows hold: one row per prefix, each with the sort name and
-/// all of the patient's words.
+/// What a patient's search rows hold: one row per prefix and one per (whole word,
+/// prefix of another word), each with the sort name and all of the patient's words.
 struct SearchRows {
     sort_name: String,
     words: String,
     prefixes: BTreeSet<String>,
+    pairs: BTreeSet<(String, String)>,
 }
 
 impl SearchRows {
@@ -76,7 +78,13 @@ impl SearchRows {
             sort_name: text::sort_name(given, family),
             words: text::search_words(given, family, reference),
             prefixes: text::search_prefixes(given, family, reference),
+            pairs: text::search_pairs(given, family, reference),
         }
+    }
+
+    /// The whole words this patient has pair rows for.
+    fn pair_words(&self) -> BTreeSet<String> {
+        self.pairs.iter().map(|(word, _)| word.clone()).collect()
     }
 }
 
@@ -89,6 +97,41 @@ fn write_search_rows(conn: &mut DbConn, patient_id: i64, rows: SearchRows) -> Qu
         .load::<String>(conn)?
         .into_iter()
         .collect();
+    let old_pair_words: BTreeSet<String> = patient_search_pairs::table
+        .filter(patient_search_pairs::patient_id.eq(patient_id))
+        .select(patient_search_pairs::word)
+        .distinct()
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let pair_words = rows.pair_words();
+    let dropped_words: Vec<&String> = old_pair_words.difference(&pair_words).collect();
+    let added_words: Vec<&String> = pair_words.difference(&old_pair_words).collect();
+    diesel::delete(
+        patient_search_pairs::table.filter(patient_search_pairs::patient_id.eq(patient_id)),
+    )
+    .execute(conn)?;
+    for (word, prefix) in &rows.pairs {
+        diesel::insert_into(patient_search_pairs::table)
+            .values((
+                patient_search_pairs::word.eq(word),
+                patient_search_pairs::prefix.eq(prefix),
+                patient_search_pairs::sort_name.eq(&rows.sort_name),
+                patient_search_pairs::patient_id.eq(patient_id),
+                patient_search_pairs::words.eq(&rows.words),
+            ))
+            .execute(conn)?;
+    }
+    // Before the prefix counts move: a count row may go with its last patient.
+    diesel::update(
+        patient_search_prefix_counts::table
+            .filter(patient_search_prefix_counts::prefix.eq_any(&dropped_words)),
+    )
+    .set(
+        patient_search_prefix_counts::pair_patients
+            .eq(patient_search_prefix_counts::pair_patients - 1),
+    )
+    .execute(conn)?;
     diesel::delete(
         patient_search_prefixes::table.filter(patient_search_prefixes::patient_id.eq(patient_id)),
     )
@@ -131,6 +174,16 @@ fn write_search_rows(conn: &mut DbConn, patient_id: i64, rows: SearchRows) -> Qu
         .set(patient_search_prefix_counts::patients.eq(patient_search_prefix_counts::patients + 1))
         .execute(c))?;
     }
+    // Every whole word is also a prefix of itself, so its count row is there by now.
+    diesel::update(
+        patient_search_prefix_counts::table
+            .filter(patient_search_prefix_counts::prefix.eq_any(&added_words)),
+    )
+    .set(
+        patient_search_prefix_counts::pair_patients
+            .eq(patient_search_prefix_counts::pair_patients + 1),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -144,6 +197,12 @@ pub fn fill_missing_search_rows(conn: &mut DbConn) -> QueryResult<usize> {
         diesel::sql_query(
             "INSERT INTO patient_search_prefix_counts (prefix, patients) \
              SELECT prefix, count(*) FROM patient_search_prefixes GROUP BY prefix",
+        )
+        .execute(conn)?;
+        diesel::sql_query(
+            "UPDATE patient_search_prefix_counts SET pair_patients = \
+             (SELECT count(DISTINCT patient_id) FROM patient_search_pairs \
+              WHERE word = patient_search_prefix_counts.prefix)",
         )
         .execute(conn)?;
     }
@@ -298,6 +357,17 @@ fn word_rows<'a>(
     query
 }
 
+/// The prefix condition of a probe into one patient's prefix rows. Compared as
+/// `prefix || ''`, which no index holds, so the probe goes by the patient index
+/// (a patient has a few dozen rows) rather than by the prefix key, which SQLite would
+/// otherwise pick and which walks every patient with the prefix: ten thousand for "o"
+/// (as in O'Brien) in a clinic of 100,000, for each patient probed.
+fn prefix_of_this_patient(
+    word: &str,
+) -> diesel::dsl::Eq<diesel::dsl::Concat<patient_search_prefixes::prefix, &'static str>, &str> {
+    patient_search_prefixes::prefix.concat("").eq(word)
+}
+
 /// Patients born on `date` (or all, without one) matching every word. A date of birth
 /// narrows a clinic to a handful of patients, so they are listed from the date index
 /// and each is probed for the words.
@@ -313,7 +383,7 @@ fn listed<'a>(
         query = query.filter(diesel::dsl::exists(
             patient_search_prefixes::table
                 .filter(patient_search_prefixes::patient_id.eq(patients::id))
-                .filter(patient_search_prefixes::prefix.eq(word)),
+                .filter(prefix_of_this_patient(word)),
         ));
     }
     query
@@ -346,30 +416,100 @@ impl Matches {
     }
 }
 
-/// How many patients each word begins a word of, in the order given (0 for none).
-fn prefix_counts(conn: &mut DbConn, words: &[String]) -> QueryResult<Vec<i64>> {
-    let found: Vec<(String, i64)> = patient_search_prefix_counts::table
+/// What the prefix counts say of one search word.
+#[derive(Debug, Clone, Copy, Default)]
+struct WordCount {
+    /// Patients with a word beginning with it.
+    patients: i64,
+    /// Patients with pair rows for it as a whole word.
+    pair_patients: i64,
+}
+
+impl WordCount {
+    /// Every patient with a word beginning with it has it as a whole name word, so its
+    /// pair rows hold every patient a two-word search with it can match.
+    fn whole_for_all(self) -> bool {
+        self.patients > 0 && self.pair_patients == self.patients
+    }
+}
+
+/// The prefix counts of each word, in the order given (zero for a word no patient has).
+fn word_counts(conn: &mut DbConn, words: &[String]) -> QueryResult<Vec<WordCount>> {
+    let found: Vec<(String, i64, i64)> = patient_search_prefix_counts::table
         .filter(patient_search_prefix_counts::prefix.eq_any(words))
         .select((
             patient_search_prefix_counts::prefix,
             patient_search_prefix_counts::patients,
+            patient_search_prefix_counts::pair_patients,
         ))
         .load(conn)?;
     Ok(words
         .iter()
         .map(|word| {
-            found
-                .iter()
-                .find(|(prefix, _)| prefix == word)
-                .map_or(0, |(_, patients)| *patients)
+            found.iter().find(|(prefix, _, _)| prefix == word).map_or(
+                WordCount::default(),
+                |&(_, patients, pair_patients)| WordCount {
+                    patients,
+                    pair_patients,
+                },
+            )
         })
         .collect())
 }
 
+/// The two words whose pair rows a search can be read from, if any: `whole` must be a
+/// whole name word of every patient it begins a word of, and neither word may begin the
+/// other (then both could match one word of a patient, which pair rows never join).
+/// Of several such pairs, the one with the fewest rows expected: patients with the
+/// whole word times patients with the other's prefix (over the clinic's size, the same
+/// for every pair), so "o briton elif" (O'Briton) reads the Britons called Elif, not all
+/// of the O'Britons.
+fn pair_to_read(words: &[String], counts: &[WordCount]) -> Option<(usize, usize)> {
+    let mut best: Option<((usize, usize), i128)> = None;
+    for (whole, whole_count) in counts.iter().enumerate() {
+        if !whole_count.whole_for_all() {
+            continue;
+        }
+        for (other, other_count) in counts.iter().enumerate() {
+            if other == whole
+                || words[whole].starts_with(words[other].as_str())
+                || words[other].starts_with(words[whole].as_str())
+            {
+                continue;
+            }
+            let expected = i128::from(whole_count.pair_patients) * i128::from(other_count.patients);
+            if best.is_none_or(|(_, fewest)| expected < fewest) {
+                best = Some(((whole, other), expected));
+            }
+        }
+    }
+    best.map(|(pair, _)| pair)
+}
+
+/// Pair rows of the patients having `whole` as a whole word and another word beginning
+/// with `prefix`, in list order; every further word is checked on the same row, against
+/// the patient's words it carries (as in `word_rows`).
+fn pair_rows<'a>(
+    whole: &'a str,
+    prefix: &'a str,
+    others: &'a [String],
+) -> patient_search_pairs::BoxedQuery<'a, DbBackend> {
+    let mut query = patient_search_pairs::table
+        .filter(patient_search_pairs::word.eq(whole))
+        .filter(patient_search_pairs::prefix.eq(prefix))
+        .into_boxed();
+    for word in others {
+        query = query.filter(patient_search_pairs::words.like(format!("% {word}%")));
+    }
+    query
+}
+
 /// The patients a search matches. Words are looked up in the prefix counts first: a word
-/// no patient has ends the search, one word is counted without reading its rows, and
-/// several are read from the rows of the word with the fewest patients, the others
-/// checked on those rows. The cost follows the narrowest word, not the clinic's size.
+/// no patient has ends the search, and one word is counted without reading its rows.
+/// Several words are read from the pair rows of two of them where the counts show those
+/// rows are complete (`pair_to_read`), so the rows read are the matches themselves;
+/// otherwise from the rows of the word with the fewest patients, the others checked on
+/// those rows. The cost follows the matches or the narrowest word, not the clinic's size.
 pub fn matching(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Matches> {
     let Some((first, others)) = by_words(search) else {
         return listed(search.date_of_birth, &search.words)
@@ -379,11 +519,12 @@ pub fn matching(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Matche
             .load(conn)
             .map(Matches::Listed);
     };
-    let counts = prefix_counts(conn, &search.words)?;
-    let Some((narrowest, &patients)) = counts
+    let counts = word_counts(conn, &search.words)?;
+    let Some((narrowest, patients)) = counts
         .iter()
+        .map(|count| count.patients)
         .enumerate()
-        .min_by_key(|(_, patients)| **patients)
+        .min_by_key(|(_, patients)| *patients)
     else {
         return Ok(Matches::Listed(Vec::new()));
     };
@@ -395,6 +536,24 @@ pub fn matching(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Matche
             word: first.clone(),
             patients,
         });
+    }
+    if let Some((whole, prefix)) = pair_to_read(&search.words, &counts) {
+        let others: Vec<String> = search
+            .words
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| *at != whole && *at != prefix)
+            .map(|(_, word)| word.clone())
+            .collect();
+        return pair_rows(&search.words[whole], &search.words[prefix], &others)
+            .order((
+                patient_search_pairs::sort_name.asc(),
+                patient_search_pairs::patient_id.asc(),
+            ))
+            .select(patient_search_pairs::patient_id)
+            .limit(SEARCH_COUNT_CAP + 1)
+            .load(conn)
+            .map(Matches::Listed);
     }
     let mut words = search.words.clone();
     let driver = words.remove(narrowest);

@@ -6,6 +6,20 @@ use super::queries::{self, Matches, PatientSearch};
 use crate::error::AppError;
 use crate::routes::cases::query_plans::plans_of;
 
+fn patient(given: &str, family: &str) -> queries::PatientDetails {
+    queries::PatientDetails {
+        given_name: given.into(),
+        family_name: family.into(),
+        date_of_birth: chrono::NaiveDate::default(),
+        sex: None,
+        phone: String::new(),
+        email: String::new(),
+        clinic_reference: None,
+        primary_therapist_id: None,
+        notes: String::new(),
+    }
+}
+
 #[test]
 fn patient_search_probes_indexes_and_never_sorts() -> Result<(), AppError> {
     let plans = plans_of(|c| {
@@ -15,13 +29,34 @@ fn patient_search_probes_indexes_and_never_sorts() -> Result<(), AppError> {
             word: "kowa".into(),
             patients: 30,
         };
+        // Two patients, so that a two-word search reads its pair rows.
+        let _ = diesel::RunQueryDsl::execute(
+            diesel::sql_query(
+                "INSERT INTO users (id, email, display_name, role, password_hash, active, \
+                 created_at, updated_at) VALUES (1, 'a@b.test', 'A', 'admin', 'x', 1, \
+                 '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            ),
+            c,
+        );
+        for (given, family) in [("Zoë", "Kowalski"), ("Ana", "Kowalski")] {
+            let _ = queries::create(c, &patient(given, family), 1);
+        }
         let _ = queries::matching(c, &PatientSearch::parse("kowalski zoe"));
+        let _ = queries::matching(c, &PatientSearch::parse("kowalski zoe a"));
+        let _ = queries::matching(c, &PatientSearch::parse("kowal zoe"));
+        let _ = queries::matching(c, &PatientSearch::parse("1970-01-02 kowalski zoe"));
         let _ = queries::page_of(c, &one_word, 25, 25);
         let _ = queries::matching(c, &PatientSearch::parse("1970-01-02 kowalski"));
         let _ = queries::matching(c, &PatientSearch::parse(""));
         let _ = queries::in_order(c, &[1, 2, 3]);
     })?;
     assert!(plans.len() >= 4, "the reads sent their queries: {plans:#?}");
+    assert!(
+        plans
+            .iter()
+            .any(|(sql, _)| sql.contains("FROM `patient_search_pairs`")),
+        "two whole words are read from their pair rows: {plans:#?}"
+    );
     assert!(
         plans
             .iter()
@@ -37,6 +72,11 @@ fn patient_search_probes_indexes_and_never_sorts() -> Result<(), AppError> {
             assert!(
                 whole_list_in_order || !line.starts_with("SCAN "),
                 "a table or index is read whole: {line}\n{sql}"
+            );
+            // A probe for a further word reads one patient's rows, never a prefix's.
+            assert!(
+                !line.contains("EXISTS") || line.contains("patient_search_prefixes_patient"),
+                "a word is probed by its prefix rows: {line}\n{sql}"
             );
             // Patients born on one day are a handful, listed from the date index and
             // sorted; every other search reads its matches already in list order.
