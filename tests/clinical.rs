@@ -690,11 +690,23 @@ async fn searches_with_several_broad_words_find_exactly_the_patients_having_them
         // A whole name with the start of a reference.
         "ana 11",
         "kowalski 2",
+        // With a date of birth: every patient here was born on 1980-01-01.
+        "1980-01-01",
+        "1980-01-01 kowalski zoe",
+        "a b 1980-01-01",
+        "1980-01-01 k b 1",
+        "1980-01-01 nobody",
+        "1980-01-02 ana",
     ] {
         let search = PatientSearch::parse(typed);
         let expected: Vec<i64> = in_list_order
             .iter()
             .copied()
+            .filter(|_| {
+                search
+                    .date_of_birth
+                    .is_none_or(|date| date.to_string() == "1980-01-01")
+            })
             .filter(|id| {
                 let words: &String = &words_of[id];
                 search.words.iter().all(|word| {
@@ -706,7 +718,7 @@ async fn searches_with_several_broad_words_find_exactly_the_patients_having_them
             .take(cap)
             .collect();
         let found = match queries::matching(&mut conn, &search) {
-            Ok(Matches::Listed(ids)) => ids,
+            Ok(Matches::Listed(matches)) => matches.into_iter().map(|m| m.id).collect::<Vec<_>>(),
             Ok(Matches::Counted { .. }) => panic!("{typed}: several words are listed"),
             Err(e) => panic!("{typed}: {e}"),
         };

@@ -22,7 +22,7 @@ use crate::web::{
     AppState, Layout, Pager, SelectOption, actor, redirect_with_flash, render, render_with_status,
     url_encode,
 };
-use queries::{CaseLine, PatientDetails, PatientRow, PatientSearch};
+use queries::{CaseLine, ListedPatient, PatientDetails, PatientRow, PatientSearch};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/patients", web::get().to(list))
@@ -42,8 +42,8 @@ pub struct PatientLine {
     pub reference: String,
 }
 
-impl From<&PatientRow> for PatientLine {
-    fn from(row: &PatientRow) -> Self {
+impl From<&ListedPatient> for PatientLine {
+    fn from(row: &ListedPatient) -> Self {
         Self {
             id: row.id,
             name: format!("{}, {}", row.family_name, row.given_name),
@@ -92,8 +92,8 @@ async fn list(
             queries::SEARCH_COUNT_CAP,
             base_query,
         );
-        let page_ids = queries::page_of(c, &matches, pager.offset(), PER_PAGE)?;
-        let rows = queries::in_order(c, &page_ids)?;
+        let page = queries::page_of(c, &matches, pager.offset(), PER_PAGE)?;
+        let rows = queries::lines_of(c, &page)?;
         // The search terms can be names: the audit records only that a search happened.
         let event = Event::new("patient.search").detail(format!(
             "{}{} results",

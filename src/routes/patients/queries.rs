@@ -357,44 +357,72 @@ fn word_rows<'a>(
     query
 }
 
-/// Patients born on `date` (or all, without one) matching every word. A date of birth
-/// narrows a clinic to a handful of patients, so they are listed from the date index
-/// and each is probed for the words.
-fn listed<'a>(
-    date_of_birth: Option<NaiveDate>,
-    words: &'a [String],
-) -> patients::BoxedQuery<'a, DbBackend> {
-    let mut query = patients::table.into_boxed();
-    if let Some(date) = date_of_birth {
-        query = query.filter(patients::date_of_birth.eq(date));
-    }
-    for word in words {
-        query = query.filter(diesel::dsl::exists(
-            patient_search_prefixes::table
-                .filter(patient_search_prefixes::patient_id.eq(patients::id))
-                .filter(patient_search_prefixes::prefix.eq(word))
-                // Only the key: the patient index then answers the probe alone. Asked
-                // for the whole row, SQLite reads it by the prefix key instead, walking
-                // every patient with the prefix (ten thousand for "o", as in O'Brien, in
-                // a clinic of 100,000) for each patient probed.
-                .select(patient_search_prefixes::patient_id),
-        ));
-    }
-    query
+/// Patients born on `date` matching every word, in list order. A date of birth narrows a
+/// clinic to a handful of patients: they are read in list order from the date index,
+/// which carries their names and reference, and the words are checked on those, with no
+/// lookup per patient.
+fn born_on(conn: &mut DbConn, date: NaiveDate, words: &[String]) -> QueryResult<Vec<Match>> {
+    let born: Vec<ListedPatient> = patients::table
+        .filter(patients::date_of_birth.eq(date))
+        .order((patients::sort_name.asc(), patients::id.asc()))
+        .select(ListedPatient::as_select())
+        .load(conn)?;
+    let cap = usize::try_from(SEARCH_COUNT_CAP + 1).unwrap_or(usize::MAX);
+    Ok(born
+        .into_iter()
+        .filter(|patient| {
+            // The words their search rows carry, checked as `word_rows` checks them.
+            let theirs = text::search_words(
+                &patient.given_name,
+                &patient.family_name,
+                patient.clinic_reference.as_deref(),
+            );
+            words
+                .iter()
+                .all(|word| theirs.contains(&format!(" {word}")))
+        })
+        .take(cap)
+        .map(|patient| Match {
+            id: patient.id,
+            sort_name: patient.sort_name,
+        })
+        .collect())
 }
 
-/// The words a search is driven by, when it has words and no date of birth.
-fn by_words(search: &PatientSearch) -> Option<(&String, &[String])> {
-    match search.date_of_birth {
-        Some(_) => None,
-        None => search.words.split_first(),
-    }
+/// The whole list (an empty search), from the listing index in list order.
+fn whole_list(conn: &mut DbConn) -> QueryResult<Vec<Match>> {
+    patients::table
+        .order((patients::sort_name.asc(), patients::id.asc()))
+        .select((patients::id, patients::sort_name))
+        .limit(SEARCH_COUNT_CAP + 1)
+        .load(conn)
+}
+
+/// One match: the patient, and the sort name that places them in the list (and finds
+/// their line in the listing index).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Match {
+    pub id: i64,
+    pub sort_name: String,
+}
+
+/// One line of the patient list. Each of its columns is in the listing index (and in the
+/// date index), so lines are read from an index alone.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = patients)]
+pub struct ListedPatient {
+    pub id: i64,
+    pub sort_name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+    pub clinic_reference: Option<String>,
 }
 
 /// How a search's matches are known before a page of them is read.
 pub enum Matches {
     /// Every match in list order, up to `SEARCH_COUNT_CAP + 1`: a page is a slice of them.
-    Listed(Vec<i64>),
+    Listed(Vec<Match>),
     /// A one-word search: its prefix count says how many match, and a page is read from
     /// the word's rows, which come in list order.
     Counted { word: String, patients: i64 },
@@ -404,7 +432,7 @@ impl Matches {
     /// How many patients match (past the cap, any number above it).
     pub fn counted(&self) -> i64 {
         match self {
-            Self::Listed(ids) => i64::try_from(ids.len()).unwrap_or(i64::MAX),
+            Self::Listed(matches) => i64::try_from(matches.len()).unwrap_or(i64::MAX),
             Self::Counted { patients, .. } => *patients,
         }
     }
@@ -505,13 +533,11 @@ fn pair_rows<'a>(
 /// otherwise from the rows of the word with the fewest patients, the others checked on
 /// those rows. The cost follows the matches or the narrowest word, not the clinic's size.
 pub fn matching(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Matches> {
-    let Some((first, others)) = by_words(search) else {
-        return listed(search.date_of_birth, &search.words)
-            .order((patients::sort_name.asc(), patients::id.asc()))
-            .select(patients::id)
-            .limit(SEARCH_COUNT_CAP + 1)
-            .load(conn)
-            .map(Matches::Listed);
+    if let Some(date) = search.date_of_birth {
+        return born_on(conn, date, &search.words).map(Matches::Listed);
+    }
+    let Some((first, others)) = search.words.split_first() else {
+        return whole_list(conn).map(Matches::Listed);
     };
     let counts = word_counts(conn, &search.words)?;
     let Some((narrowest, patients)) = counts
@@ -544,7 +570,10 @@ pub fn matching(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Matche
                 patient_search_pairs::sort_name.asc(),
                 patient_search_pairs::patient_id.asc(),
             ))
-            .select(patient_search_pairs::patient_id)
+            .select((
+                patient_search_pairs::patient_id,
+                patient_search_pairs::sort_name,
+            ))
             .limit(SEARCH_COUNT_CAP + 1)
             .load(conn)
             .map(Matches::Listed);
@@ -556,49 +585,59 @@ pub fn matching(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Matche
             patient_search_prefixes::sort_name.asc(),
             patient_search_prefixes::patient_id.asc(),
         ))
-        .select(patient_search_prefixes::patient_id)
+        .select((
+            patient_search_prefixes::patient_id,
+            patient_search_prefixes::sort_name,
+        ))
         .limit(SEARCH_COUNT_CAP + 1)
         .load(conn)
         .map(Matches::Listed)
 }
 
-/// The ids of one page of matches, in list order.
+/// One page of matches, in list order.
 pub fn page_of(
     conn: &mut DbConn,
     matches: &Matches,
     offset: i64,
     per_page: i64,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<Match>> {
     match matches {
-        Matches::Listed(ids) => Ok(ids
+        Matches::Listed(matches) => Ok(matches
             .iter()
             .skip(usize::try_from(offset).unwrap_or(usize::MAX))
             .take(usize::try_from(per_page).unwrap_or(0))
-            .copied()
+            .cloned()
             .collect()),
         Matches::Counted { word, .. } => word_rows(word, &[])
             .order((
                 patient_search_prefixes::sort_name.asc(),
                 patient_search_prefixes::patient_id.asc(),
             ))
-            .select(patient_search_prefixes::patient_id)
+            .select((
+                patient_search_prefixes::patient_id,
+                patient_search_prefixes::sort_name,
+            ))
             .offset(offset)
             .limit(per_page)
             .load(conn),
     }
 }
 
-/// The patients with these ids, in the order given.
-pub fn in_order(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<PatientRow>> {
-    let mut rows: Vec<PatientRow> = patients::table
-        .filter(patients::id.eq_any(ids))
-        .select(PatientRow::as_select())
+/// The list lines of a page of matches, in list order. They are read from the listing
+/// index by sort name: a page of one family's patients sits together there, while their
+/// table rows lie on as many pages as there are patients. Patients who share a sort name
+/// with one on the page come along, and are left out.
+pub fn lines_of(conn: &mut DbConn, page: &[Match]) -> QueryResult<Vec<ListedPatient>> {
+    let names: BTreeSet<&str> = page.iter().map(|m| m.sort_name.as_str()).collect();
+    let mut lines: Vec<ListedPatient> = patients::table
+        .filter(patients::sort_name.eq_any(names))
+        .order((patients::sort_name.asc(), patients::id.asc()))
+        .select(ListedPatient::as_select())
         .load(conn)?;
-    rows.sort_by_key(|row| ids.iter().position(|&id| id == row.id));
-    Ok(rows)
+    lines.retain(|line| page.iter().any(|m| m.id == line.id));
+    Ok(lines)
 }
 
-/// Therapists who can be a patient's primary therapist or hold a case.
 pub fn therapists(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
     users::table
         .filter(users::role.eq_any(["therapist", "admin"]))
