@@ -368,18 +368,18 @@ fn born_on(conn: &mut DbConn, date: NaiveDate, words: &[String]) -> QueryResult<
         .select(ListedPatient::as_select())
         .load(conn)?;
     let cap = usize::try_from(SEARCH_COUNT_CAP + 1).unwrap_or(usize::MAX);
+    // Each word must begin one of theirs, as `word_rows` checks it: " word" in their words.
+    let starts: Vec<String> = words.iter().map(|word| format!(" {word}")).collect();
     Ok(born
         .into_iter()
         .filter(|patient| {
-            // The words their search rows carry, checked as `word_rows` checks them.
+            // The words their search rows carry.
             let theirs = text::search_words(
                 &patient.given_name,
                 &patient.family_name,
                 patient.clinic_reference.as_deref(),
             );
-            words
-                .iter()
-                .all(|word| theirs.contains(&format!(" {word}")))
+            starts.iter().all(|start| theirs.contains(start.as_str()))
         })
         .take(cap)
         .map(|patient| Match {
@@ -638,6 +638,7 @@ pub fn lines_of(conn: &mut DbConn, page: &[Match]) -> QueryResult<Vec<ListedPati
     Ok(lines)
 }
 
+/// Therapists who can be a patient's primary therapist or hold a case.
 pub fn therapists(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
     users::table
         .filter(users::role.eq_any(["therapist", "admin"]))
