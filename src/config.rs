@@ -64,6 +64,9 @@ impl DatabaseArgs {
     }
 }
 
+/// The sign-in limits count per minute: a burst is over after a quiet minute.
+const SIGNIN_BURST_QUIET: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Everything `Application::build` needs, already validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -74,6 +77,9 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub signin_per_account_per_minute: u32,
     pub signin_per_ip_per_minute: u32,
+    /// Refused sign-ins on one account are one audit row per burst; a burst ends once
+    /// none has come for this long.
+    pub signin_burst_quiet: std::time::Duration,
     pub workers: Option<usize>,
 }
 
@@ -98,6 +104,7 @@ impl Settings {
             public_url,
             signin_per_account_per_minute: args.signin_per_account_per_minute.max(1),
             signin_per_ip_per_minute: args.signin_per_ip_per_minute.max(1),
+            signin_burst_quiet: SIGNIN_BURST_QUIET,
             workers: args.workers,
         })
     }
@@ -111,6 +118,7 @@ impl Settings {
             public_url: None,
             signin_per_account_per_minute: 5,
             signin_per_ip_per_minute: 30,
+            signin_burst_quiet: SIGNIN_BURST_QUIET,
             workers: Some(2),
         }
     }

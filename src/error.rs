@@ -19,6 +19,12 @@ pub enum AppError {
     SignInRequired { next: String },
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("a form body ended before its announced length, or came without one")]
+    IncompleteBody,
+    #[error("a form body over the size limit")]
+    BodyTooLarge,
+    #[error("a form body that did not arrive in time")]
+    SlowBody,
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("temporarily unavailable: {0}")]
@@ -99,7 +105,9 @@ impl ResponseError for AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
             Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::IncompleteBody => StatusCode::BAD_REQUEST,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::SlowBody => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -129,6 +137,18 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => (
                 "Request not understood",
                 "The request could not be read. Go back and try again.",
+            ),
+            Self::IncompleteBody => (
+                "Form not received whole",
+                "The form did not arrive complete (the connection may have dropped), so nothing was saved. Go back and send it again.",
+            ),
+            Self::BodyTooLarge => (
+                "Form too large",
+                "This form is larger than physiocase accepts (256 KB), so nothing was saved. A note or assessment field holds at most 4,000 characters (about two pages); go back, shorten the text and send it again.",
+            ),
+            Self::SlowBody => (
+                "Form took too long",
+                "The form did not arrive within 30 seconds, so nothing was saved. Check the connection, go back and send it again.",
             ),
             Self::Conflict(_) => (
                 "Already changed",

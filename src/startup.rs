@@ -40,6 +40,7 @@ pub struct Application {
     state: AppState,
     workers: Option<usize>,
     db_pool_size: u32,
+    signin_burst_quiet: std::time::Duration,
     port: u16,
     setup_link: Option<String>,
 }
@@ -47,7 +48,8 @@ pub struct Application {
 impl Application {
     /// Opens the database, migrates, seeds, and binds the port (0 picks a free one).
     pub fn build(settings: Settings) -> Result<Self, StartupError> {
-        let pool = db::connect_and_migrate(&settings.database_url, settings.db_pool_size)?;
+        let pool = db::connect_and_migrate(&settings.database_url, settings.db_pool_size)
+            .map_err(|e| db::disk::explain_start_failure(&settings.database_url, e))?;
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartupError::Bind {
             addr: settings.bind,
             source,
@@ -66,19 +68,25 @@ impl Application {
         seed_library(&mut conn)?;
         fill_patient_search(&mut conn)?;
         let setup_link = first_admin_link(&mut conn, &public_url)?;
+        let flash_key = crate::auth::cookies::flash_key(&mut conn).map_err(DbError::from)?;
         drop(conn);
 
         let state = AppState::new(
             pool,
             &settings.database_url,
-            public_url,
+            crate::web::SiteAddress {
+                url: public_url,
+                configured: settings.public_url.is_some(),
+            },
             SignInLimiter::new(
                 settings.signin_per_account_per_minute,
                 settings.signin_per_ip_per_minute,
+                settings.signin_burst_quiet,
             ),
             crate::pdf::SheetRenderer::new()
                 .map_err(|e| AppError::Internal(format!("sheet fonts: {e}")))?,
             clinic_name,
+            flash_key,
         )
         .map_err(|e| AppError::Internal(format!("worker threads: {e}")))?;
         Ok(Self {
@@ -86,6 +94,7 @@ impl Application {
             state,
             workers: settings.workers,
             db_pool_size: settings.db_pool_size,
+            signin_burst_quiet: settings.signin_burst_quiet,
             port: addr.port(),
             setup_link,
         })
@@ -110,6 +119,8 @@ impl Application {
 
     /// Starts serving; the returned server runs until stopped.
     pub fn run(self) -> Result<Server, StartupError> {
+        record_ended_signin_bursts(&self.state, self.signin_burst_quiet);
+        let https = self.state.https;
         let state = web::Data::new(self.state);
         let mut server = HttpServer::new(move || {
             App::new()
@@ -127,6 +138,11 @@ impl Application {
                 .wrap(middleware::from_fn(crate::auth::csrf::check_origin))
                 .wrap(middleware::from_fn(crate::auth::guard::load_session))
                 .wrap(security_headers())
+                .wrap(middleware::Condition::new(
+                    https,
+                    strict_transport_security(),
+                ))
+                .wrap(middleware::from_fn(head_as_get))
                 .wrap(
                     // Paths only: query strings can hold patient names typed into search.
                     Logger::new("%{method}xi %U %s %Dms")
@@ -167,6 +183,62 @@ fn security_headers() -> DefaultHeaders {
         .add((header::X_FRAME_OPTIONS, "DENY"))
         // Pages carry patient and account data; only static files opt back into caching.
         .add((header::CACHE_CONTROL, "no-store"))
+}
+
+/// Writes, for each burst of refused sign-ins that has gone quiet, one audit row with
+/// the number of refusals after its first (which was recorded when it happened). The
+/// thread ends with the app.
+fn record_ended_signin_bursts(state: &AppState, quiet: std::time::Duration) {
+    let limiter = std::sync::Arc::downgrade(&state.signin_limiter);
+    let writes = state.writes.clone();
+    let every = (quiet / 2).clamp(
+        std::time::Duration::from_millis(200),
+        std::time::Duration::from_secs(10),
+    );
+    let started = std::thread::Builder::new()
+        .name("signin-bursts".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(every);
+                let Some(limiter) = limiter.upgrade() else {
+                    break;
+                };
+                for (account, refused) in limiter.ended_bursts() {
+                    let recorded = writes.submit(move |c| {
+                        let event = Event::new("signin.rate_limited")
+                            .outcome(audit::Outcome::Denied)
+                            .detail(format!(
+                                "{refused} more attempts on {account} refused in the same burst"
+                            ));
+                        audit::record(c, &Actor::default(), event)?;
+                        Ok(())
+                    });
+                    if let Err(e) = recorded.and_then(|pending| pending.wait()) {
+                        tracing::warn!(error = %e, "a burst of refused sign-ins was not recorded");
+                    }
+                }
+            }
+        });
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "refused sign-in bursts will not be recorded");
+    }
+}
+
+/// Behind an https:// public URL, browsers are told to use nothing else for a year.
+fn strict_transport_security() -> DefaultHeaders {
+    DefaultHeaders::new().add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+}
+
+/// A HEAD request is routed as its GET (with the same checks and audit event); the
+/// HTTP layer sends the answer's headers without its body.
+async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
 }
 
 /// Adds built-in library entries that this database does not have yet.

@@ -3,19 +3,20 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::audit::Actor;
 use crate::auth::SessionUser;
+use crate::auth::cookies::Cookies;
 use crate::auth::rate_limit::SignInLimiter;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 
-const FLASH_COOKIE: &str = "physiocase_flash";
 const CLINIC_NAME_TTL: Duration = Duration::from_secs(30);
+/// How long a write probe's verdict stands: health checks every second cost no commits.
+const WRITE_PROBE_EVERY: Duration = Duration::from_secs(5);
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -90,13 +91,66 @@ impl BoundedWork {
     }
 }
 
+/// Patient data read together with its audit event. Only `AppState`'s audited reads
+/// make one, and every page model that shows a patient holds its patient as one: such a
+/// page cannot be built from a read that skipped the event.
+pub struct Audited<T>(T);
+
+impl<T> std::ops::Deref for Audited<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Audited<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+
+    /// Takes one part (the patient) out of an audited read, still marked as audited,
+    /// and the rest as plain values.
+    pub fn take<P, R>(self, part: impl FnOnce(T) -> (P, R)) -> (Audited<P>, R) {
+        let (taken, rest) = part(self.0);
+        (Audited(taken), rest)
+    }
+}
+
+impl<T> Audited<Option<T>> {
+    pub fn transpose(self) -> Option<Audited<T>> {
+        self.0.map(Audited)
+    }
+}
+
+impl<A, B> Audited<(A, B)> {
+    /// The parts of one audited read, each still marked as audited.
+    pub fn split(self) -> (Audited<A>, Audited<B>) {
+        let (a, b) = self.0;
+        (Audited(a), Audited(b))
+    }
+}
+
+impl<A, B, C> Audited<(A, B, C)> {
+    /// The parts of one audited read, each still marked as audited.
+    pub fn split(self) -> (Audited<A>, Audited<B>, Audited<C>) {
+        let (a, b, c) = self.0;
+        (Audited(a), Audited(b), Audited(c))
+    }
+}
+
 /// Everything handlers share. Cloned cheaply into each worker.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     /// Where users reach the app, without a trailing slash: used in links and QR codes.
     pub public_url: Arc<str>,
-    pub secure_cookies: bool,
+    /// Set by the operator (not derived from the bound address): then it alone names
+    /// this site for the Origin check.
+    pub public_url_configured: bool,
+    /// Served over HTTPS: cookies are Secure and `__Host-` named, and HSTS is sent.
+    pub https: bool,
+    pub cookies: Cookies,
     pub signin_limiter: Arc<SignInLimiter>,
     pub password_work: crate::auth::password::PasswordWork,
     /// Parsed fonts, shared by every worker: a sheet renders without re-reading them.
@@ -106,18 +160,29 @@ pub struct AppState {
     pub writes: crate::db::writer::WriteQueue,
     inline_reader: Option<crate::db::InlineReader>,
     clinic_name: Arc<RwLock<(Instant, String)>>,
+    last_write_probe: Arc<std::sync::Mutex<Option<(Instant, bool)>>>,
+    /// Where an SQLite database lives, to check the disk has room (None on PostgreSQL).
+    database_folder: Option<Arc<std::path::Path>>,
+}
+
+/// Where users reach the app, and whether the operator set it (else it is derived from
+/// the bound address).
+pub struct SiteAddress {
+    pub url: String,
+    pub configured: bool,
 }
 
 impl AppState {
     pub fn new(
         pool: DbPool,
         database_url: &crate::db::DatabaseUrl,
-        public_url: String,
+        site: SiteAddress,
         signin_limiter: SignInLimiter,
         sheet_renderer: crate::pdf::SheetRenderer,
         clinic_name: String,
+        flash_key: actix_web::cookie::Key,
     ) -> std::io::Result<Self> {
-        let secure_cookies = public_url.starts_with("https://");
+        let https = site.url.starts_with("https://");
         let writes =
             crate::db::writer::WriteQueue::start(crate::db::DbManager::new(database_url.clone()))?;
         let inline_reader = crate::db::InlineReader::for_url(database_url);
@@ -125,8 +190,10 @@ impl AppState {
         let password_work = crate::auth::password::PasswordWork::for_this_machine()?;
         Ok(Self {
             pool,
-            public_url: public_url.into(),
-            secure_cookies,
+            public_url: site.url.into(),
+            public_url_configured: site.configured,
+            https,
+            cookies: Cookies::new(https, flash_key),
             signin_limiter: Arc::new(signin_limiter),
             password_work,
             sheet_renderer: Arc::new(sheet_renderer),
@@ -134,6 +201,8 @@ impl AppState {
             writes,
             inline_reader,
             clinic_name: Arc::new(RwLock::new((Instant::now(), clinic_name))),
+            last_write_probe: Arc::new(std::sync::Mutex::new(None)),
+            database_folder: crate::db::disk::folder_of(database_url).map(Arc::from),
         })
     }
 
@@ -167,7 +236,7 @@ impl AppState {
     /// Reads patient data and audits the read: the data is returned only once its audit
     /// event is durable, so if the event cannot be written, the data is not shown.
     /// `work` returns the data and its event.
-    pub async fn audited<T, F>(&self, who: Actor, work: F) -> Result<T, AppError>
+    pub async fn audited<T, F>(&self, who: Actor, work: F) -> Result<Audited<T>, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
@@ -184,7 +253,7 @@ impl AppState {
         &self,
         who: Actor,
         work: F,
-        respond: impl FnOnce(T) -> Result<R, AppError>,
+        respond: impl FnOnce(Audited<T>) -> Result<R, AppError>,
     ) -> Result<R, AppError>
     where
         T: Send + 'static,
@@ -195,14 +264,14 @@ impl AppState {
         // A read snapshot first (no write lock), then the event joins the next group commit.
         let (value, event) = self.read(work).await?;
         let durable = self.submit_event(who, event)?;
-        let answer = respond(value);
+        let answer = respond(Audited(value));
         durable.durable().await?;
         answer
     }
 
     /// `audited` for long reads (clinic-wide figures): the snapshot is read on the
     /// blocking pool, so a request worker is never held for it.
-    pub async fn audited_long<T, F>(&self, who: Actor, work: F) -> Result<T, AppError>
+    pub async fn audited_long<T, F>(&self, who: Actor, work: F) -> Result<Audited<T>, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
@@ -211,12 +280,12 @@ impl AppState {
     {
         let (value, event) = self.db(move |conn| crate::db::read_tx(conn, work)).await?;
         self.record(who, event).await?;
-        Ok(value)
+        Ok(Audited(value))
     }
 
     /// Changes data and writes its audit event in the same write transaction: if the
     /// event cannot be written, the change does not happen.
-    pub async fn audited_change<T, F>(&self, who: Actor, work: F) -> Result<T, AppError>
+    pub async fn audited_change<T, F>(&self, who: Actor, work: F) -> Result<Audited<T>, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
@@ -229,6 +298,7 @@ impl AppState {
             Ok(value)
         })
         .await
+        .map(Audited)
     }
 
     /// Writes one audit event on its own and returns once it is durable.
@@ -262,6 +332,37 @@ impl AppState {
         self.writes.write(work).await
     }
 
+    /// Whether a change can be committed now (a full disk answers reads and refuses
+    /// writes). Probed by a one-row write at most every few seconds.
+    pub async fn can_write(&self) -> bool {
+        let last = *self
+            .last_write_probe
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((at, verdict)) = last
+            && at.elapsed() < WRITE_PROBE_EVERY
+        {
+            return verdict;
+        }
+        let folder = self.database_folder.clone();
+        let disk_has_room = match folder {
+            Some(folder) => web::block(move || crate::db::disk::has_room(&folder))
+                .await
+                .unwrap_or(false),
+            None => true,
+        };
+        let verdict = disk_has_room
+            && self
+                .write(|c| Ok(crate::db::disk::write_probe(c)?))
+                .await
+                .is_ok();
+        *self
+            .last_write_probe
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), verdict));
+        verdict
+    }
+
     pub fn clinic_name(&self) -> String {
         match self.clinic_name.read() {
             Ok(guard) => guard.1.clone(),
@@ -288,13 +389,21 @@ impl AppState {
         format!("{}{}", self.public_url, path)
     }
 
-    pub fn cookie<'c>(&self, name: &'c str, value: String) -> Cookie<'c> {
-        Cookie::build(name, value)
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.secure_cookies)
+    /// A 303 redirect after a successful form, with a short message for the next page.
+    /// Flash text must never carry clinical free text: it travels in a cookie.
+    pub fn redirect_with_flash(&self, location: &str, message: &str) -> HttpResponse {
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location.to_owned()))
+            .cookie(self.cookies.flash(message))
             .finish()
+    }
+
+    /// Only a path on this site may be a post-sign-in destination (no open redirects):
+    /// `next` must be an absolute path that, joined to the public URL, stays on its origin.
+    /// Browsers drop tabs and newlines and read `\` as `/` when they parse a URL, so any
+    /// whitespace, control character or backslash, even percent-encoded, refuses it.
+    pub fn safe_next(&self, next: Option<&str>) -> String {
+        safe_next(&self.public_url, next)
     }
 }
 
@@ -343,15 +452,7 @@ pub struct NavUser {
 impl Layout {
     pub fn new(req: &HttpRequest, state: &AppState, title: impl Into<String>) -> Self {
         let user = session_user(req);
-        let flash = req
-            .cookie(FLASH_COOKIE)
-            .map(|c| c.value().replace('+', " "))
-            .and_then(|v| {
-                url::form_urlencoded::parse(format!("m={v}").as_bytes())
-                    .next()
-                    .map(|(_, m)| m.into_owned())
-            })
-            .filter(|m| !m.is_empty());
+        let flash = state.cookies.read_flash(req);
         Self {
             title: title.into(),
             clinic_name: state.clinic_name(),
@@ -389,26 +490,12 @@ pub fn render_with_status<T: Template>(
     page.render_into(&mut body)?;
     let mut response = HttpResponse::build(status);
     response.content_type("text/html; charset=utf-8");
-    if req.cookie(FLASH_COOKIE).is_some() {
-        let mut gone = Cookie::build(FLASH_COOKIE, "").path("/").finish();
-        gone.make_removal();
-        response.cookie(gone);
+    if let Some(state) = req.app_data::<web::Data<AppState>>()
+        && state.cookies.has_flash(req)
+    {
+        response.cookie(state.cookies.flash_removal());
     }
     Ok(response.body(body))
-}
-
-/// A 303 redirect after a successful form, with a short message for the next page.
-/// Flash text must never carry clinical free text: it travels in a cookie.
-pub fn redirect_with_flash(location: &str, message: &str) -> HttpResponse {
-    let flash = Cookie::build(FLASH_COOKIE, url_encode(message))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .finish();
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
-        .cookie(flash)
-        .finish()
 }
 
 pub fn redirect(location: &str) -> HttpResponse {
@@ -417,18 +504,34 @@ pub fn redirect(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// Only same-site paths may be a post-sign-in destination (no open redirects).
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.starts_with("/\\")
-                && !path.contains(['\r', '\n']) =>
-        {
-            path.to_owned()
+fn safe_next(public_url: &str, next: Option<&str>) -> String {
+    let home = "/".to_owned();
+    let Some(path) = next else { return home };
+    // Encoded slashes and spaces are refused in the path only: a search query may hold them.
+    let path_part = path.split(['?', '#']).next().unwrap_or_default();
+    let lowered = path_part.to_ascii_lowercase();
+    let unsafe_text = path
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        || ["%09", "%0a", "%0d", "%20", "%5c", "%2f"]
+            .iter()
+            .any(|encoded| lowered.contains(encoded));
+    if !path.starts_with('/') || path.starts_with("//") || unsafe_text {
+        return home;
+    }
+    let Ok(base) = url::Url::parse(public_url) else {
+        return home;
+    };
+    match base.join(path) {
+        Ok(joined) if joined.origin() == base.origin() => {
+            let mut local = joined.path().to_owned();
+            if let Some(query) = joined.query() {
+                local.push('?');
+                local.push_str(query);
+            }
+            local
         }
-        _ => "/".to_owned(),
+        _ => home,
     }
 }
 
@@ -558,17 +661,39 @@ mod tests {
 
     #[test]
     fn next_paths_cannot_leave_the_site() {
-        assert_eq!(safe_next(Some("/patients?q=a")), "/patients?q=a");
+        let site = "https://clinic.example";
+        assert_eq!(safe_next(site, Some("/patients?q=a")), "/patients?q=a");
+        assert_eq!(safe_next(site, Some("/cases/7#pain")), "/cases/7");
+        assert_eq!(
+            safe_next(site, Some("/patients?q=ann%20lee%2F")),
+            "/patients?q=ann%20lee%2F"
+        );
         for bad in [
             "//evil.example",
             "https://evil.example",
+            "https:evil.example",
             "/\\evil",
+            "/\t/evil.example",
+            "/\t\t/evil.example",
+            "/%09/evil.example",
+            "/ /evil.example",
+            "/\n/evil.example",
+            "\r\n/evil",
+            "\\\\evil.example",
+            "/%2F%2Fevil",
+            "/%2f/evil",
+            "/%5C%5Cevil",
+            "\u{85}//evil.example",
+            "/\u{a0}/evil.example",
             "",
-            "javascript:x",
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,x",
+            "evil.example",
         ] {
-            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+            assert_eq!(safe_next(site, Some(bad)), "/", "{bad:?}");
         }
-        assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(site, None), "/");
     }
 
     #[test]

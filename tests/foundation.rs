@@ -847,24 +847,27 @@ async fn an_https_public_url_marks_the_cookie_secure() {
         "links use the public URL"
     );
     let path = link.trim_start_matches("https://clinic.example");
-    let response = app
-        .browser()
-        .post_url(
-            path,
-            &[
-                ("name", "Ada Admin"),
-                ("email", "ada@clinic.test"),
-                ("password", PASSWORD),
-                ("confirm", PASSWORD),
-            ],
-        )
-        .await;
+    // The form comes from the public site: only its origin may post.
+    let browser = app.browser();
+    let response = browser
+        .client
+        .post(browser.url(path))
+        .header("origin", "https://clinic.example")
+        .form(&[
+            ("name", "Ada Admin"),
+            ("email", "ada@clinic.test"),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let cookie = response
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("physiocase_session="))
+        .find(|c| c.starts_with("__Host-physiocase_session="))
         .unwrap_or_default()
         .to_owned();
     assert!(cookie.contains("Secure"), "{cookie}");

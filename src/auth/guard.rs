@@ -8,7 +8,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::audit::{Event, Outcome};
-use crate::auth::session::{self, COOKIE_NAME, SessionUser};
+use crate::auth::session::{self, SessionUser};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::web::{AppState, actor};
@@ -22,7 +22,7 @@ pub async fn load_session(
     let needs_session = !(path.starts_with("/static/") || path == "/healthz");
     if let (true, Some(state)) = (needs_session, req.app_data::<web::Data<AppState>>()) {
         let state = state.get_ref().clone();
-        let cookie = req.cookie(COOKIE_NAME).map(|c| c.value().to_owned());
+        let cookie = state.cookies.session_id(req.request());
         let refresh_clinic = state.clinic_name_is_stale();
         if cookie.is_some() || refresh_clinic {
             let (lookup, clinic_name) = state

@@ -1,5 +1,6 @@
 //! Who is asking, and may they: passwords, sessions, CSRF, role guards, sign-in rate limits.
 
+pub mod cookies;
 pub mod csrf;
 pub mod guard;
 pub mod password;

@@ -10,7 +10,6 @@ use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::Role;
 
-pub const COOKIE_NAME: &str = "physiocase_session";
 pub const IDLE_TIMEOUT_MINUTES: i64 = 30;
 pub const ABSOLUTE_TIMEOUT_HOURS: i64 = 12;
 /// `last_seen_at` is written at most this often, so reading a page rarely costs a write.

@@ -1,6 +1,7 @@
 //! The database: one connection type over SQLite and PostgreSQL, chosen by URL scheme.
 
 pub mod backup;
+pub mod disk;
 pub mod schema;
 pub mod stamp;
 pub mod writer;
@@ -67,6 +68,10 @@ pub enum DbError {
     Migrate(String),
     #[error("the database file is not a usable SQLite database: {0}")]
     NotADatabase(String),
+    #[error(
+        "the disk holding the database is full (in {0}): free some space and start again; the database file itself is not at fault"
+    )]
+    DiskFull(String),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
     #[error("no database connection available: {0}")]

@@ -349,3 +349,17 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    signing_keys (name) {
+        name -> Text,
+        secret -> Text,
+    }
+}
+
+diesel::table! {
+    write_probes (id) {
+        id -> Integer,
+        probed_at -> Timestamp,
+    }
+}

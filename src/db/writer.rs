@@ -155,6 +155,13 @@ impl<T> Pending<T> {
             .await
             .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?
     }
+
+    /// `durable`, for a thread outside the async runtime.
+    pub fn wait(self) -> Result<T, AppError> {
+        self.0
+            .blocking_recv()
+            .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?
+    }
 }
 
 /// The writer's side of starting the WAL over. SQLite starts it over by itself in a

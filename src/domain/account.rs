@@ -66,7 +66,8 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains("..")
             && !domain.contains('@');
-        if local.is_empty() || !domain_ok || email.chars().any(char::is_whitespace) {
+        let odd_characters = email.chars().any(|c| c.is_whitespace() || c.is_control());
+        if local.is_empty() || !domain_ok || odd_characters {
             return Err("Enter an email address like name@example.org.".into());
         }
         Ok(Self(email))
@@ -124,13 +125,23 @@ impl NewPassword {
         }
         // zxcvbn's cost grows with length; its verdict on the first 100 characters is enough.
         let sample: String = raw.chars().take(100).collect();
-        // Whole values and their parts: "anna.smith@clinic.org" also penalises "anna" and "smith".
-        let lowered: Vec<String> = context.iter().map(|v| v.to_lowercase()).collect();
+        // Whole values, their parts and the parts run together: "anna.smith@clinic.org"
+        // also penalises "anna", "smith" and "annasmith"; and the app's own name.
+        let lowered: Vec<String> = context
+            .iter()
+            .map(|v| v.to_lowercase())
+            .chain(std::iter::once("physiocase".to_owned()))
+            .collect();
+        let joined: Vec<String> = lowered
+            .iter()
+            .map(|value| value.chars().filter(|c| c.is_alphanumeric()).collect())
+            .collect();
         let words: Vec<&str> = lowered
             .iter()
             .flat_map(|value| {
                 std::iter::once(value.as_str()).chain(value.split(|c: char| !c.is_alphanumeric()))
             })
+            .chain(joined.iter().map(String::as_str))
             .filter(|word| word.chars().count() >= 3)
             .collect();
         let estimate = zxcvbn::zxcvbn(&sample, &words);
@@ -208,6 +219,27 @@ mod tests {
         assert!(long.chars().count() >= 128);
         assert!(NewPassword::parse(&long, &long, &[]).is_ok());
         assert!(NewPassword::parse(&"x".repeat(2000), &"x".repeat(2000), &[]).is_err());
+    }
+
+    #[test]
+    fn passwords_made_of_the_app_or_the_person_are_weak() {
+        let person = ["Annabel Featherstonehaugh", "annabel.f@clinic.example"];
+        for weak in [
+            "physiocase2026",
+            "Physiocase2026!",
+            "physiocasephysiocase",
+            "annabelfeatherstonehaugh",
+            "AnnabelFeatherstonehaugh1",
+            "featherstonehaughfeatherstonehaugh",
+            "annabel.f@clinic.example",
+        ] {
+            assert!(
+                NewPassword::parse(weak, weak, &person).is_err(),
+                "{weak} was accepted"
+            );
+        }
+        let good = "violet kettle harbour 42";
+        assert!(NewPassword::parse(good, good, &person).is_ok());
     }
 
     #[test]

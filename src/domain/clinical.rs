@@ -181,11 +181,19 @@ pub fn date_of_birth(raw: &str) -> Result<NaiveDate, String> {
     Ok(date)
 }
 
-/// Free text with a length limit; empty allowed.
+/// Multi-line free text with a length limit; empty allowed. Tabs and line breaks are
+/// kept; any other control character (NUL, escape, C1 codes) is refused: it has no place
+/// in a record, and PostgreSQL cannot store a NUL at all.
 pub fn bounded_text(raw: &str, max_chars: usize, what: &str) -> Result<String, String> {
     let text = raw.trim();
     if text.chars().count() > max_chars {
         return Err(format!("{what} has at most {max_chars} characters."));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(control_characters(what));
     }
     Ok(text.replace("\r\n", "\n"))
 }
@@ -196,6 +204,26 @@ pub fn required_text(raw: &str, max_chars: usize, what: &str) -> Result<String, 
         return Err(format!("Enter {}.", what.to_lowercase()));
     }
     Ok(text)
+}
+
+/// One line of text (a name, a phone number, a title): no control character at all.
+pub fn bounded_line(raw: &str, max_chars: usize, what: &str) -> Result<String, String> {
+    let text = bounded_text(raw, max_chars, what)?;
+    if text.chars().any(char::is_control) {
+        return Err(control_characters(what));
+    }
+    Ok(text)
+}
+
+pub fn required_line(raw: &str, max_chars: usize, what: &str) -> Result<String, String> {
+    let text = required_text(raw, max_chars, what)?;
+    bounded_line(&text, max_chars, what)
+}
+
+fn control_characters(what: &str) -> String {
+    format!(
+        "{what} contains a control character (such as a NUL byte) that cannot be stored. Retype it or paste it as plain text."
+    )
 }
 
 /// An optional whole number in a range; empty means not recorded.

@@ -32,7 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(admin::routes);
 }
 
-/// 200 when the database answers a query, 503 otherwise.
+/// 200 when the database answers a query and takes a write; 503 otherwise, so a load
+/// balancer can route around an instance that could only read.
 async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     state
         .read(|conn| {
@@ -42,6 +43,9 @@ async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
         })
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    if !state.can_write().await {
+        return Err(AppError::Unavailable("the database takes no writes".into()));
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body("ok\n"))

@@ -204,7 +204,8 @@ async fn page(
             let event = Event::new("audit.read");
             Ok(((lines, pager), event))
         })
-        .await?;
+        .await?
+        .into_inner();
     Ok(AuditPage {
         layout: Layout::new(req, state, "Audit log"),
         filter,

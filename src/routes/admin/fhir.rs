@@ -231,7 +231,8 @@ async fn export(
                 .patient(patient_id);
             Ok((bundle, event))
         })
-        .await?;
+        .await?
+        .into_inner();
     let body =
         serde_json::to_vec_pretty(&bundle).map_err(|e| AppError::Internal(format!("fhir: {e}")))?;
     Ok(HttpResponse::Ok()

@@ -18,7 +18,7 @@ use crate::auth::{Admin, session};
 use crate::domain::{DisplayName, Email, FormErrors, Role};
 use crate::error::AppError;
 use crate::routes::auth::queries::{self, UserRow};
-use crate::web::{AppState, Layout, Pager, actor, redirect_with_flash, render, render_with_status};
+use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/staff", web::get().to(staff_list))
@@ -234,7 +234,7 @@ async fn deactivate(
 ) -> Result<HttpResponse, AppError> {
     let user_id = id.into_inner();
     if user_id == admin.user_id {
-        return Ok(redirect_with_flash(
+        return Ok(state.redirect_with_flash(
             "/admin/staff",
             "You cannot deactivate your own account. Ask another admin.",
         ));
@@ -257,7 +257,7 @@ async fn deactivate(
             Ok(())
         })
         .await?;
-    Ok(redirect_with_flash(
+    Ok(state.redirect_with_flash(
         "/admin/staff",
         "The account is deactivated and signed out everywhere.",
     ))
@@ -287,10 +287,7 @@ async fn reactivate(
             Ok(())
         })
         .await?;
-    Ok(redirect_with_flash(
-        "/admin/staff",
-        "The account is active again.",
-    ))
+    Ok(state.redirect_with_flash("/admin/staff", "The account is active again."))
 }
 
 /// A fresh one-time link for someone who has not set a password, or has forgotten it.
@@ -384,11 +381,11 @@ async fn save_settings(
     _admin: Admin,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::domain::clinical::{bounded_text, one_of, required_text};
+    use crate::domain::clinical::{bounded_line, bounded_text, one_of, required_line};
     let mut errors = FormErrors::default();
-    let name = errors.take("name", required_text(&form.name, 120, "The clinic name"));
+    let name = errors.take("name", required_line(&form.name, 120, "The clinic name"));
     let address = errors.take("address", bounded_text(&form.address, 400, "The address"));
-    let phone = errors.take("phone", bounded_text(&form.phone, 40, "The phone number"));
+    let phone = errors.take("phone", bounded_line(&form.phone, 40, "The phone number"));
     let email = if form.email.trim().is_empty() {
         Some(String::new())
     } else {
@@ -451,8 +448,5 @@ async fn save_settings(
         })
         .await?;
     state.set_clinic_name(name);
-    Ok(redirect_with_flash(
-        "/admin/settings",
-        "The clinic settings are saved.",
-    ))
+    Ok(state.redirect_with_flash("/admin/settings", "The clinic settings are saved."))
 }

@@ -484,7 +484,8 @@ pub async fn show(
             let event = Event::new("review.read");
             Ok(((facts, names, range), event))
         })
-        .await?;
+        .await?
+        .into_inner();
     let range = weekly;
     let overall = compute(&facts, &range);
     let therapists = names
@@ -646,7 +647,8 @@ pub async fn case_list(
             let event = Event::new("review.cases_read").detail(figure.key());
             Ok::<_, AppError>(((lines, pager, therapist_name), event))
         })
-        .await?;
+        .await?
+        .into_inner();
     render(
         &req,
         &CaseListPage {

@@ -22,10 +22,11 @@ use crate::domain::clinical::{
     bounded_text, label_of, optional_int, red_flag_label, required_text,
 };
 use crate::error::AppError;
-use crate::routes::cases::load_case;
 use crate::routes::cases::queries::{CaseRow, refresh_red_flags};
+use crate::routes::cases::{audited_case, load_case};
 use crate::routes::patients::queries::{PatientRow, user_name};
-use crate::web::{AppState, Layout, actor, redirect_with_flash, render, render_with_status};
+use crate::web::Audited;
+use crate::web::{AppState, Layout, actor, render, render_with_status};
 use queries::{Addendum, AssessmentRow};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -289,7 +290,7 @@ impl AssessmentForm {
 struct FormPage {
     layout: Layout,
     case: CaseRow,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     kind: AssessmentKind,
     action: String,
     form: AssessmentForm,
@@ -309,7 +310,7 @@ impl FormPage {
     fn new(
         layout: Layout,
         case: CaseRow,
-        patient: PatientRow,
+        patient: Audited<PatientRow>,
         kind: AssessmentKind,
         action: String,
         form: AssessmentForm,
@@ -352,7 +353,7 @@ async fn new_page(
     let case_id = case_id.into_inner();
     let kind = AssessmentKind::parse(&query.kind).unwrap_or(AssessmentKind::Initial);
     let who = actor(&req);
-    let ((case, patient), initial) = state
+    let (patient, (case, initial)) = state
         .audited(who, move |c| {
             let loaded = load_case(c, case_id)?;
             let initial = initial_in_the_way(c, case_id, kind)?;
@@ -362,12 +363,13 @@ async fn new_page(
                 .detail("new assessment form");
             Ok(((loaded, initial), event))
         })
-        .await?;
+        .await?
+        .take(|((case, patient), initial)| (patient, (case, initial)));
     if !case.is_open() {
         return Err(AppError::NotFound);
     }
     if let Some(at) = initial {
-        return Ok(redirect_with_flash(
+        return Ok(state.redirect_with_flash(
             &format!("/cases/{case_id}/assessments/new?kind=review"),
             &second_initial(at),
         ));
@@ -439,6 +441,7 @@ async fn create(
     if let Some(at) = initial {
         let mut errors = FormErrors::default();
         errors.add("kind", second_initial(at));
+        let (case, patient) = audited_case(&state, actor(&req), case_id, "assessment form").await?;
         let page = FormPage::new(
             Layout::new(&req, &state, AssessmentKind::Review.label()),
             case,
@@ -455,6 +458,8 @@ async fn create(
     {
         Ok(valid) => valid,
         Err(errors) => {
+            let (case, patient) =
+                audited_case(&state, actor(&req), case_id, "assessment form").await?;
             let page = FormPage::new(
                 Layout::new(&req, &state, kind.label()),
                 case,
@@ -501,7 +506,7 @@ async fn create(
     } else {
         "The draft is saved. Sign it when it is complete."
     };
-    Ok(redirect_with_flash(&format!("/assessments/{id}"), message))
+    Ok(state.redirect_with_flash(&format!("/assessments/{id}"), message))
 }
 
 /// The form's checks, then the case's: an assessment (and the pain scores in it) cannot
@@ -550,7 +555,7 @@ struct ShowPage {
     assessment: AssessmentRow,
     kind: AssessmentKind,
     case: CaseRow,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     author: String,
     content: AssessmentContent,
     subjective: Vec<ShownSection>,
@@ -598,12 +603,21 @@ fn sections(
         .collect()
 }
 
+/// What an assessment's pages show, read with their audit event.
+type AssessmentView = (
+    AssessmentRow,
+    CaseRow,
+    Audited<PatientRow>,
+    String,
+    Vec<Addendum>,
+);
+
 async fn load_for_page(
     state: &AppState,
     req: &HttpRequest,
     id: i64,
     detail: &'static str,
-) -> Result<(AssessmentRow, CaseRow, PatientRow, String, Vec<Addendum>), AppError> {
+) -> Result<AssessmentView, AppError> {
     let who = actor(req);
     state
         .audited(who, move |c| {
@@ -618,19 +632,18 @@ async fn load_for_page(
             Ok(((assessment, case, patient, author, addenda), event))
         })
         .await
+        .map(|read| {
+            let (patient, (assessment, case, author, addenda)) =
+                read.take(|(a, c, patient, author, addenda)| (patient, (a, c, author, addenda)));
+            (assessment, case, patient, author, addenda)
+        })
 }
 
 fn show_page(
     req: &HttpRequest,
     state: &AppState,
     staff_id: i64,
-    (assessment, case, patient, author, addenda): (
-        AssessmentRow,
-        CaseRow,
-        PatientRow,
-        String,
-        Vec<Addendum>,
-    ),
+    (assessment, case, patient, author, addenda): AssessmentView,
     addendum: String,
     errors: FormErrors,
 ) -> Result<ShowPage, AppError> {
@@ -760,6 +773,8 @@ async fn update(
     {
         Ok(valid) => valid,
         Err(errors) => {
+            let (case, patient) =
+                audited_case(&state, actor(&req), case.id, "assessment form").await?;
             let page = FormPage::new(
                 Layout::new(&req, &state, assessment.kind().label()),
                 case,
@@ -810,7 +825,7 @@ async fn update(
     } else {
         "The draft is saved."
     };
-    Ok(redirect_with_flash(&format!("/assessments/{id}"), message))
+    Ok(state.redirect_with_flash(&format!("/assessments/{id}"), message))
 }
 
 async fn sign(
@@ -826,10 +841,7 @@ async fn sign(
         return Ok(refusal);
     }
     if assessment.content()?.is_blank() {
-        return Ok(redirect_with_flash(
-            &format!("/assessments/{id}/edit"),
-            BLANK_SIGNING,
-        ));
+        return Ok(state.redirect_with_flash(&format!("/assessments/{id}/edit"), BLANK_SIGNING));
     }
     let who = actor(&req);
     state
@@ -847,10 +859,7 @@ async fn sign(
             Ok::<_, AppError>(())
         })
         .await?;
-    Ok(redirect_with_flash(
-        &format!("/assessments/{id}"),
-        "The assessment is signed.",
-    ))
+    Ok(state.redirect_with_flash(&format!("/assessments/{id}"), "The assessment is signed."))
 }
 
 #[derive(Deserialize)]
@@ -900,7 +909,7 @@ async fn add_addendum(
             Ok::<_, AppError>(())
         })
         .await?;
-    Ok(redirect_with_flash(
+    Ok(state.redirect_with_flash(
         &format!("/assessments/{id}"),
         "The addendum has been added.",
     ))

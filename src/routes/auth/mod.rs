@@ -2,7 +2,6 @@
 
 pub mod queries;
 
-use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -11,13 +10,11 @@ use serde::Deserialize;
 use crate::audit::{self, Event, Outcome};
 use crate::auth::AnyUser;
 use crate::auth::csrf::{CsrfForm, NoFields, PublicForm};
-use crate::auth::session::{self, COOKIE_NAME};
+use crate::auth::session;
 use crate::auth::tokens::{self, Purpose, TokenProblem};
 use crate::domain::{DisplayName, Email, FormErrors, NewPassword, Role};
 use crate::error::AppError;
-use crate::web::{
-    AppState, Layout, actor, redirect_with_flash, render, render_with_status, safe_next,
-};
+use crate::web::{AppState, Layout, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login_page))
@@ -48,7 +45,7 @@ async fn login_page(
     state: web::Data<AppState>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let next = safe_next(query.next.as_deref());
+    let next = state.safe_next(query.next.as_deref());
     if crate::web::session_user(&req).is_some() {
         return Ok(crate::web::redirect(&next));
     }
@@ -80,7 +77,7 @@ async fn login(
     state: web::Data<AppState>,
     PublicForm(form): PublicForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
-    let next = safe_next(Some(&form.next));
+    let next = state.safe_next(Some(&form.next));
     let account = form.email.trim().to_lowercase();
     let who = actor(&req);
     let page = |error: String| LoginPage {
@@ -91,15 +88,20 @@ async fn login(
     };
 
     let ip = req.peer_addr().map(|a| a.ip());
-    if let Err(wait) = state.signin_limiter.check(&account, ip) {
+    let device = state.cookies.device_for(&req, &account);
+    if let Err(wait) = state.signin_limiter.check(&account, ip, device.as_deref()) {
         let seconds = wait.as_secs().max(1);
-        let limited = who.clone();
-        state
-            .record(
-                limited,
-                Event::new("signin.rate_limited").outcome(Outcome::Denied),
-            )
-            .await?;
+        // The first refusal of a burst is recorded now; the rest as one count later.
+        if state.signin_limiter.note_refusal(&account) {
+            state
+                .record(
+                    who.clone(),
+                    Event::new("signin.rate_limited")
+                        .outcome(Outcome::Denied)
+                        .detail(format!("first refused attempt on {account}")),
+                )
+                .await?;
+        }
         let message = format!(
             "Too many sign-in attempts. For your security, please wait {seconds} second{} and try again.",
             if seconds == 1 { "" } else { "s" }
@@ -108,9 +110,12 @@ async fn login(
     }
 
     let password = form.password.clone();
-    let old_cookie = req.cookie(COOKIE_NAME).map(|c| c.value().to_owned());
+    let old_cookie = state.cookies.session_id(&req);
     let user = state
-        .read(move |conn| Ok(queries::find_by_email(conn, &account)?))
+        .read({
+            let account = account.clone();
+            move |conn| Ok(queries::find_by_email(conn, &account)?)
+        })
         .await?;
     // Always verify against some hash, so an unknown email takes as long as a wrong password.
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -151,7 +156,8 @@ async fn login(
     match signed_in {
         Some(raw) => Ok(HttpResponse::SeeOther()
             .insert_header((actix_web::http::header::LOCATION, next))
-            .cookie(state.cookie(COOKIE_NAME, raw))
+            .cookie(state.cookies.session(raw))
+            .cookie(state.cookies.device(&account))
             .finish()),
         None => render_with_status(&req, &page(SIGNIN_FAILED.into()), StatusCode::UNAUTHORIZED),
     }
@@ -173,9 +179,8 @@ async fn logout(
             Ok(())
         })
         .await?;
-    let mut gone = Cookie::build(COOKIE_NAME, "").path("/").finish();
-    gone.make_removal();
-    let mut response = redirect_with_flash("/login", "You have signed out.");
+    let gone = state.cookies.session_removal();
+    let mut response = state.redirect_with_flash("/login", "You have signed out.");
     response
         .add_removal_cookie(&gone)
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -389,7 +394,7 @@ async fn setup(
     match outcome {
         Ok(Some(raw_session)) => Ok(HttpResponse::SeeOther()
             .insert_header((actix_web::http::header::LOCATION, "/"))
-            .cookie(state.cookie(COOKIE_NAME, raw_session))
+            .cookie(state.cookies.session(raw_session))
             .finish()),
         Ok(None) => {
             let mut errors = FormErrors::default();
@@ -491,12 +496,12 @@ async fn change_password(
             Ok(raw)
         })
         .await?;
-    let mut response = redirect_with_flash(
+    let mut response = state.redirect_with_flash(
         "/",
         "Your password has been changed. Other devices have been signed out.",
     );
     response
-        .add_cookie(&state.cookie(COOKIE_NAME, raw_session))
+        .add_cookie(&state.cookies.session(raw_session))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(response)
 }

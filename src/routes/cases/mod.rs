@@ -15,15 +15,14 @@ use crate::auth::Staff;
 use crate::auth::csrf::CsrfForm;
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
-    AssessmentKind, CASE_REGIONS, DISCHARGE_OUTCOMES, bounded_text, label_of, one_of, past_date,
-    red_flag_label, required_text,
+    AssessmentKind, CASE_REGIONS, DISCHARGE_OUTCOMES, bounded_line, bounded_text, label_of, one_of,
+    past_date, red_flag_label, required_line, required_text,
 };
 use crate::error::AppError;
 use crate::routes::patients::queries as patient_queries;
 use crate::routes::patients::queries::PatientRow;
-use crate::web::{
-    AppState, Layout, Pager, SelectOption, actor, redirect_with_flash, render, render_with_status,
-};
+use crate::web::Audited;
+use crate::web::{AppState, Layout, Pager, SelectOption, actor, render, render_with_status};
 use queries::{AssessmentLine, CaseRow, NewCase, TimelineEntry};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -63,7 +62,7 @@ impl CaseForm {
         born: chrono::NaiveDate,
     ) -> Result<NewCase, FormErrors> {
         let mut errors = FormErrors::default();
-        let title = errors.take("title", required_text(&self.title, 200, "A title"));
+        let title = errors.take("title", required_line(&self.title, 200, "A title"));
         let region = errors.take(
             "body_region",
             one_of(CASE_REGIONS, &self.body_region, "the body region"),
@@ -90,7 +89,7 @@ impl CaseForm {
         );
         let referral = errors.take(
             "referral_source",
-            bounded_text(&self.referral_source, 200, "The referral source"),
+            bounded_line(&self.referral_source, 200, "The referral source"),
         );
         let goals = errors.take("goals", bounded_text(&self.goals, 4000, "Goals"));
         let therapist = match self.therapist_id.trim().parse::<i64>() {
@@ -130,7 +129,7 @@ impl CaseForm {
 #[template(path = "cases/new.html")]
 struct NewPage {
     layout: Layout,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     form: CaseForm,
     regions: Vec<SelectOption>,
     therapists: Vec<SelectOption>,
@@ -141,7 +140,7 @@ struct NewPage {
 impl NewPage {
     fn new(
         layout: Layout,
-        patient: PatientRow,
+        patient: Audited<PatientRow>,
         form: CaseForm,
         therapists: &[(i64, String)],
         errors: FormErrors,
@@ -182,7 +181,8 @@ async fn new_page(
                 .detail("new case form");
             Ok(((patient, patient_queries::therapists(c)?), event))
         })
-        .await?;
+        .await?
+        .take(|(patient, therapists)| (patient, therapists));
     let form = CaseForm {
         body_region: "thoracic".into(),
         therapist_id: staff.user_id.to_string(),
@@ -206,17 +206,18 @@ async fn create(
     CsrfForm(form): CsrfForm<CaseForm>,
 ) -> Result<HttpResponse, AppError> {
     let patient_id = patient_id.into_inner();
-    let (patient, therapists) = state
+    let (born, therapists) = state
         .read(move |conn| {
             Ok((
-                patient_queries::find(conn, patient_id)?,
+                patient_queries::find(conn, patient_id)?.date_of_birth,
                 patient_queries::therapists(conn)?,
             ))
         })
         .await?;
-    let case = match form.validate(&therapists, patient.date_of_birth) {
+    let case = match form.validate(&therapists, born) {
         Ok(case) => case,
         Err(errors) => {
+            let patient = audited_patient(&state, actor(&req), patient_id, "new case form").await?;
             let page = NewPage::new(
                 Layout::new(&req, &state, "Open a case"),
                 patient,
@@ -237,8 +238,9 @@ async fn create(
                 .patient(patient_id);
             Ok((id, event))
         })
-        .await?;
-    Ok(redirect_with_flash(
+        .await?
+        .into_inner();
+    Ok(state.redirect_with_flash(
         &format!("/cases/{id}"),
         "The case is open. Start with an initial assessment.",
     ))
@@ -263,6 +265,47 @@ pub fn adherence_of(
     )?)
 }
 
+/// A patient for a page, read with its audit event.
+pub async fn audited_patient(
+    state: &AppState,
+    who: crate::audit::Actor,
+    patient_id: i64,
+    detail: &'static str,
+) -> Result<Audited<PatientRow>, AppError> {
+    state
+        .audited(who, move |c| {
+            let patient = patient_queries::find(c, patient_id)?;
+            let event = Event::new("patient.read")
+                .entity("patient", patient_id)
+                .patient(patient_id)
+                .detail(detail);
+            Ok((patient, event))
+        })
+        .await
+}
+
+/// A case and its patient for a page, read with the page's audit event (`detail` names
+/// the page).
+pub async fn audited_case(
+    state: &AppState,
+    who: crate::audit::Actor,
+    case_id: i64,
+    detail: &'static str,
+) -> Result<(CaseRow, Audited<PatientRow>), AppError> {
+    let (patient, case) = state
+        .audited(who, move |c| {
+            let (case, patient) = load_case(c, case_id)?;
+            let event = Event::new("case.read")
+                .entity("case", case_id)
+                .patient(case.patient_id)
+                .detail(detail);
+            Ok(((case, patient), event))
+        })
+        .await?
+        .take(|(case, patient)| (patient, case));
+    Ok((case, patient))
+}
+
 /// A case with its patient, loaded together for every case page.
 pub fn load_case(
     conn: &mut crate::db::DbConn,
@@ -278,7 +321,7 @@ pub fn load_case(
 struct ShowPage {
     layout: Layout,
     case: CaseRow,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     therapist: String,
     region: &'static str,
     outcome: &'static str,
@@ -332,7 +375,6 @@ async fn show(
             .patient(case.patient_id);
         let view = CaseView {
             case,
-            patient,
             therapist,
             assessments,
             timeline,
@@ -342,17 +384,19 @@ async fn show(
             marks,
             adherence,
         };
-        Ok((view, event))
+        Ok(((patient, view), event))
     };
     state
-        .audited_page(who, page, |data| show_page(&req, &state, data))
+        .audited_page(who, page, |data| {
+            let (patient, view) = data.take(|(patient, view)| (patient, view));
+            show_page(&req, &state, patient, view)
+        })
         .await
 }
 
 /// What the case page reads in its one snapshot.
 struct CaseView {
     case: CaseRow,
-    patient: PatientRow,
     therapist: String,
     assessments: Vec<AssessmentLine>,
     timeline: Vec<TimelineEntry>,
@@ -367,6 +411,7 @@ struct CaseView {
 fn show_page(
     req: &HttpRequest,
     state: &AppState,
+    patient: Audited<PatientRow>,
     view: CaseView,
 ) -> Result<HttpResponse, AppError> {
     let case = view.case;
@@ -415,7 +460,7 @@ fn show_page(
             errors: FormErrors::default(),
             adherence: view.adherence,
             case,
-            patient: view.patient,
+            patient,
             assessments: view.assessments,
             timeline: view.timeline,
             pager: view.pager,
@@ -429,7 +474,7 @@ fn show_page(
 struct DischargePage {
     layout: Layout,
     case: CaseRow,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     outcomes: Vec<SelectOption>,
     can_discharge: bool,
     errors: FormErrors,
@@ -443,7 +488,7 @@ async fn discharge_page(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let who = actor(&req);
-    let (case, patient, can_discharge) = state
+    let (patient, (case, can_discharge)) = state
         .audited(who, move |c| {
             let (case, patient) = load_case(c, id)?;
             let ready = queries::has_signed_discharge_assessment(c, id)?;
@@ -453,7 +498,8 @@ async fn discharge_page(
                 .detail("discharge form");
             Ok(((case, patient, ready), event))
         })
-        .await?;
+        .await?
+        .take(|(case, patient, ready)| (patient, (case, ready)));
     render(
         &req,
         &DischargePage {
@@ -483,10 +529,11 @@ async fn discharge(
     let id = id.into_inner();
     let outcome = one_of(DISCHARGE_OUTCOMES, &form.outcome, "the outcome");
     let who = actor(&req);
+    let who_again = who.clone();
     let chosen = outcome.clone();
     let result = state
         .write(move |c| {
-            let (case, patient) = load_case(c, id)?;
+            let case = queries::find(c, id)?;
             let ready = queries::has_signed_discharge_assessment(c, id)?;
             let mut errors = FormErrors::default();
             if !case.is_open() {
@@ -511,16 +558,14 @@ async fn discharge(
                     )?;
                     Ok::<_, AppError>(Ok(()))
                 }
-                _ => Ok(Err((case, patient, ready, errors))),
+                _ => Ok(Err((ready, errors))),
             }
         })
         .await?;
     match result {
-        Ok(()) => Ok(redirect_with_flash(
-            &format!("/cases/{id}"),
-            "The case is discharged.",
-        )),
-        Err((case, patient, ready, errors)) => {
+        Ok(()) => Ok(state.redirect_with_flash(&format!("/cases/{id}"), "The case is discharged.")),
+        Err((ready, errors)) => {
+            let (case, patient) = audited_case(&state, who_again, id, "discharge form").await?;
             let page = DischargePage {
                 layout: Layout::new(&req, &state, "Discharge"),
                 outcomes: SelectOption::from_table(DISCHARGE_OUTCOMES, &[form.outcome.as_str()]),
@@ -539,7 +584,7 @@ async fn discharge(
 struct ErrorFormPage {
     layout: Layout,
     case: CaseRow,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     reason: String,
     errors: FormErrors,
 }
@@ -551,7 +596,7 @@ async fn error_page(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (case, patient) = state.read(move |conn| load_case(conn, id)).await?;
+    let (case, patient) = audited_case(&state, actor(&req), id, "entered-in-error form").await?;
     render(
         &req,
         &ErrorFormPage {
@@ -581,7 +626,8 @@ async fn mark_in_error(
     let reason = match required_text(&form.reason, 1000, "A reason") {
         Ok(reason) => reason,
         Err(message) => {
-            let (case, patient) = state.read(move |conn| load_case(conn, id)).await?;
+            let (case, patient) =
+                audited_case(&state, actor(&req), id, "entered-in-error form").await?;
             let mut errors = FormErrors::default();
             errors.add("reason", message);
             let page = ErrorFormPage {
@@ -609,7 +655,7 @@ async fn mark_in_error(
             Ok::<_, AppError>(())
         })
         .await?;
-    Ok(redirect_with_flash(
+    Ok(state.redirect_with_flash(
         &format!("/cases/{id}"),
         "The case is marked as entered in error. It stays on record.",
     ))
@@ -620,7 +666,7 @@ async fn mark_in_error(
 struct RedFlagsPage {
     layout: Layout,
     case: CaseRow,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     pending: Vec<(String, &'static str, bool)>,
     action: String,
     reason: String,
@@ -634,17 +680,7 @@ async fn red_flags_page(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let who = actor(&req);
-    let (case, patient) = state
-        .audited(who, move |c| {
-            let loaded = load_case(c, id)?;
-            let event = Event::new("case.read")
-                .entity("case", id)
-                .patient(loaded.0.patient_id)
-                .detail("red-flag form");
-            Ok((loaded, event))
-        })
-        .await?;
+    let (case, patient) = audited_case(&state, actor(&req), id, "red-flag form").await?;
     let pending = case
         .pending_flags()
         .into_iter()
@@ -685,7 +721,7 @@ async fn record_red_flags(
     CsrfForm(form): CsrfForm<RedFlagForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (case, patient) = state.read(move |conn| load_case(conn, id)).await?;
+    let case = state.read(move |conn| Ok(queries::find(conn, id)?)).await?;
     let pending = case.pending_flags();
     let mut errors = FormErrors::default();
     let flags: Vec<String> = form
@@ -707,6 +743,7 @@ async fn record_red_flags(
     );
     let reason = errors.take("reason", required_text(&form.reason, 2000, "The reason"));
     let (true, Some(action), Some(reason)) = (errors.is_empty(), action, reason) else {
+        let (case, patient) = audited_case(&state, actor(&req), id, "red-flag form").await?;
         let page = RedFlagsPage {
             layout: Layout::new(&req, &state, "Red flags"),
             pending: pending
@@ -739,7 +776,7 @@ async fn record_red_flags(
             Ok(((), event))
         })
         .await?;
-    Ok(redirect_with_flash(
+    Ok(state.redirect_with_flash(
         &format!("/cases/{id}"),
         "The red-flag action has been recorded.",
     ))

@@ -11,10 +11,11 @@ use serde::Deserialize;
 use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::{CsrfForm, NoFields};
+use crate::domain::clinical::{bounded_line, bounded_text};
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
 use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, label_for};
-use crate::web::{AppState, Layout, Pager, actor, redirect_with_flash, render, render_with_status};
+use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
 use queries::{Exercise, ExerciseContent};
 use search::{FacetView, LibraryQuery};
 
@@ -338,6 +339,30 @@ impl ExerciseForm {
                 "Write at most 10 common mistakes, each at most 400 characters.",
             );
         }
+        // Control characters (a NUL byte, escapes) are refused in every text field.
+        let texts: [(&str, &str, bool, &str); 6] = [
+            ("name", &self.name, false, "The name"),
+            ("aliases", &self.aliases, false, "The other names"),
+            ("summary", &self.summary, true, "The summary"),
+            ("steps", &self.steps, true, "The steps"),
+            ("cautions", &self.cautions, true, "The cautions"),
+            (
+                "common_mistakes",
+                &self.common_mistakes,
+                true,
+                "The common mistakes",
+            ),
+        ];
+        for (field, raw, multi_line, what) in texts {
+            let checked = if multi_line {
+                bounded_text(raw, usize::MAX, what)
+            } else {
+                bounded_line(raw, usize::MAX, what)
+            };
+            if let (Err(problem), false) = (checked, errors.has(field)) {
+                errors.add(field, problem);
+            }
+        }
         let dosage = Dosage::parse(
             &DosageInput {
                 sets: self.sets.clone(),
@@ -491,7 +516,7 @@ async fn create(
             Ok(id)
         })
         .await?;
-    Ok(redirect_with_flash(
+    Ok(state.redirect_with_flash(
         &format!("/exercises/{id}"),
         "The exercise has been added to the library.",
     ))
@@ -560,10 +585,7 @@ async fn update(
             Ok(())
         })
         .await?;
-    Ok(redirect_with_flash(
-        &format!("/exercises/{id}"),
-        "Your changes have been saved.",
-    ))
+    Ok(state.redirect_with_flash(&format!("/exercises/{id}"), "Your changes have been saved."))
 }
 
 fn changed_fields(old: &Exercise, new: &ExerciseContent) -> Vec<&'static str> {
@@ -619,7 +641,7 @@ async fn set_archived(
     } else {
         "The exercise is back in the library."
     };
-    Ok(redirect_with_flash(&format!("/exercises/{id}"), message))
+    Ok(state.redirect_with_flash(&format!("/exercises/{id}"), message))
 }
 
 async fn archive(

@@ -133,7 +133,8 @@ async fn home(
         Ok(((cases, pager, lists), event))
     };
     state
-        .audited_page(who, read, |(cases, pager, attention)| {
+        .audited_page(who, read, |read| {
+            let (cases, pager, attention) = read.into_inner();
             render(
                 &req,
                 &HomePage {

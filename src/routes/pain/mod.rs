@@ -18,12 +18,11 @@ use crate::domain::pain::{
     ChartSeries, PainChart, PainContext, PainScore, PainSummary, VersionMark,
 };
 use crate::error::AppError;
-use crate::routes::cases::load_case;
 use crate::routes::cases::queries::CaseRow;
+use crate::routes::cases::{audited_case, load_case};
 use crate::routes::patients::queries::PatientRow;
-use crate::web::{
-    AppState, Layout, SelectOption, actor, redirect_with_flash, render, render_with_status,
-};
+use crate::web::Audited;
+use crate::web::{AppState, Layout, SelectOption, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases/{id}/pain/new", web::get().to(new_page))
@@ -191,7 +190,7 @@ impl PainForm {
 struct NewPage {
     layout: Layout,
     case: CaseRow,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     form: PainForm,
     errors: FormErrors,
 }
@@ -203,7 +202,7 @@ async fn new_page(
     case_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let case_id = case_id.into_inner();
-    let (case, patient) = state.read(move |conn| load_case(conn, case_id)).await?;
+    let (case, patient) = audited_case(&state, actor(&req), case_id, "pain form").await?;
     render(
         &req,
         &NewPage {
@@ -227,7 +226,7 @@ async fn record(
     let valid = match form.validate() {
         Ok(valid) => valid,
         Err(errors) => {
-            let (case, patient) = state.read(move |conn| load_case(conn, case_id)).await?;
+            let (case, patient) = audited_case(&state, actor(&req), case_id, "pain form").await?;
             let page = NewPage {
                 layout: Layout::new(&req, &state, "Record pain"),
                 case,
@@ -239,6 +238,7 @@ async fn record(
         }
     };
     let who = actor(&req);
+    let who_again = who.clone();
     let author = staff.user_id;
     let stored = state
         .write(move |c| {
@@ -247,7 +247,7 @@ async fn record(
                 return Err(AppError::NotFound);
             }
             if let Some(problem) = case.too_early(valid.recorded_at, patient.date_of_birth) {
-                return Ok(Err((case, patient, problem)));
+                return Ok(Err(problem));
             }
             let inserted = queries::insert_score(
                 c,
@@ -276,11 +276,12 @@ async fn record(
         .await;
     match stored {
         // Two copies of one request raced: the key's unique index let one through.
-        Ok(Ok(_)) | Err(AppError::Conflict(_)) => Ok(redirect_with_flash(
-            &format!("/cases/{case_id}"),
-            "The pain score is recorded.",
-        )),
-        Ok(Err((case, patient, problem))) => {
+        Ok(Ok(_)) | Err(AppError::Conflict(_)) => {
+            Ok(state
+                .redirect_with_flash(&format!("/cases/{case_id}"), "The pain score is recorded."))
+        }
+        Ok(Err(problem)) => {
+            let (case, patient) = audited_case(&state, who_again, case_id, "pain form").await?;
             let mut errors = FormErrors::default();
             errors.add("recorded_at", problem);
             let page = NewPage {

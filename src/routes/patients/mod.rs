@@ -15,12 +15,12 @@ use crate::auth::Staff;
 use crate::auth::csrf::CsrfForm;
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
-    SEXES, bounded_text, date_of_birth, label_of, red_flag_label, required_text,
+    SEXES, bounded_line, bounded_text, date_of_birth, label_of, red_flag_label, required_line,
 };
 use crate::error::AppError;
+use crate::web::Audited;
 use crate::web::{
-    AppState, Layout, Pager, SelectOption, actor, redirect_with_flash, render, render_with_status,
-    url_encode,
+    AppState, Layout, Pager, SelectOption, actor, render, render_with_status, url_encode,
 };
 use queries::{CaseLine, ListedPatient, PatientDetails, PatientRow, PatientSearch};
 
@@ -103,7 +103,8 @@ async fn list(
         Ok(((rows, pager), event))
     };
     state
-        .audited_page(who, read, |(rows, pager)| {
+        .audited_page(who, read, |read| {
+            let (rows, pager) = read.into_inner();
             render(
                 &req,
                 &ListPage {
@@ -160,15 +161,14 @@ impl PatientForm {
 
     fn validate(&self, therapists: &[(i64, String)]) -> Result<PatientDetails, FormErrors> {
         let mut errors = FormErrors::default();
-        let name = |raw: &str, what: &str| -> Result<String, String> {
-            let text = required_text(raw, 100, what)?;
-            if text.chars().any(char::is_control) {
-                return Err(format!("{what} cannot contain control characters."));
-            }
-            Ok(text)
-        };
-        let given_name = errors.take("given_name", name(&self.given_name, "Given name"));
-        let family_name = errors.take("family_name", name(&self.family_name, "Family name"));
+        let given_name = errors.take(
+            "given_name",
+            required_line(&self.given_name, 100, "Given name"),
+        );
+        let family_name = errors.take(
+            "family_name",
+            required_line(&self.family_name, 100, "Family name"),
+        );
         let dob = errors.take("date_of_birth", date_of_birth(&self.date_of_birth));
         let sex = if self.sex.trim().is_empty() {
             None
@@ -178,7 +178,7 @@ impl PatientForm {
             errors.add("sex", "Choose one of the options, or leave it blank.");
             None
         };
-        let phone = errors.take("phone", bounded_text(&self.phone, 40, "The phone number"));
+        let phone = errors.take("phone", bounded_line(&self.phone, 40, "The phone number"));
         let email = if self.email.trim().is_empty() {
             Some(String::new())
         } else {
@@ -189,7 +189,7 @@ impl PatientForm {
         };
         let reference = errors.take(
             "clinic_reference",
-            bounded_text(&self.clinic_reference, 40, "The clinic reference"),
+            bounded_line(&self.clinic_reference, 40, "The clinic reference"),
         );
         let therapist = match self.primary_therapist_id.trim() {
             "" => Some(None),
@@ -350,10 +350,9 @@ async fn create(
         })
         .await?;
     match created {
-        Some(id) => Ok(redirect_with_flash(
-            &format!("/patients/{id}"),
-            "The patient has been added.",
-        )),
+        Some(id) => Ok(
+            state.redirect_with_flash(&format!("/patients/{id}"), "The patient has been added.")
+        ),
         None => {
             let mut errors = FormErrors::default();
             errors.add(
@@ -369,7 +368,7 @@ async fn create(
 #[template(path = "patients/show.html")]
 struct ShowPage {
     layout: Layout,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     sex: &'static str,
     primary_therapist: String,
     cases: Vec<CaseLine>,
@@ -384,7 +383,7 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let who = actor(&req);
-    let (patient, therapist, cases) = state
+    let (patient, (therapist, cases)) = state
         .audited(who, move |c| {
             let patient = queries::find(c, id)?;
             let therapist = match patient.primary_therapist_id {
@@ -395,7 +394,8 @@ async fn show(
             let event = Event::new("patient.read").entity("patient", id).patient(id);
             Ok(((patient, therapist, cases), event))
         })
-        .await?;
+        .await?
+        .take(|(patient, therapist, cases)| (patient, (therapist, cases)));
     let red_flags = cases
         .iter()
         .filter(|c| !c.red_flags_pending.is_empty() && c.status != "entered-in-error")
@@ -441,7 +441,8 @@ async fn edit_page(
                 .detail("edit form");
             Ok(((patient, queries::therapists(c)?), event))
         })
-        .await?;
+        .await?
+        .take(|(patient, therapists)| (patient, therapists));
     let page = FormPage::new(
         Layout::new(&req, &state, format!("Edit {}", patient.full_name())),
         format!("Edit {}", patient.full_name()),
@@ -506,7 +507,7 @@ async fn update(
         );
         return retry(form, errors);
     }
-    Ok(redirect_with_flash(
+    Ok(state.redirect_with_flash(
         &format!("/patients/{id}"),
         "The patient's details have been saved.",
     ))

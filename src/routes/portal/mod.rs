@@ -15,11 +15,13 @@ use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::domain::{DisplayName, Email, FormErrors, Role};
 use crate::error::AppError;
 use crate::routes::auth::queries as user_queries;
+use crate::routes::cases::audited_patient;
 use crate::routes::pain::{PainForm, PainPanel, pain_panel, queries as pain_queries};
 use crate::routes::patients::queries::{self as patient_queries, PatientRow};
 use crate::routes::programmes::print::{PrintQuery, pdf_response, prepare_sheet};
 use crate::routes::programmes::{SheetExercise, queries as programme_queries, sheet_exercises};
-use crate::web::{AppState, Layout, actor, redirect_with_flash, render, render_with_status};
+use crate::web::Audited;
+use crate::web::{AppState, Layout, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/patients/{id}/portal", web::get().to(access_page))
@@ -65,7 +67,7 @@ pub fn qr_svg(text: &str, label: &str) -> Result<String, AppError> {
 #[template(path = "portal/access.html")]
 struct AccessPage {
     layout: Layout,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     status: &'static str,
     email: String,
     errors: FormErrors,
@@ -100,7 +102,8 @@ async fn access_page(
                 .detail("portal access");
             Ok(((patient, user), event))
         })
-        .await?;
+        .await?
+        .take(|(patient, user)| (patient, user));
     let email = user
         .as_ref()
         .map(|u| u.email.clone())
@@ -143,13 +146,12 @@ async fn give_access(
             let existing = queries::portal_user(c, id)?;
             let email = match chosen {
                 Ok(email) => email,
-                Err(message) => return Ok::<_, AppError>(Err((patient, existing, message))),
+                Err(message) => return Ok::<_, AppError>(Err((existing, message))),
             };
             let taken_by_other = user_queries::find_by_email(c, email.as_str())?
                 .is_some_and(|u| Some(u.id) != existing.as_ref().map(|e| e.id));
             if taken_by_other {
                 return Ok(Err((
-                    patient,
                     existing,
                     "Another account already uses this email. Use the patient's own address."
                         .into(),
@@ -178,11 +180,13 @@ async fn give_access(
                     .patient(id),
             )?;
             let user = user_queries::find(c, user_id)?;
-            Ok(Ok((patient, user, raw)))
+            Ok(Ok((user, raw)))
         })
         .await?;
+    // The page shows the patient's details: a read, audited as such.
+    let patient = audited_patient(&state, actor(&req), id, "portal access").await?;
     match outcome {
-        Ok((patient, user, raw)) => {
+        Ok((user, raw)) => {
             let link = state.link(&format!("/setup/{raw}"));
             let qr = qr_svg(&link, "QR code of the patient's sign-in link")?;
             render(
@@ -198,7 +202,7 @@ async fn give_access(
                 },
             )
         }
-        Err((patient, existing, message)) => {
+        Err((existing, message)) => {
             let mut errors = FormErrors::default();
             errors.add("email", message);
             let page = AccessPage {
@@ -240,7 +244,7 @@ async fn revoke_access(
             Ok::<_, AppError>(())
         })
         .await?;
-    Ok(redirect_with_flash(
+    Ok(state.redirect_with_flash(
         &format!("/patients/{id}/portal"),
         "Portal access is revoked and the patient is signed out.",
     ))
@@ -336,7 +340,7 @@ async fn portal_page(
             Ok(((record, data, discharged, clinic_phone), event))
         })
         .await?;
-    let (record, data, discharged, clinic_phone) = loaded;
+    let (record, data, discharged, clinic_phone) = loaded.into_inner();
     let page = match data {
         Some((case, version, exercises, scores, marks, done_today, therapist)) => PortalPage {
             layout: Layout::new(req, state, "My programme"),
@@ -425,16 +429,13 @@ async fn portal_pdf(
     let prepared = match prepared {
         // No open case or no programme yet: say so on the portal, not as a missing page.
         Err(AppError::NotFound) => {
-            return Ok(redirect_with_flash(
-                "/me",
-                "There is no programme to print yet.",
-            ));
+            return Ok(state.redirect_with_flash("/me", "There is no programme to print yet."));
         }
-        other => other?,
+        other => other?.into_inner(),
     };
     match prepared {
         Ok(sheet) => pdf_response(&state, sheet).await,
-        Err(_) => Ok(redirect_with_flash(
+        Err(_) => Ok(state.redirect_with_flash(
             "/me",
             "Your therapist needs to review your programme before it can be printed. Please contact the clinic.",
         )),
@@ -490,10 +491,9 @@ async fn portal_pain(
         })
         .await;
     match stored {
-        Ok(Ok(())) | Err(AppError::Conflict(_)) => Ok(redirect_with_flash(
-            "/me",
-            "Thank you: your pain score is saved.",
-        )),
+        Ok(Ok(())) | Err(AppError::Conflict(_)) => {
+            Ok(state.redirect_with_flash("/me", "Thank you: your pain score is saved."))
+        }
         Ok(Err(problem)) => {
             let mut errors = FormErrors::default();
             errors.add("recorded_at", problem);
@@ -561,10 +561,7 @@ async fn portal_done(
     if !outcome {
         return Err(AppError::NotFound);
     }
-    Ok(redirect_with_flash(
-        "/me#exercises",
-        "Well done: marked as done for today.",
-    ))
+    Ok(state.redirect_with_flash("/me#exercises", "Well done: marked as done for today."))
 }
 
 /// Takes back today's "done" for an exercise, ticked by mistake. Earlier days stay as
@@ -594,7 +591,7 @@ async fn portal_undo_done(
             Ok::<_, AppError>(())
         })
         .await?;
-    Ok(redirect_with_flash(
+    Ok(state.redirect_with_flash(
         "/me#exercises",
         "Taken back: that exercise is no longer marked as done today.",
     ))

@@ -18,7 +18,7 @@ use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::db::DbConn;
-use crate::domain::clinical::{bounded_text, red_flag_label, required_text, review_date};
+use crate::domain::clinical::{bounded_text, red_flag_label, required_line, review_date};
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
 use crate::routes::cases::load_case;
@@ -26,9 +26,8 @@ use crate::routes::cases::queries::CaseRow;
 use crate::routes::exercises::search::{FacetView, LibraryQuery};
 use crate::routes::exercises::{ExerciseCard, queries as exercise_queries, search};
 use crate::routes::patients::queries::PatientRow;
-use crate::web::{
-    AppState, Layout, Pager, SelectOption, actor, redirect_with_flash, render, render_with_status,
-};
+use crate::web::Audited;
+use crate::web::{AppState, Layout, Pager, SelectOption, actor, render, render_with_status};
 use diff::Change;
 use queries::{NewVersion, ProgrammeItem, ProgrammeVersion, TemplateRow};
 
@@ -298,7 +297,7 @@ impl ItemView {
 struct BuilderPage {
     layout: Layout,
     case: CaseRow,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     items: Vec<ItemView>,
     notes: String,
     review_date: String,
@@ -315,7 +314,6 @@ struct BuilderPage {
 
 struct BuilderData {
     case: CaseRow,
-    patient: PatientRow,
     names: BTreeMap<i64, (String, bool)>,
     templates: Vec<(i64, String)>,
     library: Vec<exercise_queries::Exercise>,
@@ -326,7 +324,7 @@ fn load_builder_data(
     conn: &mut DbConn,
     case_id: i64,
     builder_ids: Vec<i64>,
-) -> Result<BuilderData, AppError> {
+) -> Result<(PatientRow, BuilderData), AppError> {
     let (case, patient) = load_case(conn, case_id)?;
     let current = queries::current(conn, case_id)?;
     let mut ids = builder_ids;
@@ -334,19 +332,40 @@ fn load_builder_data(
         ids.extend(v.items.iter().map(|i| i.exercise_id));
     }
     let names = queries::exercise_names(conn, &ids)?.into_iter().collect();
-    Ok(BuilderData {
+    let data = BuilderData {
         case,
-        patient,
         names,
         templates: queries::active_templates(conn)?,
         library: exercise_queries::all(conn, false)?,
         current,
-    })
+    };
+    Ok((patient, data))
+}
+
+/// The builder's data for a page, read with its audit event.
+async fn audited_builder_data(
+    state: &AppState,
+    who: crate::audit::Actor,
+    case_id: i64,
+    ids: Vec<i64>,
+) -> Result<(Audited<PatientRow>, BuilderData), AppError> {
+    Ok(state
+        .audited(who, move |c| {
+            let (patient, data) = load_builder_data(c, case_id, ids)?;
+            let event = Event::new("programme.read")
+                .entity("case", case_id)
+                .patient(data.case.patient_id)
+                .detail("builder");
+            Ok(((patient, data), event))
+        })
+        .await?
+        .take(|(patient, data)| (patient, data)))
 }
 
 fn builder_page_view(
     req: &HttpRequest,
     state: &AppState,
+    patient: Audited<PatientRow>,
     data: BuilderData,
     builder: &Builder,
     errors: FormErrors,
@@ -401,7 +420,7 @@ fn builder_page_view(
             .collect(),
         current_version: data.current.as_ref().map(|v| v.row.version),
         case: data.case,
-        patient: data.patient,
+        patient,
         errors,
     }
 }
@@ -421,8 +440,8 @@ async fn builder_page(
     let case_id = case_id.into_inner();
     let template = query.template;
     let who = actor(&req);
-    let (data, builder) = state
-        .write(move |c| {
+    let (patient, (data, builder)) = state
+        .audited_change(who.clone(), move |c| {
             let template_items = match template {
                 Some(id) => Some(queries::template(c, id)?),
                 None => None,
@@ -431,7 +450,7 @@ async fn builder_page(
                 .iter()
                 .flat_map(|(_, items)| items.iter().map(|i| i.exercise_id))
                 .collect();
-            let data = load_builder_data(c, case_id, ids)?;
+            let (patient, data) = load_builder_data(c, case_id, ids)?;
             let builder = match &template_items {
                 Some((row, items)) => {
                     audit::record(
@@ -449,21 +468,18 @@ async fn builder_page(
                 }
                 None => Builder::from_version(data.current.as_ref()),
             };
-            audit::record(
-                c,
-                &who,
-                Event::new("programme.read")
-                    .entity("case", case_id)
-                    .patient(data.case.patient_id)
-                    .detail("builder"),
-            )?;
-            Ok::<_, AppError>((data, builder))
+            let event = Event::new("programme.read")
+                .entity("case", case_id)
+                .patient(data.case.patient_id)
+                .detail("builder");
+            Ok(((patient, (data, builder)), event))
         })
-        .await?;
+        .await?
+        .take(|(patient, rest)| (patient, rest));
     if !data.case.is_open() {
         return Err(AppError::NotFound);
     }
-    let page = builder_page_view(&req, &state, data, &builder, FormErrors::default());
+    let page = builder_page_view(&req, &state, patient, data, &builder, FormErrors::default());
     render(&req, &page)
 }
 
@@ -544,7 +560,8 @@ async fn builder_post(
                         .patient(case.patient_id);
                     Ok(((row, items), event))
                 })
-                .await?;
+                .await?
+                .into_inner();
             builder.items = items.iter().map(DraftItem::from_item).collect();
             builder.template_id = Some(row.id);
         }
@@ -553,9 +570,7 @@ async fn builder_post(
         _ => {}
     }
     let ids: Vec<i64> = builder.items.iter().map(|i| i.exercise_id).collect();
-    let data = state
-        .read(move |conn| load_builder_data(conn, case_id, ids))
-        .await?;
+    let (patient, data) = audited_builder_data(&state, actor(&req), case_id, ids).await?;
     if !data.case.is_open() {
         return Err(AppError::NotFound);
     }
@@ -564,7 +579,7 @@ async fn builder_post(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let page = builder_page_view(&req, &state, data, &builder, errors);
+    let page = builder_page_view(&req, &state, patient, data, &builder, errors);
     render_with_status(&req, &page, status)
 }
 
@@ -576,7 +591,8 @@ async fn save(
     builder: Builder,
 ) -> Result<HttpResponse, AppError> {
     let ids: Vec<i64> = builder.items.iter().map(|i| i.exercise_id).collect();
-    let data = state
+    let reread_ids = ids.clone();
+    let (_, data) = state
         .read(move |conn| load_builder_data(conn, case_id, ids))
         .await?;
     if !data.case.is_open() {
@@ -599,7 +615,9 @@ async fn save(
     let (items, notes, review_date) = match validated {
         Ok(valid) => valid,
         Err(errors) => {
-            let page = builder_page_view(&req, &state, data, &builder, errors);
+            let (patient, data) =
+                audited_builder_data(&state, actor(&req), case_id, reread_ids).await?;
+            let page = builder_page_view(&req, &state, patient, data, &builder, errors);
             return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
@@ -647,11 +665,11 @@ async fn save(
         })
         .await?;
     match saved {
-        Some(number) => Ok(redirect_with_flash(
+        Some(number) => Ok(state.redirect_with_flash(
             &format!("/cases/{case_id}/programme/versions/{number}"),
             &format!("Version {number} is saved and is now the current programme."),
         )),
-        None => Ok(redirect_with_flash(
+        None => Ok(state.redirect_with_flash(
             &format!("/cases/{case_id}/programme/builder"),
             "The programme could not be issued: the case changed meanwhile.",
         )),
@@ -688,7 +706,7 @@ fn item_lines(version: &ProgrammeVersion) -> Vec<ItemLine> {
 struct ProgrammePage {
     layout: Layout,
     case: CaseRow,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     current: Option<ProgrammeVersion>,
     items: Vec<ItemLine>,
     history: Vec<(i32, chrono::NaiveDateTime, String)>,
@@ -726,21 +744,18 @@ async fn programme_page(
     errors: FormErrors,
 ) -> Result<ProgrammePage, AppError> {
     let who = actor(req);
-    let (case, patient, current, history) = state
-        .write(move |c| {
+    let (patient, (case, current, history)) = state
+        .audited_change(who, move |c| {
             let (case, patient) = load_case(c, case_id)?;
             let current = queries::current(c, case_id)?;
             let history = queries::history(c, case_id)?;
-            audit::record(
-                c,
-                &who,
-                Event::new("programme.read")
-                    .entity("case", case_id)
-                    .patient(case.patient_id),
-            )?;
-            Ok::<_, AppError>((case, patient, current, history))
+            let event = Event::new("programme.read")
+                .entity("case", case_id)
+                .patient(case.patient_id);
+            Ok(((case, patient, current, history), event))
         })
-        .await?;
+        .await?
+        .take(|(case, patient, current, history)| (patient, (case, current, history)));
     Ok(ProgrammePage {
         layout: Layout::new(req, state, "Programme"),
         items: current.as_ref().map(item_lines).unwrap_or_default(),
@@ -764,7 +779,7 @@ async fn programme_page(
 struct VersionPage {
     layout: Layout,
     case: CaseRow,
-    patient: PatientRow,
+    patient: Audited<PatientRow>,
     version: ProgrammeVersion,
     items: Vec<ItemLine>,
     changes: Vec<Change>,
@@ -780,7 +795,7 @@ async fn show_version(
 ) -> Result<HttpResponse, AppError> {
     let (case_id, number) = path.into_inner();
     let who = actor(&req);
-    let (case, patient, version, previous, latest) = state
+    let (patient, (case, version, previous, latest)) = state
         .audited(who, move |c| {
             let (case, patient) = load_case(c, case_id)?;
             let version = queries::version(c, case_id, number)?.ok_or(AppError::NotFound)?;
@@ -796,7 +811,10 @@ async fn show_version(
                 .detail(format!("version {number}"));
             Ok(((case, patient, version, previous, latest), event))
         })
-        .await?;
+        .await?
+        .take(|(case, patient, version, previous, latest)| {
+            (patient, (case, version, previous, latest))
+        });
     let changes = match &previous {
         Some(prev) => diff::diff(&prev.items, &version.items),
         None => Vec::new(),
@@ -859,9 +877,13 @@ async fn sheet(
                 .detail("patient view");
             Ok((Some((patient, version, exercises)), event))
         })
-        .await?;
-    let Some((patient, version, exercises)) = shown else {
-        return Ok(redirect_with_flash(
+        .await?
+        .take(|shown| match shown {
+            Some((patient, version, exercises)) => (Some(patient), Some((version, exercises))),
+            None => (None, None),
+        });
+    let (Some(patient), Some((version, exercises))) = (shown.0.transpose(), shown.1) else {
+        return Ok(state.redirect_with_flash(
             &format!("/cases/{case_id}/programme"),
             "The sheet cannot be shown or printed while the case has red flags waiting for action.",
         ));
@@ -893,7 +915,7 @@ struct TemplateForm {
 
 fn validate_template(form: &TemplateForm) -> Result<(String, String), FormErrors> {
     let mut errors = FormErrors::default();
-    let name = errors.take("name", required_text(&form.name, 120, "A name"));
+    let name = errors.take("name", required_line(&form.name, 120, "A name"));
     let description = errors.take(
         "description",
         bounded_text(&form.description, 1000, "The description"),
@@ -939,8 +961,9 @@ async fn save_as_template(
                 .patient(case.patient_id);
             Ok((id, event))
         })
-        .await?;
-    Ok(redirect_with_flash(
+        .await?
+        .into_inner();
+    Ok(state.redirect_with_flash(
         &format!("/templates/{id}"),
         "The programme is saved as a clinic template.",
     ))
@@ -1090,10 +1113,7 @@ async fn template_update(
             Ok(((), event))
         })
         .await?;
-    Ok(redirect_with_flash(
-        &format!("/templates/{id}"),
-        "The template has been saved.",
-    ))
+    Ok(state.redirect_with_flash(&format!("/templates/{id}"), "The template has been saved."))
 }
 
 async fn set_template_archived(
@@ -1121,7 +1141,7 @@ async fn set_template_archived(
     } else {
         "The template is back in use."
     };
-    Ok(redirect_with_flash(&format!("/templates/{id}"), message))
+    Ok(state.redirect_with_flash(&format!("/templates/{id}"), message))
 }
 
 async fn template_archive(

@@ -137,10 +137,11 @@ pub async fn staff_pdf(
     let query = query.into_inner();
     let prepared = state
         .audited(who, move |c| prepare_sheet(c, case_id, &query, portal))
-        .await?;
+        .await?
+        .into_inner();
     match prepared {
         Ok(sheet) => pdf_response(&state, sheet).await,
-        Err(_) => Ok(crate::web::redirect_with_flash(
+        Err(_) => Ok(state.redirect_with_flash(
             &format!("/cases/{case_id}/programme"),
             "The sheet cannot be printed while the case has red flags waiting for action.",
         )),

@@ -1,0 +1,2 @@
+DROP TABLE write_probes;
+DROP TABLE signing_keys;

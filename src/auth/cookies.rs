@@ -1,0 +1,174 @@
+//! The app's two cookies: the session, and the one-line message (flash) a page shows after
+//! a form. Behind an `https://` public URL both carry the `__Host-` prefix, so a browser
+//! takes them only over HTTPS from this exact host for the whole site (no subdomain or
+//! plain-HTTP page can plant one). The flash is also signed with a key every instance
+//! reads from the database, so no other site or script can put words on a clinic page.
+//! A third, signed with the same key, marks a browser that has signed in to an account
+//! before (see `rate_limit`).
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::signing_keys;
+
+const SESSION: &str = "physiocase_session";
+const SECURE_SESSION: &str = "__Host-physiocase_session";
+const FLASH: &str = "physiocase_flash";
+const SECURE_FLASH: &str = "__Host-physiocase_flash";
+const DEVICE: &str = "physiocase_device";
+const SECURE_DEVICE: &str = "__Host-physiocase_device";
+const FLASH_KEY_NAME: &str = "flash";
+
+#[derive(Clone)]
+pub struct Cookies {
+    secure: bool,
+    flash_key: Key,
+}
+
+impl Cookies {
+    pub fn new(secure: bool, flash_key: Key) -> Self {
+        Self { secure, flash_key }
+    }
+
+    pub fn session_name(&self) -> &'static str {
+        if self.secure { SECURE_SESSION } else { SESSION }
+    }
+
+    fn flash_name(&self) -> &'static str {
+        if self.secure { SECURE_FLASH } else { FLASH }
+    }
+
+    /// The raw session id the browser sent, if any.
+    pub fn session_id(&self, req: &HttpRequest) -> Option<String> {
+        req.cookie(self.session_name())
+            .map(|cookie| cookie.value().to_owned())
+    }
+
+    pub fn session(&self, raw_id: String) -> Cookie<'static> {
+        self.build(self.session_name(), raw_id)
+    }
+
+    pub fn session_removal(&self) -> Cookie<'static> {
+        let mut gone = self.build(self.session_name(), String::new());
+        gone.make_removal();
+        gone
+    }
+
+    /// A signed cookie carrying `message`. It must never carry clinical free text.
+    /// Values are hex: the HTTP layer percent-decodes cookies it reads, which would
+    /// change a percent-encoded value after it was signed.
+    pub fn flash(&self, message: &str) -> Cookie<'static> {
+        let mut jar = CookieJar::new();
+        jar.signed_mut(&self.flash_key)
+            .add(self.build(self.flash_name(), hex::encode(message)));
+        jar.get(self.flash_name())
+            .cloned()
+            .unwrap_or_else(|| self.build(self.flash_name(), String::new()))
+    }
+
+    /// The flash message of this request, when its signature holds.
+    pub fn read_flash(&self, req: &HttpRequest) -> Option<String> {
+        let sent = req.cookie(self.flash_name())?;
+        let mut jar = CookieJar::new();
+        jar.add_original(sent.into_owned());
+        let verified = jar.signed(&self.flash_key).get(self.flash_name())?;
+        hex::decode(verified.value())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .filter(|message| !message.is_empty())
+    }
+
+    pub fn has_flash(&self, req: &HttpRequest) -> bool {
+        req.cookie(self.flash_name()).is_some()
+    }
+
+    pub fn flash_removal(&self) -> Cookie<'static> {
+        let mut gone = self.build(self.flash_name(), String::new());
+        gone.make_removal();
+        gone
+    }
+
+    fn device_name(&self) -> &'static str {
+        if self.secure { SECURE_DEVICE } else { DEVICE }
+    }
+
+    /// Marks this browser, for a year, as one that has signed in to `account`.
+    pub fn device(&self, account: &str) -> Cookie<'static> {
+        let nonce = &crate::auth::random_token()[..32];
+        let value = format!("{nonce}.{}", hex::encode(account));
+        let mut cookie = self.build(self.device_name(), value);
+        cookie.set_max_age(actix_web::cookie::time::Duration::days(365));
+        let mut jar = CookieJar::new();
+        jar.signed_mut(&self.flash_key).add(cookie);
+        jar.get(self.device_name())
+            .cloned()
+            .unwrap_or_else(|| self.build(self.device_name(), String::new()))
+    }
+
+    /// The id of this browser's device cookie, when it is genuine and names `account`.
+    pub fn device_for(&self, req: &HttpRequest, account: &str) -> Option<String> {
+        let sent = req.cookie(self.device_name())?;
+        let mut jar = CookieJar::new();
+        jar.add_original(sent.into_owned());
+        let verified = jar.signed(&self.flash_key).get(self.device_name())?;
+        let (nonce, named) = verified.value().split_once('.')?;
+        (named == hex::encode(account)).then(|| nonce.to_owned())
+    }
+
+    fn build(&self, name: &'static str, value: String) -> Cookie<'static> {
+        Cookie::build(name, value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .finish()
+    }
+}
+
+/// The flash-signing key of this database, made on first start. Two instances starting
+/// at once may both try to make it: the second insert fails on the key's name, and the
+/// key the first one stored is read back.
+pub fn flash_key(conn: &mut DbConn) -> QueryResult<Key> {
+    for _ in 0..2 {
+        if let Some(key) = stored_key(conn)? {
+            return Ok(key);
+        }
+        let fresh = Key::try_generate().ok_or_else(|| {
+            diesel::result::Error::QueryBuilderError("no randomness for a signing key".into())
+        })?;
+        let inserted = diesel::insert_into(signing_keys::table)
+            .values((
+                signing_keys::name.eq(FLASH_KEY_NAME),
+                signing_keys::secret.eq(hex::encode(fresh.master())),
+            ))
+            .execute(conn);
+        match inserted {
+            Ok(_) => return Ok(fresh),
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    stored_key(conn)?.ok_or(diesel::result::Error::NotFound)
+}
+
+fn stored_key(conn: &mut DbConn) -> QueryResult<Option<Key>> {
+    let secret: Option<String> = signing_keys::table
+        .filter(signing_keys::name.eq(FLASH_KEY_NAME))
+        .select(signing_keys::secret)
+        .first(conn)
+        .optional()?;
+    let Some(secret) = secret else {
+        return Ok(None);
+    };
+    let unreadable =
+        || diesel::result::Error::QueryBuilderError("the stored signing key is unreadable".into());
+    let bytes = hex::decode(secret).map_err(|_| unreadable())?;
+    Key::try_from(bytes.as_slice())
+        .map(Some)
+        .map_err(|_| unreadable())
+}
