@@ -420,6 +420,120 @@ async fn the_fhir_bundle_is_a_self_contained_r4_collection() {
 }
 
 #[tokio::test]
+async fn fhir_observations_name_their_episode_of_care_and_carry_the_note() {
+    let app = spawn_app().await;
+    let (admin, t) = app.therapist().await;
+    let patient = new_patient(&t).await;
+    let neck = add_case(&t, &patient, "Neck pain").await;
+    let back = add_case(&t, &patient, "Low back pain").await;
+    let note = "Worse after the drive — eased by evening";
+    record_pain_noted(&t, &neck, "6", "2026-11-01T09:00", note).await;
+    record_pain(&t, &back, "3", "2026-11-02T10:30").await;
+
+    let response = admin
+        .get(&format!(
+            "{}/record.fhir.json",
+            patient.replace("/patients/", "/admin/patients/")
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.bytes().await.unwrap_or_default();
+    if let Ok(path) = std::env::var("FHIR_EXPORT_OUT") {
+        std::fs::write(&path, &body).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("FHIR JSON: {e}"));
+    let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
+    let full_url_of = |resource_id: &str| {
+        entries
+            .iter()
+            .find(|e| e["resource"]["id"] == resource_id)
+            .and_then(|e| e["fullUrl"].as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("an entry {resource_id}"))
+    };
+    let case_id = |path: &str| path.rsplit('/').next().unwrap_or_default().to_owned();
+    let neck_episode = full_url_of(&format!("case-{}", case_id(&neck)));
+    let back_episode = full_url_of(&format!("case-{}", case_id(&back)));
+    assert_ne!(neck_episode, back_episode);
+
+    let observations: Vec<&serde_json::Value> = entries
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Observation")
+        .collect();
+    assert_eq!(observations.len(), 2);
+    for observation in observations {
+        let episode_links: Vec<&serde_json::Value> = observation["extension"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter(|x| {
+                        x["url"] == "http://hl7.org/fhir/StructureDefinition/workflow-episodeOfCare"
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(episode_links.len(), 1, "one episode of care: {observation}");
+        let episode = episode_links[0]["valueReference"]["reference"]
+            .as_str()
+            .unwrap_or_default();
+        match observation["valueInteger"].as_i64() {
+            Some(6) => {
+                assert_eq!(
+                    episode, neck_episode,
+                    "the neck score belongs to the neck case"
+                );
+                assert_eq!(observation["note"], serde_json::json!([{ "text": note }]));
+                assert_eq!(observation["effectiveDateTime"], "2026-11-01T09:00:00Z");
+            }
+            Some(3) => {
+                assert_eq!(
+                    episode, back_episode,
+                    "the back score belongs to the back case"
+                );
+                assert!(
+                    observation.get("note").is_none(),
+                    "no empty note: {observation}"
+                );
+                assert_eq!(observation["effectiveDateTime"], "2026-11-02T10:30:00Z");
+            }
+            other => panic!("unexpected score {other:?}"),
+        }
+    }
+
+    // Every FHIR dateTime with a time of day carries its offset (R4 requires one).
+    fn times(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => map.values().for_each(|v| times(v, found)),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| times(v, found)),
+            serde_json::Value::String(text)
+                if text.len() >= 16
+                    && text.as_bytes()[10] == b'T'
+                    && text[..4].bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                found.push(text.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    times(&bundle, &mut found);
+    assert!(
+        found.len() >= 5,
+        "bundle, episodes and observations carry times: {found:?}"
+    );
+    for time in found {
+        let offset = time
+            .get(19..)
+            .unwrap_or_else(|| panic!("{time} has seconds"));
+        let has_offset = offset.ends_with('Z')
+            || (offset.len() >= 6 && matches!(offset.as_bytes()[offset.len() - 6], b'+' | b'-'));
+        assert!(has_offset, "{time} has an offset");
+    }
+}
+
+#[tokio::test]
 async fn settings_change_the_header_and_the_sheet() {
     let app = spawn_app().await;
     let (t, case) = case_for(&app).await;
