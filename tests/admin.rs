@@ -4,11 +4,15 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::clinic::{case_for, exercise_id, item, post_builder};
+use common::clinic::{add_case, case_for, exercise_id, item, new_patient, post_builder};
 use common::{Browser, PASSWORD, location, spawn_app};
 use reqwest::StatusCode;
 
 async fn record_pain(t: &Browser, case: &str, score: &str, when: &str) {
+    record_pain_noted(t, case, score, when, "").await;
+}
+
+async fn record_pain_noted(t: &Browser, case: &str, score: &str, when: &str, note: &str) {
     let token = t.csrf_token(case).await;
     let key = physiocase::auth::random_token();
     let response = t
@@ -19,7 +23,7 @@ async fn record_pain(t: &Browser, case: &str, score: &str, when: &str) {
                 ("score", score),
                 ("context", "now"),
                 ("recorded_at", when),
-                ("note", ""),
+                ("note", note),
                 ("idempotency_key", key.as_str()),
             ],
         )
@@ -154,7 +158,7 @@ async fn csv_exports_stream_every_row_and_neutralise_formulas() {
     );
     let csv = response.text().await.unwrap_or_default();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("case_id,patient_id,clinic_reference"));
+    assert!(lines[0].starts_with("\u{feff}case_id,patient_id,clinic_reference"));
     assert_eq!(lines.len(), 3, "header and one row per case");
     assert!(
         csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""),
@@ -167,6 +171,120 @@ async fn csv_exports_stream_every_row_and_neutralise_formulas() {
     assert!(
         actions.contains(&"export.outcomes_csv".to_owned())
             && actions.contains(&"export.pain_csv".to_owned())
+    );
+}
+
+/// Reads a downloaded CSV export: it must start with a UTF-8 byte-order mark. Returns the
+/// header and the rows. With `CSV_EXPORT_DIR` set, the file is also written there as `name`
+/// (CI opens it in LibreOffice Calc, see .ci/csv-check.py).
+fn read_export(bytes: &[u8], name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    if let Ok(dir) = std::env::var("CSV_EXPORT_DIR") {
+        let path = std::path::Path::new(&dir).join(name);
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    let body = bytes
+        .strip_prefix("\u{feff}".as_bytes())
+        .unwrap_or_else(|| panic!("{name} starts with a UTF-8 byte-order mark"));
+    let mut reader = csv::Reader::from_reader(body);
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap_or_else(|e| panic!("{name} header: {e}"))
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| {
+            r.unwrap_or_else(|e| panic!("{name} row: {e}"))
+                .iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Every cell of each named column reads as a number.
+fn assert_numeric(header: &[String], rows: &[Vec<String>], columns: &[&str]) {
+    for column in columns {
+        let at = header
+            .iter()
+            .position(|h| h == column)
+            .unwrap_or_else(|| panic!("column {column} in {header:?}"));
+        for row in rows {
+            assert!(
+                row[at].parse::<f64>().is_ok(),
+                "{column} reads as a number: {:?} in {row:?}",
+                row[at]
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn csv_exports_keep_numbers_numeric_and_text_in_utf8() {
+    let app = spawn_app().await;
+    let admin = app.first_admin().await;
+    let t = app
+        .invite_staff(&admin, "Zoë Ångström-Núñez", "zoe@clinic.test", "therapist")
+        .await;
+    let patient = new_patient(&t).await;
+    let improving = add_case(&t, &patient, "Thoracic pain — postural").await;
+    record_pain(&t, &improving, "8", "2026-11-01T09:00").await;
+    record_pain(&t, &improving, "4", "2026-11-08T09:00").await;
+    let risky = add_case(&t, &patient, "=HYPERLINK(\"http://evil.example\")").await;
+    record_pain(&t, &risky, "3", "2026-11-01T09:00").await;
+    record_pain(&t, &risky, "6", "2026-11-08T09:00").await;
+
+    let response = admin.get("/admin/exports/outcomes.csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.bytes().await.unwrap_or_default();
+    let (header, rows) = read_export(&bytes, "outcomes.csv");
+    assert_eq!(rows.len(), 2, "a row per case");
+    assert_numeric(
+        &header,
+        &rows,
+        &[
+            "case_id",
+            "patient_id",
+            "pain_baseline",
+            "pain_latest",
+            "pain_change",
+            "assessments",
+        ],
+    );
+    let cell = |row: &Vec<String>, column: &str| {
+        let at = header
+            .iter()
+            .position(|h| h == column)
+            .unwrap_or(usize::MAX);
+        row.get(at).cloned().unwrap_or_default()
+    };
+    let row_titled = |title: &str| {
+        rows.iter()
+            .find(|r| cell(r, "case_title") == title)
+            .cloned()
+            .unwrap_or_else(|| panic!("a row titled {title:?} in {rows:?}"))
+    };
+    let better = row_titled("Thoracic pain — postural");
+    assert_eq!(
+        cell(&better, "pain_change"),
+        "-4",
+        "an improvement stays a number"
+    );
+    assert_eq!(cell(&better, "therapist"), "Zoë Ångström-Núñez");
+    let worse = row_titled("'=HYPERLINK(\"http://evil.example\")");
+    assert_eq!(cell(&worse, "pain_change"), "3");
+
+    let response = admin.get("/admin/exports/pain-scores.csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.bytes().await.unwrap_or_default();
+    let (header, rows) = read_export(&bytes, "pain-scores.csv");
+    assert_eq!(rows.len(), 4, "a row per score");
+    assert_numeric(
+        &header,
+        &rows,
+        &["pain_score_id", "case_id", "patient_id", "score"],
     );
 }
 
@@ -299,6 +417,120 @@ async fn the_fhir_bundle_is_a_self_contained_r4_collection() {
         }
     }
     assert!(app.audit_actions().contains(&"export.fhir".to_owned()));
+}
+
+#[tokio::test]
+async fn fhir_observations_name_their_episode_of_care_and_carry_the_note() {
+    let app = spawn_app().await;
+    let (admin, t) = app.therapist().await;
+    let patient = new_patient(&t).await;
+    let neck = add_case(&t, &patient, "Neck pain").await;
+    let back = add_case(&t, &patient, "Low back pain").await;
+    let note = "Worse after the drive — eased by evening";
+    record_pain_noted(&t, &neck, "6", "2026-11-01T09:00", note).await;
+    record_pain(&t, &back, "3", "2026-11-02T10:30").await;
+
+    let response = admin
+        .get(&format!(
+            "{}/record.fhir.json",
+            patient.replace("/patients/", "/admin/patients/")
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.bytes().await.unwrap_or_default();
+    if let Ok(path) = std::env::var("FHIR_EXPORT_OUT") {
+        std::fs::write(&path, &body).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("FHIR JSON: {e}"));
+    let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
+    let full_url_of = |resource_id: &str| {
+        entries
+            .iter()
+            .find(|e| e["resource"]["id"] == resource_id)
+            .and_then(|e| e["fullUrl"].as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("an entry {resource_id}"))
+    };
+    let case_id = |path: &str| path.rsplit('/').next().unwrap_or_default().to_owned();
+    let neck_episode = full_url_of(&format!("case-{}", case_id(&neck)));
+    let back_episode = full_url_of(&format!("case-{}", case_id(&back)));
+    assert_ne!(neck_episode, back_episode);
+
+    let observations: Vec<&serde_json::Value> = entries
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Observation")
+        .collect();
+    assert_eq!(observations.len(), 2);
+    for observation in observations {
+        let episode_links: Vec<&serde_json::Value> = observation["extension"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter(|x| {
+                        x["url"] == "http://hl7.org/fhir/StructureDefinition/workflow-episodeOfCare"
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(episode_links.len(), 1, "one episode of care: {observation}");
+        let episode = episode_links[0]["valueReference"]["reference"]
+            .as_str()
+            .unwrap_or_default();
+        match observation["valueInteger"].as_i64() {
+            Some(6) => {
+                assert_eq!(
+                    episode, neck_episode,
+                    "the neck score belongs to the neck case"
+                );
+                assert_eq!(observation["note"], serde_json::json!([{ "text": note }]));
+                assert_eq!(observation["effectiveDateTime"], "2026-11-01T09:00:00Z");
+            }
+            Some(3) => {
+                assert_eq!(
+                    episode, back_episode,
+                    "the back score belongs to the back case"
+                );
+                assert!(
+                    observation.get("note").is_none(),
+                    "no empty note: {observation}"
+                );
+                assert_eq!(observation["effectiveDateTime"], "2026-11-02T10:30:00Z");
+            }
+            other => panic!("unexpected score {other:?}"),
+        }
+    }
+
+    // Every FHIR dateTime with a time of day carries its offset (R4 requires one).
+    fn times(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => map.values().for_each(|v| times(v, found)),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| times(v, found)),
+            serde_json::Value::String(text)
+                if text.len() >= 16
+                    && text.as_bytes()[10] == b'T'
+                    && text[..4].bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                found.push(text.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    times(&bundle, &mut found);
+    assert!(
+        found.len() >= 5,
+        "bundle, episodes and observations carry times: {found:?}"
+    );
+    for time in found {
+        let offset = time
+            .get(19..)
+            .unwrap_or_else(|| panic!("{time} has seconds"));
+        let has_offset = offset.ends_with('Z')
+            || (offset.len() >= 6 && matches!(offset.as_bytes()[offset.len() - 6], b'+' | b'-'));
+        assert!(has_offset, "{time} has an offset");
+    }
 }
 
 #[tokio::test]

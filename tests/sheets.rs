@@ -185,6 +185,53 @@ async fn an_older_version_prints_as_it_was() {
     );
 }
 
+/// The PDF's /CreationDate and /ModDate, as written in its document information dictionary.
+fn pdf_dates(bytes: &[u8]) -> (String, String) {
+    let doc = lopdf::Document::load_mem(bytes)
+        .unwrap_or_else(|e| panic!("the sheet is a readable PDF: {e}"));
+    let info = doc
+        .trailer
+        .get(b"Info")
+        .and_then(lopdf::Object::as_reference)
+        .and_then(|id| doc.get_dictionary(id))
+        .unwrap_or_else(|e| panic!("document information dictionary: {e}"));
+    let date = |key: &[u8]| {
+        info.get(key)
+            .and_then(lopdf::Object::as_str)
+            .map(|raw| String::from_utf8_lossy(raw).into_owned())
+            .unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(key)))
+    };
+    (date(b"CreationDate"), date(b"ModDate"))
+}
+
+#[tokio::test]
+async fn each_sheet_is_dated_when_its_version_was_issued() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    post_builder(&t, &case, &[item(chin, "2", "10", "both")], "save", &[]).await;
+    let issued: Vec<(i32, chrono::NaiveDateTime)> = {
+        use diesel::prelude::*;
+        use physiocase::db::schema::programme_versions::dsl;
+        dsl::programme_versions
+            .order(dsl::version.asc())
+            .select((dsl::version, dsl::created_at))
+            .load(&mut app.conn())
+            .unwrap_or_else(|e| panic!("versions: {e}"))
+    };
+    assert_eq!(issued.len(), 2);
+    for (version, at) in issued {
+        let bytes = get_pdf(&t, &format!("{case}/programme.pdf?version={version}")).await;
+        let expected = at.format("D:%Y%m%d%H%M%S+00'00'").to_string();
+        assert_eq!(
+            pdf_dates(&bytes),
+            (expected.clone(), expected),
+            "version {version} is dated when it was issued (UTC)"
+        );
+    }
+}
+
 #[tokio::test]
 async fn thirty_exercises_with_long_notes_render_across_pages() {
     let app = spawn_app().await;

@@ -49,6 +49,9 @@ fn main() -> ExitCode {
         patient_date_of_birth: "1980-03-31".into(),
         therapist_name: "Theo Therapist".into(),
         issued_on: "2026-11-22".into(),
+        issued_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+            .and_then(|day| day.and_hms_opt(9, 30, 0))
+            .unwrap_or_default(),
         version: 3,
         case_title: "Thoracic pain — postural".into(),
         programme_notes: "Little and often: spread the exercises over the day.".into(),

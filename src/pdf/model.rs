@@ -54,6 +54,8 @@ pub struct Sheet {
     pub patient_date_of_birth: String,
     pub therapist_name: String,
     pub issued_on: String,
+    /// When the programme version was issued (UTC): the PDF's creation date.
+    pub issued_at: chrono::NaiveDateTime,
     pub version: i32,
     pub case_title: String,
     pub programme_notes: String,

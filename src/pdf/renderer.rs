@@ -3,7 +3,7 @@
 
 use printpdf::{
     Color, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, Rect, TextItem,
+    PdfSaveOptions, Point, Pt, Rect, TextItem, date,
 };
 
 use super::fonts::{Face, Fonts};
@@ -89,6 +89,12 @@ impl SheetRenderer {
             &format!("Home exercise programme – {}", sheet.patient_name),
         );
         let mut doc = PdfDocument::new(&title);
+        // printpdf dates every document 1970-01-01 unless told otherwise, and writes the
+        // time as UTC (+00'00').
+        let issued = pdf_date(sheet.issued_at);
+        doc.metadata.info.creation_date = issued;
+        doc.metadata.info.modification_date = issued;
+        doc.metadata.info.metadata_date = issued;
         let ids = FontIds {
             regular: doc.add_font(self.fonts.parsed(Face::Regular)),
             bold: doc.add_font(self.fonts.parsed(Face::Bold)),
@@ -186,6 +192,32 @@ impl SheetRenderer {
         };
         let w = self.fonts.width(bold.face, bold.size, &label);
         draws.push(bold.text(MARGIN_PT + cw - w, top + bold.baseline(), label));
+    }
+}
+
+/// A UTC time as printpdf's date, field by field (printpdf writes it with +00'00').
+fn pdf_date(at: chrono::NaiveDateTime) -> date::OffsetDateTime {
+    use chrono::{Datelike, Timelike};
+    // Months, days, hours, minutes and seconds always fit in a byte.
+    let byte = |n: u32| u8::try_from(n).unwrap_or(u8::MAX);
+    date::OffsetDateTime {
+        date: date::Date {
+            year: at.year(),
+            month: byte(at.month()),
+            day: byte(at.day()),
+        },
+        time: date::Time {
+            hour: byte(at.hour()),
+            minute: byte(at.minute()),
+            second: byte(at.second()),
+            millisecond: 0,
+        },
+        offset: date::Offset {
+            hours: 0,
+            minutes: 0,
+            seconds: 0,
+            milliseconds: 0,
+        },
     }
 }
 

@@ -23,6 +23,12 @@ pub async fn case_for(app: &TestApp) -> (Browser, String) {
 }
 
 pub async fn open_case(t: &Browser) -> String {
+    let patient = new_patient(t).await;
+    add_case(t, &patient, "Thoracic pain").await
+}
+
+/// Registers Zoë Łukasiewicz (born 1980-03-31). Returns the patient's path.
+pub async fn new_patient(t: &Browser) -> String {
     let response = t
         .submit(
             "/patients/new",
@@ -40,7 +46,12 @@ pub async fn open_case(t: &Browser) -> String {
             ],
         )
         .await;
-    let patient = location(&response);
+    location(&response)
+}
+
+/// Opens another case for the patient at `patient` (its path), assigned to the signed-in
+/// therapist. Returns the case path.
+pub async fn add_case(t: &Browser, patient: &str, title: &str) -> String {
     let (_, form) = t.get_text(&format!("{patient}/cases/new")).await;
     let select = form
         .split("name=\"therapist_id\">")
@@ -60,7 +71,7 @@ pub async fn open_case(t: &Browser) -> String {
             &format!("{patient}/cases"),
             &[
                 ("csrf_token", token.as_str()),
-                ("title", "Thoracic pain"),
+                ("title", title),
                 ("body_region", "thoracic"),
                 // Before every date these tests record scores and assessments at.
                 ("onset_date", "2023-06-01"),

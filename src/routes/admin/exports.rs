@@ -16,13 +16,35 @@ use crate::web::{AppState, actor};
 
 const BATCH: i64 = 1000;
 
-/// Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return) as a
-/// formula; a leading apostrophe makes it plain text.
+/// Every CSV export starts with a UTF-8 byte-order mark: without it Excel and LibreOffice
+/// read the file as Windows-1252 and "—" comes out as "â€”".
+const UTF8_BOM: &str = "\u{feff}";
+
+/// Spreadsheets run a cell that starts with = + - @ (or their full-width forms, or a tab or
+/// carriage return) as a formula; a leading apostrophe makes it plain text. A plain number
+/// (an optional minus, digits, an optional decimal point followed by digits, e.g. `-2` or
+/// `-0.5`) is left alone so it stays a number: it cannot run as a formula.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{cell}")),
-        _ => std::borrow::Cow::Borrowed(cell),
+    let starts_risky = matches!(
+        cell.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '＝' | '＋' | '－' | '＠')
+    );
+    if starts_risky && !is_plain_number(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
     }
+}
+
+/// `-?[0-9]+(\.[0-9]+)?`: what the exports write for counts, scores and changes.
+fn is_plain_number(cell: &str) -> bool {
+    let unsigned = cell.strip_prefix('-').unwrap_or(cell);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && fraction.is_none_or(digits)
 }
 
 fn csv_bytes(rows: &[Vec<String>]) -> Result<Bytes, AppError> {
@@ -52,7 +74,11 @@ where
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, AppError>>(4);
     actix_web::rt::task::spawn_blocking(move || {
         let mut after = 0;
-        let first = csv_bytes(&[header_row]);
+        let first = csv_bytes(&[header_row]).map(|header| {
+            let mut bytes = UTF8_BOM.as_bytes().to_vec();
+            bytes.extend_from_slice(&header);
+            Bytes::from(bytes)
+        });
         if sender.blocking_send(first).is_err() {
             return;
         }
@@ -301,10 +327,37 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralised() {
-        for risky in ["=1+1", "+SUM(A1)", "-2", "@cmd", "\t=x", "\rx"] {
+        for risky in [
+            "=1+1",
+            "+SUM(A1)",
+            "-2+3",
+            "-A1",
+            "-",
+            "-.5",
+            "-2.",
+            "-1e3",
+            "+3",
+            "@cmd",
+            "\t=x",
+            "\rx",
+            "＝1+1",
+            "＋SUM(A1)",
+            "－2",
+            "＠cmd",
+        ] {
             assert!(neutralise(risky).starts_with('\''), "{risky:?}");
         }
-        for plain in ["Thoracic pain", "", "1-2", "a=b"] {
+        for plain in [
+            "Thoracic pain",
+            "",
+            "1-2",
+            "a=b",
+            "-2",
+            "-0.5",
+            "0",
+            "12.25",
+            "7",
+        ] {
             assert_eq!(neutralise(plain), plain);
         }
     }

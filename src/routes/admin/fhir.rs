@@ -22,6 +22,10 @@ use crate::web::{AppState, actor};
 pub const LOINC_PAIN: &str = "72514-3";
 pub const LOINC_PAIN_DISPLAY: &str =
     "Pain severity - 0-10 verbal numeric rating [Score] - Reported";
+/// R4's `Observation.encounter` takes an Encounter only; this standard extension (value:
+/// Reference(EpisodeOfCare), allowed on Observation) ties a pain score to its case.
+pub const EPISODE_OF_CARE_EXTENSION: &str =
+    "http://hl7.org/fhir/StructureDefinition/workflow-episodeOfCare";
 
 /// A stable urn:uuid for one of our rows, so two exports of the same record agree.
 fn urn(kind: &str, id: i64) -> String {
@@ -125,39 +129,46 @@ pub fn patient_bundle(conn: &mut DbConn, patient_id: i64) -> Result<Value, AppEr
             }),
         ));
 
-        let scores: Vec<(i64, NaiveDateTime, i32, String, String, i64)> = pain_scores::table
-            .filter(pain_scores::case_id.eq(case_id))
-            .order(pain_scores::recorded_at.asc())
-            .select((
-                pain_scores::id,
-                pain_scores::recorded_at,
-                pain_scores::score,
-                pain_scores::context,
-                pain_scores::recorder_role,
-                pain_scores::recorded_by,
-            ))
-            .load(conn)?;
-        for (score_id, at, score, context, role, by) in scores {
+        let scores: Vec<(i64, NaiveDateTime, i32, String, String, i64, String)> =
+            pain_scores::table
+                .filter(pain_scores::case_id.eq(case_id))
+                .order(pain_scores::recorded_at.asc())
+                .select((
+                    pain_scores::id,
+                    pain_scores::recorded_at,
+                    pain_scores::score,
+                    pain_scores::context,
+                    pain_scores::recorder_role,
+                    pain_scores::recorded_by,
+                    pain_scores::note,
+                ))
+                .load(conn)?;
+        for (score_id, at, score, context, role, by, note) in scores {
             let performer = if role == "patient" {
                 patient_ref.clone()
             } else {
                 practitioners.push(by);
                 urn("practitioner", by)
             };
-            entries.push(entry(
-                urn("pain", score_id),
-                json!({
-                    "resourceType": "Observation",
-                    "id": format!("pain-{score_id}"),
-                    "status": "final",
-                    "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey", "display": "Survey" }] }],
-                    "code": { "coding": [{ "system": "http://loinc.org", "code": LOINC_PAIN, "display": LOINC_PAIN_DISPLAY }], "text": format!("Pain ({})", crate::routes::cases::queries::context_label(&context)) },
-                    "subject": { "reference": patient_ref },
-                    "effectiveDateTime": instant(at),
-                    "performer": [{ "reference": performer }],
-                    "valueInteger": score,
-                }),
-            ));
+            let mut observation = json!({
+                "resourceType": "Observation",
+                "id": format!("pain-{score_id}"),
+                "extension": [{
+                    "url": EPISODE_OF_CARE_EXTENSION,
+                    "valueReference": { "reference": urn("case", *case_id) },
+                }],
+                "status": "final",
+                "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey", "display": "Survey" }] }],
+                "code": { "coding": [{ "system": "http://loinc.org", "code": LOINC_PAIN, "display": LOINC_PAIN_DISPLAY }], "text": format!("Pain ({})", crate::routes::cases::queries::context_label(&context)) },
+                "subject": { "reference": patient_ref },
+                "effectiveDateTime": instant(at),
+                "performer": [{ "reference": performer }],
+                "valueInteger": score,
+            });
+            if !note.trim().is_empty() {
+                observation["note"] = json!([{ "text": note }]);
+            }
+            entries.push(entry(urn("pain", score_id), observation));
         }
 
         let versions: Vec<i32> = programme_versions::table

@@ -85,6 +85,7 @@ pub fn prepare_sheet(
             patient_date_of_birth: patient.date_of_birth.to_string(),
             therapist_name: therapist,
             issued_on: version.row.created_at.date().to_string(),
+            issued_at: version.row.created_at,
             version: version.row.version,
             case_title: case.title,
             programme_notes: version.row.notes.clone(),
