@@ -2,8 +2,11 @@
 
 mod common;
 
-use common::clinic::{case_for, exercise_id, item, open_case, post_builder, set_review_date};
-use common::{Browser, PASSWORD, TestApp, days_ago, location, spawn_app};
+use common::clinic::{
+    case_for, case_patient_id, exercise_id, item, open_case, portal_patient, post_builder,
+    set_review_date,
+};
+use common::{Browser, PASSWORD, days_ago, location, spawn_app};
 use reqwest::StatusCode;
 
 async fn record_pain(
@@ -27,47 +30,6 @@ async fn record_pain(
         ],
     )
     .await
-}
-
-fn case_patient_id(app: &TestApp, case: &str) -> i64 {
-    use diesel::prelude::*;
-    use physiocase::db::schema::cases::dsl;
-    let id: i64 = case
-        .rsplit('/')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    dsl::cases
-        .find(id)
-        .select(dsl::patient_id)
-        .first(&mut app.conn())
-        .unwrap_or(0)
-}
-
-/// Gives the case's patient portal access and returns their signed-in browser.
-async fn portal_patient(app: &TestApp, t: &Browser, patient_id: i64, email: &str) -> Browser {
-    let page = format!("/patients/{patient_id}/portal");
-    let response = t.submit(&page, &page, &[("email", email)]).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let html = response.text().await.unwrap_or_default();
-    assert!(
-        html.contains("<svg class=\"qr\""),
-        "a QR code of the link is shown"
-    );
-    let link = common::extract_between(&html, "id=\"portal-link\" readonly value=\"", "\"")
-        .unwrap_or_else(|| panic!("link shown"));
-    let patient = app.browser();
-    let response = patient
-        .post_url(&link, &[("password", PASSWORD), ("confirm", PASSWORD)])
-        .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "password set from the link"
-    );
-    let response = patient.get("/").await;
-    assert_eq!(location(&response), "/me", "patients land on their portal");
-    patient
 }
 
 #[tokio::test]
