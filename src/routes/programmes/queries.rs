@@ -11,6 +11,7 @@ use crate::db::schema::{
 };
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
+use crate::domain::adherence::{self, InForce};
 use crate::domain::{Dosage, Side};
 use crate::error::AppError;
 use crate::library::Library;
@@ -161,6 +162,30 @@ pub fn current_exercise_ids(
         .select(programme_items::exercise_id)
         .load(c))?;
     Ok(Some((number, ids)))
+}
+
+/// Every version of a case's programme as adherence counts it: from the day each was
+/// saved, its exercises and their days a week. One query, oldest version first.
+pub fn schedule(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<InForce>> {
+    let rows: Vec<(i32, Stamp, i64, i32)> = native!(conn, |c| programme_items::table
+        .inner_join(programme_versions::table)
+        .filter(programme_versions::case_id.eq(case_id))
+        .order((
+            programme_versions::version.asc(),
+            programme_items::position.asc(),
+        ))
+        .select((
+            programme_versions::version,
+            programme_versions::created_at,
+            programme_items::exercise_id,
+            programme_items::days_per_week,
+        ))
+        .load(c))?;
+    Ok(adherence::schedule(rows.into_iter().map(
+        |(number, Stamp(at), exercise_id, days_per_week)| {
+            (i64::from(number), at.date(), exercise_id, days_per_week)
+        },
+    )))
 }
 
 pub fn version(
