@@ -369,3 +369,78 @@ async fn an_issued_version_keeps_its_exercise_text_after_the_exercise_is_edited(
     assert!(html_shows(&me, new_step) && !html_shows(&me, &old_step));
     assert_eq!(read_pdf(&get_pdf(&t, &v1_pdf).await).text, printed);
 }
+
+/// Runs the migration that gave items their own steps and cautions down and up again, as
+/// an upgrade from a version before it does.
+fn upgrade_to_item_content(conn: &mut physiocase::db::DbConn) {
+    use diesel::migration::{Migration, MigrationSource};
+    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    fn find<DB: diesel::backend::Backend>(source: &EmbeddedMigrations) -> Box<dyn Migration<DB>>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        MigrationSource::<DB>::migrations(source)
+            .unwrap_or_else(|e| panic!("migrations: {e}"))
+            .into_iter()
+            .find(|m| m.name().to_string().ends_with("_programme_item_content"))
+            .unwrap_or_else(|| panic!("the item content migration"))
+    }
+    let outcome = match conn {
+        physiocase::db::DbConn::Sqlite(c) => {
+            let migration = find(&SQLITE);
+            c.revert_migration(&*migration)
+                .and_then(|_| c.run_migration(&*migration))
+        }
+        physiocase::db::DbConn::Pg(c) => {
+            let migration = find(&POSTGRES);
+            c.revert_migration(&*migration)
+                .and_then(|_| c.run_migration(&*migration))
+        }
+    };
+    outcome.unwrap_or_else(|e| panic!("migration down and up: {e}"));
+}
+
+#[tokio::test]
+async fn an_upgrade_gives_versions_saved_before_it_the_exercises_text_of_the_day() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    let response = post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, old_step, _) = chin_tuck_as_shipped();
+    let new_step = "Sit against a wall and slide the chin straight back.";
+    edit_chin_tuck(
+        &t,
+        chin,
+        "Chin glide",
+        new_step,
+        "Stop at once if either hand goes numb.",
+    )
+    .await;
+    let v1_pdf = format!("{case}/programme.pdf?version=1");
+    let before = read_pdf(&get_pdf(&t, &v1_pdf).await).text;
+    assert!(
+        before.contains(&normalise(&old_step)),
+        "issued text before the upgrade"
+    );
+
+    // Before the upgrade an item kept only the exercise's name; the migration fills
+    // in the steps and cautions from the library as it stands.
+    upgrade_to_item_content(&mut app.conn());
+    let after = read_pdf(&get_pdf(&t, &v1_pdf).await).text;
+    assert!(after.contains(new_step), "the library's steps of the day");
+    assert!(after.contains("Stop at once if either hand goes numb."));
+    assert!(!after.contains(&normalise(&old_step)));
+    assert!(
+        after.contains("Chin tuck"),
+        "the name kept as it was issued"
+    );
+    let refused = {
+        use diesel::connection::SimpleConnection;
+        app.conn()
+            .batch_execute("UPDATE programme_items SET steps = '[]'")
+    };
+    assert!(refused.is_err(), "items are final again after the upgrade");
+}
