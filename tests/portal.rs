@@ -2,8 +2,11 @@
 
 mod common;
 
-use common::clinic::{case_for, exercise_id, item, open_case, post_builder, set_review_date};
-use common::{Browser, PASSWORD, TestApp, days_ago, location, spawn_app};
+use common::clinic::{
+    case_for, case_patient_id, exercise_id, item, open_case, portal_patient, post_builder,
+    set_review_date,
+};
+use common::{Browser, PASSWORD, days_ago, location, spawn_app};
 use reqwest::StatusCode;
 
 async fn record_pain(
@@ -27,47 +30,6 @@ async fn record_pain(
         ],
     )
     .await
-}
-
-fn case_patient_id(app: &TestApp, case: &str) -> i64 {
-    use diesel::prelude::*;
-    use physiocase::db::schema::cases::dsl;
-    let id: i64 = case
-        .rsplit('/')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    dsl::cases
-        .find(id)
-        .select(dsl::patient_id)
-        .first(&mut app.conn())
-        .unwrap_or(0)
-}
-
-/// Gives the case's patient portal access and returns their signed-in browser.
-async fn portal_patient(app: &TestApp, t: &Browser, patient_id: i64, email: &str) -> Browser {
-    let page = format!("/patients/{patient_id}/portal");
-    let response = t.submit(&page, &page, &[("email", email)]).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let html = response.text().await.unwrap_or_default();
-    assert!(
-        html.contains("<svg class=\"qr\""),
-        "a QR code of the link is shown"
-    );
-    let link = common::extract_between(&html, "id=\"portal-link\" readonly value=\"", "\"")
-        .unwrap_or_else(|| panic!("link shown"));
-    let patient = app.browser();
-    let response = patient
-        .post_url(&link, &[("password", PASSWORD), ("confirm", PASSWORD)])
-        .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "password set from the link"
-    );
-    let response = patient.get("/").await;
-    assert_eq!(location(&response), "/me", "patients land on their portal");
-    patient
 }
 
 #[tokio::test]
@@ -910,4 +872,104 @@ async fn the_portal_gives_the_clinic_phone_and_says_when_treatment_has_ended() {
     let (_, me) = p.get_text("/me").await;
     assert!(me.contains("Your course of treatment at the clinic has ended."));
     assert!(!me.contains("has not set up"));
+}
+
+/// Up to 200 bytes of `html` before `marker`, to show what a page said instead.
+fn shown_before<'a>(html: &'a str, marker: &str) -> &'a str {
+    let end = html.find(marker).unwrap_or(0);
+    (0..4)
+        .find_map(|slack| html.get(end.saturating_sub(200 + slack)..end))
+        .unwrap_or_default()
+}
+
+/// Four weeks ago a programme of one exercise on three days a week was saved, and the
+/// patient did it on exactly three days of each week since: what the case page and the
+/// clinic review read as adherence. The history is written with the app's own save and
+/// tick, backdated as the passing of time would have written it.
+#[tokio::test]
+async fn a_three_days_a_week_programme_done_as_prescribed_reads_all_done() {
+    use diesel::prelude::*;
+    use physiocase::db::schema::cases;
+    use physiocase::domain::{Dosage, Side};
+    use physiocase::routes::pain::queries as pain_queries;
+    use physiocase::routes::programmes::queries::{NewVersion, ProgrammeItem, save_version};
+
+    let app = spawn_app().await;
+    let (admin, t) = app.therapist().await;
+    let case = open_case(&t).await;
+    let case_id: i64 = case
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("case id in {case}"));
+    let chin = exercise_id(&app, "chin-tuck");
+    let today = chrono::Utc::now().date_naive();
+    let first_day = today - chrono::Duration::days(27);
+    {
+        let mut conn = app.conn();
+        let therapist: i64 = cases::table
+            .find(case_id)
+            .select(cases::therapist_id)
+            .first(&mut *conn)
+            .unwrap_or_else(|e| panic!("case: {e}"));
+        let items = [ProgrammeItem {
+            exercise_id: chin,
+            exercise_name: String::new(),
+            dosage: Dosage {
+                sets: 3,
+                reps: 10,
+                hold_seconds: 5,
+                rest_seconds: 0,
+                side: Side::Both,
+                times_per_day: 1,
+                days_per_week: 3,
+            },
+            note: String::new(),
+            steps: Vec::new(),
+            cautions: Vec::new(),
+        }];
+        save_version(
+            &mut conn,
+            &NewVersion {
+                case_id,
+                author_id: therapist,
+                notes: "",
+                review_date: None,
+                template_id: None,
+                items: &items,
+                saved_at: first_day.and_hms_opt(8, 0, 0).unwrap_or_default(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("save: {e}"));
+        // Three days of every week counted back from today: 12 of the 28 days.
+        for back in 0..28 {
+            if [0, 2, 4].contains(&(back % 7)) {
+                let day = today - chrono::Duration::days(back);
+                pain_queries::tick(&mut conn, case_id, chin, day, therapist)
+                    .unwrap_or_else(|e| panic!("tick: {e}"));
+            }
+        }
+    }
+    assert_eq!(app.count("adherence_ticks"), 12);
+
+    let (status, page) = t.get_text(&case).await;
+    assert_eq!(status, StatusCode::OK);
+    // Counted as days with every exercise done, this read 42 % (12 of 28 days).
+    assert!(
+        page.contains(
+            "<strong>100 %</strong> over the last 14 days, <strong>100 %</strong> over the last 28"
+        ),
+        "{}",
+        shown_before(&page, "over the last 28")
+    );
+
+    let (status, review) = admin
+        .get_text(&format!("/admin?from={first_day}&to={today}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        review.contains(">100 %</span><span class=\"figure__label\">adherence"),
+        "{}",
+        shown_before(&review, "</span><span class=\"figure__label\">adherence")
+    );
 }

@@ -431,3 +431,41 @@ async fn a_patient_is_refused_every_builder_and_template_route() {
     }
     assert_eq!(app.count("programme_versions"), 1);
 }
+
+#[tokio::test]
+async fn the_database_refuses_to_change_an_issued_items_text() {
+    use physiocase::db::schema::programme_items::dsl;
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    let response = post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let stored = || -> (String, String, String) {
+        dsl::programme_items
+            .select((dsl::exercise_name, dsl::steps, dsl::cautions))
+            .first(&mut app.conn())
+            .unwrap_or_else(|e| panic!("the saved item: {e}"))
+    };
+    let issued = stored();
+    assert!(
+        issued.1.contains("glide your chin straight back"),
+        "the item carries the steps it was issued with: {}",
+        issued.1
+    );
+    for change in [
+        "UPDATE programme_items SET steps = '[\"Something else\"]'",
+        "UPDATE programme_items SET cautions = '[]'",
+        "UPDATE programme_items SET exercise_name = 'Renamed'",
+    ] {
+        let refused = {
+            use diesel::connection::SimpleConnection;
+            app.conn().batch_execute(change)
+        };
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("a saved programme version cannot be changed"),
+            "{change}: refused by the database, got {message:?}"
+        );
+    }
+    assert_eq!(stored(), issued, "nothing changed");
+}

@@ -2,8 +2,10 @@
 
 mod common;
 
-use common::clinic::{Item, case_for, exercise_id, item, post_builder};
-use common::{days_ago, spawn_app};
+use common::clinic::{
+    Item, case_for, case_patient_id, exercise_id, item, portal_patient, post_builder,
+};
+use common::{days_ago, location, spawn_app};
 use reqwest::StatusCode;
 
 fn normalise(text: &str) -> String {
@@ -302,4 +304,190 @@ async fn printing_waits_for_red_flag_action_and_patients_are_refused() {
         p.get(&format!("{case}/programme.pdf")).await.status(),
         StatusCode::FORBIDDEN
     );
+}
+
+/// The chin tuck's text as the built-in library gives it: (name, first step, first caution).
+fn chin_tuck_as_shipped() -> (String, String, String) {
+    let library = physiocase::library::load().unwrap_or_else(|e| panic!("{e}"));
+    let entry = library
+        .exercise
+        .iter()
+        .find(|e| e.slug == "chin-tuck")
+        .unwrap_or_else(|| panic!("chin tuck in the library"));
+    let first = |list: &[String]| {
+        list.first()
+            .cloned()
+            .unwrap_or_else(|| panic!("chin tuck has steps and cautions"))
+    };
+    (
+        entry.name.clone(),
+        first(&entry.steps),
+        first(&entry.cautions),
+    )
+}
+
+/// Rewrites the chin tuck through the exercise edit form, as a therapist would.
+async fn edit_chin_tuck(t: &common::Browser, id: i64, name: &str, steps: &str, cautions: &str) {
+    let edit = format!("/exercises/{id}/edit");
+    let response = t
+        .submit(
+            &edit,
+            &edit,
+            &[
+                ("name", name),
+                ("aliases", "Neck retraction"),
+                ("category", "posture-desk"),
+                ("region", "cervical"),
+                ("position", "standing"),
+                ("equipment", "none"),
+                ("difficulty", "easy"),
+                ("summary", ""),
+                ("steps", steps),
+                ("cautions", cautions),
+                ("common_mistakes", ""),
+                ("sets", "3"),
+                ("reps", "10"),
+                ("hold_seconds", "5"),
+                ("rest_seconds", "0"),
+                ("side", "both"),
+                ("times_per_day", "2"),
+                ("days_per_week", "7"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "exercise saved");
+}
+
+#[tokio::test]
+async fn an_issued_version_keeps_its_exercise_text_after_the_exercise_is_edited() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    let response = post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let patient = portal_patient(&app, &t, case_patient_id(&app, &case), "zoe@example.test").await;
+    let (old_name, old_step, old_caution) = chin_tuck_as_shipped();
+    let v1_pdf = format!("{case}/programme.pdf?version=1");
+    let printed = read_pdf(&get_pdf(&t, &v1_pdf).await).text;
+    for text in [&old_name, &old_step, &old_caution] {
+        assert!(printed.contains(&normalise(text)), "{text} on version 1");
+    }
+
+    let new_name = "Chin glide";
+    let new_step = "Sit against a wall and slide the chin straight back.";
+    let new_caution = "Stop at once if either hand goes numb.";
+    edit_chin_tuck(&t, chin, new_name, new_step, new_caution).await;
+    let (_, entry) = t.get_text(&format!("/exercises/{chin}")).await;
+    assert!(entry.contains(new_step), "the library entry changed");
+
+    // Printed again, version 1 reads exactly as it did.
+    let reprinted = read_pdf(&get_pdf(&t, &v1_pdf).await).text;
+    assert_eq!(reprinted, printed, "version 1 prints as issued");
+    // So do the patient's portal, the staff's patient view and the version page.
+    let html_shows = |html: &str, text: &str| common::html_unescape(html).contains(text);
+    let (_, me) = patient.get_text("/me").await;
+    let (_, sheet) = t.get_text(&format!("{case}/programme/sheet")).await;
+    let (_, version_page) = t.get_text(&format!("{case}/programme/versions/1")).await;
+    for (page, html) in [
+        ("portal", &me),
+        ("sheet", &sheet),
+        ("version", &version_page),
+    ] {
+        for text in [&old_name, &old_step, &old_caution] {
+            assert!(html_shows(html, text), "{page} keeps {text}");
+        }
+        for text in [new_name, new_step, new_caution] {
+            assert!(!html_shows(html, text), "{page} does not show {text}");
+        }
+    }
+
+    // A version saved after the edit carries the new text; version 1 still the old.
+    let response = post_builder(&t, &case, &[item(chin, "2", "5", "both")], "save", &[]).await;
+    assert_eq!(location(&response), format!("{case}/programme/versions/2"));
+    let v2 = read_pdf(&get_pdf(&t, &format!("{case}/programme.pdf?version=2")).await).text;
+    for text in [new_name, new_step, new_caution] {
+        assert!(v2.contains(text), "{text} on version 2");
+    }
+    assert!(
+        !v2.contains(&normalise(&old_step)),
+        "version 2 has the new steps only"
+    );
+    let (_, me) = patient.get_text("/me").await;
+    assert!(html_shows(&me, new_step) && !html_shows(&me, &old_step));
+    assert_eq!(read_pdf(&get_pdf(&t, &v1_pdf).await).text, printed);
+}
+
+/// Runs the migration that gave items their own steps and cautions down and up again, as
+/// an upgrade from a version before it does.
+fn upgrade_to_item_content(conn: &mut physiocase::db::DbConn) {
+    use diesel::migration::{Migration, MigrationSource};
+    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    fn find<DB: diesel::backend::Backend>(source: &EmbeddedMigrations) -> Box<dyn Migration<DB>>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        MigrationSource::<DB>::migrations(source)
+            .unwrap_or_else(|e| panic!("migrations: {e}"))
+            .into_iter()
+            .find(|m| m.name().to_string().ends_with("_programme_item_content"))
+            .unwrap_or_else(|| panic!("the item content migration"))
+    }
+    let outcome = match conn {
+        physiocase::db::DbConn::Sqlite(c) => {
+            let migration = find(&SQLITE);
+            c.revert_migration(&*migration)
+                .and_then(|_| c.run_migration(&*migration))
+        }
+        physiocase::db::DbConn::Pg(c) => {
+            let migration = find(&POSTGRES);
+            c.revert_migration(&*migration)
+                .and_then(|_| c.run_migration(&*migration))
+        }
+    };
+    outcome.unwrap_or_else(|e| panic!("migration down and up: {e}"));
+}
+
+#[tokio::test]
+async fn an_upgrade_gives_versions_saved_before_it_the_exercises_text_of_the_day() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    let response = post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, old_step, _) = chin_tuck_as_shipped();
+    let new_step = "Sit against a wall and slide the chin straight back.";
+    edit_chin_tuck(
+        &t,
+        chin,
+        "Chin glide",
+        new_step,
+        "Stop at once if either hand goes numb.",
+    )
+    .await;
+    let v1_pdf = format!("{case}/programme.pdf?version=1");
+    let before = read_pdf(&get_pdf(&t, &v1_pdf).await).text;
+    assert!(
+        before.contains(&normalise(&old_step)),
+        "issued text before the upgrade"
+    );
+
+    // Before the upgrade an item kept only the exercise's name; the migration fills
+    // in the steps and cautions from the library as it stands.
+    upgrade_to_item_content(&mut app.conn());
+    let after = read_pdf(&get_pdf(&t, &v1_pdf).await).text;
+    assert!(after.contains(new_step), "the library's steps of the day");
+    assert!(after.contains("Stop at once if either hand goes numb."));
+    assert!(!after.contains(&normalise(&old_step)));
+    assert!(
+        after.contains("Chin tuck"),
+        "the name kept as it was issued"
+    );
+    let refused = {
+        use diesel::connection::SimpleConnection;
+        app.conn()
+            .batch_execute("UPDATE programme_items SET steps = '[]'")
+    };
+    assert!(refused.is_err(), "items are final again after the upgrade");
 }

@@ -232,6 +232,8 @@ diesel::table! {
         times_per_day -> Integer,
         days_per_week -> Integer,
         note -> Text,
+        steps -> Text,
+        cautions -> Text,
     }
 }
 

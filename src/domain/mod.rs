@@ -1,6 +1,7 @@
 //! Validated values. Handlers parse raw input into these; invalid input never reaches the database.
 
 mod account;
+pub mod adherence;
 pub mod clinical;
 pub mod dosage;
 pub mod pain;

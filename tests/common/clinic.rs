@@ -161,3 +161,47 @@ pub fn set_review_date(app: &TestApp, case: &str, date: &str) {
         .execute(&mut *app.conn())
         .unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// The patient of a case, from its page path.
+pub fn case_patient_id(app: &TestApp, case: &str) -> i64 {
+    use physiocase::db::schema::cases::dsl;
+    let id: i64 = case
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    dsl::cases
+        .find(id)
+        .select(dsl::patient_id)
+        .first(&mut app.conn())
+        .unwrap_or(0)
+}
+
+/// Gives the case's patient portal access and returns their signed-in browser.
+pub async fn portal_patient(app: &TestApp, t: &Browser, patient_id: i64, email: &str) -> Browser {
+    let page = format!("/patients/{patient_id}/portal");
+    let response = t.submit(&page, &page, &[("email", email)]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap_or_default();
+    assert!(
+        html.contains("<svg class=\"qr\""),
+        "a QR code of the link is shown"
+    );
+    let link = super::extract_between(&html, "id=\"portal-link\" readonly value=\"", "\"")
+        .unwrap_or_else(|| panic!("link shown"));
+    let patient = app.browser();
+    let response = patient
+        .post_url(
+            &link,
+            &[("password", super::PASSWORD), ("confirm", super::PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "password set from the link"
+    );
+    let response = patient.get("/").await;
+    assert_eq!(location(&response), "/me", "patients land on their portal");
+    patient
+}

@@ -53,6 +53,9 @@ pub struct Exercise {
     pub side: String,
     pub times_per_day: i32,
     pub days_per_week: i32,
+    /// Steps and cautions as the library stores them (JSON arrays), frozen into each item.
+    pub steps: String,
+    pub cautions: String,
 }
 
 pub struct PortalAccount {
@@ -637,8 +640,22 @@ fn load_exercises(conn: &mut DbConn) -> Result<Vec<Exercise>, String> {
             exercises::side,
             exercises::times_per_day,
             exercises::days_per_week,
+            exercises::steps,
+            exercises::cautions,
         ))
-        .load::<(i64, String, i32, i32, i32, i32, String, i32, i32)>(conn)
+        .load::<(
+            i64,
+            String,
+            i32,
+            i32,
+            i32,
+            i32,
+            String,
+            i32,
+            i32,
+            String,
+            String,
+        )>(conn)
         .map_err(err("read the exercise library"))?;
     Ok(rows
         .into_iter()
@@ -653,6 +670,8 @@ fn load_exercises(conn: &mut DbConn) -> Result<Vec<Exercise>, String> {
                 side,
                 times_per_day,
                 days_per_week,
+                steps,
+                cautions,
             )| {
                 Exercise {
                     id,
@@ -664,6 +683,8 @@ fn load_exercises(conn: &mut DbConn) -> Result<Vec<Exercise>, String> {
                     side,
                     times_per_day,
                     days_per_week,
+                    steps,
+                    cautions,
                 }
             },
         )
@@ -994,7 +1015,7 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
     load.table(
         "programme_items",
         "id, version_id, position, exercise_id, exercise_name, sets, reps, hold_seconds, \
-         rest_seconds, side, times_per_day, days_per_week, note",
+         rest_seconds, side, times_per_day, days_per_week, note, steps, cautions",
     )?;
     let mut item_id: i64 = 0;
     for (vid, v) in &version_ids {
@@ -1004,7 +1025,7 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
             };
             item_id += 1;
             load.row(&format!(
-                "{item_id}, {vid}, {position}, {}, {}, {}, {}, {}, {}, {}, {}, {}, ''",
+                "{item_id}, {vid}, {position}, {}, {}, {}, {}, {}, {}, {}, {}, {}, '', {}, {}",
                 e.id,
                 q(&e.name),
                 (e.sets + v.number - 1).min(4).max(e.sets),
@@ -1013,7 +1034,9 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
                 e.rest_seconds,
                 q(&e.side),
                 e.times_per_day,
-                e.days_per_week
+                e.days_per_week,
+                q(&e.steps),
+                q(&e.cautions)
             ))?;
         }
     }

@@ -15,6 +15,7 @@ use crate::db::DbConn;
 use crate::db::schema::{
     adherence_ticks, assessments, cases, patients, programme_items, programme_versions, users,
 };
+use crate::domain::adherence::{self, InForce, Tally};
 use crate::domain::clinical::parse_date;
 use crate::error::AppError;
 use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
@@ -33,9 +34,8 @@ pub struct CaseFacts {
     pub last_pain_at: Option<NaiveDateTime>,
     pub red_flags: bool,
     pub assessments: i64,
-    /// Days in the range with a programme, and how many of them had every exercise ticked.
-    pub programme_days: i64,
-    pub complete_days: i64,
+    /// Exercise days prescribed in the range and how many were done (`domain::adherence`).
+    pub adherence: Tally,
 }
 
 /// Which cases a figure counts; also the filter of the case list behind it.
@@ -189,8 +189,10 @@ pub fn compute(cases: &[CaseFacts], range: &Range) -> Figures {
     for (change, _) in &changes {
         *distribution.entry(*change).or_insert(0) += 1;
     }
-    let programme_days: i64 = cohort.iter().map(|c| c.programme_days).sum();
-    let complete_days: i64 = cohort.iter().map(|c| c.complete_days).sum();
+    let mut adherence = Tally::default();
+    for case in &cohort {
+        adherence.add(case.adherence);
+    }
     Figures {
         counts,
         with_change: changes.len(),
@@ -210,10 +212,7 @@ pub fn compute(cases: &[CaseFacts], range: &Range) -> Figures {
             changes.len(),
         ),
         median_assessments: median(cohort.iter().map(|c| c.assessments as f64).collect()),
-        adherence: percent(
-            usize::try_from(complete_days).unwrap_or(0),
-            usize::try_from(programme_days).unwrap_or(0),
-        ),
+        adherence: adherence.percent(),
         change_distribution: distribution,
     }
 }
@@ -261,46 +260,50 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
         .load::<(i64, i64)>(conn)?
         .into_iter()
         .collect();
-    // Items in each case's current (latest) programme version, and when its first version began.
-    let versions: Vec<(i64, i64, i32, NaiveDateTime)> = programme_versions::table
+    // Each case's programme versions saved by the end of the range, with their items'
+    // days a week: what adherence counts as prescribed.
+    let items: Vec<(i64, i64, NaiveDateTime, i64, i32)> = programme_items::table
+        .inner_join(programme_versions::table)
+        .filter(programme_versions::created_at.le(range.to))
+        .order((
+            programme_versions::case_id.asc(),
+            programme_versions::version.asc(),
+            programme_items::position.asc(),
+        ))
         .select((
             programme_versions::case_id,
             programme_versions::id,
-            programme_versions::version,
             programme_versions::created_at,
+            programme_items::exercise_id,
+            programme_items::days_per_week,
         ))
         .load(conn)?;
-    let mut latest: BTreeMap<i64, (i64, i32, NaiveDateTime)> = BTreeMap::new();
-    let mut first: BTreeMap<i64, NaiveDateTime> = BTreeMap::new();
-    for (case_id, id, number, at) in versions {
-        let entry = latest.entry(case_id).or_insert((id, number, at));
-        if number > entry.1 {
-            *entry = (id, number, at);
-        }
-        let start = first.entry(case_id).or_insert(at);
-        if at < *start {
-            *start = at;
-        }
+    let mut by_case: BTreeMap<i64, Vec<(i64, NaiveDate, i64, i32)>> = BTreeMap::new();
+    for (case_id, version_id, at, exercise_id, days_per_week) in items {
+        by_case.entry(case_id).or_default().push((
+            version_id,
+            at.date(),
+            exercise_id,
+            days_per_week,
+        ));
     }
-    let item_counts: BTreeMap<i64, i64> = programme_items::table
-        .group_by(programme_items::version_id)
-        .select((
-            programme_items::version_id,
-            diesel::dsl::count(programme_items::id),
-        ))
-        .load::<(i64, i64)>(conn)?
+    let schedules: BTreeMap<i64, Vec<InForce>> = by_case
         .into_iter()
+        .map(|(case_id, rows)| (case_id, adherence::schedule(rows)))
         .collect();
-    let ticks: Vec<(i64, NaiveDate, i64)> = adherence_ticks::table
+    let mut ticks: BTreeMap<i64, Vec<(i64, NaiveDate)>> = BTreeMap::new();
+    for (case_id, exercise_id, day) in adherence_ticks::table
         .filter(adherence_ticks::day.ge(range.from.date()))
         .filter(adherence_ticks::day.le(range.to.date()))
-        .group_by((adherence_ticks::case_id, adherence_ticks::day))
         .select((
             adherence_ticks::case_id,
+            adherence_ticks::exercise_id,
             adherence_ticks::day,
-            diesel::dsl::count(adherence_ticks::id),
         ))
-        .load(conn)?;
+        .load::<(i64, i64, NaiveDate)>(conn)?
+    {
+        ticks.entry(case_id).or_default().push((exercise_id, day));
+    }
     let today = range.now.date().min(range.to.date());
     Ok(rows
         .into_iter()
@@ -317,25 +320,15 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
                 last_pain_at,
                 flags,
             )| {
-                let items = latest
-                    .get(&id)
-                    .and_then(|(v, _, _)| item_counts.get(v))
-                    .copied()
-                    .unwrap_or(0);
-                let (programme_days, complete_days) = match first.get(&id) {
-                    Some(start) if items > 0 => {
-                        let begin = start.date().max(range.from.date());
-                        let end = discharged_at.map_or(today, |d| d.date().min(today));
-                        let days = (end - begin).num_days() + 1;
-                        let complete = ticks
-                            .iter()
-                            .filter(|(c, day, n)| {
-                                *c == id && *day >= begin && *day <= end && *n >= items
-                            })
-                            .count();
-                        (days.max(0), i64::try_from(complete).unwrap_or(0))
-                    }
-                    _ => (0, 0),
+                let end = discharged_at.map_or(today, |d| d.date().min(today));
+                let adherence = match schedules.get(&id) {
+                    Some(schedule) => adherence::tally(
+                        schedule,
+                        ticks.get(&id).map_or(&[][..], |t| &t[..]),
+                        range.from.date(),
+                        end,
+                    ),
+                    None => Tally::default(),
                 };
                 CaseFacts {
                     id,
@@ -349,8 +342,7 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
                     last_pain_at,
                     red_flags: !flags.is_empty(),
                     assessments: counts.get(&id).copied().unwrap_or(0),
-                    programme_days,
-                    complete_days,
+                    adherence,
                 }
             },
         )
@@ -827,8 +819,7 @@ mod tests {
             last_pain_at: Some(at(25)),
             red_flags: false,
             assessments,
-            programme_days: 10,
-            complete_days: 5,
+            adherence: Tally { due: 70, done: 35 },
         }
     }
 

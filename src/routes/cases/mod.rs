@@ -246,21 +246,17 @@ async fn create(
     ))
 }
 
-/// Adherence to the current programme, counted from the day its first version was saved
-/// (the first of the case's `version_marks`).
+/// Adherence to the case's programme: each version's exercises, at their days a week,
+/// from the day it was saved.
 pub fn adherence_of(
     conn: &mut crate::db::DbConn,
     case_id: i64,
-    exercise_ids: &[i64],
-    version_marks: &[(chrono::NaiveDateTime, i32)],
 ) -> Result<crate::routes::pain::queries::Adherence, AppError> {
-    let start = version_marks.first().map(|(at, _)| at.date());
-    let start = if exercise_ids.is_empty() { None } else { start };
+    let schedule = crate::routes::programmes::queries::schedule(conn, case_id)?;
     Ok(crate::routes::pain::queries::adherence(
         conn,
         case_id,
-        exercise_ids,
-        start,
+        &schedule,
         chrono::Utc::now().date_naive(),
     )?)
 }
@@ -368,8 +364,7 @@ async fn show(
             .map(|line| (line.at, line.context, line.score))
             .collect();
         let marks = crate::routes::pain::queries::version_marks(c, id)?;
-        let exercise_ids = current.map(|(_, ids)| ids).unwrap_or_default();
-        let adherence = adherence_of(c, id, &exercise_ids, &marks)?;
+        let adherence = adherence_of(c, id)?;
         let event = Event::new("case.read")
             .entity("case", id)
             .patient(case.patient_id);

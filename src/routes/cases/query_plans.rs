@@ -73,7 +73,12 @@ fn the_case_page_scans_no_table_and_reads_histories_from_indexes() -> Result<(),
         let _ = crate::routes::pain::queries::version_marks(c, case_id);
         let _ = crate::routes::pain::queries::case_scores(c, case_id);
         let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();
-        let _ = crate::routes::pain::queries::adherence(c, case_id, &[7], Some(today), today);
+        let _ = crate::routes::programmes::queries::schedule(c, case_id);
+        let schedule = [crate::domain::adherence::InForce {
+            from: today,
+            items: Vec::new(),
+        }];
+        let _ = crate::routes::pain::queries::adherence(c, case_id, &schedule, today);
     })?;
     let sql_reading = |table: &str| {
         plans

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::schema::{adherence_ticks, cases, pain_scores, programme_versions};
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
+use crate::domain::adherence::{self, InForce};
 use crate::domain::pain::PainSummary;
 use crate::error::AppError;
 
@@ -207,71 +208,62 @@ pub fn ticked_on(conn: &mut DbConn, case_id: i64, day: NaiveDate) -> QueryResult
 
 pub struct AdherenceDay {
     pub day: NaiveDate,
+    /// Exercises of the version in force that day ticked, and how many it has.
     pub ticked: usize,
     pub total: usize,
 }
 
-impl AdherenceDay {
-    pub fn complete(&self) -> bool {
-        self.total > 0 && self.ticked >= self.total
-    }
-}
-
 pub struct Adherence {
-    /// Share (0–100) of days with every exercise ticked, over the last 14 and 28 days
-    /// (or since the programme started, if that is more recent).
+    /// Share (0–100) of the exercise days prescribed (each exercise's days a week) that
+    /// were done, over the last 14 and 28 days; see `domain::adherence`.
     pub last_14: Option<u32>,
     pub last_28: Option<u32>,
+    /// Since the programme started, at most 28 days, newest first.
     pub days: Vec<AdherenceDay>,
 }
 
-/// Adherence to the current programme, day by day, newest first.
+/// Adherence to a case's programme, from its versions (oldest first) and its ticks.
 pub fn adherence(
     conn: &mut DbConn,
     case_id: i64,
-    exercise_ids: &[i64],
-    programme_start: Option<NaiveDate>,
+    schedule: &[InForce],
     today: NaiveDate,
 ) -> QueryResult<Adherence> {
-    let Some(start) = programme_start else {
+    let Some(start) = schedule.first().map(|v| v.from) else {
         return Ok(Adherence {
             last_14: None,
             last_28: None,
             days: Vec::new(),
         });
     };
-    let from = (today - Duration::days(27)).max(start);
+    let window_start = today - Duration::days(27);
+    let from = window_start.max(start);
     let ticks: Vec<(NaiveDate, i64)> = native!(conn, |c| adherence_ticks::table
         .filter(adherence_ticks::case_id.eq(case_id))
         .filter(adherence_ticks::day.ge(from))
         .filter(adherence_ticks::day.le(today))
         .select((adherence_ticks::day, adherence_ticks::exercise_id))
         .load(c))?;
+    let ticks: Vec<(i64, NaiveDate)> = ticks.into_iter().map(|(d, e)| (e, d)).collect();
     let mut days = Vec::new();
     let mut day = today;
     while day >= from {
-        let ticked = ticks
+        let items = adherence::in_force(schedule, day).map_or(&[][..], |v| &v.items[..]);
+        let ticked = items
             .iter()
-            .filter(|(d, e)| *d == day && exercise_ids.contains(e))
+            .filter(|item| ticks.contains(&(item.exercise_id, day)))
             .count();
         days.push(AdherenceDay {
             day,
             ticked,
-            total: exercise_ids.len(),
+            total: items.len(),
         });
         day -= Duration::days(1);
     }
-    let share = |n: usize| -> Option<u32> {
-        let window: Vec<&AdherenceDay> = days.iter().take(n).collect();
-        if window.is_empty() {
-            return None;
-        }
-        let complete = window.iter().filter(|d| d.complete()).count();
-        u32::try_from(complete * 100 / window.len()).ok()
-    };
+    let share = |first: NaiveDate| adherence::tally(schedule, &ticks, first, today).percent();
     Ok(Adherence {
-        last_14: share(14),
-        last_28: share(28),
+        last_14: share(today - Duration::days(13)),
+        last_28: share(window_start),
         days,
     })
 }

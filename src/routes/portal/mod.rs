@@ -317,7 +317,7 @@ async fn portal_page(
             if let Some(case) = &case {
                 let version = programme_queries::current(c, case.id)?;
                 let exercises = match &version {
-                    Some(v) => sheet_exercises(c, v)?,
+                    Some(v) => sheet_exercises(v),
                     None => Vec::new(),
                 };
                 let scores = pain_queries::case_scores(c, case.id)?;

@@ -117,6 +117,8 @@ mod tests {
                 days_per_week: 7,
             },
             note: String::new(),
+            steps: Vec::new(),
+            cautions: Vec::new(),
         }
     }
 

@@ -70,25 +70,20 @@ pub struct SheetExercise {
     pub cautions: Vec<String>,
 }
 
-/// The patient-facing content of a version, with each exercise's steps and cautions.
-pub fn sheet_exercises(
-    conn: &mut DbConn,
-    version: &ProgrammeVersion,
-) -> Result<Vec<SheetExercise>, AppError> {
+/// The patient-facing content of a version: each exercise's steps and cautions as the
+/// version was issued with them, not as the library reads now.
+pub fn sheet_exercises(version: &ProgrammeVersion) -> Vec<SheetExercise> {
     version
         .items
         .iter()
         .enumerate()
-        .map(|(index, item)| {
-            let exercise = exercise_queries::find(conn, item.exercise_id)?;
-            Ok(SheetExercise {
-                number: index + 1,
-                name: item.exercise_name.clone(),
-                dosage: item.dosage.plain_words(),
-                steps: exercise.steps,
-                note: item.note.clone(),
-                cautions: exercise.cautions,
-            })
+        .map(|(index, item)| SheetExercise {
+            number: index + 1,
+            name: item.exercise_name.clone(),
+            dosage: item.dosage.plain_words(),
+            steps: item.steps.clone(),
+            note: item.note.clone(),
+            cautions: item.cautions.clone(),
         })
         .collect()
 }
@@ -239,11 +234,14 @@ impl Builder {
                 );
             }
             if let (Some(dosage), Some(note)) = (dosage, note) {
+                // Steps and cautions are frozen from the library when the version is saved.
                 items.push(ProgrammeItem {
                     exercise_id: draft.exercise_id,
                     exercise_name: name.clone(),
                     dosage,
                     note,
+                    steps: Vec::new(),
+                    cautions: Vec::new(),
                 });
             }
         }
@@ -684,6 +682,8 @@ pub struct ItemLine {
     pub name: String,
     pub dosage: String,
     pub note: String,
+    pub steps: Vec<String>,
+    pub cautions: Vec<String>,
 }
 
 fn item_lines(version: &ProgrammeVersion) -> Vec<ItemLine> {
@@ -697,6 +697,8 @@ fn item_lines(version: &ProgrammeVersion) -> Vec<ItemLine> {
             name: item.exercise_name.clone(),
             dosage: item.dosage.plain_words(),
             note: item.note.clone(),
+            steps: item.steps.clone(),
+            cautions: item.cautions.clone(),
         })
         .collect()
 }
@@ -870,7 +872,7 @@ async fn sheet(
                 return Ok((None, refused));
             }
             let version = queries::current(c, case_id)?.ok_or(AppError::NotFound)?;
-            let exercises = sheet_exercises(c, &version)?;
+            let exercises = sheet_exercises(&version);
             let event = Event::new("programme.read")
                 .entity("programme_version", version.row.id)
                 .patient(case.patient_id)

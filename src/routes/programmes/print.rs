@@ -62,7 +62,7 @@ pub fn prepare_sheet(
         }
         .ok_or(AppError::NotFound)?;
         let clinic = settings::load(c)?;
-        let exercises = sheet_exercises(c, &version)?;
+        let exercises = sheet_exercises(&version);
         let therapist = user_name(c, case.therapist_id)?;
         let printed = Event::new("programme.printed")
             .entity("programme_version", version.row.id)

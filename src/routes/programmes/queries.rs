@@ -11,17 +11,22 @@ use crate::db::schema::{
 };
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
+use crate::domain::adherence::{self, InForce};
 use crate::domain::{Dosage, Side};
 use crate::error::AppError;
 use crate::library::Library;
 
-/// One prescribed exercise with its dosage and the therapist's note.
+/// One prescribed exercise with its dosage and the therapist's note. On an item of a
+/// saved version, the name, steps and cautions are those it was issued with; saving
+/// takes them from the library (see `save_version`), whatever a draft item holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProgrammeItem {
     pub exercise_id: i64,
     pub exercise_name: String,
     pub dosage: Dosage,
     pub note: String,
+    pub steps: Vec<String>,
+    pub cautions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -45,7 +50,26 @@ pub struct ProgrammeVersion {
     pub items: Vec<ProgrammeItem>,
 }
 
-type ItemColumns = (i64, String, i32, i32, i32, i32, String, i32, i32, String);
+type ItemColumns = (
+    i64,
+    String,
+    i32,
+    i32,
+    i32,
+    i32,
+    String,
+    i32,
+    i32,
+    String,
+    String,
+    String,
+);
+
+/// A list stored as a JSON array of strings (steps, cautions).
+fn text_list(json: &str) -> Result<Vec<String>, AppError> {
+    serde_json::from_str(json)
+        .map_err(|e| AppError::Internal(format!("stored list is not JSON: {e}")))
+}
 
 fn item_from(columns: ItemColumns) -> Result<ProgrammeItem, AppError> {
     let (
@@ -59,10 +83,14 @@ fn item_from(columns: ItemColumns) -> Result<ProgrammeItem, AppError> {
         times_per_day,
         days_per_week,
         note,
+        steps,
+        cautions,
     ) = columns;
     Ok(ProgrammeItem {
         exercise_id,
         exercise_name,
+        steps: text_list(&steps)?,
+        cautions: text_list(&cautions)?,
         dosage: Dosage {
             sets,
             reps,
@@ -95,6 +123,8 @@ fn load_version(conn: &mut DbConn, row: VersionRow) -> Result<ProgrammeVersion, 
             programme_items::times_per_day,
             programme_items::days_per_week,
             programme_items::note,
+            programme_items::steps,
+            programme_items::cautions,
         ))
         .load(c))?;
     let items = items.into_iter().map(item_from).collect::<Result<_, _>>()?;
@@ -132,6 +162,30 @@ pub fn current_exercise_ids(
         .select(programme_items::exercise_id)
         .load(c))?;
     Ok(Some((number, ids)))
+}
+
+/// Every version of a case's programme as adherence counts it: from the day each was
+/// saved, its exercises and their days a week. One query, oldest version first.
+pub fn schedule(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<InForce>> {
+    let rows: Vec<(i32, Stamp, i64, i32)> = native!(conn, |c| programme_items::table
+        .inner_join(programme_versions::table)
+        .filter(programme_versions::case_id.eq(case_id))
+        .order((
+            programme_versions::version.asc(),
+            programme_items::position.asc(),
+        ))
+        .select((
+            programme_versions::version,
+            programme_versions::created_at,
+            programme_items::exercise_id,
+            programme_items::days_per_week,
+        ))
+        .load(c))?;
+    Ok(adherence::schedule(rows.into_iter().map(
+        |(number, Stamp(at), exercise_id, days_per_week)| {
+            (i64::from(number), at.date(), exercise_id, days_per_week)
+        },
+    )))
 }
 
 pub fn version(
@@ -175,7 +229,23 @@ pub struct NewVersion<'a> {
 
 /// Saves the next version number. A concurrent save of the same number hits the
 /// unique (case, version) key and fails as a conflict instead of overwriting.
+///
+/// Each item keeps the exercise's name, steps and cautions as the library has them in
+/// this transaction, so the version reads the same after the exercise is edited.
 pub fn save_version(conn: &mut DbConn, new: &NewVersion<'_>) -> Result<(i64, i32), AppError> {
+    let ids: Vec<i64> = new.items.iter().map(|i| i.exercise_id).collect();
+    let content: HashMap<i64, (String, String, String)> = exercises::table
+        .filter(exercises::id.eq_any(&ids))
+        .select((
+            exercises::id,
+            exercises::name,
+            exercises::steps,
+            exercises::cautions,
+        ))
+        .load::<(i64, String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name, steps, cautions)| (id, (name, steps, cautions)))
+        .collect();
     let last: Option<i32> = programme_versions::table
         .filter(programme_versions::case_id.eq(new.case_id))
         .select(diesel::dsl::max(programme_versions::version))
@@ -194,12 +264,17 @@ pub fn save_version(conn: &mut DbConn, new: &NewVersion<'_>) -> Result<(i64, i32
         .returning(programme_versions::id)
         .get_result(conn)?;
     for (position, item) in new.items.iter().enumerate() {
+        let (name, steps, cautions) = content.get(&item.exercise_id).ok_or_else(|| {
+            AppError::Internal(format!("no exercise {} to save", item.exercise_id))
+        })?;
         diesel::insert_into(programme_items::table)
             .values((
                 programme_items::version_id.eq(id),
                 programme_items::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
                 programme_items::exercise_id.eq(item.exercise_id),
-                programme_items::exercise_name.eq(&item.exercise_name),
+                programme_items::exercise_name.eq(name),
+                programme_items::steps.eq(steps),
+                programme_items::cautions.eq(cautions),
                 programme_items::sets.eq(item.dosage.sets),
                 programme_items::reps.eq(item.dosage.reps),
                 programme_items::hold_seconds.eq(item.dosage.hold_seconds),
@@ -294,6 +369,8 @@ pub fn template(conn: &mut DbConn, id: i64) -> Result<(TemplateRow, Vec<Programm
             programme_template_items::times_per_day,
             programme_template_items::days_per_week,
             programme_template_items::note,
+            exercises::steps,
+            exercises::cautions,
         ))
         .load::<ItemColumns>(conn)?
         .into_iter()
@@ -393,6 +470,8 @@ pub fn seed_templates(conn: &mut DbConn, library: &Library) -> Result<usize, App
                 exercise_name: exercise.name,
                 dosage: exercise.dosage,
                 note: String::new(),
+                steps: exercise.steps,
+                cautions: exercise.cautions,
             });
         }
         create_template(

@@ -1,0 +1,1 @@
+ALTER TABLE programme_items DROP COLUMN cautions, DROP COLUMN steps;

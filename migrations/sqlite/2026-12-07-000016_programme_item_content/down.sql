@@ -1,0 +1,2 @@
+ALTER TABLE programme_items DROP COLUMN cautions;
+ALTER TABLE programme_items DROP COLUMN steps;
