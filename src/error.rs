@@ -23,6 +23,10 @@ pub enum AppError {
     Conflict(String),
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+    /// PostgreSQL aborted the transaction to break a deadlock or a serialization
+    /// conflict (SQLSTATE 40P01 or 40001): running it again may well succeed.
+    #[error("transaction aborted by the database, may be retried: {0}")]
+    Retryable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -35,6 +39,19 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 Self::Conflict(info.message().to_owned())
             }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                Self::Retryable(info.message().to_owned())
+            }
+            Error::DatabaseError(_, info) if is_deadlock(info.message()) => {
+                Self::Retryable(info.message().to_owned())
+            }
+            // The server went away (a restart, a terminated connection): the pool and
+            // the writer replace the connection, so this passes.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::Unavailable(info.message().to_owned()),
+            Error::BrokenTransactionManager => Self::Unavailable(error.to_string()),
             Error::DatabaseError(_, info) if is_transient(info.message()) => {
                 Self::Unavailable(info.message().to_owned())
             }
@@ -43,7 +60,16 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
-/// SQLite reports a full disk or a held lock as plain errors; both pass, so they are a 503.
+/// PostgreSQL's deadlock error, SQLSTATE 40P01. diesel passes 40001 on as
+/// `SerializationFailure` but files 40P01 under `Unknown`, and its error information
+/// gives no SQLSTATE, only the server's message; so the message it is (the server's
+/// `lc_messages` must stay English, its default, for this to match).
+fn is_deadlock(message: &str) -> bool {
+    message.starts_with("deadlock detected")
+}
+
+/// SQLite reports a full disk or a held lock as plain errors, and PostgreSQL a server
+/// shutting down or starting up; all of them pass, so they are a 503.
 fn is_transient(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     [
@@ -52,6 +78,13 @@ fn is_transient(message: &str) -> bool {
         "disk i/o error",
         "database table is locked",
         "busy",
+        // PostgreSQL, SQLSTATE 57P01 to 57P03 and a lost connection.
+        "terminating connection due to administrator command",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "server closed the connection unexpectedly",
+        "no connection to the server",
     ]
     .iter()
     .any(|needle| message.contains(needle))
@@ -62,6 +95,8 @@ impl From<DbError> for AppError {
         match error {
             DbError::Query(e) => e.into(),
             DbError::Pool(e) => Self::Unavailable(e.to_string()),
+            // A new connection could not be opened: the server is down or restarting.
+            DbError::Connect(e) => Self::Unavailable(e),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -101,7 +136,7 @@ impl ResponseError for AppError {
             Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Retryable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -134,7 +169,7 @@ impl ResponseError for AppError {
                 "Already changed",
                 "Someone else changed this at the same time. Reload the page to see the latest version and try again.",
             ),
-            Self::Unavailable(_) => (
+            Self::Unavailable(_) | Self::Retryable(_) => (
                 "Temporarily unavailable",
                 "The clinic's data could not be saved or read just now, and nothing was changed. Please try again in a moment.",
             ),
@@ -145,7 +180,9 @@ impl ResponseError for AppError {
         };
         match self {
             Self::Internal(detail) => tracing::error!(%detail, "internal error"),
-            Self::Unavailable(detail) => tracing::warn!(%detail, "service unavailable"),
+            Self::Unavailable(detail) | Self::Retryable(detail) => {
+                tracing::warn!(%detail, "service unavailable")
+            }
             Self::BadRequest(detail) => tracing::info!(%detail, "bad request"),
             _ => {}
         }
@@ -160,7 +197,7 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .body(body);
-        if matches!(self, Self::Unavailable(_)) {
+        if matches!(self, Self::Unavailable(_) | Self::Retryable(_)) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
