@@ -205,3 +205,72 @@ impl ResponseError for AppError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> Error {
+        Error::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    /// The errors PostgreSQL gives while it restarts or after it cut a connection, as
+    /// diesel reports them: each passes, so each is a 503 with Retry-After.
+    #[test]
+    fn a_lost_database_connection_is_a_503_to_retry() {
+        for error in [
+            database_error(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection unexpectedly",
+            ),
+            database_error(
+                DatabaseErrorKind::UnableToSendCommand,
+                "no connection to the server",
+            ),
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "the database system is shutting down",
+            ),
+            Error::BrokenTransactionManager,
+        ] {
+            let shown = error.to_string();
+            let app_error = AppError::from(error);
+            assert!(
+                matches!(app_error, AppError::Unavailable(_)),
+                "{shown}: {app_error:?}"
+            );
+            let response = app_error.error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(response.headers().contains_key(header::RETRY_AFTER));
+        }
+        let refused = AppError::from(DbError::Connect(
+            "connection to server at \"127.0.0.1\", port 5432 failed: Connection refused".into(),
+        ));
+        assert!(matches!(refused, AppError::Unavailable(_)), "{refused:?}");
+    }
+
+    #[test]
+    fn deadlocks_and_serialization_failures_may_be_retried() {
+        for error in [
+            database_error(DatabaseErrorKind::Unknown, "deadlock detected"),
+            database_error(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access due to concurrent update",
+            ),
+        ] {
+            let app_error = AppError::from(error);
+            assert!(matches!(app_error, AppError::Retryable(_)), "{app_error:?}");
+            assert_eq!(app_error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+        let other = AppError::from(database_error(
+            DatabaseErrorKind::Unknown,
+            "column \"deadlock\" does not exist",
+        ));
+        assert!(matches!(other, AppError::Internal(_)), "{other:?}");
+    }
+}
