@@ -772,3 +772,145 @@ async fn terminated_database_connections_are_replaced_and_no_acknowledged_write_
         );
     }
 }
+
+/// A login role of its own for one app instance, removed when the test ends: turning its
+/// login off makes the database refuse that instance alone, as a stopped server would.
+struct InstanceRole {
+    admin_url: String,
+    name: String,
+}
+
+impl InstanceRole {
+    fn create(admin_url: &str, schema: &str) -> Self {
+        let name = format!("physiocase_{}", &physiocase::auth::random_token()[..12]).to_lowercase();
+        let role = Self {
+            admin_url: admin_url.to_owned(),
+            name,
+        };
+        role.run(&format!(
+            "CREATE ROLE {name} LOGIN; \
+             GRANT ALL ON SCHEMA {schema} TO {name}; \
+             GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {name}; \
+             GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {name};",
+            name = role.name
+        ));
+        role
+    }
+
+    fn run(&self, sql: &str) {
+        let mut conn = PgConnection::establish(&self.admin_url).unwrap_or_else(|e| panic!("{e}"));
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Refuses the role's new connections and ends its open ones.
+    fn shut_out(&self) {
+        self.run(&format!(
+            "ALTER ROLE {name} NOLOGIN; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{name}';",
+            name = self.name
+        ));
+    }
+
+    fn let_in(&self) {
+        self.run(&format!("ALTER ROLE {} LOGIN", self.name));
+    }
+}
+
+impl Drop for InstanceRole {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = diesel::connection::SimpleConnection::batch_execute(
+                &mut conn,
+                &format!(
+                    "ALTER ROLE {name} NOLOGIN; \
+                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{name}'; \
+                     DROP OWNED BY {name}; DROP ROLE {name};",
+                    name = self.name
+                ),
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_database_refuses_the_app_it_answers_503_and_recovers_when_it_is_back() {
+    let Some(admin_url) = postgres_admin_url(
+        "while_the_database_refuses_the_app_it_answers_503_and_recovers_when_it_is_back",
+    ) else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let case = case_id(&open_case(&t).await);
+    let schema = app
+        .database_url
+        .split("search_path%3D")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no schema in {}", app.database_url))
+        .to_owned();
+    let role = InstanceRole::create(&admin_url, &schema);
+    let mut url = url::Url::parse(&app.database_url).unwrap_or_else(|e| panic!("{e}"));
+    url.set_username(&role.name)
+        .unwrap_or_else(|()| panic!("{url} takes no user name"));
+    let (address, _pool) = start_on(url.as_str()).await;
+    let mut client = Client::new(THERAPIST_EMAIL);
+    assert_eq!(
+        client.sign_in(&address, "/").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let page = format!("/cases/{case}");
+    assert_eq!(client.get(&address, &page).await.status, StatusCode::OK);
+
+    role.shut_out();
+    let pain_before = app.count("pain_scores");
+    for path in [page.as_str(), "/healthz"] {
+        let answer = client.get(&address, path).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{path} while the database refuses the app"
+        );
+        assert!(answer.retry_after, "{path}: a 503 says when to retry");
+    }
+    let key = physiocase::auth::random_token();
+    let answer = client
+        .post(&address, &format!("{page}/pain"), &pain_fields(&key))
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a write too"
+    );
+    assert_eq!(
+        app.count("pain_scores"),
+        pain_before,
+        "and nothing is stored"
+    );
+
+    role.let_in();
+    let mut answered = Vec::new();
+    for _ in 0..50 {
+        let page = client.get(&address, &page).await.status;
+        let health = client.get(&address, "/healthz").await.status;
+        answered.push((page, health));
+        if page == StatusCode::OK && health == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        answered.last(),
+        Some(&(StatusCode::OK, StatusCode::OK)),
+        "the app answers again without a restart: {answered:?}"
+    );
+    let answer = client
+        .post(&address, &format!("{page}/pain"), &pain_fields(&key))
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SEE_OTHER,
+        "writes go through again"
+    );
+    assert_eq!(pain_key_counts(&app).get(&key), Some(&1));
+}
