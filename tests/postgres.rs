@@ -914,3 +914,110 @@ async fn while_the_database_refuses_the_app_it_answers_503_and_recovers_when_it_
     );
     assert_eq!(pain_key_counts(&app).get(&key), Some(&1));
 }
+
+#[derive(QueryableByName)]
+struct LockedId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_postgresql_aborts_as_a_deadlock_runs_again_and_is_stored_once() {
+    let Some(admin_url) =
+        postgres_admin_url("a_write_postgresql_aborts_as_a_deadlock_runs_again_and_is_stored_once")
+    else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let case = case_id(&open_case(&t).await);
+    let application = format!("physiocase_{}", &physiocase::auth::random_token()[..12]);
+    let (address, _pool) = start_on(&format!(
+        "{}&application_name={application}",
+        app.database_url
+    ))
+    .await;
+    let mut client = Client::new(THERAPIST_EMAIL);
+    assert_eq!(
+        client.sign_in(&address, "/").await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Another transaction, as another program's might, locks the case row first. It
+    // checks for deadlocks only after 30 s, so the app's transaction is the one that
+    // PostgreSQL aborts.
+    let mut other = PgConnection::establish(&app.database_url).unwrap_or_else(|e| panic!("{e}"));
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut other,
+        "SET deadlock_timeout = '30s'; BEGIN;",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let locked = diesel::sql_query("SELECT id FROM cases WHERE id = $1 FOR UPDATE")
+        .bind::<BigInt, _>(case)
+        .get_result::<LockedId>(&mut other)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(locked.id, case);
+    let deadlocks_before = deadlocks(&admin_url);
+
+    // The pain score's transaction locks the chain head (first, as every write
+    // transaction does), then waits for the case row.
+    let key = physiocase::auth::random_token();
+    let write = {
+        let (address, key) = (address.clone(), key.clone());
+        tokio::spawn(async move {
+            client
+                .post(&address, &format!("/cases/{case}/pain"), &pain_fields(&key))
+                .await
+        })
+    };
+    let mut waiting = false;
+    for _ in 0..200 {
+        let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{e}"));
+        let blocked = diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity \
+             WHERE application_name = $1 AND wait_event_type = 'Lock'",
+        )
+        .bind::<Text, _>(&application)
+        .get_result::<Counter>(&mut admin)
+        .map(|c| c.n)
+        .unwrap_or_else(|e| panic!("{e}"));
+        if blocked > 0 {
+            waiting = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(waiting, "the app's write waits for the locked case row");
+
+    // Now the other transaction wants the chain head: each waits for the other, and
+    // PostgreSQL ends the app's transaction as a deadlock. The other then gets the head.
+    let head =
+        diesel::sql_query("SELECT last_id AS id FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+            .get_result::<LockedId>(&mut other);
+    assert!(
+        head.is_ok(),
+        "the other transaction got the chain head once the app's was aborted"
+    );
+    diesel::connection::SimpleConnection::batch_execute(&mut other, "COMMIT")
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let answer = write
+        .await
+        .unwrap_or_else(|e| panic!("the write failed: {e}"));
+    assert_eq!(
+        answer.status,
+        StatusCode::SEE_OTHER,
+        "the aborted write ran again and was acknowledged"
+    );
+    assert_eq!(
+        pain_key_counts(&app).get(&key),
+        Some(&1),
+        "and it is stored once"
+    );
+    eprintln!(
+        "deadlocks PostgreSQL detected meanwhile: {} (statistics lag a little)",
+        deadlocks(&admin_url) - deadlocks_before
+    );
+    let report = physiocase::audit::verify_chain(&mut app.conn()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.first_broken, None);
+}
