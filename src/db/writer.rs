@@ -137,7 +137,7 @@ impl WriteQueue {
                         }
                     }
                     let batch_error = writer.settle(&mut batch);
-                    if let Some(due) = &checkpoint_due {
+                    if let (Some(due), true) = (&checkpoint_due, writer.conn.is_some()) {
                         // Full: a checkpoint is already on its way.
                         let _ = due.try_send(());
                     }
