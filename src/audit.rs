@@ -184,8 +184,10 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> QueryResult
 }
 
 /// Reads the chain head, locking it until the transaction ends. On SQLite the
-/// immediate transaction already holds the database's one write lock.
-fn lock_chain_head(conn: &mut DbConn) -> QueryResult<(i64, String)> {
+/// immediate transaction already holds the database's one write lock. On PostgreSQL the
+/// writer takes this lock first in every transaction (see `db::writer`), before any
+/// other row lock, so two app instances never hold locks the other waits for.
+pub(crate) fn lock_chain_head(conn: &mut DbConn) -> QueryResult<(i64, String)> {
     let query = audit_chain_head::table
         .find(1)
         .select((audit_chain_head::last_id, audit_chain_head::last_hash));

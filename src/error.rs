@@ -29,6 +29,10 @@ pub enum AppError {
     Conflict(String),
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+    /// PostgreSQL aborted the transaction to break a deadlock or a serialization
+    /// conflict (SQLSTATE 40P01 or 40001): running it again may well succeed.
+    #[error("transaction aborted by the database, may be retried: {0}")]
+    Retryable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -41,6 +45,19 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 Self::Conflict(info.message().to_owned())
             }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                Self::Retryable(info.message().to_owned())
+            }
+            Error::DatabaseError(_, info) if is_deadlock(info.message()) => {
+                Self::Retryable(info.message().to_owned())
+            }
+            // The server went away (a restart, a terminated connection): the pool and
+            // the writer replace the connection, so this passes.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::Unavailable(info.message().to_owned()),
+            Error::BrokenTransactionManager => Self::Unavailable(error.to_string()),
             Error::DatabaseError(_, info) if is_transient(info.message()) => {
                 Self::Unavailable(info.message().to_owned())
             }
@@ -49,7 +66,16 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
-/// SQLite reports a full disk or a held lock as plain errors; both pass, so they are a 503.
+/// PostgreSQL's deadlock error, SQLSTATE 40P01. diesel passes 40001 on as
+/// `SerializationFailure` but files 40P01 under `Unknown`, and its error information
+/// gives no SQLSTATE, only the server's message; so the message it is (the server's
+/// `lc_messages` must stay English, its default, for this to match).
+fn is_deadlock(message: &str) -> bool {
+    message.starts_with("deadlock detected")
+}
+
+/// SQLite reports a full disk or a held lock as plain errors, and PostgreSQL a server
+/// shutting down or starting up; all of them pass, so they are a 503.
 fn is_transient(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     [
@@ -58,6 +84,13 @@ fn is_transient(message: &str) -> bool {
         "disk i/o error",
         "database table is locked",
         "busy",
+        // PostgreSQL, SQLSTATE 57P01 to 57P03 and a lost connection.
+        "terminating connection due to administrator command",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "server closed the connection unexpectedly",
+        "no connection to the server",
     ]
     .iter()
     .any(|needle| message.contains(needle))
@@ -68,6 +101,8 @@ impl From<DbError> for AppError {
         match error {
             DbError::Query(e) => e.into(),
             DbError::Pool(e) => Self::Unavailable(e.to_string()),
+            // A new connection could not be opened: the server is down or restarting.
+            DbError::Connect(e) => Self::Unavailable(e),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -109,7 +144,7 @@ impl ResponseError for AppError {
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::SlowBody => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Retryable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -154,7 +189,7 @@ impl ResponseError for AppError {
                 "Already changed",
                 "Someone else changed this at the same time. Reload the page to see the latest version and try again.",
             ),
-            Self::Unavailable(_) => (
+            Self::Unavailable(_) | Self::Retryable(_) => (
                 "Temporarily unavailable",
                 "The clinic's data could not be saved or read just now, and nothing was changed. Please try again in a moment.",
             ),
@@ -165,7 +200,9 @@ impl ResponseError for AppError {
         };
         match self {
             Self::Internal(detail) => tracing::error!(%detail, "internal error"),
-            Self::Unavailable(detail) => tracing::warn!(%detail, "service unavailable"),
+            Self::Unavailable(detail) | Self::Retryable(detail) => {
+                tracing::warn!(%detail, "service unavailable")
+            }
             Self::BadRequest(detail) => tracing::info!(%detail, "bad request"),
             _ => {}
         }
@@ -180,11 +217,80 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .body(body);
-        if matches!(self, Self::Unavailable(_)) {
+        if matches!(self, Self::Unavailable(_) | Self::Retryable(_)) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> Error {
+        Error::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    /// The errors PostgreSQL gives while it restarts or after it cut a connection, as
+    /// diesel reports them: each passes, so each is a 503 with Retry-After.
+    #[test]
+    fn a_lost_database_connection_is_a_503_to_retry() {
+        for error in [
+            database_error(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection unexpectedly",
+            ),
+            database_error(
+                DatabaseErrorKind::UnableToSendCommand,
+                "no connection to the server",
+            ),
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "the database system is shutting down",
+            ),
+            Error::BrokenTransactionManager,
+        ] {
+            let shown = error.to_string();
+            let app_error = AppError::from(error);
+            assert!(
+                matches!(app_error, AppError::Unavailable(_)),
+                "{shown}: {app_error:?}"
+            );
+            let response = app_error.error_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(response.headers().contains_key(header::RETRY_AFTER));
+        }
+        let refused = AppError::from(DbError::Connect(
+            "connection to server at \"127.0.0.1\", port 5432 failed: Connection refused".into(),
+        ));
+        assert!(matches!(refused, AppError::Unavailable(_)), "{refused:?}");
+    }
+
+    #[test]
+    fn deadlocks_and_serialization_failures_may_be_retried() {
+        for error in [
+            database_error(DatabaseErrorKind::Unknown, "deadlock detected"),
+            database_error(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access due to concurrent update",
+            ),
+        ] {
+            let app_error = AppError::from(error);
+            assert!(matches!(app_error, AppError::Retryable(_)), "{app_error:?}");
+            assert_eq!(app_error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+        let other = AppError::from(database_error(
+            DatabaseErrorKind::Unknown,
+            "column \"deadlock\" does not exist",
+        ));
+        assert!(matches!(other, AppError::Internal(_)), "{other:?}");
     }
 }

@@ -289,6 +289,7 @@ impl AppState {
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
+            + Clone
             + Send
             + 'static,
     {
@@ -323,11 +324,12 @@ impl AppState {
     }
 
     /// Runs `work` in a write transaction and returns once it is durable. Writes that
-    /// arrive together share one commit; each is undone alone if it fails.
+    /// arrive together share one commit; each is undone alone if it fails. `work` is
+    /// cloned for each run: it runs again if the database aborts its transaction.
     pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Clone + Send + 'static,
     {
         self.writes.write(work).await
     }

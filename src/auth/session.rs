@@ -65,6 +65,7 @@ pub fn create(conn: &mut DbConn, user_id: i64) -> QueryResult<String> {
 }
 
 /// What a cookie names, read without writing anything.
+#[derive(Clone)]
 pub enum Lookup {
     /// A live session; `stale_seen_at` says `last_seen_at` is due to be written.
     Live {

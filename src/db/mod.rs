@@ -207,9 +207,18 @@ impl ManageConnection for DbManager {
         conn.batch_execute("SELECT 1").map_err(DbError::from)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection whose transaction could not be closed (the server went away mid-way,
+    /// diesel then answers "the transaction manager is broken" to everything) is dropped
+    /// when it comes back to the pool, never handed out again.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || is_broken(conn)
     }
+}
+
+/// Whether a connection can no longer run a transaction: one was left open, or closing it
+/// failed (diesel's transaction manager is then in error for good).
+pub fn is_broken(conn: &mut DbConn) -> bool {
+    diesel::r2d2::R2D2Connection::is_broken(conn)
 }
 
 /// Short reads on SQLite run on the thread that asks, over that thread's own connection.
@@ -276,8 +285,11 @@ pub fn connect_and_migrate(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, D
         .max_size(max_size)
         // Open connections as load needs them rather than all at start.
         .min_idle(Some(max_size.min(2)))
-        // A checkout is not worth a `SELECT 1`: a broken connection fails its own query.
-        .test_on_check_out(false)
+        // A PostgreSQL connection the server closed (a restart, a terminated backend) looks
+        // like any other until it is used, and a failed `BEGIN` leaves nothing for
+        // `has_broken` to see: a `SELECT 1` on checkout (one round trip) drops it and opens
+        // a new one. A SQLite file does not go away under its connections.
+        .test_on_check_out(!url.is_sqlite())
         .connection_timeout(Duration::from_secs(10))
         .build(manager)
         .map_err(|e| DbError::Connect(e.to_string()))

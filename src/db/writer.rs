@@ -27,14 +27,71 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use super::{DbConn, DbManager};
 use crate::error::AppError;
 
-/// What a write tells its caller once the batch is settled: `None` if the batch committed.
-type Finish = Box<dyn FnOnce(Option<AppError>) + Send>;
-/// Runs a write on the open batch (or, given no connection, only prepares its refusal),
-/// and says whether the write succeeded.
-type Job = Box<dyn FnOnce(Option<&mut DbConn>) -> (Finish, bool) + Send>;
+/// One queued write. It may run more than once: when PostgreSQL aborts its batch's
+/// transaction to break a deadlock or a serialization conflict, the whole batch runs
+/// again, and its caller hears only the outcome of the run that was settled.
+trait QueuedWrite: Send {
+    /// Runs the write on the open batch, in place of any earlier run's outcome.
+    fn attempt(&mut self, conn: &mut DbConn) -> Attempt;
+    /// Forgets the outcome of a run whose transaction was rolled back.
+    fn forget(&mut self);
+    /// Tells the caller how the write ended: its own outcome, unless the batch failed.
+    fn finish(self: Box<Self>, batch_error: Option<AppError>);
+}
+
+enum Attempt {
+    Succeeded,
+    Failed,
+    /// The database aborted the whole transaction; the batch may run again.
+    Aborted(AppError),
+}
+
+struct Write<T, F> {
+    work: F,
+    outcome: Option<Result<T, AppError>>,
+    reply: tokio::sync::oneshot::Sender<Result<T, AppError>>,
+}
+
+impl<T, F> QueuedWrite for Write<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Clone + Send,
+{
+    fn attempt(&mut self, conn: &mut DbConn) -> Attempt {
+        let outcome = (self.work.clone())(conn);
+        let attempt = match &outcome {
+            Ok(_) => Attempt::Succeeded,
+            Err(AppError::Retryable(detail)) => {
+                Attempt::Aborted(AppError::Retryable(detail.clone()))
+            }
+            Err(_) => Attempt::Failed,
+        };
+        self.outcome = Some(outcome);
+        attempt
+    }
+
+    fn forget(&mut self) {
+        self.outcome = None;
+    }
+
+    fn finish(self: Box<Self>, batch_error: Option<AppError>) {
+        let result = match (self.outcome, batch_error) {
+            (Some(Err(own)), _) => Err(own),
+            (_, Some(batch_error)) => Err(batch_error),
+            (Some(Ok(value)), None) => Ok(value),
+            (None, None) => Err(AppError::Internal("the write did not run".into())),
+        };
+        let _ = self.reply.send(result);
+    }
+}
+
+type Job = Box<dyn QueuedWrite>;
 
 /// The most writes one commit carries.
 const BATCH_LIMIT: usize = 256;
+/// How many times a batch runs when the database keeps aborting it (a deadlock or a
+/// serialization failure) before its writes are answered with the abort (a 503).
+const BATCH_ATTEMPTS: u32 = 5;
 /// How long the checkpointer lets commits gather before copying them back: a few
 /// checkpoints (and database-file fsyncs) a second under load.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
@@ -65,8 +122,11 @@ impl WriteQueue {
         std::thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || {
-                let mut conn: Option<DbConn> = None;
-                let mut wal_restart = WalRestart::new(restart_due);
+                let mut writer = Writer {
+                    manager,
+                    conn: None,
+                    wal_restart: WalRestart::new(restart_due),
+                };
                 // Ends when every sender (every clone of the app state) is gone.
                 while let Ok(first) = queue.recv() {
                     let mut batch = vec![first];
@@ -76,30 +136,13 @@ impl WriteQueue {
                             Err(_) => break,
                         }
                     }
-                    if conn.is_none() {
-                        conn = manager.open_writer().ok();
+                    let batch_error = writer.settle(&mut batch);
+                    if let (Some(due), true) = (&checkpoint_due, writer.conn.is_some()) {
+                        // Full: a checkpoint is already on its way.
+                        let _ = due.try_send(());
                     }
-                    let healthy = match conn.as_mut() {
-                        Some(c) => {
-                            wal_restart.before_batch(c);
-                            let committed = run_batch(c, batch);
-                            if let Some(due) = &checkpoint_due {
-                                // Full: a checkpoint is already on its way.
-                                let _ = due.try_send(());
-                            }
-                            committed
-                        }
-                        None => {
-                            refuse(
-                                batch,
-                                AppError::Unavailable("the database cannot be opened".into()),
-                            );
-                            false
-                        }
-                    };
-                    if !healthy {
-                        // Start the next batch on a fresh connection, whatever state this one is in.
-                        conn = None;
+                    for job in batch {
+                        job.finish(batch_error.clone());
                     }
                 }
             })?;
@@ -107,11 +150,12 @@ impl WriteQueue {
     }
 
     /// Runs `work` in a write transaction shared with other waiting writes, and returns
-    /// once that transaction has committed (or with the error that stopped it).
+    /// once that transaction has committed (or with the error that stopped it). `work`
+    /// is cloned for each run: it runs again if the database aborts its transaction.
     pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Clone + Send + 'static,
     {
         self.submit(work)?.durable().await
     }
@@ -121,22 +165,13 @@ impl WriteQueue {
     pub fn submit<T, F>(&self, work: F) -> Result<Pending<T>, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Clone + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, AppError>>();
-        let job: Job = Box::new(move |conn| {
-            let outcome = conn.map(work);
-            let succeeded = matches!(outcome, Some(Ok(_)));
-            let finish: Finish = Box::new(move |batch_error| {
-                let result = match (outcome, batch_error) {
-                    (Some(Err(own)), _) => Err(own),
-                    (_, Some(batch_error)) => Err(batch_error),
-                    (Some(Ok(value)), None) => Ok(value),
-                    (None, None) => Err(AppError::Internal("the write did not run".into())),
-                };
-                let _ = reply.send(result);
-            });
-            (finish, succeeded)
+        let job: Job = Box::new(Write {
+            work,
+            outcome: None,
+            reply,
         });
         self.jobs
             .send(job)
@@ -161,6 +196,71 @@ impl<T> Pending<T> {
         self.0
             .blocking_recv()
             .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?
+    }
+}
+
+/// The writer thread's state: its connection, replaced whenever it is lost.
+struct Writer {
+    manager: DbManager,
+    conn: Option<DbConn>,
+    wal_restart: WalRestart,
+}
+
+impl Writer {
+    /// Runs a batch until it commits or fails for good, and returns the error its writes
+    /// hear (`None` if it committed).
+    fn settle(&mut self, batch: &mut [Job]) -> Option<AppError> {
+        let mut aborts = 0;
+        let mut reopened = false;
+        loop {
+            if self.conn.as_mut().is_some_and(super::is_broken) {
+                self.conn = None;
+            }
+            let conn = match &mut self.conn {
+                Some(conn) => conn,
+                slot @ None => match self.manager.open_writer() {
+                    Ok(conn) => slot.insert(conn),
+                    Err(error) => {
+                        tracing::warn!(%error, "the writer could not open the database");
+                        return Some(AppError::Unavailable(
+                            "the database cannot be opened".into(),
+                        ));
+                    }
+                },
+            };
+            self.wal_restart.before_batch(conn);
+            let is_postgres = matches!(conn, DbConn::Pg(_));
+            let failure = match run_batch(conn, batch) {
+                Ok(()) => return None,
+                Err(failure) => failure,
+            };
+            if !failure.healthy {
+                // Start the next run on a fresh connection, whatever state this one is in.
+                self.conn = None;
+            }
+            match failure.error {
+                AppError::Retryable(_) if aborts + 1 < BATCH_ATTEMPTS => {
+                    aborts += 1;
+                    tracing::info!(
+                        attempt = aborts + 1,
+                        writes = batch.len(),
+                        "the database aborted a write batch (deadlock or serialization failure); running it again"
+                    );
+                }
+                // On PostgreSQL a transaction that could not even start found its connection
+                // closed (a server restart, a terminated backend); nothing of it ran, so it
+                // runs once more on a new connection. On SQLite it met a lock held elsewhere
+                // for the whole busy timeout, and waiting again would only double the wait.
+                _ if !failure.started && is_postgres && !reopened => {
+                    reopened = true;
+                    self.conn = None;
+                }
+                error => return Some(error),
+            }
+            for job in batch.iter_mut() {
+                job.forget();
+            }
+        }
     }
 }
 
@@ -289,74 +389,85 @@ fn start_checkpointer(
     Ok(due)
 }
 
-/// Answers every write of a batch that could not start with the same error.
-fn refuse(batch: Vec<Job>, error: AppError) {
-    for job in batch {
-        let (finish, _) = job(None);
-        finish(Some(error.clone()));
+/// Why a run of a batch did not commit; its transaction is rolled back.
+struct BatchFailure {
+    error: AppError,
+    /// Whether the transaction began (and any write of the batch ran).
+    started: bool,
+    /// Whether the connection is still in a known state.
+    healthy: bool,
+}
+
+/// Begins a batch's transaction. On PostgreSQL its first lock is the audit chain head,
+/// which nearly every write takes anyway: taken first, before any row a write touches,
+/// it orders the transactions of every app instance on the database, so none holds a
+/// row another waits for while waiting for the head itself (a deadlock).
+fn begin(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConn::Pg(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            crate::audit::lock_chain_head(conn).map(|_| ())
+        }
     }
 }
 
-/// One transaction for the whole batch, one savepoint per write. Returns whether the
-/// connection is still in a known state.
-fn run_batch(conn: &mut DbConn, batch: Vec<Job>) -> bool {
-    let began = match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
-        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c),
-    };
-    if let Err(error) = began {
-        refuse(batch, error.into());
-        // A lock held elsewhere or a lost server: the next batch starts on a new connection.
-        return false;
+/// One transaction for the whole batch, one savepoint per write.
+fn run_batch(conn: &mut DbConn, batch: &mut [Job]) -> Result<(), BatchFailure> {
+    if let Err(error) = begin(conn) {
+        // A lock held elsewhere or a lost server: the next run starts on a new connection.
+        return Err(BatchFailure {
+            error: error.into(),
+            started: false,
+            healthy: false,
+        });
     }
-    let mut finishes = Vec::with_capacity(batch.len());
     // Set when the transaction itself is lost (SQLite rolls the whole transaction back on
-    // a full disk or an I/O error): then nothing in the batch may be reported as stored.
+    // a full disk or an I/O error; PostgreSQL aborts it to break a deadlock): then nothing
+    // in the batch may be reported as stored.
     let mut lost: Option<AppError> = None;
-    for job in batch {
-        if lost.is_some() {
-            finishes.push(job(None).0);
-            continue;
-        }
+    for job in batch.iter_mut() {
         if let Err(error) = run(conn, "SAVEPOINT physiocase_write") {
             lost = Some(error.into());
-            finishes.push(job(None).0);
-            continue;
+            break;
         }
-        // A panicking write loses the batch (its caller hears that the writer stopped),
-        // never the writer thread.
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Some(&mut *conn))));
-        let Ok((finish, succeeded)) = ran else {
-            lost = Some(AppError::Internal("a write panicked".into()));
-            continue;
-        };
-        let closed = if succeeded {
-            run(conn, "RELEASE physiocase_write")
-        } else {
-            run(conn, "ROLLBACK TO physiocase_write")
-                .and_then(|()| run(conn, "RELEASE physiocase_write"))
+        // A panicking write loses the batch, never the writer thread.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.attempt(conn)));
+        let closed = match ran {
+            Ok(Attempt::Succeeded) => run(conn, "RELEASE physiocase_write"),
+            Ok(Attempt::Failed) => run(conn, "ROLLBACK TO physiocase_write")
+                .and_then(|()| run(conn, "RELEASE physiocase_write")),
+            Ok(Attempt::Aborted(error)) => {
+                lost = Some(error);
+                break;
+            }
+            Err(_) => {
+                lost = Some(AppError::Internal("a write panicked".into()));
+                break;
+            }
         };
         if let Err(error) = closed {
             lost = Some(error.into());
+            break;
         }
-        finishes.push(finish);
     }
     let committed = match lost {
         Some(error) => Err(error),
         None => <DbConn as Connection>::TransactionManager::commit_transaction(conn)
             .map_err(AppError::from),
     };
-    let healthy = match &committed {
-        Ok(()) => true,
-        Err(_) => <DbConn as Connection>::TransactionManager::rollback_transaction(conn).is_ok(),
+    let Err(error) = committed else {
+        return Ok(());
     };
-    if let Err(error) = &committed {
-        tracing::warn!(%error, writes = finishes.len(), "a write batch was not committed");
+    let healthy = <DbConn as Connection>::TransactionManager::rollback_transaction(conn).is_ok();
+    if !matches!(error, AppError::Retryable(_)) {
+        tracing::warn!(%error, writes = batch.len(), "a write batch was not committed");
     }
-    for finish in finishes {
-        finish(committed.as_ref().err().cloned());
-    }
-    healthy
+    Err(BatchFailure {
+        error,
+        started: true,
+        healthy,
+    })
 }
 
 /// Runs one fixed statement as a prepared statement, which the connection keeps: a

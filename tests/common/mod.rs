@@ -91,9 +91,18 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts another app instance on an existing database (a restart, or a second instance).
 pub async fn start_on(database_url: &str) -> (String, DbPool) {
+    start_on_with(database_url, |_| {}).await
+}
+
+/// `start_on` with adjusted settings.
+pub async fn start_on_with(
+    database_url: &str,
+    adjust: impl FnOnce(&mut Settings),
+) -> (String, DbPool) {
     let database_url = DatabaseUrl::parse(database_url).unwrap_or_else(|e| panic!("{e}"));
-    let app = Application::build(Settings::for_database(database_url))
-        .unwrap_or_else(|e| panic!("app failed to build: {e}"));
+    let mut settings = Settings::for_database(database_url);
+    adjust(&mut settings);
+    let app = Application::build(settings).unwrap_or_else(|e| panic!("app failed to build: {e}"));
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
     let server = app

@@ -30,6 +30,7 @@ pub fn clinic_name(conn: &mut DbConn) -> QueryResult<String> {
         .first(conn)
 }
 
+#[derive(Clone)]
 pub struct NewSettings {
     pub name: String,
     pub address: String,

@@ -88,6 +88,7 @@ impl CaseRow {
     }
 }
 
+#[derive(Clone)]
 pub struct NewCase {
     pub title: String,
     pub body_region: String,
