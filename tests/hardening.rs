@@ -281,17 +281,22 @@ async fn raw_session(app: &TestApp, email: &str) -> (String, String) {
         .and_then(|c| c.split(';').next())
         .unwrap_or_else(|| panic!("no session cookie"))
         .to_owned();
+    let token = csrf_for(&client, app, &cookie).await;
+    (cookie, token)
+}
+
+/// The CSRF token of the session a raw `cookie` header names.
+async fn csrf_for(client: &reqwest::Client, app: &TestApp, cookie: &str) -> String {
     let html = client
         .get(format!("{}/account/password", app.address))
-        .header("cookie", cookie.as_str())
+        .header("cookie", cookie)
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .text()
         .await
         .unwrap_or_default();
-    let token = common::csrf_from(&html).unwrap_or_else(|| panic!("no token"));
-    (cookie, token)
+    common::csrf_from(&html).unwrap_or_else(|| panic!("no token"))
 }
 
 #[tokio::test]
@@ -439,16 +444,7 @@ async fn behind_https_cookies_are_host_only_and_secure_and_hsts_is_sent() {
 
     // Signing out sets a signed flash message the same way.
     let cookie = session.split(';').next().unwrap_or_default().to_owned();
-    let html = client
-        .get(format!("{}/account/password", app.address))
-        .header("cookie", cookie.as_str())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_default();
-    let token = common::csrf_from(&html).unwrap_or_else(|| panic!("no token"));
+    let token = csrf_for(&client, &app, &cookie).await;
     let response = client
         .post(format!("{}/logout", app.address))
         .header("origin", "https://clinic.example")
