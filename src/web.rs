@@ -206,18 +206,14 @@ impl AppState {
         })
     }
 
-    /// Runs blocking database work on the blocking pool, off the async workers.
+    /// Runs a read transaction on the blocking pool, off the async workers.
     pub async fn db<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
-        })
-        .await?
+        web::block(move || crate::db::pooled_read(&pool, work)).await?
     }
 
     /// Runs a short read in one consistent snapshot: on SQLite right on this thread (see
@@ -229,7 +225,7 @@ impl AppState {
     {
         match &self.inline_reader {
             Some(reader) => reader.read(work),
-            None => self.db(move |conn| crate::db::read_tx(conn, work)).await,
+            None => self.db(work).await,
         }
     }
 
@@ -278,7 +274,7 @@ impl AppState {
             + Send
             + 'static,
     {
-        let (value, event) = self.db(move |conn| crate::db::read_tx(conn, work)).await?;
+        let (value, event) = self.db(work).await?;
         self.record(who, event).await?;
         Ok(Audited(value))
     }
