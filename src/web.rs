@@ -213,7 +213,11 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || crate::db::pooled_read(&pool, work)).await?
+        web::block(move || {
+            let mut conn = pool.get()?;
+            crate::db::read_tx(&mut conn, work)
+        })
+        .await?
     }
 
     /// Runs a short read in one consistent snapshot: on SQLite right on this thread (see
