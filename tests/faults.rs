@@ -4,6 +4,8 @@
 //! SQLite only (a run with TEST_DATABASE_URL skips them), stop by themselves, and remove
 //! their processes, mounts and files.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -345,23 +347,7 @@ impl Browser {
     }
 
     async fn review_assessment(&self, case: i64) -> Answer {
-        let mut fields: Vec<(String, String)> = vec![
-            (
-                "assessed_at".into(),
-                chrono::Utc::now()
-                    .naive_utc()
-                    .format("%Y-%m-%dT%H:%M")
-                    .to_string(),
-            ),
-            ("presenting_complaint".into(), "Review".into()),
-            ("pain_now".into(), "5".into()),
-            ("pain_best".into(), "2".into()),
-            ("pain_worst".into(), "7".into()),
-            ("intent".into(), "sign".into()),
-        ];
-        for (flag, _) in physiocase::domain::clinical::RED_FLAGS {
-            fields.push((format!("rf_{flag}"), "no".into()));
-        }
+        let fields = common::clinic::signed_review_fields();
         self.post(&format!("/cases/{case}/assessments?kind=review"), &fields)
             .await
     }

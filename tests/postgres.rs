@@ -214,27 +214,6 @@ fn programme_fields(exercises: [i64; 2]) -> Vec<(String, String)> {
     fields
 }
 
-fn review_fields() -> Vec<(String, String)> {
-    let mut fields: Vec<(String, String)> = vec![
-        (
-            "assessed_at".into(),
-            chrono::Utc::now()
-                .naive_utc()
-                .format("%Y-%m-%dT%H:%M")
-                .to_string(),
-        ),
-        ("presenting_complaint".into(), "Review".into()),
-        ("pain_now".into(), "5".into()),
-        ("pain_best".into(), "2".into()),
-        ("pain_worst".into(), "7".into()),
-        ("intent".into(), "sign".into()),
-    ];
-    for (flag, _) in physiocase::domain::clinical::RED_FLAGS {
-        fields.push((format!("rf_{flag}"), "no".into()));
-    }
-    fields
-}
-
 fn as_refs(fields: &[(String, String)]) -> Vec<(&str, String)> {
     fields
         .iter()
@@ -297,7 +276,7 @@ async fn staff_writes(
                     .post(
                         base,
                         &format!("/cases/{own_case}/assessments?kind=review"),
-                        &as_refs(&review_fields()),
+                        &as_refs(&common::clinic::signed_review_fields()),
                     )
                     .await;
                 if answer.status == StatusCode::SEE_OTHER
@@ -632,6 +611,18 @@ fn terminate_connections(admin_url: &str, application: &str) -> i64 {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A second instance on the test's database that names itself (`application_name`), so
+/// a test can cut only its connections. Returns its address and its name.
+async fn start_named_instance(app: &TestApp) -> (String, String) {
+    let application = format!("physiocase_{}", &physiocase::auth::random_token()[..12]);
+    let (address, _pool) = start_on(&format!(
+        "{}&application_name={application}",
+        app.database_url
+    ))
+    .await;
+    (address, application)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminated_database_connections_are_replaced_and_no_acknowledged_write_is_lost() {
     let Some(admin_url) = postgres_admin_url(
@@ -643,12 +634,7 @@ async fn terminated_database_connections_are_replaced_and_no_acknowledged_write_
     let (_admin, t) = app.therapist().await;
     let case = case_id(&open_case(&t).await);
     // The instance under test names itself, so only its connections are cut.
-    let application = format!("physiocase_{}", &physiocase::auth::random_token()[..12]);
-    let (address, _pool) = start_on(&format!(
-        "{}&application_name={application}",
-        app.database_url
-    ))
-    .await;
+    let (address, application) = start_named_instance(&app).await;
 
     let mut clients = Vec::new();
     for _ in 0..2 {
@@ -931,12 +917,7 @@ async fn a_write_postgresql_aborts_as_a_deadlock_runs_again_and_is_stored_once()
     let app = spawn_app().await;
     let (_admin, t) = app.therapist().await;
     let case = case_id(&open_case(&t).await);
-    let application = format!("physiocase_{}", &physiocase::auth::random_token()[..12]);
-    let (address, _pool) = start_on(&format!(
-        "{}&application_name={application}",
-        app.database_url
-    ))
-    .await;
+    let (address, application) = start_named_instance(&app).await;
     let mut client = Client::new(THERAPIST_EMAIL);
     assert_eq!(
         client.sign_in(&address, "/").await.status,

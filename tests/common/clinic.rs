@@ -205,3 +205,25 @@ pub async fn portal_patient(app: &TestApp, t: &Browser, patient_id: i64, email: 
     assert_eq!(location(&response), "/me", "patients land on their portal");
     patient
 }
+
+/// A review assessment's fields, signed, with every red-flag question answered "no".
+pub fn signed_review_fields() -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = vec![
+        (
+            "assessed_at".into(),
+            chrono::Utc::now()
+                .naive_utc()
+                .format("%Y-%m-%dT%H:%M")
+                .to_string(),
+        ),
+        ("presenting_complaint".into(), "Review".into()),
+        ("pain_now".into(), "5".into()),
+        ("pain_best".into(), "2".into()),
+        ("pain_worst".into(), "7".into()),
+        ("intent".into(), "sign".into()),
+    ];
+    for (flag, _) in physiocase::domain::clinical::RED_FLAGS {
+        fields.push((format!("rf_{flag}"), "no".into()));
+    }
+    fields
+}
