@@ -433,7 +433,7 @@ async fn a_patient_is_refused_every_builder_and_template_route() {
 }
 
 #[tokio::test]
-async fn the_database_refuses_to_change_an_issued_items_text() {
+async fn the_database_refuses_to_change_or_delete_an_issued_version() {
     use physiocase::db::schema::programme_items::dsl;
     let app = spawn_app().await;
     let (t, case) = case_for(&app).await;
@@ -456,6 +456,8 @@ async fn the_database_refuses_to_change_an_issued_items_text() {
         "UPDATE programme_items SET steps = '[\"Something else\"]'",
         "UPDATE programme_items SET cautions = '[]'",
         "UPDATE programme_items SET exercise_name = 'Renamed'",
+        "DELETE FROM programme_items",
+        "DELETE FROM programme_versions",
     ] {
         let refused = {
             use diesel::connection::SimpleConnection;

@@ -1,0 +1,2 @@
+DROP TRIGGER programme_versions_never_deleted ON programme_versions;
+DROP TRIGGER programme_items_never_deleted ON programme_items;

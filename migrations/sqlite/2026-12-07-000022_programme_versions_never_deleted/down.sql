@@ -1,0 +1,2 @@
+DROP TRIGGER programme_versions_never_deleted;
+DROP TRIGGER programme_items_never_deleted;
