@@ -55,8 +55,8 @@ async fn the_review_shows_the_clinic_figures_and_the_cases_behind_them() {
     assert!(html.contains(">\u{2212}0.5</span>"), "median change");
     assert!(html.contains("Theo Therapist"), "per-therapist row");
     assert!(html.contains("<svg"), "charts");
-    let (_, list) = admin
-        .get_text("/admin/cases?figure=worsening&from=2026-10-01&to=2026-12-31")
+    let list = admin
+        .page("/admin/cases?figure=worsening&from=2026-10-01&to=2026-12-31")
         .await;
     assert!(list.contains("▲ worsening"));
     assert_eq!(
@@ -115,7 +115,7 @@ async fn csv_exports_stream_every_row_and_neutralise_formulas() {
             .unwrap_or(0)
     };
     let new = format!("/patients/{patient}/cases/new");
-    let (_, form) = t.get_text(&new).await;
+    let form = t.page(&new).await;
     let select = form
         .split("name=\"therapist_id\">")
         .nth(1)
@@ -569,7 +569,7 @@ async fn settings_change_the_header_and_the_sheet() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, page) = t.get_text("/").await;
+    let page = t.page("/").await;
     assert!(
         page.contains("Harbour Physiotherapy"),
         "header shows the clinic name"
@@ -619,29 +619,29 @@ async fn the_audit_viewer_filters_and_verifies_the_chain() {
             &[("email", "ada@clinic.test"), ("password", PASSWORD)],
         )
         .await;
-    let (_, html) = admin.get_text("/admin/audit?action=case.read").await;
+    let html = admin.page("/admin/audit?action=case.read").await;
     assert!(html.contains("case.read"));
     assert!(!html.contains("staff.invited"), "filtered by action");
-    let (_, html) = admin.get_text("/admin/audit?patient=abc").await;
+    let html = admin.page("/admin/audit?patient=abc").await;
     assert!(html.contains("The patient id must be a number."));
     assert!(
         !html.contains("<td>case.read") && html.contains("Correct the filters above"),
         "an unreadable filter shows nothing, not everything"
     );
-    let (_, html) = admin
-        .get_text("/admin/audit?from=2026-12-31&to=2026-01-01")
+    let html = admin
+        .page("/admin/audit?from=2026-12-31&to=2026-01-01")
         .await;
     assert!(html.contains("The from date is after the to date."));
-    let (_, html) = admin.get_text("/admin/audit?action=no.such.action").await;
+    let html = admin.page("/admin/audit?action=no.such.action").await;
     assert!(html.contains("No audit events match these filters."));
-    let (_, html) = admin.get_text("/admin/audit?action=case.read").await;
+    let html = admin.page("/admin/audit?action=case.read").await;
     let who = html
         .split("href=\"/admin/audit?user=")
         .nth(1)
         .and_then(|s| s.split('"').next())
         .unwrap_or_default()
         .to_owned();
-    let (_, mine) = admin.get_text(&format!("/admin/audit?user={who}")).await;
+    let mine = admin.page(&format!("/admin/audit?user={who}")).await;
     assert!(
         mine.contains("case.read"),
         "a name links to that user's events"
@@ -838,7 +838,7 @@ async fn the_demo_fills_a_fresh_database_only() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, home) = therapist.get_text("/").await;
+    let home = therapist.page("/").await;
     assert!(
         home.contains("clinically important improvement"),
         "the demo mostly improves"
@@ -855,7 +855,7 @@ async fn the_demo_fills_a_fresh_database_only() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, me) = patient.get_text("/me").await;
+    let me = patient.page("/me").await;
     assert!(me.contains("href=\"/me/programme.pdf\""), "{me}");
     assert!(
         !me.contains("has ended"),

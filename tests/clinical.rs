@@ -45,7 +45,7 @@ async fn create_patient(
 async fn open_case(t: &Browser, patient_page: &str) -> String {
     let new = format!("{patient_page}/cases/new");
     let token = t.csrf_token(&new).await;
-    let (_, form) = t.get_text(&new).await;
+    let form = t.page(&new).await;
     let select = form
         .split("name=\"therapist_id\">")
         .nth(1)
@@ -166,7 +166,7 @@ async fn the_whole_clinical_journey_with_a_red_flag() {
         );
     }
     for query in ["smith", "jose+smith", "nunez+1043", "1980-03-31+smith"] {
-        let (_, html) = t.get_text(&format!("/patients?q={query}")).await;
+        let html = t.page(&format!("/patients?q={query}")).await;
         assert!(!html.contains("Núñez"), "{query}: {html}");
     }
 
@@ -176,20 +176,20 @@ async fn the_whole_clinical_journey_with_a_red_flag() {
     let assessment = location(&response);
 
     for page in [&patient, &case] {
-        let (_, html) = t.get_text(page).await;
+        let html = t.page(page).await;
         assert!(html.contains("Red flags need action"), "banner on {page}");
         assert!(
             html.contains("Pain at night that does not ease"),
             "banner names the flag on {page}"
         );
     }
-    let (_, html) = t.get_text(&assessment).await;
+    let html = t.page(&assessment).await;
     assert!(html.contains("Signed"));
     assert!(html.contains("Working at the computer"));
     assert!(html.contains("4.5"), "PSFS average shown");
 
     // Pain now / best / worst became pain scores on the case timeline.
-    let (_, html) = t.get_text(&case).await;
+    let html = t.page(&case).await;
     for line in [
         "Pain 6/10 (now)",
         "Pain 3/10 (best)",
@@ -213,13 +213,13 @@ async fn the_whole_clinical_journey_with_a_red_flag() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     for page in [&patient, &case] {
-        let (_, html) = t.get_text(page).await;
+        let html = t.page(page).await;
         assert!(
             !html.contains("Red flags need action"),
             "banner gone on {page}"
         );
     }
-    let (_, html) = t.get_text(&case).await;
+    let html = t.page(&case).await;
     assert!(
         html.contains("Red flags referred to a doctor"),
         "action on the timeline"
@@ -254,7 +254,7 @@ async fn a_red_flag_action_needs_flags_a_choice_and_a_reason() {
     assert!(html.contains("Tick the red flags"));
     assert!(html.contains("Enter the reason"));
     assert_eq!(app.count("red_flag_actions"), 0);
-    let (_, html) = t.get_text(&case).await;
+    let html = t.page(&case).await;
     assert!(
         html.contains("Red flags need action"),
         "a draft's yes raises the banner too"
@@ -333,10 +333,10 @@ async fn a_signed_assessment_cannot_be_changed_by_anyone() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, html) = t.get_text(&assessment).await;
+    let html = t.page(&assessment).await;
     assert!(html.contains("Correction: symptoms began four months ago."));
     assert!(html.contains("Ada Admin"), "addendum shows its author");
-    let (_, html) = t.get_text(&case).await;
+    let html = t.page(&case).await;
     assert!(html.contains("Addendum by Ada Admin"));
 }
 
@@ -348,7 +348,7 @@ async fn only_the_author_edits_and_signs_a_draft() {
     let case = open_case(&t, &patient).await;
     let assessment =
         location(&record_assessment(&t, &case, "initial", &assessment_fields("no", "draft")).await);
-    let (_, html) = t.get_text(&assessment).await;
+    let html = t.page(&assessment).await;
     assert!(html.contains("Draft"));
     assert_eq!(
         admin.get(&format!("{assessment}/edit")).await.status(),
@@ -370,7 +370,7 @@ async fn only_the_author_edits_and_signs_a_draft() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, html) = t.get_text(&case).await;
+    let html = t.page(&case).await;
     assert!(
         html.contains("Pain 2/10 (now)") && !html.contains("Pain 6/10 (now)"),
         "draft pain scores replaced, not duplicated"
@@ -379,7 +379,7 @@ async fn only_the_author_edits_and_signs_a_draft() {
         .submit(&assessment, &format!("{assessment}/sign"), &[])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, html) = t.get_text(&assessment).await;
+    let html = t.page(&assessment).await;
     assert!(html.contains("Signed"));
 }
 
@@ -407,9 +407,9 @@ async fn a_blank_assessment_is_kept_as_a_draft_but_never_signed() {
         .submit(&assessment, &format!("{assessment}/sign"), &[])
         .await;
     assert_eq!(location(&response), format!("{assessment}/edit"));
-    let (_, html) = t.get_text(&format!("{assessment}/edit")).await;
+    let html = t.page(&format!("{assessment}/edit")).await;
     assert!(html.contains("Record at least one finding before signing"));
-    let (_, html) = t.get_text(&assessment).await;
+    let html = t.page(&assessment).await;
     assert!(html.contains("Draft") && !html.contains("Signed"));
 
     // One finding is enough.
@@ -426,7 +426,7 @@ async fn a_blank_assessment_is_kept_as_a_draft_but_never_signed() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, html) = t.get_text(&assessment).await;
+    let html = t.page(&assessment).await;
     assert!(html.contains("Signed"));
 }
 
@@ -436,7 +436,7 @@ async fn a_case_has_one_initial_assessment_and_a_second_comes_back_as_a_review()
     let (_admin, t) = app.therapist().await;
     let patient = create_patient(&t, "Ines", "Moreau", "1975-05-05", "").await;
     let case = open_case(&t, &patient).await;
-    let (_, page) = t.get_text(&case).await;
+    let page = t.page(&case).await;
     assert!(
         page.contains("<option value=\"initial\">"),
         "offered while there is none"
@@ -445,7 +445,7 @@ async fn a_case_has_one_initial_assessment_and_a_second_comes_back_as_a_review()
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
     let first = location(&first);
 
-    let (_, page) = t.get_text(&case).await;
+    let page = t.page(&case).await;
     assert!(
         !page.contains("<option value=\"initial\">"),
         "no longer offered"
@@ -458,9 +458,7 @@ async fn a_case_has_one_initial_assessment_and_a_second_comes_back_as_a_review()
         location(&response),
         format!("{case}/assessments/new?kind=review")
     );
-    let (_, html) = t
-        .get_text(&format!("{case}/assessments/new?kind=review"))
-        .await;
+    let html = t.page(&format!("{case}/assessments/new?kind=review")).await;
     assert!(html.contains("already has an initial assessment"), "{html}");
 
     // One posted from an old form is refused, its text kept, as a review to check.
@@ -514,9 +512,9 @@ async fn discharge_needs_a_signed_discharge_assessment() {
         .submit(&discharge, &discharge, &[("outcome", "goals-met")])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, html) = t.get_text(&case).await;
+    let html = t.page(&case).await;
     assert!(html.contains("Discharged: Goals met"));
-    let (_, html) = t.get_text(&patient).await;
+    let html = t.page(&patient).await;
     assert!(html.contains("Discharged"));
 }
 
@@ -552,20 +550,18 @@ async fn names_in_any_script_round_trip_and_search_ignores_accents_both_ways() {
     ];
     for (given, family) in names {
         let page = create_patient(&t, given, family, "1970-01-01", "").await;
-        let (_, html) = t.get_text(&page).await;
+        let html = t.page(&page).await;
         assert!(
             html.contains(&format!("{given} {family}")),
             "{given} {family} shown exactly as typed"
         );
     }
     // "José" finds "Jose" and "Lukasiewicz" finds "Łukasiewicz".
-    let (_, html) = t.get_text("/patients?q=Jos%C3%A9").await;
+    let html = t.page("/patients?q=Jos%C3%A9").await;
     assert!(html.contains("Nunez, Jose"));
-    let (_, html) = t.get_text("/patients?q=lukasiewicz").await;
+    let html = t.page("/patients?q=lukasiewicz").await;
     assert!(html.contains("Łukasiewicz, Zoë"));
-    let (_, html) = t
-        .get_text("/patients?q=%D1%84%D0%B5%D0%B4%D0%BE%D1%80")
-        .await;
+    let html = t.page("/patients?q=%D1%84%D0%B5%D0%B4%D0%BE%D1%80").await;
     assert!(html.contains("Достоевский, Фёдор"), "ё folds to е");
 }
 
@@ -576,10 +572,10 @@ async fn the_patient_list_paginates() {
     for n in 0..27 {
         create_patient(&t, &format!("Given{n:02}"), "Pager", "1970-01-01", "").await;
     }
-    let (_, first) = t.get_text("/patients?q=pager").await;
+    let first = t.page("/patients?q=pager").await;
     assert!(first.contains("1–25 of 27"));
     assert!(first.contains("rel=\"next\""));
-    let (_, second) = t.get_text("/patients?q=pager&page=2").await;
+    let second = t.page("/patients?q=pager&page=2").await;
     assert!(second.contains("26–27 of 27"));
     assert!(second.contains("Given26"));
 }
@@ -615,25 +611,23 @@ async fn a_broad_search_says_more_than_and_asks_for_more_of_the_name() {
     for n in 0..=SEARCH_COUNT_CAP {
         stored_patient(&mut conn, &format!("Given{n:03}"), "Broadmoor", None);
     }
-    let (_, first) = t.get_text("/patients?q=broad").await;
+    let first = t.page("/patients?q=broad").await;
     assert!(first.contains(&format!("1–25 of more than {SEARCH_COUNT_CAP}")));
     assert!(first.contains("Type more of the name"));
     assert!(first.contains("Broadmoor, Given000") && !first.contains("Given025"));
     let last_page = SEARCH_COUNT_CAP / 25;
-    let (_, last) = t
-        .get_text(&format!("/patients?q=broad&page={last_page}"))
-        .await;
+    let last = t.page(&format!("/patients?q=broad&page={last_page}")).await;
     assert!(
         last.contains("Broadmoor, Given249"),
         "pages run to the cap in name order"
     );
     // A narrower search counts exactly again.
-    let (_, narrow) = t.get_text("/patients?q=broad+given24").await;
+    let narrow = t.page("/patients?q=broad+given24").await;
     assert!(narrow.contains("1–10 of 10"), "Given240–249");
     // Word order does not matter: the narrower word drives either way.
-    let (_, reversed) = t.get_text("/patients?q=given24+broad").await;
+    let reversed = t.page("/patients?q=given24+broad").await;
     assert!(reversed.contains("1–10 of 10") && reversed.contains("Broadmoor, Given240"));
-    let (_, none) = t.get_text("/patients?q=broad+nobody").await;
+    let none = t.page("/patients?q=broad+nobody").await;
     assert!(
         !none.contains("Broadmoor"),
         "a word nobody has matches nobody"
@@ -725,7 +719,7 @@ async fn searches_with_several_broad_words_find_exactly_the_patients_having_them
         assert_eq!(found, expected, "{typed}");
     }
     // The same through the page: the count and the first match by name.
-    let (_, page) = t.get_text("/patients?q=zoe+kowalski").await;
+    let page = t.page("/patients?q=zoe+kowalski").await;
     let both = words_of
         .values()
         .filter(|words| words.contains(" zoe") && words.contains(" kowalski"))
@@ -738,8 +732,8 @@ async fn searches_with_several_broad_words_find_exactly_the_patients_having_them
     );
     assert!(page.contains("Kowalski, Zoë") && !page.contains("Kowalski, Ana"));
     // A word typed twice finds what it finds once.
-    let (_, once) = t.get_text("/patients?q=kowalski").await;
-    let (_, twice) = t.get_text("/patients?q=Kowalski+kowalski").await;
+    let once = t.page("/patients?q=kowalski").await;
+    let twice = t.page("/patients?q=Kowalski+kowalski").await;
     let count_line = |page: &str| {
         page.split("<span>1–")
             .nth(1)
@@ -787,7 +781,7 @@ async fn renaming_a_patient_moves_the_search_counts_with_the_name() {
     let page = create_patient(&t, "Wilhelmina", "Quarrington", "1958-02-11", "QR-1").await;
     create_patient(&t, "Wilbur", "Quarrington", "1960-07-30", "").await;
     assert_eq!(miscounted_prefixes(&app), Vec::<String>::new());
-    let (_, both) = t.get_text("/patients?q=quarrington").await;
+    let both = t.page("/patients?q=quarrington").await;
     assert!(both.contains("1–2 of 2"), "{both}");
 
     let edit = format!("{page}/edit");
@@ -804,20 +798,20 @@ async fn renaming_a_patient_moves_the_search_counts_with_the_name() {
         Vec::<String>::new(),
         "counts follow the new name"
     );
-    let (_, old_name) = t.get_text("/patients?q=quarrington").await;
+    let old_name = t.page("/patients?q=quarrington").await;
     assert!(
         old_name.contains("1–1 of 1") && old_name.contains("Quarrington, Wilbur"),
         "the old family name counts one patient now: {old_name}"
     );
-    let (_, new_name) = t.get_text("/patients?q=oyel").await;
+    let new_name = t.page("/patients?q=oyel").await;
     assert!(new_name.contains("Oyelaran, Wilhelmina") && new_name.contains("1–1 of 1"));
-    let (_, both_words) = t.get_text("/patients?q=wil+oyelaran").await;
+    let both_words = t.page("/patients?q=wil+oyelaran").await;
     assert!(both_words.contains("Oyelaran, Wilhelmina") && !both_words.contains("Wilbur"));
-    let (_, gone) = t.get_text("/patients?q=oyelaran+wilbur").await;
+    let gone = t.page("/patients?q=oyelaran+wilbur").await;
     assert!(!gone.contains("Oyelaran, Wil"), "no patient has both words");
-    let (_, whole_new) = t.get_text("/patients?q=wilhelmina+oyelaran").await;
+    let whole_new = t.page("/patients?q=wilhelmina+oyelaran").await;
     assert!(whole_new.contains("1–1 of 1") && whole_new.contains("Oyelaran, Wilhelmina"));
-    let (_, whole_old) = t.get_text("/patients?q=quarrington+wilhelmina").await;
+    let whole_old = t.page("/patients?q=quarrington+wilhelmina").await;
     assert!(
         !whole_old.contains("Wilhelmina"),
         "the old name's rows are gone: {whole_old}"
@@ -836,7 +830,7 @@ async fn lists_sort_by_folded_family_then_given_name() {
     ] {
         create_patient(&t, given, family, "1970-01-01", "").await;
     }
-    let (_, html) = t.get_text("/patients?q=sortw").await;
+    let html = t.page("/patients?q=sortw").await;
     let at = |name: &str| {
         html.find(name)
             .unwrap_or_else(|| panic!("{name} listed: {html}"))
@@ -846,13 +840,13 @@ async fn lists_sort_by_folded_family_then_given_name() {
     assert!(at("Sortwell, Zack") < at("Sortwell Hale, Cal"));
     assert!(!html.contains("Bea"), "É is not the start of sortw");
     // In the whole list the accented name sorts as a plain E, before every S.
-    let (_, all) = t.get_text("/patients").await;
+    let all = t.page("/patients").await;
     let in_all = |name: &str| all.find(name).unwrap_or_else(|| panic!("{name} listed"));
     assert!(in_all("ÉSortwell, Bea") < in_all("sortwell, Ann"));
     // "e" finds the accented name; "hale" finds the second word of a family name.
-    let (_, accented) = t.get_text("/patients?q=esortwell").await;
+    let accented = t.page("/patients?q=esortwell").await;
     assert!(accented.contains("ÉSortwell, Bea") && !accented.contains("sortwell, Ann"));
-    let (_, second_word) = t.get_text("/patients?q=HALE").await;
+    let second_word = t.page("/patients?q=HALE").await;
     assert!(second_word.contains("Sortwell Hale, Cal") && !second_word.contains("Zack"));
 }
 
@@ -871,7 +865,7 @@ async fn patients_stored_before_search_rows_existed_are_found_after_a_restart() 
              UPDATE patients SET sort_name = '' WHERE id = {id};"
         ))
         .unwrap_or_else(|e| panic!("make the old shape: {e}"));
-    let (_, missing) = t.get_text("/patients?q=vanderbeck").await;
+    let missing = t.page("/patients?q=vanderbeck").await;
     assert!(
         !missing.contains("Vanderbeck, Ottilie"),
         "no rows, no match"
@@ -903,7 +897,7 @@ async fn patients_stored_before_search_rows_existed_are_found_after_a_restart() 
         "vanderbeck+ottilie",
         "ottilie+vander",
     ] {
-        let (_, html) = signed_in.get_text(&format!("/patients?q={query}")).await;
+        let html = signed_in.page(&format!("/patients?q={query}")).await;
         assert!(
             html.contains("Vanderbeck, Ottilie"),
             "{query} finds the patient"

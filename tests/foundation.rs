@@ -460,7 +460,7 @@ async fn an_invited_therapist_signs_in_and_deactivation_ends_their_sessions() {
     assert_eq!(status, StatusCode::OK);
     assert!(home.contains("Theo Therapist"));
 
-    let (_, staff) = admin.get_text("/admin/staff").await;
+    let staff = admin.page("/admin/staff").await;
     assert!(staff.contains("theo@clinic.test"));
     let therapist_id = {
         use diesel::prelude::*;

@@ -107,10 +107,10 @@ async fn every_expected_exercise_is_present_exactly_once_after_first_and_second_
 async fn a_restart_keeps_the_clinics_changes_to_built_in_entries() {
     let app = spawn_app().await;
     let (_admin, therapist) = app.therapist().await;
-    let (_, html) = therapist.get_text("/exercises?q=balasana").await;
+    let html = therapist.page("/exercises?q=balasana").await;
     let id = common::extract_between(&html, "<a href=\"/exercises/", "\"").unwrap_or_default();
     let edit = format!("/exercises/{id}/edit");
-    let (_, form) = therapist.get_text(&edit).await;
+    let form = therapist.page(&edit).await;
     assert!(form.contains("built-in entry"));
     let steps = "Kneel and sit back.\nBreathe out slowly.";
     let response = therapist
@@ -141,7 +141,7 @@ async fn a_restart_keeps_the_clinics_changes_to_built_in_entries() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let _restart = start_on(&app.database_url).await;
-    let (_, page) = therapist.get_text(&format!("/exercises/{id}")).await;
+    let page = therapist.page(&format!("/exercises/{id}")).await;
     assert!(
         page.contains("Breathe out slowly."),
         "the clinic's change survives a restart"
@@ -211,7 +211,7 @@ async fn each_facet_and_pairs_of_facets_return_the_right_entries() {
     );
 
     // The count beside a facet value is what ticking it would show.
-    let (_, html) = therapist.get_text("/exercises?category=stretch").await;
+    let html = therapist.page("/exercises?category=stretch").await;
     let kneeling = names_where(&|e| e.category == "stretch" && e.position == "kneeling").len();
     assert!(html.contains(&format!("name=\"position\" value=\"kneeling\">\n          Kneeling <span class=\"count\">({kneeling})</span>")), "count shown");
 }
@@ -220,7 +220,7 @@ async fn each_facet_and_pairs_of_facets_return_the_right_entries() {
 async fn the_desk_question_is_answered_in_one_quick_pick() {
     let app = spawn_app().await;
     let (_admin, therapist) = app.therapist().await;
-    let (_, html) = therapist.get_text("/exercises").await;
+    let html = therapist.page("/exercises").await;
     let link =
         common::extract_between(&html, "Quick picks:\n  <a href=\"", "\"").unwrap_or_default();
     let names = listed_names(&therapist, link.trim_start_matches("/exercises?")).await;
@@ -320,7 +320,7 @@ async fn a_clinic_exercise_is_created_edited_archived_and_restored() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let page = location(&response);
-    let (_, html) = therapist.get_text(&page).await;
+    let html = therapist.page(&page).await;
     assert!(html.contains("Seated band row"));
     assert!(html.contains(
         "3 sets of 12, hold 2 seconds, rest 1 minute between sets, once a day, 3 days a week"
@@ -340,7 +340,7 @@ async fn a_clinic_exercise_is_created_edited_archived_and_restored() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, html) = therapist.get_text(&page).await;
+    let html = therapist.page(&page).await;
     assert!(html.contains("Seated band row (light band)"));
 
     let response = therapist
@@ -456,7 +456,7 @@ async fn markup_typed_into_an_exercise_comes_back_escaped() {
         "/exercises?q=alert".to_owned(),
         format!("{page}/edit"),
     ] {
-        let (_, html) = therapist.get_text(&path).await;
+        let html = therapist.page(&path).await;
         assert!(!html.contains("<script>alert"), "{path}");
         assert!(!html.contains("<img src=x"), "{path}");
         assert!(
@@ -470,7 +470,7 @@ async fn markup_typed_into_an_exercise_comes_back_escaped() {
 async fn a_patient_is_refused_every_library_route() {
     let app = spawn_app().await;
     let (_admin, therapist) = app.therapist().await;
-    let (_, html) = therapist.get_text("/exercises?q=balasana").await;
+    let html = therapist.page("/exercises?q=balasana").await;
     let id = common::extract_between(&html, "<a href=\"/exercises/", "\"").unwrap_or_default();
     let patient = app.patient_account("pat@example.test").await;
     for path in [

@@ -73,7 +73,7 @@ async fn the_same_idempotency_key_stores_one_score() {
 async fn the_case_page_shows_the_chart_and_the_right_summary_label() {
     let app = spawn_app().await;
     let (t, case) = case_for(&app).await;
-    let (_, html) = t.get_text(&case).await;
+    let html = t.page(&case).await;
     assert!(html.contains("No pain scores recorded yet"));
     assert!(html.contains("not enough scores yet"));
 
@@ -104,7 +104,7 @@ async fn the_case_page_shows_the_chart_and_the_right_summary_label() {
         "key-aaaaaaaaaaaaaaaa3",
     )
     .await;
-    let (_, html) = t.get_text(&case).await;
+    let html = t.page(&case).await;
     assert!(html.contains("<svg"), "server-rendered chart");
     assert!(html.contains("Baseline 8"), "baseline drawn");
     assert!(
@@ -129,7 +129,7 @@ async fn the_case_page_shows_the_chart_and_the_right_summary_label() {
         "key-aaaaaaaaaaaaaaaa4",
     )
     .await;
-    let (_, html) = t.get_text(&case).await;
+    let html = t.page(&case).await;
     assert!(html.contains("<strong>worsening</strong>"));
 }
 
@@ -155,7 +155,7 @@ async fn the_case_timeline_pages_newest_first_while_the_chart_shows_every_score(
     }
     let entries = |html: &str| html.matches("<li class=\"timeline__entry").count();
 
-    let (_, first) = t.get_text(&case).await;
+    let first = t.page(&case).await;
     assert_eq!(entries(&first), 25);
     assert!(first.contains("2024-01-27 09:00") && first.contains("2024-01-03 09:00"));
     assert!(
@@ -172,7 +172,7 @@ async fn the_case_timeline_pages_newest_first_while_the_chart_shows_every_score(
         "the chart draws every score"
     );
 
-    let (_, second) = t.get_text(&format!("{case}?page=2")).await;
+    let second = t.page(&format!("{case}?page=2")).await;
     assert_eq!(entries(&second), 2);
     assert!(second.contains("2024-01-02 09:00") && second.contains("2024-01-01 09:00"));
     assert!(!second.contains("2024-01-03 09:00"));
@@ -274,7 +274,7 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
     }
     assert_eq!(app.count("adherence_ticks"), 1);
-    let (_, me) = p.get_text("/me").await;
+    let me = p.page("/me").await;
     assert!(me.contains("✓ Done today"));
     assert!(me.contains("Baseline 4"), "their own chart");
 
@@ -291,7 +291,7 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
         .await;
     assert_eq!(location(&undo), "/me#exercises");
     assert_eq!(app.count("adherence_ticks"), 0);
-    let (_, me) = p.get_text("/me").await;
+    let me = p.page("/me").await;
     assert!(!me.contains("✓ Done today"));
     assert!(
         me.contains("no longer marked as done today"),
@@ -317,7 +317,7 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
     );
 
     // The therapist sees the score and the adherence.
-    let (_, case_page) = t.get_text(&case).await;
+    let case_page = t.page(&case).await;
     assert!(case_page.contains("Pain 4/10 (at rest)"));
     assert!(case_page.contains("recorded by Zoë Łukasiewicz: After a long day"));
     assert!(case_page.contains("1 of 2"), "today's adherence row");
@@ -342,7 +342,7 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
         &[("assessed_at", days_ago(0).as_str()), ("rf_fever", "yes")],
     )
     .await;
-    let (_, me) = p.get_text("/me").await;
+    let me = p.page("/me").await;
     assert!(me.contains("Please contact the clinic before you do these exercises."));
     assert!(
         !me.contains("href=\"/me/programme.pdf\""),
@@ -476,7 +476,7 @@ async fn another_patient_is_refused_everything_of_the_first_and_refusals_are_aud
             .contains(&"portal.done_refused".to_owned())
     );
     // Their own portal shows only their own programme.
-    let (_, me) = second.get_text("/me").await;
+    let me = second.page("/me").await;
     assert!(me.contains("Cat-cow") && !me.contains("Chin tuck"));
     assert_eq!(app.count("pain_scores"), 0);
 }
@@ -563,7 +563,7 @@ async fn used_and_expired_links_are_refused_clearly_and_revoking_ends_sessions()
 async fn the_dashboard_lists_what_needs_attention() {
     let app = spawn_app().await;
     let (t, case) = case_for(&app).await;
-    let (_, html) = t.get_text("/").await;
+    let html = t.page("/").await;
     assert!(html.contains("My caseload"));
     assert!(html.contains("Thoracic pain"), "open case listed");
 
@@ -595,7 +595,7 @@ async fn the_dashboard_lists_what_needs_attention() {
     )
     .await;
     set_review_date(&app, &case, "2024-02-01");
-    let (_, html) = t.get_text("/").await;
+    let html = t.page("/").await;
     let section = |key: &str| -> String {
         html.split(&format!("attention--{key}"))
             .nth(1)
@@ -644,14 +644,14 @@ async fn the_caseload_pages_open_cases_newest_first() {
     };
     let newest_first: Vec<String> = cases.iter().rev().cloned().collect();
 
-    let (_, first) = t.get_text("/").await;
+    let first = t.page("/").await;
     assert!(
         first.contains("1–25 of 27"),
         "the pager counts every open case"
     );
     assert_eq!(table(&first), newest_first[..25], "newest first");
 
-    let (_, second) = t.get_text("/?page=2").await;
+    let second = t.page("/?page=2").await;
     assert!(second.contains("26–27 of 27"));
     assert_eq!(table(&second), newest_first[25..], "the rest on page 2");
 }
@@ -706,7 +706,7 @@ async fn records_dated_before_the_case_allows_are_refused_and_nothing_is_stored(
         let t = &t;
         async move {
             let page = format!("/patients/{patient}/cases/new");
-            let (_, form) = t.get_text(&page).await;
+            let form = t.page(&page).await;
             let therapist = form
                 .split("name=\"therapist_id\">")
                 .nth(1)
@@ -781,7 +781,7 @@ async fn the_reviews_due_list_starts_with_the_most_overdue_and_links_to_all_of_t
         due.push(date);
     }
     due.sort();
-    let (_, home) = t.get_text("/").await;
+    let home = t.page("/").await;
     let section = home
         .split("attention--review-due")
         .nth(1)
@@ -819,7 +819,7 @@ async fn the_portal_gives_the_clinic_phone_and_says_when_treatment_has_ended() {
     let (admin, t) = app.therapist().await;
     let case = open_case(&t).await;
     let p = portal_patient(&app, &t, case_patient_id(&app, &case), "ended@example.test").await;
-    let (_, me) = p.get_text("/me").await;
+    let me = p.page("/me").await;
     assert!(!me.contains("Clinic phone:"), "no number set yet");
     let response = admin
         .submit(
@@ -836,7 +836,7 @@ async fn the_portal_gives_the_clinic_phone_and_says_when_treatment_has_ended() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, me) = p.get_text("/me").await;
+    let me = p.page("/me").await;
     let stop_box = me.split("class=\"stop-box\"").nth(1).unwrap_or_default();
     assert!(
         stop_box.contains("Clinic phone: 0117 496 0000"),
@@ -849,7 +849,7 @@ async fn the_portal_gives_the_clinic_phone_and_says_when_treatment_has_ended() {
         "no programme yet: no missing page"
     );
     assert_eq!(location(&pdf), "/me");
-    let (_, me) = p.get_text("/me").await;
+    let me = p.page("/me").await;
     assert!(me.contains("There is no programme to print yet."));
     assert!(me.contains("has not set up your exercises yet"));
 
@@ -869,7 +869,7 @@ async fn the_portal_gives_the_clinic_phone_and_says_when_treatment_has_ended() {
         .submit(&discharge, &discharge, &[("outcome", "goals-met")])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, me) = p.get_text("/me").await;
+    let me = p.page("/me").await;
     assert!(me.contains("Your course of treatment at the clinic has ended."));
     assert!(!me.contains("has not set up"));
 }

@@ -49,7 +49,7 @@ async fn build_version_one_then_change_and_remove_for_version_two_with_the_right
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), format!("{case}/programme/versions/1"));
 
-    let (_, page) = t.get_text(&format!("{case}/programme/versions/1")).await;
+    let page = t.page(&format!("{case}/programme/versions/1")).await;
     assert!(page.contains("This is the first version."));
     assert!(page.contains("3 sets of 10, hold 5 seconds, twice a day, every day"));
 
@@ -60,7 +60,7 @@ async fn build_version_one_then_change_and_remove_for_version_two_with_the_right
     ];
     let response = post_builder(&t, &case, &v2, "save", &[]).await;
     assert_eq!(location(&response), format!("{case}/programme/versions/2"));
-    let (_, page) = t.get_text(&format!("{case}/programme/versions/2")).await;
+    let page = t.page(&format!("{case}/programme/versions/2")).await;
     assert!(page.contains("since version 1"));
     assert!(
         page.contains(
@@ -73,7 +73,7 @@ async fn build_version_one_then_change_and_remove_for_version_two_with_the_right
     assert!(!page.contains("Removed Wall angels") && !page.contains("Added Wall angels"));
 
     // Version 1 is unchanged and read-only.
-    let (_, page) = t.get_text(&format!("{case}/programme/versions/1")).await;
+    let page = t.page(&format!("{case}/programme/versions/1")).await;
     assert!(page.contains("3 sets of 10, hold 5 seconds"));
     assert!(page.contains("Cat-cow"));
     assert!(page.contains("Earlier version, read-only"));
@@ -87,10 +87,10 @@ async fn build_version_one_then_change_and_remove_for_version_two_with_the_right
         "the database refuses changes to saved versions"
     );
 
-    let (_, programme) = t.get_text(&format!("{case}/programme")).await;
+    let programme = t.page(&format!("{case}/programme")).await;
     assert!(programme.contains("Current: version 2"));
     assert!(programme.contains("Version 1") && programme.contains("Version 2"));
-    let (_, case_page) = t.get_text(&case).await;
+    let case_page = t.page(&case).await;
     assert!(
         case_page.contains("Programme version 2"),
         "timeline shows versions"
@@ -130,7 +130,7 @@ async fn the_patient_view_reads_in_plain_words_with_steps_and_notes() {
 async fn templates_ship_apply_save_edit_and_archive() {
     let app = spawn_app().await;
     let (t, case) = case_for(&app).await;
-    let (_, list) = t.get_text("/templates").await;
+    let list = t.page("/templates").await;
     for name in [
         "Warm-up routine",
         "Desk routine",
@@ -193,7 +193,7 @@ async fn templates_ship_apply_save_edit_and_archive() {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let template = location(&response);
-    let (_, html) = t.get_text(&template).await;
+    let html = t.page(&template).await;
     assert!(html.contains("Desk worker — thoracic mobility"));
     assert!(html.contains("2 sets of 10, hold 20 seconds"));
 
@@ -212,12 +212,12 @@ async fn templates_ship_apply_save_edit_and_archive() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     t.submit(&template, &format!("{template}/archive"), &[])
         .await;
-    let (_, list) = t.get_text("/templates").await;
+    let list = t.page("/templates").await;
     assert!(
         !list.contains("Desk worker — v2"),
         "archived templates leave the list"
     );
-    let (_, archived) = t.get_text("/templates?archived=1").await;
+    let archived = t.page("/templates?archived=1").await;
     assert!(archived.contains("Desk worker — v2"));
 }
 
@@ -241,7 +241,7 @@ async fn the_red_flag_gate_blocks_then_allows() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 
     let chin = exercise_id(&app, "chin-tuck");
-    let (_, builder) = t.get_text(&format!("{case}/programme/builder")).await;
+    let builder = t.page(&format!("{case}/programme/builder")).await;
     assert!(builder.contains("cannot be issued yet"));
     assert!(
         builder.contains(&format!("{case}/red-flags")),
@@ -383,7 +383,7 @@ async fn invalid_programmes_are_refused_with_clear_messages() {
     );
     let response = post_builder(&t, &case, &[item(cat, "2", "0", "both")], "save", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let (_, v1) = t.get_text(&format!("{case}/programme/versions/1")).await;
+    let v1 = t.page(&format!("{case}/programme/versions/1")).await;
     assert!(v1.contains("Cat-cow"));
     assert_eq!(app.count("programme_versions"), 2);
 }

@@ -377,7 +377,7 @@ async fn an_issued_version_keeps_its_exercise_text_after_the_exercise_is_edited(
     let new_step = "Sit against a wall and slide the chin straight back.";
     let new_caution = "Stop at once if either hand goes numb.";
     edit_chin_tuck(&t, chin, new_name, new_step, new_caution).await;
-    let (_, entry) = t.get_text(&format!("/exercises/{chin}")).await;
+    let entry = t.page(&format!("/exercises/{chin}")).await;
     assert!(entry.contains(new_step), "the library entry changed");
 
     // Printed again, version 1 reads exactly as it did.
@@ -385,9 +385,9 @@ async fn an_issued_version_keeps_its_exercise_text_after_the_exercise_is_edited(
     assert_eq!(reprinted, printed, "version 1 prints as issued");
     // So do the patient's portal, the staff's patient view and the version page.
     let html_shows = |html: &str, text: &str| common::html_unescape(html).contains(text);
-    let (_, me) = patient.get_text("/me").await;
-    let (_, sheet) = t.get_text(&format!("{case}/programme/sheet")).await;
-    let (_, version_page) = t.get_text(&format!("{case}/programme/versions/1")).await;
+    let me = patient.page("/me").await;
+    let sheet = t.page(&format!("{case}/programme/sheet")).await;
+    let version_page = t.page(&format!("{case}/programme/versions/1")).await;
     for (page, html) in [
         ("portal", &me),
         ("sheet", &sheet),
@@ -412,7 +412,7 @@ async fn an_issued_version_keeps_its_exercise_text_after_the_exercise_is_edited(
         !v2.contains(&normalise(&old_step)),
         "version 2 has the new steps only"
     );
-    let (_, me) = patient.get_text("/me").await;
+    let me = patient.page("/me").await;
     assert!(html_shows(&me, new_step) && !html_shows(&me, &old_step));
     assert_eq!(read_pdf(&get_pdf(&t, &v1_pdf).await).text, printed);
 }

@@ -52,7 +52,7 @@ pub async fn new_patient(t: &Browser) -> String {
 /// Opens another case for the patient at `patient` (its path), assigned to the signed-in
 /// therapist. Returns the case path.
 pub async fn add_case(t: &Browser, patient: &str, title: &str) -> String {
-    let (_, form) = t.get_text(&format!("{patient}/cases/new")).await;
+    let form = t.page(&format!("{patient}/cases/new")).await;
     let select = form
         .split("name=\"therapist_id\">")
         .nth(1)

@@ -304,6 +304,13 @@ impl Browser {
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
+    /// A page that must answer 200: a test reading it never passes on an error page.
+    pub async fn page(&self, path: &str) -> String {
+        let (status, body) = self.get_text(path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
     pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
         let response = self.get(path).await;
         let status = response.status();
