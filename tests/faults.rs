@@ -738,6 +738,22 @@ fn fill_disk(path: &Path) -> u64 {
     written
 }
 
+/// Whether `/healthz` answers `wanted` within 20 tries, half a second apart (its verdict
+/// on writing stands a few seconds).
+async fn health_becomes(browser: &Browser, wanted: StatusCode) -> bool {
+    for _ in 0..20 {
+        let (health, _, _) = browser
+            .get("/healthz")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        if health == wanted {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    false
+}
+
 fn assert_unavailable(answer: &Answer, what: &str) {
     let (status, _, body) = answer.as_ref().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert_eq!(*status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {body}");
@@ -818,20 +834,8 @@ async fn a_full_disk_answers_503_stores_nothing_and_recovers() {
     assert_unavailable(&save, "a programme save on a full disk");
     // The health check's verdict stands a few seconds (the start-up probe may still
     // hold); then it reports that this instance cannot write.
-    let mut unhealthy = false;
-    for _ in 0..20 {
-        let (health, _, _) = browser
-            .get("/healthz")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        if health == StatusCode::SERVICE_UNAVAILABLE {
-            unhealthy = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
     assert!(
-        unhealthy,
+        health_becomes(&browser, StatusCode::SERVICE_UNAVAILABLE).await,
         "the health check reports an instance that cannot write"
     );
     // A start on the full disk says so, rather than blaming the file.
@@ -908,19 +912,10 @@ async fn a_full_disk_answers_503_stores_nothing_and_recovers() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(status, StatusCode::OK, "the case page works again");
     // The health check's verdict stands a few seconds; then it sees the room again.
-    let mut healthy = false;
-    for _ in 0..20 {
-        let (health, _, _) = browser
-            .get("/healthz")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        if health == StatusCode::OK {
-            healthy = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    assert!(healthy, "the health check recovers with the disk");
+    assert!(
+        health_becomes(&browser, StatusCode::OK).await,
+        "the health check recovers with the disk"
+    );
     drop(server);
     let stored = pain_key_counts(&mut sqlite(&clinic.db));
     assert_eq!(

@@ -24,12 +24,16 @@ const FLASH_KEY_NAME: &str = "flash";
 #[derive(Clone)]
 pub struct Cookies {
     secure: bool,
-    flash_key: Key,
+    /// Signs the flash and device cookies.
+    signing_key: Key,
 }
 
 impl Cookies {
-    pub fn new(secure: bool, flash_key: Key) -> Self {
-        Self { secure, flash_key }
+    pub fn new(secure: bool, signing_key: Key) -> Self {
+        Self {
+            secure,
+            signing_key,
+        }
     }
 
     pub fn session_name(&self) -> &'static str {
@@ -51,30 +55,20 @@ impl Cookies {
     }
 
     pub fn session_removal(&self) -> Cookie<'static> {
-        let mut gone = self.build(self.session_name(), String::new());
-        gone.make_removal();
-        gone
+        self.removal(self.session_name())
     }
 
     /// A signed cookie carrying `message`. It must never carry clinical free text.
     /// Values are hex: the HTTP layer percent-decodes cookies it reads, which would
     /// change a percent-encoded value after it was signed.
     pub fn flash(&self, message: &str) -> Cookie<'static> {
-        let mut jar = CookieJar::new();
-        jar.signed_mut(&self.flash_key)
-            .add(self.build(self.flash_name(), hex::encode(message)));
-        jar.get(self.flash_name())
-            .cloned()
-            .unwrap_or_else(|| self.build(self.flash_name(), String::new()))
+        self.signed(self.build(self.flash_name(), hex::encode(message)))
     }
 
     /// The flash message of this request, when its signature holds.
     pub fn read_flash(&self, req: &HttpRequest) -> Option<String> {
-        let sent = req.cookie(self.flash_name())?;
-        let mut jar = CookieJar::new();
-        jar.add_original(sent.into_owned());
-        let verified = jar.signed(&self.flash_key).get(self.flash_name())?;
-        hex::decode(verified.value())
+        let verified = self.verified(req, self.flash_name())?;
+        hex::decode(verified)
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .filter(|message| !message.is_empty())
@@ -85,9 +79,7 @@ impl Cookies {
     }
 
     pub fn flash_removal(&self) -> Cookie<'static> {
-        let mut gone = self.build(self.flash_name(), String::new());
-        gone.make_removal();
-        gone
+        self.removal(self.flash_name())
     }
 
     fn device_name(&self) -> &'static str {
@@ -100,21 +92,39 @@ impl Cookies {
         let value = format!("{nonce}.{}", hex::encode(account));
         let mut cookie = self.build(self.device_name(), value);
         cookie.set_max_age(actix_web::cookie::time::Duration::days(365));
-        let mut jar = CookieJar::new();
-        jar.signed_mut(&self.flash_key).add(cookie);
-        jar.get(self.device_name())
-            .cloned()
-            .unwrap_or_else(|| self.build(self.device_name(), String::new()))
+        self.signed(cookie)
     }
 
     /// The id of this browser's device cookie, when it is genuine and names `account`.
     pub fn device_for(&self, req: &HttpRequest, account: &str) -> Option<String> {
-        let sent = req.cookie(self.device_name())?;
+        let verified = self.verified(req, self.device_name())?;
+        let (nonce, named) = verified.split_once('.')?;
+        (named == hex::encode(account)).then(|| nonce.to_owned())
+    }
+
+    /// `cookie` with its value signed (the signature goes before the value).
+    fn signed(&self, cookie: Cookie<'static>) -> Cookie<'static> {
+        let name = cookie.name().to_owned();
+        let mut jar = CookieJar::new();
+        jar.signed_mut(&self.signing_key).add(cookie);
+        jar.get(&name)
+            .cloned()
+            .unwrap_or_else(|| Cookie::new(name, String::new()))
+    }
+
+    /// The value of the request's cookie `name`, when its signature holds.
+    fn verified(&self, req: &HttpRequest, name: &str) -> Option<String> {
+        let sent = req.cookie(name)?;
         let mut jar = CookieJar::new();
         jar.add_original(sent.into_owned());
-        let verified = jar.signed(&self.flash_key).get(self.device_name())?;
-        let (nonce, named) = verified.value().split_once('.')?;
-        (named == hex::encode(account)).then(|| nonce.to_owned())
+        let verified = jar.signed(&self.signing_key).get(name)?;
+        Some(verified.value().to_owned())
+    }
+
+    fn removal(&self, name: &'static str) -> Cookie<'static> {
+        let mut gone = self.build(name, String::new());
+        gone.make_removal();
+        gone
     }
 
     fn build(&self, name: &'static str, value: String) -> Cookie<'static> {
