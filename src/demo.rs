@@ -6,20 +6,20 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::audit::{self, Actor, Event};
 use crate::auth::password;
 use crate::db::schema::{cases, programme_templates};
 use crate::db::{DbConn, write_tx};
 use crate::domain::clinical::{AssessmentContent, AssessmentKind, PsfsItem, RED_FLAGS};
 use crate::domain::{DisplayName, Email, Role};
 use crate::error::AppError;
-use crate::routes::assessments::queries as assessment_queries;
-use crate::routes::auth::queries as user_queries;
-use crate::routes::cases::queries::{self as case_queries, NewCase};
-use crate::routes::pain::queries as pain_queries;
-use crate::routes::patients::queries::{self as patient_queries, PatientDetails};
-use crate::routes::portal::queries as portal_queries;
-use crate::routes::programmes::queries::{self as programme_queries, NewVersion};
+use crate::store::assessments as assessment_queries;
+use crate::store::audit::{self, Actor, Event};
+use crate::store::cases::{self as case_queries, NewCase};
+use crate::store::pain as pain_queries;
+use crate::store::patients::{self as patient_queries, PatientDetails};
+use crate::store::portal as portal_queries;
+use crate::store::programmes::{self as programme_queries, NewVersion};
+use crate::store::users as user_queries;
 
 pub const DEMO_PASSWORD: &str = "harbour lantern demo 2026";
 

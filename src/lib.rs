@@ -1,4 +1,3 @@
-pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod dates;
@@ -10,4 +9,6 @@ pub mod library;
 pub mod pdf;
 pub mod routes;
 pub mod startup;
+pub mod store;
+pub mod views;
 pub mod web;

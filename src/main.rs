@@ -3,14 +3,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use physiocase::audit::{self, Actor, Event};
 use physiocase::auth::password;
 use physiocase::config::{DatabaseArgs, ServeArgs, Settings};
 use physiocase::db::{self, write_tx};
 use physiocase::domain::{DisplayName, Email, NewPassword, Role};
 use physiocase::error::AppError;
-use physiocase::routes::auth::queries;
 use physiocase::startup::Application;
+use physiocase::store::audit::{self, Actor, Event};
+use physiocase::store::users;
 
 // Many short-lived allocations on a few threads: mimalloc is faster than the system
 // allocator here and keeps far less memory than an arena per thread.
@@ -181,10 +181,10 @@ fn create_user(
     let pool = db::connect_and_migrate(&url, 1).map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let created = write_tx(&mut conn, |c| {
-        if queries::email_taken(c, &email)? {
+        if users::email_taken(c, &email)? {
             return Ok::<_, AppError>(None);
         }
-        let id = queries::create(c, &email, &name, role, Some(&hash))?;
+        let id = users::create(c, &email, &name, role, Some(&hash))?;
         audit::record(
             c,
             &Actor::default(),

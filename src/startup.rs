@@ -7,13 +7,14 @@ use actix_web::http::header;
 use actix_web::middleware::{self, DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 
-use crate::audit::{self, Actor, Event};
 use crate::auth::rate_limit::SignInLimiter;
 use crate::auth::tokens::{self, Purpose};
 use crate::config::Settings;
 use crate::db::{self, DbError, DbPool, write_tx};
 use crate::error::AppError;
 use crate::routes;
+use crate::store;
+use crate::store::audit::{self, Actor, Event};
 use crate::web::AppState;
 
 /// Requests larger than this are refused before they are read.
@@ -64,7 +65,7 @@ impl Application {
             .unwrap_or_else(|| format!("http://{addr}"));
 
         let mut conn = pool.get().map_err(DbError::from)?;
-        let clinic_name = routes::admin::settings::clinic_name(&mut conn).map_err(DbError::from)?;
+        let clinic_name = store::settings::clinic_name(&mut conn).map_err(DbError::from)?;
         seed_library(&mut conn)?;
         fill_patient_search(&mut conn)?;
         let setup_link = first_admin_link(&mut conn, &public_url)?;
@@ -246,8 +247,8 @@ fn seed_library(conn: &mut db::DbConn) -> Result<(), StartupError> {
     let library =
         crate::library::load().map_err(|e| AppError::Internal(format!("built-in library: {e}")))?;
     let (exercises, templates) = write_tx(conn, |c| {
-        let exercises = routes::exercises::queries::seed_library(c, &library)?;
-        let templates = routes::programmes::queries::seed_templates(c, &library)?;
+        let exercises = store::exercises::seed_library(c, &library)?;
+        let templates = store::programmes::seed_templates(c, &library)?;
         Ok::<_, AppError>((exercises, templates))
     })?;
     if exercises + templates > 0 {
@@ -259,7 +260,7 @@ fn seed_library(conn: &mut db::DbConn) -> Result<(), StartupError> {
 /// Gives patients stored before search kept prefix rows their rows (once, after upgrading).
 fn fill_patient_search(conn: &mut db::DbConn) -> Result<(), StartupError> {
     let filled = write_tx(conn, |c| {
-        routes::patients::queries::fill_missing_search_rows(c).map_err(AppError::from)
+        store::patients::fill_missing_search_rows(c).map_err(AppError::from)
     })?;
     if filled > 0 {
         tracing::info!(patients = filled, "patient search rows written");
@@ -273,7 +274,7 @@ fn first_admin_link(
     public_url: &str,
 ) -> Result<Option<String>, StartupError> {
     let link = write_tx(conn, |c| {
-        if routes::auth::queries::any_user_exists(c)? {
+        if store::users::any_user_exists(c)? {
             return Ok::<_, AppError>(None);
         }
         let raw = tokens::issue(c, Purpose::FirstAdmin, None, None)?;

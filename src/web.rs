@@ -7,12 +7,12 @@ use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::audit::Actor;
 use crate::auth::SessionUser;
 use crate::auth::cookies::Cookies;
 use crate::auth::rate_limit::SignInLimiter;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
+use crate::store::audit::Actor;
 
 const CLINIC_NAME_TTL: Duration = Duration::from_secs(30);
 /// How long a write probe's verdict stands: health checks every second cost no commits.
@@ -239,7 +239,7 @@ impl AppState {
     pub async fn audited<T, F>(&self, who: Actor, work: F) -> Result<Audited<T>, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
+        F: FnOnce(&mut DbConn) -> Result<(T, crate::store::audit::Event<'static>), AppError>
             + Send
             + 'static,
     {
@@ -257,7 +257,7 @@ impl AppState {
     ) -> Result<R, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
+        F: FnOnce(&mut DbConn) -> Result<(T, crate::store::audit::Event<'static>), AppError>
             + Send
             + 'static,
     {
@@ -274,7 +274,7 @@ impl AppState {
     pub async fn audited_long<T, F>(&self, who: Actor, work: F) -> Result<Audited<T>, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
+        F: FnOnce(&mut DbConn) -> Result<(T, crate::store::audit::Event<'static>), AppError>
             + Send
             + 'static,
     {
@@ -288,14 +288,14 @@ impl AppState {
     pub async fn audited_change<T, F>(&self, who: Actor, work: F) -> Result<Audited<T>, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<(T, crate::audit::Event<'static>), AppError>
+        F: FnOnce(&mut DbConn) -> Result<(T, crate::store::audit::Event<'static>), AppError>
             + Clone
             + Send
             + 'static,
     {
         self.write(move |c| {
             let (value, event) = work(c)?;
-            crate::audit::record(c, &who, event)?;
+            crate::store::audit::record(c, &who, event)?;
             Ok(value)
         })
         .await
@@ -306,7 +306,7 @@ impl AppState {
     pub async fn record(
         &self,
         who: Actor,
-        event: crate::audit::Event<'static>,
+        event: crate::store::audit::Event<'static>,
     ) -> Result<(), AppError> {
         self.submit_event(who, event)?.durable().await
     }
@@ -315,10 +315,10 @@ impl AppState {
     fn submit_event(
         &self,
         who: Actor,
-        event: crate::audit::Event<'static>,
+        event: crate::store::audit::Event<'static>,
     ) -> Result<crate::db::writer::Pending<()>, AppError> {
         self.writes.submit(move |c| {
-            crate::audit::record(c, &who, event)?;
+            crate::store::audit::record(c, &who, event)?;
             Ok(())
         })
     }
@@ -655,6 +655,53 @@ impl Pager {
     pub fn last_item(&self) -> i64 {
         (self.offset() + self.per_page).min(self.total)
     }
+}
+
+/// A patient for a page, read with its audit event.
+pub async fn audited_patient(
+    state: &AppState,
+    who: crate::store::audit::Actor,
+    patient_id: i64,
+    detail: &'static str,
+) -> Result<Audited<crate::store::patients::PatientRow>, AppError> {
+    state
+        .audited(who, move |c| {
+            let patient = crate::store::patients::find(c, patient_id)?;
+            let event = crate::store::audit::Event::new("patient.read")
+                .entity("patient", patient_id)
+                .patient(patient_id)
+                .detail(detail);
+            Ok((patient, event))
+        })
+        .await
+}
+
+/// A case and its patient for a page, read with the page's audit event (`detail` names
+/// the page).
+pub async fn audited_case(
+    state: &AppState,
+    who: crate::store::audit::Actor,
+    case_id: i64,
+    detail: &'static str,
+) -> Result<
+    (
+        crate::store::cases::CaseRow,
+        Audited<crate::store::patients::PatientRow>,
+    ),
+    AppError,
+> {
+    let (patient, case) = state
+        .audited(who, move |c| {
+            let (case, patient) = crate::store::cases::find_with_patient(c, case_id)?;
+            let event = crate::store::audit::Event::new("case.read")
+                .entity("case", case_id)
+                .patient(case.patient_id)
+                .detail(detail);
+            Ok(((case, patient), event))
+        })
+        .await?
+        .take(|(case, patient)| (patient, case));
+    Ok((case, patient))
 }
 
 #[cfg(test)]

@@ -808,7 +808,8 @@ async fn backup_while_writing_then_restore_keeps_rows_and_the_chain() {
         common::count_rows(&mut conn, "patients"),
         app.count("patients")
     );
-    let report = physiocase::audit::verify_chain(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    let report =
+        physiocase::store::audit::verify_chain(&mut conn).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         report.first_broken, None,
         "the restored audit chain verifies"

@@ -587,7 +587,7 @@ fn stored_patient(
     family: &str,
     reference: Option<&str>,
 ) -> i64 {
-    use physiocase::routes::patients::queries::{self, PatientDetails};
+    use physiocase::store::patients::{self as queries, PatientDetails};
     let details = PatientDetails {
         given_name: given.into(),
         family_name: family.into(),
@@ -604,7 +604,7 @@ fn stored_patient(
 
 #[tokio::test]
 async fn a_broad_search_says_more_than_and_asks_for_more_of_the_name() {
-    use physiocase::routes::patients::queries::SEARCH_COUNT_CAP;
+    use physiocase::store::patients::SEARCH_COUNT_CAP;
     let app = spawn_app().await;
     let t = setup(&app).await;
     let mut conn = app.conn();
@@ -639,7 +639,7 @@ async fn searches_with_several_broad_words_find_exactly_the_patients_having_them
     use diesel::prelude::*;
     use physiocase::db::schema::patients;
     use physiocase::domain::text;
-    use physiocase::routes::patients::queries::{self, Matches, PatientSearch};
+    use physiocase::store::patients::{self as queries, Matches, PatientSearch};
     let app = spawn_app().await;
     let t = setup(&app).await;
     let mut conn = app.conn();

@@ -152,9 +152,9 @@ fn pool_for(url: &str) -> DbPool {
 }
 
 fn make_clinic(db: PathBuf, cases: usize) -> Clinic {
-    use physiocase::routes::auth::queries as users;
-    use physiocase::routes::cases::queries::{self as case_queries, NewCase};
-    use physiocase::routes::patients::queries::{self as patients, PatientDetails};
+    use physiocase::store::cases::{self as case_queries, NewCase};
+    use physiocase::store::patients::{self as patients, PatientDetails};
+    use physiocase::store::users;
     let url = format!("sqlite://{}", db.display());
     // Building the app once runs the migrations and seeds the built-in library.
     let parsed = DatabaseUrl::parse(&url).unwrap_or_else(|e| panic!("{e}"));
@@ -552,9 +552,9 @@ fn assert_nothing_half_written(clinic: &Clinic) {
     conn.batch_execute("BEGIN")
         .unwrap_or_else(|e| panic!("{e}"));
     for case in &clinic.cases {
-        use physiocase::routes::cases::queries::find;
+        use physiocase::store::cases::find;
         let before = find(&mut conn, *case).unwrap_or_else(|e| panic!("{e}"));
-        physiocase::routes::pain::queries::refresh_summary(&mut conn, *case)
+        physiocase::store::pain::refresh_summary(&mut conn, *case)
             .unwrap_or_else(|e| panic!("{e}"));
         let after = find(&mut conn, *case).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
@@ -575,7 +575,7 @@ fn assert_nothing_half_written(clinic: &Clinic) {
     }
     conn.batch_execute("ROLLBACK")
         .unwrap_or_else(|e| panic!("{e}"));
-    let chain = physiocase::audit::verify_chain(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+    let chain = physiocase::store::audit::verify_chain(&mut conn).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         chain.first_broken.is_none(),
         "audit chain: {:?}",

@@ -662,7 +662,8 @@ async fn audited_actions_form_a_valid_chain() {
             "{expected} audited: {actions:?}"
         );
     }
-    let report = physiocase::audit::verify_chain(&mut app.conn()).unwrap_or_else(|e| panic!("{e}"));
+    let report =
+        physiocase::store::audit::verify_chain(&mut app.conn()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.first_broken, None);
     assert_eq!(report.rows_checked as usize, actions.len());
 }

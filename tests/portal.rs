@@ -891,8 +891,8 @@ async fn a_three_days_a_week_programme_done_as_prescribed_reads_all_done() {
     use diesel::prelude::*;
     use physiocase::db::schema::cases;
     use physiocase::domain::{Dosage, Side};
-    use physiocase::routes::pain::queries as pain_queries;
-    use physiocase::routes::programmes::queries::{NewVersion, ProgrammeItem, save_version};
+    use physiocase::store::pain as pain_queries;
+    use physiocase::store::programmes::{NewVersion, ProgrammeItem, save_version};
 
     let app = spawn_app().await;
     let (admin, t) = app.therapist().await;

@@ -575,7 +575,8 @@ async fn two_instances_on_one_database_answer_every_concurrent_write_once() {
     assert!(count(|t| t.ticks) > 0 && count(|t| t.sign_ins) > 0);
 
     // The audit chain is whole, as `physiocase audit-verify` checks it.
-    let report = physiocase::audit::verify_chain(&mut app.conn()).unwrap_or_else(|e| panic!("{e}"));
+    let report =
+        physiocase::store::audit::verify_chain(&mut app.conn()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.first_broken, None, "the audit chain is intact");
     assert!(report.rows_checked as usize > sent);
 
@@ -999,6 +1000,7 @@ async fn a_write_postgresql_aborts_as_a_deadlock_runs_again_and_is_stored_once()
         "deadlocks PostgreSQL detected meanwhile: {} (statistics lag a little)",
         deadlocks(&admin_url) - deadlocks_before
     );
-    let report = physiocase::audit::verify_chain(&mut app.conn()).unwrap_or_else(|e| panic!("{e}"));
+    let report =
+        physiocase::store::audit::verify_chain(&mut app.conn()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.first_broken, None);
 }

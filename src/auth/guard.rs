@@ -7,10 +7,10 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::audit::{Event, Outcome};
 use crate::auth::session::{self, SessionUser};
 use crate::domain::Role;
 use crate::error::AppError;
+use crate::store::audit::{Event, Outcome};
 use crate::web::{AppState, actor};
 
 /// Loads the session named by the cookie (if live) into the request's extensions.
@@ -32,7 +32,7 @@ pub async fn load_session(
                         None => session::Lookup::Unknown,
                     };
                     let clinic_name = if refresh_clinic {
-                        Some(crate::routes::admin::settings::clinic_name(conn)?)
+                        Some(crate::store::settings::clinic_name(conn)?)
                     } else {
                         None
                     };

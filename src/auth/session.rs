@@ -3,12 +3,12 @@
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::audit::Actor;
 use crate::auth::{random_token, token_hash};
 use crate::db::schema::{sessions, users};
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::Role;
+use crate::store::audit::Actor;
 
 pub const IDLE_TIMEOUT_MINUTES: i64 = 30;
 pub const ABSOLUTE_TIMEOUT_HOURS: i64 = 12;

@@ -407,7 +407,7 @@ fn begin(conn: &mut DbConn) -> diesel::QueryResult<()> {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
         DbConn::Pg(c) => {
             AnsiTransactionManager::begin_transaction(c)?;
-            crate::audit::lock_chain_head(conn).map(|_| ())
+            crate::store::audit::lock_chain_head(conn).map(|_| ())
         }
     }
 }

@@ -213,7 +213,7 @@ impl TestApp {
     pub async fn patient_account(&self, email: &str) -> Browser {
         use physiocase::domain::{DisplayName, Email, Role};
         let hash = physiocase::auth::password::hash(PASSWORD).unwrap_or_else(|e| panic!("{e}"));
-        physiocase::routes::auth::queries::create(
+        physiocase::store::users::create(
             &mut self.conn(),
             &Email::parse(email).unwrap_or_else(|e| panic!("{e}")),
             &DisplayName::parse("Pat Patient").unwrap_or_else(|e| panic!("{e}")),

@@ -1218,8 +1218,8 @@ fn check_sample(
     patients: &[PatientPlan],
     rng: &mut StdRng,
 ) -> Result<(), String> {
-    use physiocase::routes::cases::queries as case_queries;
-    use physiocase::routes::pain::queries as pain_queries;
+    use physiocase::store::cases as case_queries;
+    use physiocase::store::pain as pain_queries;
     let sample = 200.min(cases.len());
     conn.batch_execute("BEGIN")
         .map_err(err("begin the check"))?;
@@ -1232,7 +1232,7 @@ fn check_sample(
         pain_queries::refresh_summary(conn, plan.id).map_err(err("refresh a summary"))?;
         case_queries::refresh_red_flags(conn, plan.id).map_err(|e| format!("red flags: {e}"))?;
         let after = case_queries::find(conn, plan.id).map_err(err("read a case"))?;
-        let review = physiocase::routes::programmes::queries::current(conn, plan.id)
+        let review = physiocase::store::programmes::current(conn, plan.id)
             .map_err(|e| format!("programme: {e}"))?
             .and_then(|v| v.row.review_date);
         let same = (

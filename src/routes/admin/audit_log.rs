@@ -7,13 +7,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::audit::{self, AuditRow, ChainReport, Event};
 use crate::auth::Admin;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::db::DbConn;
 use crate::db::schema::{audit_events, users};
 use crate::domain::clinical::parse_date;
 use crate::error::AppError;
+use crate::store::audit::{self, AuditRow, ChainReport, Event};
 use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
 
 #[derive(Debug, Clone, Default, Deserialize)]

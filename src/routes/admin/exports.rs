@@ -7,11 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::audit::Event;
 use crate::auth::Admin;
 use crate::db::schema::{assessments, cases, pain_scores, patients, users};
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
+use crate::store::audit::Event;
 use crate::web::{AppState, actor};
 
 const BATCH: i64 = 1000;

@@ -10,13 +10,13 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::audit::Event;
 use crate::auth::{Admin, Patient};
 use crate::db::DbConn;
 use crate::db::schema::{cases, pain_scores, programme_versions, users};
 use crate::error::AppError;
-use crate::routes::patients::queries as patient_queries;
-use crate::routes::programmes::queries as programme_queries;
+use crate::store::audit::Event;
+use crate::store::patients as patient_queries;
+use crate::store::programmes as programme_queries;
 use crate::web::{AppState, actor};
 
 pub const LOINC_PAIN: &str = "72514-3";
@@ -159,7 +159,7 @@ pub fn patient_bundle(conn: &mut DbConn, patient_id: i64) -> Result<Value, AppEr
                 }],
                 "status": "final",
                 "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey", "display": "Survey" }] }],
-                "code": { "coding": [{ "system": "http://loinc.org", "code": LOINC_PAIN, "display": LOINC_PAIN_DISPLAY }], "text": format!("Pain ({})", crate::routes::cases::queries::context_label(&context)) },
+                "code": { "coding": [{ "system": "http://loinc.org", "code": LOINC_PAIN, "display": LOINC_PAIN_DISPLAY }], "text": format!("Pain ({})", crate::store::cases::context_label(&context)) },
                 "subject": { "reference": patient_ref },
                 "effectiveDateTime": instant(at),
                 "performer": [{ "reference": performer }],

@@ -4,20 +4,21 @@ pub mod audit_log;
 pub mod exports;
 pub mod fhir;
 pub mod review;
-pub mod settings;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{self, Event};
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{Admin, session};
 use crate::domain::{DisplayName, Email, FormErrors, Role};
 use crate::error::AppError;
-use crate::routes::auth::queries::{self, UserRow};
+use crate::store;
+use crate::store::audit::{self, Event};
+use crate::store::settings;
+use crate::store::users::UserRow;
 use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -96,9 +97,9 @@ async fn staff_list(
     let page = query.page;
     let (rows, pager) = state
         .write(move |c| {
-            let total = queries::count_staff(c)?;
+            let total = store::users::count_staff(c)?;
             let pager = Pager::new(page, STAFF_PER_PAGE, total, String::new());
-            let rows = queries::list_staff(c, pager.offset(), pager.per_page)?;
+            let rows = store::users::list_staff(c, pager.offset(), pager.per_page)?;
             audit::record(c, &who, Event::new("staff.list"))?;
             Ok((rows, pager))
         })
@@ -194,10 +195,10 @@ async fn invite(
     let shown_name = name.as_str().to_owned();
     let created = state
         .write(move |c| {
-            if queries::email_taken(c, &email)? {
+            if store::users::email_taken(c, &email)? {
                 return Ok(None);
             }
-            let user_id = queries::create(c, &email, &name, role, None)?;
+            let user_id = store::users::create(c, &email, &name, role, None)?;
             let raw = tokens::issue(c, Purpose::Invite, Some(user_id), Some(admin_id))?;
             audit::record(
                 c,
@@ -242,11 +243,11 @@ async fn deactivate(
     let who = actor(&req);
     state
         .write(move |c| {
-            let target = queries::find(c, user_id)?;
+            let target = store::users::find(c, user_id)?;
             if !target.role().is_some_and(Role::is_staff) {
                 return Err(AppError::NotFound);
             }
-            queries::set_active(c, user_id, false)?;
+            store::users::set_active(c, user_id, false)?;
             session::revoke_all_for_user(c, user_id)?;
             tokens::revoke_for_user(c, user_id)?;
             audit::record(
@@ -274,11 +275,11 @@ async fn reactivate(
     let who = actor(&req);
     state
         .write(move |c| {
-            let target = queries::find(c, user_id)?;
+            let target = store::users::find(c, user_id)?;
             if !target.role().is_some_and(Role::is_staff) {
                 return Err(AppError::NotFound);
             }
-            queries::set_active(c, user_id, true)?;
+            store::users::set_active(c, user_id, true)?;
             audit::record(
                 c,
                 &who,
@@ -303,7 +304,7 @@ async fn new_link(
     let admin_id = admin.user_id;
     let (name, raw) = state
         .write(move |c| {
-            let target = queries::find(c, user_id)?;
+            let target = store::users::find(c, user_id)?;
             if !target.role().is_some_and(Role::is_staff) || !target.active {
                 return Err(AppError::NotFound);
             }

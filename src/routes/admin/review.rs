@@ -9,7 +9,6 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::audit::Event;
 use crate::auth::Admin;
 use crate::db::DbConn;
 use crate::db::schema::{
@@ -18,6 +17,7 @@ use crate::db::schema::{
 use crate::domain::adherence::{self, InForce, Tally};
 use crate::domain::clinical::parse_date;
 use crate::error::AppError;
+use crate::store::audit::Event;
 use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
 
 /// What the review needs of one case.

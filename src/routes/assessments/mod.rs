@@ -1,9 +1,8 @@
 //! Assessments: a draft until its author signs it; signed means read-only for everyone.
 //! Corrections to a signed assessment are addenda with their own author and time.
 
-pub mod queries;
-
 use crate::dates::Shown;
+use crate::store;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -12,7 +11,6 @@ use askama::Template;
 use chrono::{Duration, NaiveDateTime, Utc};
 use serde::Deserialize;
 
-use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::guard::record_refusal;
@@ -22,12 +20,13 @@ use crate::domain::clinical::{
     bounded_text, label_of, optional_int, red_flag_label, required_text,
 };
 use crate::error::AppError;
-use crate::routes::cases::queries::{CaseRow, refresh_red_flags};
-use crate::routes::cases::{audited_case, load_case};
-use crate::routes::patients::queries::{PatientRow, user_name};
+use crate::store::assessments::{Addendum, AssessmentRow};
+use crate::store::audit::{self, Event};
+use crate::store::cases::{CaseRow, refresh_red_flags};
+use crate::store::patients::{PatientRow, user_name};
 use crate::web::Audited;
+use crate::web::audited_case;
 use crate::web::{AppState, Layout, actor, render, render_with_status};
-use queries::{Addendum, AssessmentRow};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases/{id}/assessments/new", web::get().to(new_page))
@@ -355,7 +354,7 @@ async fn new_page(
     let who = actor(&req);
     let (patient, (case, initial)) = state
         .audited(who, move |c| {
-            let loaded = load_case(c, case_id)?;
+            let loaded = store::cases::find_with_patient(c, case_id)?;
             let initial = initial_in_the_way(c, case_id, kind)?;
             let event = Event::new("case.read")
                 .entity("case", case_id)
@@ -398,7 +397,7 @@ fn initial_in_the_way(
     kind: AssessmentKind,
 ) -> diesel::QueryResult<Option<NaiveDateTime>> {
     match kind {
-        AssessmentKind::Initial => queries::initial_assessed_at(conn, case_id),
+        AssessmentKind::Initial => store::assessments::initial_assessed_at(conn, case_id),
         _ => Ok(None),
     }
 }
@@ -430,7 +429,7 @@ async fn create(
     let ((case, patient), initial) = state
         .read(move |conn| {
             let initial = initial_in_the_way(conn, case_id, kind)?;
-            Ok::<_, AppError>((load_case(conn, case_id)?, initial))
+            Ok::<_, AppError>((store::cases::find_with_patient(conn, case_id)?, initial))
         })
         .await?;
     if !case.is_open() {
@@ -478,7 +477,7 @@ async fn create(
     let patient_id = case.patient_id;
     let id = state
         .write(move |c| {
-            let id = queries::create(c, case_id, kind, author, assessed_at, &content)?;
+            let id = store::assessments::create(c, case_id, kind, author, assessed_at, &content)?;
             audit::record(
                 c,
                 &who,
@@ -488,7 +487,7 @@ async fn create(
                     .detail(kind.as_str()),
             )?;
             if sign_now {
-                queries::sign(c, id)?;
+                store::assessments::sign(c, id)?;
                 audit::record(
                     c,
                     &who,
@@ -621,10 +620,10 @@ async fn load_for_page(
     let who = actor(req);
     state
         .audited(who, move |c| {
-            let assessment = queries::find(c, id)?;
-            let (case, patient) = load_case(c, assessment.case_id)?;
+            let assessment = store::assessments::find(c, id)?;
+            let (case, patient) = store::cases::find_with_patient(c, assessment.case_id)?;
             let author = user_name(c, assessment.author_id)?;
-            let addenda = queries::addenda_of(c, id)?;
+            let addenda = store::assessments::addenda_of(c, id)?;
             let event = Event::new("assessment.read")
                 .entity("assessment", id)
                 .patient(case.patient_id)
@@ -759,8 +758,8 @@ async fn update(
     let id = id.into_inner();
     let (assessment, case, patient) = state
         .read(move |conn| {
-            let assessment = queries::find(conn, id)?;
-            let (case, patient) = load_case(conn, assessment.case_id)?;
+            let assessment = store::assessments::find(conn, id)?;
+            let (case, patient) = store::cases::find_with_patient(conn, assessment.case_id)?;
             Ok((assessment, case, patient))
         })
         .await?;
@@ -792,8 +791,8 @@ async fn update(
     let patient_id = case.patient_id;
     let saved = state
         .write(move |c| {
-            let current = queries::find(c, id)?;
-            if !queries::update_draft(c, &current, assessed_at, &content)? {
+            let current = store::assessments::find(c, id)?;
+            if !store::assessments::update_draft(c, &current, assessed_at, &content)? {
                 return Ok(false);
             }
             audit::record(
@@ -804,7 +803,7 @@ async fn update(
                     .patient(patient_id),
             )?;
             if sign_now {
-                queries::sign(c, id)?;
+                store::assessments::sign(c, id)?;
                 audit::record(
                     c,
                     &who,
@@ -836,7 +835,9 @@ async fn sign(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let assessment = state.read(move |conn| Ok(queries::find(conn, id)?)).await?;
+    let assessment = state
+        .read(move |conn| Ok(store::assessments::find(conn, id)?))
+        .await?;
     if let Some(refusal) = refuse_change(&req, &state, &assessment, staff.user_id).await? {
         return Ok(refusal);
     }
@@ -846,8 +847,8 @@ async fn sign(
     let who = actor(&req);
     state
         .write(move |c| {
-            let case = crate::routes::cases::queries::find(c, assessment.case_id)?;
-            if queries::sign(c, id)? {
+            let case = crate::store::cases::find(c, assessment.case_id)?;
+            if store::assessments::sign(c, id)? {
                 audit::record(
                     c,
                     &who,
@@ -877,7 +878,9 @@ async fn add_addendum(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let body = required_text(&form.body, TEXT_LIMIT, "The addendum");
-    let assessment = state.read(move |conn| Ok(queries::find(conn, id)?)).await?;
+    let assessment = state
+        .read(move |conn| Ok(store::assessments::find(conn, id)?))
+        .await?;
     let problem = match (&body, assessment.status.as_str()) {
         (Err(message), _) => Some(message.clone()),
         (Ok(_), "signed") => None,
@@ -897,8 +900,8 @@ async fn add_addendum(
     let author = staff.user_id;
     state
         .write(move |c| {
-            let case = crate::routes::cases::queries::find(c, assessment.case_id)?;
-            let addendum = queries::add_addendum(c, id, author, &body)?;
+            let case = crate::store::cases::find(c, assessment.case_id)?;
+            let addendum = store::assessments::add_addendum(c, id, author, &body)?;
             audit::record(
                 c,
                 &who,

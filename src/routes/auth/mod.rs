@@ -1,19 +1,18 @@
 //! Sign-in, sign-out, one-time setup links and password changes.
 
-pub mod queries;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{self, Event, Outcome};
 use crate::auth::AnyUser;
 use crate::auth::csrf::{CsrfForm, NoFields, PublicForm};
 use crate::auth::session;
 use crate::auth::tokens::{self, Purpose, TokenProblem};
 use crate::domain::{DisplayName, Email, FormErrors, NewPassword, Role};
 use crate::error::AppError;
+use crate::store;
+use crate::store::audit::{self, Event, Outcome};
 use crate::web::{AppState, Layout, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -114,7 +113,7 @@ async fn login(
     let user = state
         .read({
             let account = account.clone();
-            move |conn| Ok(queries::find_by_email(conn, &account)?)
+            move |conn| Ok(store::users::find_by_email(conn, &account)?)
         })
         .await?;
     // Always verify against some hash, so an unknown email takes as long as a wrong password.
@@ -129,7 +128,7 @@ async fn login(
             match &usable {
                 Some(user) => {
                     let raw = session::create(c, user.id)?;
-                    let signed_in_actor = crate::audit::Actor {
+                    let signed_in_actor = crate::store::audit::Actor {
                         user_id: Some(user.id),
                         role: user.role(),
                         ip: who.ip.clone(),
@@ -241,7 +240,7 @@ async fn setup_page(
                 Err(problem) => return Ok(Err(problem)),
             };
             let account = match token.user_id {
-                Some(id) => Some(queries::find(conn, id)?),
+                Some(id) => Some(store::users::find(conn, id)?),
                 None => None,
             };
             Ok(Ok((token, account)))
@@ -296,7 +295,7 @@ async fn setup(
                 Err(problem) => return Ok(Err(problem)),
             };
             let account = match token.user_id {
-                Some(id) => Some(queries::find(conn, id)?),
+                Some(id) => Some(store::users::find(conn, id)?),
                 None => None,
             };
             Ok(Ok((token, account)))
@@ -362,21 +361,21 @@ async fn setup(
             }
             let user_id = match (&name, &email, token.user_id) {
                 (Some(name), Some(email), None) => {
-                    if queries::email_taken(c, email)? {
+                    if store::users::email_taken(c, email)? {
                         return Ok(Ok(None));
                     }
-                    queries::create(c, email, name, Role::Admin, Some(&hash))?
+                    store::users::create(c, email, name, Role::Admin, Some(&hash))?
                 }
                 (_, _, Some(user_id)) => {
-                    queries::set_password(c, user_id, &hash)?;
+                    store::users::set_password(c, user_id, &hash)?;
                     session::revoke_all_for_user(c, user_id)?;
                     user_id
                 }
                 _ => return Err(AppError::Internal("setup link without an account".into())),
             };
-            let user = queries::find(c, user_id)?;
+            let user = store::users::find(c, user_id)?;
             let raw_session = session::create(c, user_id)?;
-            let setup_actor = crate::audit::Actor {
+            let setup_actor = crate::store::audit::Actor {
                 user_id: Some(user_id),
                 role: user.role(),
                 ip: who.ip.clone(),
@@ -455,7 +454,7 @@ async fn change_password(
     let user_id = user.user_id;
     let current = form.current.clone();
     let stored = state
-        .read(move |conn| Ok(queries::find(conn, user_id)?.password_hash))
+        .read(move |conn| Ok(store::users::find(conn, user_id)?.password_hash))
         .await?;
     let current_ok = state.password_work.verify(current, stored).await?;
     let mut errors = FormErrors::default();
@@ -484,7 +483,7 @@ async fn change_password(
     let who = actor(&req);
     let raw_session = state
         .write(move |c| {
-            queries::set_password(c, user_id, &hash)?;
+            store::users::set_password(c, user_id, &hash)?;
             // Every other browser signed in as this user is signed out; this one gets a new id.
             session::revoke_all_for_user(c, user_id)?;
             let raw = session::create(c, user_id)?;

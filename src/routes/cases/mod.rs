@@ -1,16 +1,12 @@
 //! Cases: open, read (one timeline), discharge, mark entered in error, red-flag actions.
 
-pub mod queries;
-#[cfg(test)]
-pub(crate) mod query_plans;
-
 use crate::dates::{Shown, ShownDay};
+use crate::store;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::CsrfForm;
 use crate::domain::FormErrors;
@@ -19,11 +15,13 @@ use crate::domain::clinical::{
     past_date, red_flag_label, required_line, required_text,
 };
 use crate::error::AppError;
-use crate::routes::patients::queries as patient_queries;
-use crate::routes::patients::queries::PatientRow;
+use crate::store::audit::{self, Event};
+use crate::store::cases::{AssessmentLine, CaseRow, NewCase, TimelineEntry};
+use crate::store::patients as patient_queries;
+use crate::store::patients::PatientRow;
 use crate::web::Audited;
 use crate::web::{AppState, Layout, Pager, SelectOption, actor, render, render_with_status};
-use queries::{AssessmentLine, CaseRow, NewCase, TimelineEntry};
+use crate::web::{audited_case, audited_patient};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/patients/{id}/cases/new", web::get().to(new_page))
@@ -232,7 +230,7 @@ async fn create(
     let author = staff.user_id;
     let id = state
         .audited_change(who, move |c| {
-            let id = queries::create(c, patient_id, &case, author)?;
+            let id = store::cases::create(c, patient_id, &case, author)?;
             let event = Event::new("case.opened")
                 .entity("case", id)
                 .patient(patient_id);
@@ -251,65 +249,14 @@ async fn create(
 pub fn adherence_of(
     conn: &mut crate::db::DbConn,
     case_id: i64,
-) -> Result<crate::routes::pain::queries::Adherence, AppError> {
-    let schedule = crate::routes::programmes::queries::schedule(conn, case_id)?;
-    Ok(crate::routes::pain::queries::adherence(
+) -> Result<crate::store::pain::Adherence, AppError> {
+    let schedule = crate::store::programmes::schedule(conn, case_id)?;
+    Ok(crate::store::pain::adherence(
         conn,
         case_id,
         &schedule,
         chrono::Utc::now().date_naive(),
     )?)
-}
-
-/// A patient for a page, read with its audit event.
-pub async fn audited_patient(
-    state: &AppState,
-    who: crate::audit::Actor,
-    patient_id: i64,
-    detail: &'static str,
-) -> Result<Audited<PatientRow>, AppError> {
-    state
-        .audited(who, move |c| {
-            let patient = patient_queries::find(c, patient_id)?;
-            let event = Event::new("patient.read")
-                .entity("patient", patient_id)
-                .patient(patient_id)
-                .detail(detail);
-            Ok((patient, event))
-        })
-        .await
-}
-
-/// A case and its patient for a page, read with the page's audit event (`detail` names
-/// the page).
-pub async fn audited_case(
-    state: &AppState,
-    who: crate::audit::Actor,
-    case_id: i64,
-    detail: &'static str,
-) -> Result<(CaseRow, Audited<PatientRow>), AppError> {
-    let (patient, case) = state
-        .audited(who, move |c| {
-            let (case, patient) = load_case(c, case_id)?;
-            let event = Event::new("case.read")
-                .entity("case", case_id)
-                .patient(case.patient_id)
-                .detail(detail);
-            Ok(((case, patient), event))
-        })
-        .await?
-        .take(|(case, patient)| (patient, case));
-    Ok((case, patient))
-}
-
-/// A case with its patient, loaded together for every case page.
-pub fn load_case(
-    conn: &mut crate::db::DbConn,
-    case_id: i64,
-) -> Result<(CaseRow, PatientRow), AppError> {
-    let case = queries::find(conn, case_id)?;
-    let patient = patient_queries::find(conn, case.patient_id)?;
-    Ok((case, patient))
 }
 
 #[derive(Template)]
@@ -329,10 +276,10 @@ struct ShowPage {
     kinds: Vec<(&'static str, &'static str)>,
     /// The current programme version's number and exercise count.
     programme: Option<(i32, usize)>,
-    pain: crate::routes::pain::PainPanel,
-    pain_form: crate::routes::pain::PainForm,
+    pain: crate::views::pain::PainPanel,
+    pain_form: crate::views::pain::PainForm,
     errors: FormErrors,
-    adherence: crate::routes::pain::queries::Adherence,
+    adherence: crate::store::pain::Adherence,
 }
 
 /// Which page of the timeline a case page shows.
@@ -352,18 +299,18 @@ async fn show(
     let timeline_page = query.into_inner().page;
     let who = actor(&req);
     let page = move |c: &mut crate::db::DbConn| {
-        let (case, patient) = load_case(c, id)?;
+        let (case, patient) = store::cases::find_with_patient(c, id)?;
         let therapist = patient_queries::user_name(c, case.therapist_id)?;
-        let assessments = queries::assessments_of(c, id)?;
-        let lines = queries::score_lines(c, id)?;
-        let (timeline, pager) = queries::timeline(c, id, &assessments, &lines, timeline_page)?;
-        let current = crate::routes::programmes::queries::current_exercise_ids(c, id)?;
+        let assessments = store::cases::assessments_of(c, id)?;
+        let lines = store::cases::score_lines(c, id)?;
+        let (timeline, pager) = store::cases::timeline(c, id, &assessments, &lines, timeline_page)?;
+        let current = crate::store::programmes::current_exercise_ids(c, id)?;
         let programme = current.as_ref().map(|(number, ids)| (*number, ids.len()));
         let scores: Vec<_> = lines
             .into_iter()
             .map(|line| (line.at, line.context, line.score))
             .collect();
-        let marks = crate::routes::pain::queries::version_marks(c, id)?;
+        let marks = crate::store::pain::version_marks(c, id)?;
         let adherence = adherence_of(c, id)?;
         let event = Event::new("case.read")
             .entity("case", id)
@@ -400,7 +347,7 @@ struct CaseView {
     /// The chart's data: drawn in `show_page`, while the audit event commits.
     scores: Vec<(chrono::NaiveDateTime, String, i32)>,
     marks: Vec<(chrono::NaiveDateTime, i32)>,
-    adherence: crate::routes::pain::queries::Adherence,
+    adherence: crate::store::pain::Adherence,
 }
 
 fn show_page(
@@ -446,12 +393,12 @@ fn show_page(
                 .map(|k| (k.as_str(), k.label()))
                 .collect(),
             programme: view.programme,
-            pain: crate::routes::pain::pain_panel(
+            pain: crate::views::pain::pain_panel(
                 &format!("case-{}-pain", case.id),
                 &view.scores,
                 &view.marks,
             ),
-            pain_form: crate::routes::pain::PainForm::blank(),
+            pain_form: crate::views::pain::PainForm::blank(),
             errors: FormErrors::default(),
             adherence: view.adherence,
             case,
@@ -485,8 +432,8 @@ async fn discharge_page(
     let who = actor(&req);
     let (patient, (case, can_discharge)) = state
         .audited(who, move |c| {
-            let (case, patient) = load_case(c, id)?;
-            let ready = queries::has_signed_discharge_assessment(c, id)?;
+            let (case, patient) = store::cases::find_with_patient(c, id)?;
+            let ready = store::cases::has_signed_discharge_assessment(c, id)?;
             let event = Event::new("case.read")
                 .entity("case", id)
                 .patient(case.patient_id)
@@ -528,8 +475,8 @@ async fn discharge(
     let chosen = outcome.clone();
     let result = state
         .write(move |c| {
-            let case = queries::find(c, id)?;
-            let ready = queries::has_signed_discharge_assessment(c, id)?;
+            let case = store::cases::find(c, id)?;
+            let ready = store::cases::has_signed_discharge_assessment(c, id)?;
             let mut errors = FormErrors::default();
             if !case.is_open() {
                 errors.add("outcome", "This case is not open.");
@@ -542,7 +489,7 @@ async fn discharge(
             let outcome = errors.take("outcome", chosen);
             match outcome {
                 Some(outcome) if errors.is_empty() => {
-                    queries::discharge(c, id, &outcome)?;
+                    store::cases::discharge(c, id, &outcome)?;
                     audit::record(
                         c,
                         &who,
@@ -638,8 +585,8 @@ async fn mark_in_error(
     let who = actor(&req);
     state
         .write(move |c| {
-            let case = queries::find(c, id)?;
-            queries::mark_in_error(c, id, &reason)?;
+            let case = store::cases::find(c, id)?;
+            store::cases::mark_in_error(c, id, &reason)?;
             audit::record(
                 c,
                 &who,
@@ -716,7 +663,9 @@ async fn record_red_flags(
     CsrfForm(form): CsrfForm<RedFlagForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let case = state.read(move |conn| Ok(queries::find(conn, id)?)).await?;
+    let case = state
+        .read(move |conn| Ok(store::cases::find(conn, id)?))
+        .await?;
     let pending = case.pending_flags();
     let mut errors = FormErrors::default();
     let flags: Vec<String> = form
@@ -763,7 +712,7 @@ async fn record_red_flags(
     state
         .audited_change(who, move |c| {
             let action_id =
-                queries::record_red_flag_action(c, id, &flags, &action, &reason, author)?;
+                store::cases::record_red_flag_action(c, id, &flags, &action, &reason, author)?;
             let event = Event::new("red_flags.action_recorded")
                 .entity("red_flag_action", action_id)
                 .patient(patient_id)

@@ -1,23 +1,21 @@
 //! The exercise library for staff: search with facets, read, and the clinic's own entries.
 
-pub mod queries;
-pub mod search;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::domain::clinical::{bounded_line, bounded_text};
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
 use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, label_for};
+use crate::store;
+use crate::store::audit::{self, Event};
+use crate::store::exercises::{Exercise, ExerciseContent};
+use crate::views::library::{self as search, ExerciseCard, FacetView, LibraryQuery, labels};
 use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
-use queries::{Exercise, ExerciseContent};
-use search::{FacetView, LibraryQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/exercises", web::get().to(list))
@@ -31,40 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const PER_PAGE: i64 = 20;
-
-/// One line of a result list.
-pub struct ExerciseCard {
-    pub id: i64,
-    pub name: String,
-    pub summary: String,
-    pub category: &'static str,
-    pub position: &'static str,
-    pub equipment: String,
-    pub dosage: String,
-    pub built_in: bool,
-}
-
-impl From<&Exercise> for ExerciseCard {
-    fn from(e: &Exercise) -> Self {
-        Self {
-            id: e.id,
-            name: e.name.clone(),
-            summary: e.summary.clone(),
-            category: label_for(CATEGORIES, &e.category).unwrap_or("Other"),
-            position: label_for(POSITIONS, &e.position).unwrap_or("Other"),
-            equipment: labels(EQUIPMENT, &e.equipment),
-            dosage: e.dosage.plain_words(),
-            built_in: e.built_in,
-        }
-    }
-}
-
-fn labels(table: &[(&str, &'static str)], keys: &[String]) -> String {
-    keys.iter()
-        .map(|k| label_for(table, k).unwrap_or("Other"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 #[derive(Template)]
 #[template(path = "exercises/list.html")]
@@ -85,7 +49,9 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = LibraryQuery::parse(req.query_string());
     let archived = query.show_archived();
-    let all = state.read(move |conn| queries::all(conn, archived)).await?;
+    let all = state
+        .read(move |conn| store::exercises::all(conn, archived))
+        .await?;
     let result = search::search(all, &query, PER_PAGE);
     render(
         &req,
@@ -125,12 +91,12 @@ async fn show(
     let id = id.into_inner();
     let (exercise, base, variants) = state
         .read(move |conn| {
-            let exercise = queries::find(conn, id)?;
+            let exercise = store::exercises::find(conn, id)?;
             let base = match &exercise.variant_of {
-                Some(slug) => queries::find_by_slug(conn, slug)?.map(|b| (b.id, b.name)),
+                Some(slug) => store::exercises::find_by_slug(conn, slug)?.map(|b| (b.id, b.name)),
                 None => None,
             };
-            let variants = queries::variants_of(conn, &exercise.slug)?;
+            let variants = store::exercises::variants_of(conn, &exercise.slug)?;
             Ok((exercise, base, variants))
         })
         .await?;
@@ -507,7 +473,7 @@ async fn create(
     let author = staff.user_id;
     let id = state
         .write(move |c| {
-            let id = queries::create(c, &content, author)?;
+            let id = store::exercises::create(c, &content, author)?;
             audit::record(
                 c,
                 &who,
@@ -529,7 +495,9 @@ async fn edit_page(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let exercise = state.read(move |conn| queries::find(conn, id)).await?;
+    let exercise = state
+        .read(move |conn| store::exercises::find(conn, id))
+        .await?;
     let page = FormPage::new(
         Layout::new(&req, &state, format!("Edit {}", exercise.name)),
         format!("/exercises/{id}/edit"),
@@ -549,7 +517,9 @@ async fn update(
     CsrfForm(form): CsrfForm<ExerciseForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let existing = state.read(move |conn| queries::find(conn, id)).await?;
+    let existing = state
+        .read(move |conn| store::exercises::find(conn, id))
+        .await?;
     let content = match form.validate() {
         Ok(content) => content,
         Err(errors) => {
@@ -569,7 +539,7 @@ async fn update(
     let built_in = existing.built_in;
     state
         .write(move |c| {
-            queries::update(c, id, &content, built_in)?;
+            store::exercises::update(c, id, &content, built_in)?;
             // The detail names the fields changed, so a built-in entry's history is on record.
             audit::record(
                 c,
@@ -625,8 +595,8 @@ async fn set_archived(
     let who = actor(&req);
     state
         .write(move |c| {
-            queries::find(c, id)?;
-            queries::set_archived(c, id, archived)?;
+            store::exercises::find(c, id)?;
+            store::exercises::set_archived(c, id, archived)?;
             let action = if archived {
                 "exercise.archived"
             } else {

@@ -1,18 +1,17 @@
 //! The home page: a therapist's caseload and what needs attention; patients go to /me.
 
-pub mod queries;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::Event;
 use crate::auth::AnyUser;
 use crate::domain::Role;
 use crate::domain::pain::Trend;
 use crate::error::AppError;
+use crate::store;
+use crate::store::audit::Event;
+use crate::store::caseload::{Attention, DashboardCase};
 use crate::web::{AppState, Layout, Pager, actor, render};
-use queries::{Attention, DashboardCase};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home));
@@ -77,7 +76,7 @@ async fn home(
     let (shown, list_key) = Attention::from_key(&query.list);
     let who = actor(&req);
     let read = move |c: &mut crate::db::DbConn| {
-        let total = queries::count_open(c, therapist, shown)?;
+        let total = store::caseload::count_open(c, therapist, shown)?;
         let mut pager_query = Vec::new();
         if whole_clinic {
             pager_query.push("scope=clinic".to_owned());
@@ -86,7 +85,8 @@ async fn home(
             pager_query.push(format!("list={list_key}"));
         }
         let pager = Pager::new(page, 25, total, pager_query.join("&")).at_anchor("open-cases");
-        let cases = queries::open_cases(c, therapist, shown, pager.offset(), pager.per_page)?;
+        let cases =
+            store::caseload::open_cases(c, therapist, shown, pager.offset(), pager.per_page)?;
         let mut lists = Vec::new();
         for (key, title, empty, attention) in [
             (
@@ -114,11 +114,11 @@ async fn home(
                 Attention::NoRecentPain,
             ),
         ] {
-            let total = queries::count_open(c, therapist, attention)?;
+            let total = store::caseload::count_open(c, therapist, attention)?;
             let cases = if total == 0 {
                 Vec::new()
             } else {
-                queries::open_cases(c, therapist, attention, 0, LIST_LIMIT)?
+                store::caseload::open_cases(c, therapist, attention, 0, LIST_LIMIT)?
             };
             lists.push(AttentionList {
                 key,

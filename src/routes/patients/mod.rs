@@ -1,16 +1,11 @@
 //! Patients: search, create, edit, and the patient page with their cases.
 
-pub mod queries;
-#[cfg(test)]
-mod query_plans;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::CsrfForm;
 use crate::domain::FormErrors;
@@ -18,11 +13,13 @@ use crate::domain::clinical::{
     SEXES, bounded_line, bounded_text, date_of_birth, label_of, red_flag_label, required_line,
 };
 use crate::error::AppError;
+use crate::store;
+use crate::store::audit::{self, Event};
+use crate::store::patients::{CaseLine, ListedPatient, PatientDetails, PatientRow, PatientSearch};
 use crate::web::Audited;
 use crate::web::{
     AppState, Layout, Pager, SelectOption, actor, render, render_with_status, url_encode,
 };
-use queries::{CaseLine, ListedPatient, PatientDetails, PatientRow, PatientSearch};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/patients", web::get().to(list))
@@ -84,16 +81,16 @@ async fn list(
     };
     let who = actor(&req);
     let read = move |c: &mut crate::db::DbConn| {
-        let matches = queries::matching(c, &search)?;
+        let matches = store::patients::matching(c, &search)?;
         let pager = Pager::capped(
             page,
             PER_PAGE,
             matches.counted(),
-            queries::SEARCH_COUNT_CAP,
+            store::patients::SEARCH_COUNT_CAP,
             base_query,
         );
-        let page = queries::page_of(c, &matches, pager.offset(), PER_PAGE)?;
-        let rows = queries::lines_of(c, &page)?;
+        let page = store::patients::page_of(c, &matches, pager.offset(), PER_PAGE)?;
+        let rows = store::patients::lines_of(c, &page)?;
         // The search terms can be names: the audit records only that a search happened.
         let event = Event::new("patient.search").detail(format!(
             "{}{} results",
@@ -291,7 +288,9 @@ async fn new_page(
     state: web::Data<AppState>,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
-    let therapists = state.read(|conn| Ok(queries::therapists(conn)?)).await?;
+    let therapists = state
+        .read(|conn| Ok(store::patients::therapists(conn)?))
+        .await?;
     let form = PatientForm {
         primary_therapist_id: staff.user_id.to_string(),
         ..PatientForm::default()
@@ -313,7 +312,9 @@ async fn create(
     staff: Staff,
     CsrfForm(form): CsrfForm<PatientForm>,
 ) -> Result<HttpResponse, AppError> {
-    let therapists = state.read(|conn| Ok(queries::therapists(conn)?)).await?;
+    let therapists = state
+        .read(|conn| Ok(store::patients::therapists(conn)?))
+        .await?;
     let retry = |form: PatientForm, errors: FormErrors| {
         let page = FormPage::new(
             Layout::new(&req, &state, "New patient"),
@@ -334,11 +335,11 @@ async fn create(
     let created = state
         .write(move |c| {
             if let Some(reference) = &details.clinic_reference
-                && queries::reference_taken(c, reference, None)?
+                && store::patients::reference_taken(c, reference, None)?
             {
                 return Ok(None);
             }
-            let id = queries::create(c, &details, author)?;
+            let id = store::patients::create(c, &details, author)?;
             audit::record(
                 c,
                 &who,
@@ -385,12 +386,12 @@ async fn show(
     let who = actor(&req);
     let (patient, (therapist, cases)) = state
         .audited(who, move |c| {
-            let patient = queries::find(c, id)?;
+            let patient = store::patients::find(c, id)?;
             let therapist = match patient.primary_therapist_id {
-                Some(t) => queries::user_name(c, t)?,
+                Some(t) => store::patients::user_name(c, t)?,
                 None => String::new(),
             };
-            let cases = queries::cases_of(c, id)?;
+            let cases = store::patients::cases_of(c, id)?;
             let event = Event::new("patient.read").entity("patient", id).patient(id);
             Ok(((patient, therapist, cases), event))
         })
@@ -434,12 +435,12 @@ async fn edit_page(
     let who = actor(&req);
     let (patient, therapists) = state
         .audited(who, move |c| {
-            let patient = queries::find(c, id)?;
+            let patient = store::patients::find(c, id)?;
             let event = Event::new("patient.read")
                 .entity("patient", id)
                 .patient(id)
                 .detail("edit form");
-            Ok(((patient, queries::therapists(c)?), event))
+            Ok(((patient, store::patients::therapists(c)?), event))
         })
         .await?
         .take(|(patient, therapists)| (patient, therapists));
@@ -463,7 +464,12 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let (patient, therapists) = state
-        .read(move |conn| Ok((queries::find(conn, id)?, queries::therapists(conn)?)))
+        .read(move |conn| {
+            Ok((
+                store::patients::find(conn, id)?,
+                store::patients::therapists(conn)?,
+            ))
+        })
         .await?;
     let retry = |form: PatientForm, errors: FormErrors| {
         let page = FormPage::new(
@@ -484,11 +490,11 @@ async fn update(
     let saved = state
         .write(move |c| {
             if let Some(reference) = &details.clinic_reference
-                && queries::reference_taken(c, reference, Some(id))?
+                && store::patients::reference_taken(c, reference, Some(id))?
             {
                 return Ok(false);
             }
-            queries::update(c, id, &details)?;
+            store::patients::update(c, id, &details)?;
             audit::record(
                 c,
                 &who,

@@ -1,26 +1,28 @@
 //! The patient portal (/me) and, for staff, giving and revoking a patient's access.
 
-pub mod queries;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::audit::{self, Event, Outcome};
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{Patient, Staff, session};
 use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::domain::{DisplayName, Email, FormErrors, Role};
 use crate::error::AppError;
-use crate::routes::auth::queries as user_queries;
-use crate::routes::cases::audited_patient;
-use crate::routes::pain::{PainForm, PainPanel, pain_panel, queries as pain_queries};
-use crate::routes::patients::queries::{self as patient_queries, PatientRow};
-use crate::routes::programmes::print::{PrintQuery, pdf_response, prepare_sheet};
-use crate::routes::programmes::{SheetExercise, queries as programme_queries, sheet_exercises};
+use crate::store;
+use crate::store::audit::{self, Event, Outcome};
+use crate::store::pain as pain_queries;
+use crate::store::patients::{self as patient_queries, PatientRow};
+use crate::store::programmes as programme_queries;
+use crate::store::users as user_queries;
+use crate::views::pain::{PainForm, PainPanel, pain_panel};
+use crate::views::sheet::{
+    PrintQuery, SheetExercise, pdf_response, prepare_sheet, sheet_exercises,
+};
 use crate::web::Audited;
+use crate::web::audited_patient;
 use crate::web::{AppState, Layout, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -95,7 +97,7 @@ async fn access_page(
     let (patient, user) = state
         .audited(who, move |c| {
             let patient = patient_queries::find(c, id)?;
-            let user = queries::portal_user(c, id)?;
+            let user = store::portal::portal_user(c, id)?;
             let event = Event::new("patient.read")
                 .entity("patient", id)
                 .patient(id)
@@ -143,7 +145,7 @@ async fn give_access(
     let outcome = state
         .write(move |c| {
             let patient = patient_queries::find(c, id)?;
-            let existing = queries::portal_user(c, id)?;
+            let existing = store::portal::portal_user(c, id)?;
             let email = match chosen {
                 Ok(email) => email,
                 Err(message) => return Ok::<_, AppError>(Err((existing, message))),
@@ -159,7 +161,7 @@ async fn give_access(
             }
             let user_id = match &existing {
                 Some(user) => {
-                    queries::set_email(c, user.id, email.as_str())?;
+                    store::portal::set_email(c, user.id, email.as_str())?;
                     user_queries::set_active(c, user.id, true)?;
                     user.id
                 }
@@ -167,7 +169,7 @@ async fn give_access(
                     let name =
                         DisplayName::parse(&patient.full_name()).map_err(AppError::Internal)?;
                     let user_id = user_queries::create(c, &email, &name, Role::Patient, None)?;
-                    queries::link_to_patient(c, user_id, id)?;
+                    store::portal::link_to_patient(c, user_id, id)?;
                     user_id
                 }
             };
@@ -230,7 +232,7 @@ async fn revoke_access(
     let who = actor(&req);
     state
         .write(move |c| {
-            let user = queries::portal_user(c, id)?.ok_or(AppError::NotFound)?;
+            let user = store::portal::portal_user(c, id)?.ok_or(AppError::NotFound)?;
             user_queries::set_active(c, user.id, false)?;
             session::revoke_all_for_user(c, user.id)?;
             tokens::revoke_for_user(c, user.id)?;
@@ -306,11 +308,11 @@ async fn portal_page(
     let loaded = state
         .audited(who, move |c| {
             let record = patient_queries::find(c, patient_id)?;
-            let case = queries::portal_case(c, patient_id)?;
+            let case = store::portal::portal_case(c, patient_id)?;
             let mut data = None;
-            let discharged = case.is_none() && queries::has_discharged_case(c, patient_id)?;
+            let discharged = case.is_none() && store::portal::has_discharged_case(c, patient_id)?;
             let clinic_phone = if case.is_some() {
-                crate::routes::admin::settings::load(c)?.phone
+                crate::store::settings::load(c)?.phone
             } else {
                 String::new()
             };
@@ -422,7 +424,7 @@ async fn portal_pdf(
     };
     let prepared = state
         .audited(who, move |c| {
-            let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+            let case = store::portal::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
             prepare_sheet(c, case.id, &query, portal)
         })
         .await;
@@ -460,8 +462,8 @@ async fn portal_pain(
     let user_id = patient.user_id;
     let stored = state
         .write(move |c| {
-            let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
-            let born = crate::routes::patients::queries::find(c, patient_id)?.date_of_birth;
+            let case = store::portal::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+            let born = crate::store::patients::find(c, patient_id)?.date_of_birth;
             if let Some(problem) = case.too_early(valid.recorded_at, born) {
                 return Ok(Err(problem));
             }
@@ -532,7 +534,7 @@ async fn portal_done(
     let today = chrono::Utc::now().date_naive();
     let outcome = state
         .write(move |c| {
-            let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+            let case = store::portal::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
             let in_programme = programme_queries::current_exercise_ids(c, case.id)?
                 .is_some_and(|(_, ids)| ids.contains(&exercise_id));
             if !in_programme {
@@ -578,7 +580,7 @@ async fn portal_undo_done(
     let today = chrono::Utc::now().date_naive();
     state
         .write(move |c| {
-            let case = queries::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
+            let case = store::portal::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
             if pain_queries::untick(c, case.id, exercise_id, today)? {
                 audit::record(
                     c,

@@ -1,7 +1,7 @@
 //! What changed between two programme versions, item by item.
 
-use super::queries::ProgrammeItem;
 use crate::domain::Dosage;
+use crate::store::programmes::ProgrammeItem;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {

@@ -2,10 +2,9 @@
 //! with a diff, the patient-facing view, and clinic templates.
 
 pub mod diff;
-pub mod print;
-pub mod queries;
 
 use crate::dates::Shown;
+use crate::store;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -14,22 +13,24 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::audit::{self, Event};
 use crate::auth::Staff;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::db::DbConn;
 use crate::domain::clinical::{bounded_text, red_flag_label, required_line, review_date};
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
-use crate::routes::cases::load_case;
-use crate::routes::cases::queries::CaseRow;
-use crate::routes::exercises::search::{FacetView, LibraryQuery};
-use crate::routes::exercises::{ExerciseCard, queries as exercise_queries, search};
-use crate::routes::patients::queries::PatientRow;
+use crate::store::audit::{self, Event};
+use crate::store::cases::CaseRow;
+use crate::store::exercises as exercise_queries;
+use crate::store::patients::PatientRow;
+use crate::store::programmes::{NewVersion, ProgrammeItem, ProgrammeVersion, TemplateRow};
+use crate::views::library::{self as search, ExerciseCard, FacetView, LibraryQuery};
+use crate::views::sheet::{
+    PrintQuery, SheetExercise, pdf_response, prepare_sheet, sheet_exercises,
+};
 use crate::web::Audited;
 use crate::web::{AppState, Layout, Pager, SelectOption, actor, render, render_with_status};
 use diff::Change;
-use queries::{NewVersion, ProgrammeItem, ProgrammeVersion, TemplateRow};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases/{id}/programme", web::get().to(show))
@@ -43,7 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(show_version),
         )
         .route("/cases/{id}/programme/sheet", web::get().to(sheet))
-        .route("/cases/{id}/programme.pdf", web::get().to(print::staff_pdf))
+        .route("/cases/{id}/programme.pdf", web::get().to(staff_pdf))
         .route(
             "/cases/{id}/programme/template",
             web::post().to(save_as_template),
@@ -59,34 +60,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub const MAX_ITEMS: usize = 30;
 const NOTE_LIMIT: usize = 1000;
 const LIBRARY_PER_PAGE: i64 = 8;
-
-/// An exercise as the patient sees it: what to do, how much, and what to watch for.
-pub struct SheetExercise {
-    pub number: usize,
-    pub name: String,
-    pub dosage: String,
-    pub steps: Vec<String>,
-    pub note: String,
-    pub cautions: Vec<String>,
-}
-
-/// The patient-facing content of a version: each exercise's steps and cautions as the
-/// version was issued with them, not as the library reads now.
-pub fn sheet_exercises(version: &ProgrammeVersion) -> Vec<SheetExercise> {
-    version
-        .items
-        .iter()
-        .enumerate()
-        .map(|(index, item)| SheetExercise {
-            number: index + 1,
-            name: item.exercise_name.clone(),
-            dosage: item.dosage.plain_words(),
-            steps: item.steps.clone(),
-            note: item.note.clone(),
-            cautions: item.cautions.clone(),
-        })
-        .collect()
-}
 
 // ---- the builder
 
@@ -323,17 +296,19 @@ fn load_builder_data(
     case_id: i64,
     builder_ids: Vec<i64>,
 ) -> Result<(PatientRow, BuilderData), AppError> {
-    let (case, patient) = load_case(conn, case_id)?;
-    let current = queries::current(conn, case_id)?;
+    let (case, patient) = store::cases::find_with_patient(conn, case_id)?;
+    let current = store::programmes::current(conn, case_id)?;
     let mut ids = builder_ids;
     if let Some(v) = &current {
         ids.extend(v.items.iter().map(|i| i.exercise_id));
     }
-    let names = queries::exercise_names(conn, &ids)?.into_iter().collect();
+    let names = store::programmes::exercise_names(conn, &ids)?
+        .into_iter()
+        .collect();
     let data = BuilderData {
         case,
         names,
-        templates: queries::active_templates(conn)?,
+        templates: store::programmes::active_templates(conn)?,
         library: exercise_queries::all(conn, false)?,
         current,
     };
@@ -343,7 +318,7 @@ fn load_builder_data(
 /// The builder's data for a page, read with its audit event.
 async fn audited_builder_data(
     state: &AppState,
-    who: crate::audit::Actor,
+    who: crate::store::audit::Actor,
     case_id: i64,
     ids: Vec<i64>,
 ) -> Result<(Audited<PatientRow>, BuilderData), AppError> {
@@ -441,7 +416,7 @@ async fn builder_page(
     let (patient, (data, builder)) = state
         .audited_change(who.clone(), move |c| {
             let template_items = match template {
-                Some(id) => Some(queries::template(c, id)?),
+                Some(id) => Some(store::programmes::template(c, id)?),
                 None => None,
             };
             let ids: Vec<i64> = template_items
@@ -551,8 +526,8 @@ async fn builder_post(
             let who = actor(&req);
             let (row, items) = state
                 .audited(who, move |c| {
-                    let (row, items) = queries::template(c, template_id)?;
-                    let case = crate::routes::cases::queries::find(c, case_id)?;
+                    let (row, items) = store::programmes::template(c, template_id)?;
+                    let case = crate::store::cases::find(c, case_id)?;
                     let event = Event::new("template.applied")
                         .entity("template", template_id)
                         .patient(case.patient_id);
@@ -626,11 +601,11 @@ async fn save(
     let saved = state
         .write(move |c| {
             // Re-checked inside the transaction: an action or a new "yes" may have come in.
-            let case = crate::routes::cases::queries::find(c, case_id)?;
+            let case = crate::store::cases::find(c, case_id)?;
             if !case.pending_flags().is_empty() || !case.is_open() {
                 return Ok(None);
             }
-            let (version_id, number) = queries::save_version(
+            let (version_id, number) = store::programmes::save_version(
                 c,
                 &NewVersion {
                     case_id,
@@ -748,9 +723,9 @@ async fn programme_page(
     let who = actor(req);
     let (patient, (case, current, history)) = state
         .audited_change(who, move |c| {
-            let (case, patient) = load_case(c, case_id)?;
-            let current = queries::current(c, case_id)?;
-            let history = queries::history(c, case_id)?;
+            let (case, patient) = store::cases::find_with_patient(c, case_id)?;
+            let current = store::programmes::current(c, case_id)?;
+            let history = store::programmes::history(c, case_id)?;
             let event = Event::new("programme.read")
                 .entity("case", case_id)
                 .patient(case.patient_id);
@@ -799,14 +774,15 @@ async fn show_version(
     let who = actor(&req);
     let (patient, (case, version, previous, latest)) = state
         .audited(who, move |c| {
-            let (case, patient) = load_case(c, case_id)?;
-            let version = queries::version(c, case_id, number)?.ok_or(AppError::NotFound)?;
+            let (case, patient) = store::cases::find_with_patient(c, case_id)?;
+            let version =
+                store::programmes::version(c, case_id, number)?.ok_or(AppError::NotFound)?;
             let previous = if number > 1 {
-                queries::version(c, case_id, number - 1)?
+                store::programmes::version(c, case_id, number - 1)?
             } else {
                 None
             };
-            let latest = queries::current(c, case_id)?.map(|v| v.row.version);
+            let latest = store::programmes::current(c, case_id)?.map(|v| v.row.version);
             let event = Event::new("programme.read")
                 .entity("programme_version", version.row.id)
                 .patient(case.patient_id)
@@ -861,7 +837,7 @@ async fn sheet(
     let who = actor(&req);
     let shown = state
         .audited(who, move |c| {
-            let (case, patient) = load_case(c, case_id)?;
+            let (case, patient) = store::cases::find_with_patient(c, case_id)?;
             // The patient's view is printed from the browser: held back like the PDF.
             if !case.pending_flags().is_empty() {
                 let refused = Event::new("programme.print_refused")
@@ -871,7 +847,7 @@ async fn sheet(
                     .detail("red flags waiting for action");
                 return Ok((None, refused));
             }
-            let version = queries::current(c, case_id)?.ok_or(AppError::NotFound)?;
+            let version = store::programmes::current(c, case_id)?.ok_or(AppError::NotFound)?;
             let exercises = sheet_exercises(&version);
             let event = Event::new("programme.read")
                 .entity("programme_version", version.row.id)
@@ -948,9 +924,9 @@ async fn save_as_template(
     let author = staff.user_id;
     let id = state
         .audited_change(who, move |c| {
-            let case = crate::routes::cases::queries::find(c, case_id)?;
-            let current = queries::current(c, case_id)?.ok_or(AppError::NotFound)?;
-            let id = queries::create_template(
+            let case = crate::store::cases::find(c, case_id)?;
+            let current = store::programmes::current(c, case_id)?.ok_or(AppError::NotFound)?;
+            let id = store::programmes::create_template(
                 c,
                 None,
                 &name,
@@ -998,7 +974,7 @@ async fn template_list(
     let page = query.page;
     let (templates, pager) = state
         .read(move |conn| {
-            let (_, total) = queries::templates(conn, archived, 0, 0)?;
+            let (_, total) = store::programmes::templates(conn, archived, 0, 0)?;
             let pager = Pager::new(
                 page,
                 25,
@@ -1009,7 +985,8 @@ async fn template_list(
                     String::new()
                 },
             );
-            let (rows, _) = queries::templates(conn, archived, pager.offset(), pager.per_page)?;
+            let (rows, _) =
+                store::programmes::templates(conn, archived, pager.offset(), pager.per_page)?;
             Ok((rows, pager))
         })
         .await?;
@@ -1039,7 +1016,9 @@ async fn template_show(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (template, items) = state.read(move |conn| queries::template(conn, id)).await?;
+    let (template, items) = state
+        .read(move |conn| store::programmes::template(conn, id))
+        .await?;
     let items = items
         .iter()
         .enumerate()
@@ -1072,7 +1051,9 @@ async fn template_edit_page(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (template, _) = state.read(move |conn| queries::template(conn, id)).await?;
+    let (template, _) = state
+        .read(move |conn| store::programmes::template(conn, id))
+        .await?;
     render(
         &req,
         &TemplateFormPage {
@@ -1109,8 +1090,8 @@ async fn template_update(
     let who = actor(&req);
     state
         .audited_change(who, move |c| {
-            queries::template(c, id)?;
-            queries::update_template(c, id, &name, &description)?;
+            store::programmes::template(c, id)?;
+            store::programmes::update_template(c, id, &name, &description)?;
             let event = Event::new("template.updated").entity("template", id);
             Ok(((), event))
         })
@@ -1127,8 +1108,8 @@ async fn set_template_archived(
     let who = actor(&req);
     state
         .audited_change(who, move |c| {
-            queries::template(c, id)?;
-            queries::set_template_archived(c, id, archived)?;
+            store::programmes::template(c, id)?;
+            store::programmes::set_template_archived(c, id, archived)?;
             let action = if archived {
                 "template.archived"
             } else {
@@ -1164,4 +1145,29 @@ async fn template_restore(
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     set_template_archived(req, state, id.into_inner(), false).await
+}
+
+/// The sheet as a PDF, for staff.
+pub async fn staff_pdf(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: crate::auth::Staff,
+    case_id: web::Path<i64>,
+    query: web::Query<PrintQuery>,
+) -> Result<HttpResponse, AppError> {
+    let case_id = case_id.into_inner();
+    let who = crate::web::actor(&req);
+    let portal = state.link("/me");
+    let query = query.into_inner();
+    let prepared = state
+        .audited(who, move |c| prepare_sheet(c, case_id, &query, portal))
+        .await?
+        .into_inner();
+    match prepared {
+        Ok(sheet) => pdf_response(&state, sheet).await,
+        Err(_) => Ok(state.redirect_with_flash(
+            &format!("/cases/{case_id}/programme"),
+            "The sheet cannot be printed while the case has red flags waiting for action.",
+        )),
+    }
 }

@@ -4,8 +4,8 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{cases, programme_versions, users};
-use crate::routes::auth::queries::UserRow;
-use crate::routes::cases::queries::CaseRow;
+use crate::store::cases::CaseRow;
+use crate::store::users::UserRow;
 
 /// The portal account of a patient, if one was ever created.
 pub fn portal_user(conn: &mut DbConn, patient_id: i64) -> QueryResult<Option<UserRow>> {

@@ -458,13 +458,12 @@ pub fn seed_templates(conn: &mut DbConn, library: &Library) -> Result<usize, App
         }
         let mut items = Vec::new();
         for slug in &template.exercises {
-            let exercise = crate::routes::exercises::queries::find_by_slug(conn, slug)?
-                .ok_or_else(|| {
-                    AppError::Internal(format!(
-                        "template {} names unknown exercise {slug}",
-                        template.slug
-                    ))
-                })?;
+            let exercise = crate::store::exercises::find_by_slug(conn, slug)?.ok_or_else(|| {
+                AppError::Internal(format!(
+                    "template {} names unknown exercise {slug}",
+                    template.slug
+                ))
+            })?;
             items.push(ProgrammeItem {
                 exercise_id: exercise.id,
                 exercise_name: exercise.name,

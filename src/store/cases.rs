@@ -507,6 +507,16 @@ pub fn context_label(context: &str) -> &'static str {
     }
 }
 
+/// A case with its patient, loaded together for every case page.
+pub fn find_with_patient(
+    conn: &mut DbConn,
+    case_id: i64,
+) -> QueryResult<(CaseRow, crate::store::patients::PatientRow)> {
+    let case = find(conn, case_id)?;
+    let patient = crate::store::patients::find(conn, case.patient_id)?;
+    Ok((case, patient))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -147,7 +147,7 @@ fn replace_pain_scores(
                 .execute(conn)?;
         }
     }
-    crate::routes::pain::queries::refresh_summary(conn, case_id)
+    crate::store::pain::refresh_summary(conn, case_id)
 }
 
 pub fn sign(conn: &mut DbConn, id: i64) -> QueryResult<bool> {

@@ -62,23 +62,23 @@ fn the_case_page_scans_no_table_and_reads_histories_from_indexes() -> Result<(),
     let case_id = 1;
     let plans = plans_of(|c| {
         // On an empty database each read finds nothing; only the SQL it sends matters.
-        let _ = super::queries::find(c, case_id);
-        let _ = crate::routes::patients::queries::find(c, case_id);
-        let _ = crate::routes::patients::queries::user_name(c, case_id);
-        let _ = super::queries::assessments_of(c, case_id);
-        let _ = super::queries::score_lines(c, case_id);
-        let _ = super::queries::timeline(c, case_id, &[], &[], None);
-        let _ = crate::routes::programmes::queries::current(c, case_id);
-        let _ = crate::routes::programmes::queries::current_exercise_ids(c, case_id);
-        let _ = crate::routes::pain::queries::version_marks(c, case_id);
-        let _ = crate::routes::pain::queries::case_scores(c, case_id);
+        let _ = super::cases::find(c, case_id);
+        let _ = crate::store::patients::find(c, case_id);
+        let _ = crate::store::patients::user_name(c, case_id);
+        let _ = super::cases::assessments_of(c, case_id);
+        let _ = super::cases::score_lines(c, case_id);
+        let _ = super::cases::timeline(c, case_id, &[], &[], None);
+        let _ = crate::store::programmes::current(c, case_id);
+        let _ = crate::store::programmes::current_exercise_ids(c, case_id);
+        let _ = crate::store::pain::version_marks(c, case_id);
+        let _ = crate::store::pain::case_scores(c, case_id);
         let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();
-        let _ = crate::routes::programmes::queries::schedule(c, case_id);
+        let _ = crate::store::programmes::schedule(c, case_id);
         let schedule = [crate::domain::adherence::InForce {
             from: today,
             items: Vec::new(),
         }];
-        let _ = crate::routes::pain::queries::adherence(c, case_id, &schedule, today);
+        let _ = crate::store::pain::adherence(c, case_id, &schedule, today);
     })?;
     let sql_reading = |table: &str| {
         plans

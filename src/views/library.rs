@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 
-use super::queries::Exercise;
 use crate::domain::text::fold;
 use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, label_for};
+use crate::store::exercises::Exercise;
 use crate::web::{Pager, url_encode};
 
 /// The query string of a library search; repeated keys select several values.
@@ -231,4 +231,38 @@ pub fn search(all: Vec<Exercise>, query: &LibraryQuery, per_page: i64) -> Search
         facets,
         pager,
     }
+}
+
+/// One line of a result list.
+pub struct ExerciseCard {
+    pub id: i64,
+    pub name: String,
+    pub summary: String,
+    pub category: &'static str,
+    pub position: &'static str,
+    pub equipment: String,
+    pub dosage: String,
+    pub built_in: bool,
+}
+
+impl From<&Exercise> for ExerciseCard {
+    fn from(e: &Exercise) -> Self {
+        Self {
+            id: e.id,
+            name: e.name.clone(),
+            summary: e.summary.clone(),
+            category: label_for(CATEGORIES, &e.category).unwrap_or("Other"),
+            position: label_for(POSITIONS, &e.position).unwrap_or("Other"),
+            equipment: labels(EQUIPMENT, &e.equipment),
+            dosage: e.dosage.plain_words(),
+            built_in: e.built_in,
+        }
+    }
+}
+
+pub fn labels(table: &[(&str, &'static str)], keys: &[String]) -> String {
+    keys.iter()
+        .map(|k| label_for(table, k).unwrap_or("Other"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -2,9 +2,9 @@
 //! probe, matches come from an index in list order, and list lines from an index alone:
 //! no table scanned, nothing sorted, no patient row read.
 
-use super::queries::{self, Matches, PatientSearch};
+use super::patients::{self as queries, Matches, PatientSearch};
 use crate::error::AppError;
-use crate::routes::cases::query_plans::plans_of;
+use crate::store::query_plans::plans_of;
 
 fn patient(given: &str, family: &str) -> queries::PatientDetails {
     queries::PatientDetails {

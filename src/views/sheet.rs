@@ -1,20 +1,19 @@
 //! The printable PDF home-exercise sheet, for staff and (through the portal) patients.
 
+use actix_web::HttpResponse;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::audit::{self, Event};
 use crate::db::DbConn;
 use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::error::AppError;
 use crate::pdf::{ClinicHeader, Paper, Sheet, SheetItem};
-use crate::routes::admin::settings;
-use crate::routes::cases::load_case;
-use crate::routes::patients::queries::user_name;
+use crate::store;
+use crate::store::audit::{self, Event};
+use crate::store::patients::user_name;
+use crate::store::programmes::ProgrammeVersion;
+use crate::store::settings;
 use crate::web::AppState;
-
-use super::{queries, sheet_exercises};
 
 #[derive(Debug, Deserialize)]
 pub struct PrintQuery {
@@ -47,7 +46,7 @@ pub fn prepare_sheet(
 ) -> Result<(Prepared, Event<'static>), AppError> {
     let paper = query.paper()?;
     {
-        let (case, patient) = load_case(c, case_id)?;
+        let (case, patient) = store::cases::find_with_patient(c, case_id)?;
         if !case.pending_flags().is_empty() {
             let refused = Event::new("programme.print_refused")
                 .entity("case", case_id)
@@ -57,8 +56,8 @@ pub fn prepare_sheet(
             return Ok((Err("red flags"), refused));
         }
         let version = match query.version {
-            Some(n) => queries::version(c, case_id, n)?,
-            None => queries::current(c, case_id)?,
+            Some(n) => store::programmes::version(c, case_id, n)?,
+            None => store::programmes::current(c, case_id)?,
         }
         .ok_or(AppError::NotFound)?;
         let clinic = settings::load(c)?;
@@ -125,26 +124,30 @@ pub async fn pdf_response(state: &AppState, sheet: Sheet) -> Result<HttpResponse
         .body(bytes))
 }
 
-pub async fn staff_pdf(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    _staff: crate::auth::Staff,
-    case_id: web::Path<i64>,
-    query: web::Query<PrintQuery>,
-) -> Result<HttpResponse, AppError> {
-    let case_id = case_id.into_inner();
-    let who = crate::web::actor(&req);
-    let portal = state.link("/me");
-    let query = query.into_inner();
-    let prepared = state
-        .audited(who, move |c| prepare_sheet(c, case_id, &query, portal))
-        .await?
-        .into_inner();
-    match prepared {
-        Ok(sheet) => pdf_response(&state, sheet).await,
-        Err(_) => Ok(state.redirect_with_flash(
-            &format!("/cases/{case_id}/programme"),
-            "The sheet cannot be printed while the case has red flags waiting for action.",
-        )),
-    }
+/// An exercise as the patient sees it: what to do, how much, and what to watch for.
+pub struct SheetExercise {
+    pub number: usize,
+    pub name: String,
+    pub dosage: String,
+    pub steps: Vec<String>,
+    pub note: String,
+    pub cautions: Vec<String>,
+}
+
+/// The patient-facing content of a version: each exercise's steps and cautions as the
+/// version was issued with them, not as the library reads now.
+pub fn sheet_exercises(version: &ProgrammeVersion) -> Vec<SheetExercise> {
+    version
+        .items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| SheetExercise {
+            number: index + 1,
+            name: item.exercise_name.clone(),
+            dosage: item.dosage.plain_words(),
+            steps: item.steps.clone(),
+            note: item.note.clone(),
+            cautions: item.cautions.clone(),
+        })
+        .collect()
 }

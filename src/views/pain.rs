@@ -1,0 +1,168 @@
+//! The pain panel (chart and summary) and the pain form, as case and portal pages show them.
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use serde::Deserialize;
+
+use crate::dates::Shown;
+use crate::domain::FormErrors;
+use crate::domain::clinical::bounded_text;
+use crate::domain::pain::{
+    ChartSeries, PainChart, PainContext, PainScore, PainSummary, VersionMark,
+};
+use crate::web::SelectOption;
+
+/// The chart and its summary, ready for a template.
+pub struct PainPanel {
+    pub svg: String,
+    pub summary: PainSummary,
+    pub count: usize,
+}
+
+impl PainPanel {
+    pub fn trend_label(&self) -> &'static str {
+        self.summary.label()
+    }
+
+    pub fn trend_key(&self) -> &'static str {
+        self.summary.trend.as_str()
+    }
+}
+
+/// Builds the chart (one line per context, baseline, threshold, version marks) and the
+/// summary over the baseline's context.
+pub fn pain_panel(
+    dom_id: &str,
+    scores: &[(NaiveDateTime, String, i32)],
+    marks: &[(NaiveDateTime, i32)],
+) -> PainPanel {
+    let to_u8 = |s: i32| u8::try_from(s.clamp(0, 10)).unwrap_or(0);
+    let series: Vec<ChartSeries> = PainContext::ALL
+        .iter()
+        .filter_map(|context| {
+            let points: Vec<(NaiveDateTime, u8)> = scores
+                .iter()
+                .filter(|(_, c, _)| c == context.as_str())
+                .map(|(at, _, s)| (*at, to_u8(*s)))
+                .collect();
+            (!points.is_empty()).then_some(ChartSeries {
+                context: *context,
+                points,
+            })
+        })
+        .collect();
+    let baseline_context = scores.first().map(|(_, c, _)| c.clone());
+    let primary: Vec<(NaiveDateTime, u8)> = scores
+        .iter()
+        .filter(|(_, c, _)| Some(c) == baseline_context.as_ref())
+        .map(|(at, _, s)| (*at, to_u8(*s)))
+        .collect();
+    let summary = PainSummary::from_scores(&primary);
+    let chart = PainChart {
+        id: dom_id.to_owned(),
+        series,
+        baseline: summary.baseline,
+        marks: marks
+            .iter()
+            .map(|(at, n)| VersionMark {
+                at: *at,
+                label: format!("v{n}"),
+            })
+            .collect(),
+        title: "Pain over time (0 = no pain, 10 = worst imaginable)".into(),
+    };
+    PainPanel {
+        svg: chart.to_svg(),
+        summary,
+        count: scores.len(),
+    }
+}
+
+/// The pain form as typed, with its one-use key.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PainForm {
+    #[serde(default)]
+    pub score: String,
+    #[serde(default)]
+    pub context: String,
+    #[serde(default)]
+    pub recorded_at: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub idempotency_key: String,
+}
+
+pub struct ValidPain {
+    pub score: i32,
+    pub context: PainContext,
+    pub recorded_at: NaiveDateTime,
+    pub note: String,
+    pub key: String,
+}
+
+impl PainForm {
+    pub fn blank() -> Self {
+        Self {
+            context: "now".into(),
+            recorded_at: Utc::now().naive_utc().to_input().to_string(),
+            idempotency_key: crate::auth::random_token(),
+            ..Self::default()
+        }
+    }
+
+    pub fn validate(&self) -> Result<ValidPain, FormErrors> {
+        let mut errors = FormErrors::default();
+        let score = errors.take("score", PainScore::parse(&self.score));
+        let context = errors.take("context", PainContext::parse(&self.context));
+        let recorded_at = if self.recorded_at.trim().is_empty() {
+            Some(Utc::now().naive_utc())
+        } else {
+            match NaiveDateTime::parse_from_str(self.recorded_at.trim(), "%Y-%m-%dT%H:%M") {
+                Ok(at) if at <= Utc::now().naive_utc() + Duration::minutes(10) => Some(at),
+                Ok(_) => {
+                    errors.add("recorded_at", "The time cannot be in the future.");
+                    None
+                }
+                Err(_) => {
+                    errors.add(
+                        "recorded_at",
+                        "Enter the date and time, or leave it for now.",
+                    );
+                    None
+                }
+            }
+        };
+        let note = errors.take("note", bounded_text(&self.note, 500, "The note"));
+        let key = self.idempotency_key.trim();
+        if key.len() < 16 || key.len() > 128 {
+            errors.add(
+                "score",
+                "This form is out of date. Reload the page and enter the score again.",
+            );
+        }
+        match (score, context, recorded_at, note) {
+            (Some(score), Some(context), Some(recorded_at), Some(note)) if errors.is_empty() => {
+                Ok(ValidPain {
+                    score: i32::from(score.value()),
+                    context,
+                    recorded_at,
+                    note,
+                    key: key.to_owned(),
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    pub fn contexts(&self) -> Vec<SelectOption> {
+        PainContext::ALL
+            .iter()
+            .filter(|c| **c != PainContext::Best)
+            .map(|c| SelectOption {
+                value: c.as_str().into(),
+                label: c.label().into(),
+                selected: c.as_str() == self.context,
+            })
+            .collect()
+    }
+}
