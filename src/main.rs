@@ -13,45 +13,14 @@ use physiocase::store::audit::{self, Actor, Event};
 use physiocase::store::users;
 
 // Many short-lived allocations on a few threads: mimalloc is faster than the system
-// allocator here and keeps far less memory than an arena per thread.
+// allocator here and keeps far less memory than an arena per thread. It is built without
+// transparent huge pages (`no_thp` in Cargo.toml): a freed 64 KiB inside a 2 MiB page stays
+// resident, so the load generator's mix peaked at 95–97 MB with them and 49.5 MB without.
+// Deployments set MIMALLOC_PURGE_DELAY=100 (README): freed pages go back after 100 ms
+// instead of a second, a third less peak memory under mixed load (145 → 93 MB), while a
+// burst of sign-ins still reuses one password hash's 19 MiB.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's `purge_delay` option (its number in mimalloc.h's `mi_option_e`, the same in
-/// versions 2 and 3) and the default this build of mimalloc ships with.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-const MI_DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 1000;
-/// How long freed pages are kept instead.
-const PURGE_DELAY_MS: std::ffi::c_long = 100;
-
-/// Makes mimalloc hand freed pages back to the system after 100 ms instead of a second.
-/// Under a clinic's mixed load (password hashes need 19 MiB each, sheets a few MiB) the
-/// kept pages were a third of peak memory (145 → 93 MB in the loadgen mix).
-///
-/// mimalloc is also built without transparent huge pages (`no_thp` in Cargo.toml): its
-/// memory was backed by 2 MiB pages, and a freed 64 KiB inside a huge page stays resident,
-/// so purging returned little (the mix peaked at 95–97 MB, 49.5 MB without huge pages).
-/// Without huge pages every hash faults its 19 MiB in 4 KiB pages: with no delay at all,
-/// 20 sign-ins a second queued behind the hashing thread (p50 1.15 s instead of 0.1 s).
-/// 100 ms keeps a hash's memory from one sign-in to the next under such a burst and still
-/// returns it soon after: mix peak 62.9 MB, sign-in p50 51 ms. `MIMALLOC_PURGE_DELAY`
-/// overrides it. Skipped, with a warning, if the option does not hold the expected
-/// default: then the number above means another option.
-#[allow(unsafe_code)]
-fn return_freed_memory_promptly() {
-    // Whoever sets mimalloc's own variable decides.
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-        return;
-    }
-    // SAFETY: both calls only read or store an integer in mimalloc's option table, and
-    // this runs first in `main`, before any other thread exists.
-    let current = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
-    if current == MI_DEFAULT_PURGE_DELAY_MS {
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
-    } else {
-        eprintln!("physiocase: mimalloc's purge delay is not where expected; left as it is");
-    }
-}
 
 /// physiocase: a physiotherapy clinic case manager.
 #[derive(Parser)]
@@ -104,7 +73,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    return_freed_memory_promptly();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
