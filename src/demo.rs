@@ -13,7 +13,7 @@ use crate::domain::clinical::{AssessmentContent, AssessmentKind, PsfsItem, RED_F
 use crate::domain::{DisplayName, Email, Role};
 use crate::error::AppError;
 use crate::store::assessments as assessment_queries;
-use crate::store::audit::{self, Actor, Event};
+use crate::store::audit::{self, Action, Actor, Event};
 use crate::store::cases::{self as case_queries, NewCase};
 use crate::store::pain as pain_queries;
 use crate::store::patients::{self as patient_queries, PatientDetails};
@@ -342,7 +342,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
         audit::record(
             c,
             &Actor::default(),
-            Event::new("demo.created").detail("60 patients, 3 therapists"),
+            Event::new(Action::DemoCreated).detail("60 patients, 3 therapists"),
         )?;
         Ok(DemoAccounts {
             admin: admin_email.into(),

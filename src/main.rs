@@ -9,7 +9,7 @@ use physiocase::db::{self, write_tx};
 use physiocase::domain::{DisplayName, Email, NewPassword, Role};
 use physiocase::error::AppError;
 use physiocase::startup::Application;
-use physiocase::store::audit::{self, Actor, Event};
+use physiocase::store::audit::{self, Action, Actor, Event};
 use physiocase::store::users;
 
 // Many short-lived allocations on a few threads: mimalloc is faster than the system
@@ -156,7 +156,7 @@ fn create_user(
         audit::record(
             c,
             &Actor::default(),
-            Event::new("account.created_cli")
+            Event::new(Action::AccountCreatedCli)
                 .entity("user", id)
                 .detail(role.as_str()),
         )?;
@@ -210,7 +210,7 @@ fn backup(file: &std::path::Path, database: &DatabaseArgs) -> Result<ExitCode, S
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     db::backup::backup(&mut conn, file).map_err(|e| e.to_string())?;
     write_tx(&mut conn, |c| {
-        audit::record(c, &Actor::default(), Event::new("backup.written"))
+        audit::record(c, &Actor::default(), Event::new(Action::BackupWritten))
     })
     .map_err(|e| e.to_string())?;
     println!(

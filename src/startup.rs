@@ -14,7 +14,7 @@ use crate::db::{self, DbError, DbPool, write_tx};
 use crate::error::AppError;
 use crate::routes;
 use crate::store;
-use crate::store::audit::{self, Actor, Event};
+use crate::store::audit::{self, Action, Actor, Event};
 use crate::web::AppState;
 
 /// Requests larger than this are refused before they are read.
@@ -206,7 +206,7 @@ fn record_ended_signin_bursts(state: &AppState, quiet: std::time::Duration) {
                 };
                 for (account, refused) in limiter.ended_bursts() {
                     let recorded = writes.submit(move |c| {
-                        let event = Event::new("signin.rate_limited")
+                        let event = Event::new(Action::SigninRateLimited)
                             .outcome(audit::Outcome::Denied)
                             .detail(format!(
                                 "{refused} more attempts on {account} refused in the same burst"
@@ -281,7 +281,7 @@ fn first_admin_link(
         audit::record(
             c,
             &Actor::default(),
-            Event::new("setup.first_admin_link_issued"),
+            Event::new(Action::SetupFirstAdminLinkIssued),
         )?;
         Ok(Some(format!("{public_url}/setup/{raw}")))
     })?;

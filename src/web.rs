@@ -12,6 +12,7 @@ use crate::auth::cookies::Cookies;
 use crate::auth::rate_limit::SignInLimiter;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
+use crate::store::audit::Action;
 use crate::store::audit::Actor;
 
 const CLINIC_NAME_TTL: Duration = Duration::from_secs(30);
@@ -667,7 +668,7 @@ pub async fn audited_patient(
     state
         .audited(who, move |c| {
             let patient = crate::store::patients::find(c, patient_id)?;
-            let event = crate::store::audit::Event::new("patient.read")
+            let event = crate::store::audit::Event::new(Action::PatientRead)
                 .entity("patient", patient_id)
                 .patient(patient_id)
                 .detail(detail);
@@ -693,7 +694,7 @@ pub async fn audited_case(
     let (patient, case) = state
         .audited(who, move |c| {
             let (case, patient) = crate::store::cases::find_with_patient(c, case_id)?;
-            let event = crate::store::audit::Event::new("case.read")
+            let event = crate::store::audit::Event::new(Action::CaseRead)
                 .entity("case", case_id)
                 .patient(case.patient_id)
                 .detail(detail);

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::guard::record_refusal;
 use crate::auth::{SessionUser, constant_time_eq};
 use crate::error::AppError;
+use crate::store::audit::Action;
 use crate::web::AppState;
 
 /// Refuses a POST (or other unsafe method) whose Origin, or failing that Referer, is not
@@ -34,7 +35,7 @@ pub async fn check_origin(
         "refused a cross-origin or origin-less request"
     );
     let (http_req, _) = req.into_parts();
-    let _ = record_refusal(&http_req, "csrf.origin_refused").await;
+    let _ = record_refusal(&http_req, Action::CsrfOriginRefused).await;
     let response = AppError::Csrf.error_response().map_into_right_body();
     Ok(ServiceResponse::new(http_req, response))
 }
@@ -159,7 +160,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 !sent.is_empty() && constant_time_eq(sent.as_bytes(), token.as_bytes())
             });
             if !valid {
-                record_refusal(&req, "csrf.token_refused").await?;
+                record_refusal(&req, Action::CsrfTokenRefused).await?;
                 return Err(AppError::Csrf);
             }
             serde_html_form::from_bytes::<T>(&bytes)

@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::auth::session::{self, SessionUser};
 use crate::domain::Role;
 use crate::error::AppError;
-use crate::store::audit::{Event, Outcome};
+use crate::store::audit::{Action, Event, Outcome};
 use crate::web::{AppState, actor};
 
 /// Loads the session named by the cookie (if live) into the request's extensions.
@@ -76,12 +76,12 @@ async fn require(req: HttpRequest, allowed: fn(Role) -> bool) -> Result<SessionU
     if allowed(user.role) {
         return Ok(user);
     }
-    record_refusal(&req, "access.denied").await?;
+    record_refusal(&req, Action::AccessDenied).await?;
     Err(AppError::Forbidden)
 }
 
 /// Writes the audit event for a refused request (role or CSRF).
-pub async fn record_refusal(req: &HttpRequest, action: &'static str) -> Result<(), AppError> {
+pub async fn record_refusal(req: &HttpRequest, action: Action) -> Result<(), AppError> {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Err(AppError::Internal("application state missing".into()));
     };

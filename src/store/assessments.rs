@@ -8,13 +8,46 @@ use crate::db::schema::{addenda, assessments, pain_scores, users};
 use crate::domain::clinical::{AssessmentContent, AssessmentKind};
 use crate::error::AppError;
 
+crate::store::stored::stored_text! {
+    /// Where an assessment stands: a draft its author may change, signed (never changed
+    /// again, addenda only), or entered in error.
+    pub enum AssessmentStatus {
+        Draft = "draft",
+        Signed = "signed",
+        EnteredInError = "entered-in-error",
+    }
+}
+
+impl AssessmentStatus {
+    /// As a timeline line says it: "Review (signed)".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Signed => "signed",
+            Self::EnteredInError => "entered in error",
+        }
+    }
+
+    pub fn is_draft(self) -> bool {
+        self == Self::Draft
+    }
+
+    pub fn is_signed(self) -> bool {
+        self == Self::Signed
+    }
+
+    pub fn is_entered_in_error(self) -> bool {
+        self == Self::EnteredInError
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = assessments)]
 pub struct AssessmentRow {
     pub id: i64,
     pub case_id: i64,
     pub kind: String,
-    pub status: String,
+    pub status: AssessmentStatus,
     pub author_id: i64,
     pub assessed_at: NaiveDateTime,
     pub content: String,
@@ -31,7 +64,7 @@ impl AssessmentRow {
     }
 
     pub fn is_draft(&self) -> bool {
-        self.status == "draft"
+        self.status.is_draft()
     }
 
     pub fn kind(&self) -> AssessmentKind {
@@ -57,7 +90,7 @@ pub fn create(
         .values((
             assessments::case_id.eq(case_id),
             assessments::kind.eq(kind.as_str()),
-            assessments::status.eq("draft"),
+            assessments::status.eq(AssessmentStatus::Draft.as_str()),
             assessments::author_id.eq(author),
             assessments::assessed_at.eq(assessed_at),
             assessments::content.eq(to_json(content)?),
@@ -76,7 +109,7 @@ pub fn initial_assessed_at(conn: &mut DbConn, case_id: i64) -> QueryResult<Optio
     assessments::table
         .filter(assessments::case_id.eq(case_id))
         .filter(assessments::kind.eq(AssessmentKind::Initial.as_str()))
-        .filter(assessments::status.ne("entered-in-error"))
+        .filter(assessments::status.ne(AssessmentStatus::EnteredInError.as_str()))
         .order(assessments::assessed_at.asc())
         .select(assessments::assessed_at)
         .first(conn)
@@ -93,7 +126,7 @@ pub fn update_draft(
     let changed = diesel::update(
         assessments::table
             .find(row.id)
-            .filter(assessments::status.eq("draft")),
+            .filter(assessments::status.eq(AssessmentStatus::Draft.as_str())),
     )
     .set((
         assessments::assessed_at.eq(assessed_at),
@@ -155,10 +188,10 @@ pub fn sign(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
     let changed = diesel::update(
         assessments::table
             .find(id)
-            .filter(assessments::status.eq("draft")),
+            .filter(assessments::status.eq(AssessmentStatus::Draft.as_str())),
     )
     .set((
-        assessments::status.eq("signed"),
+        assessments::status.eq(AssessmentStatus::Signed.as_str()),
         assessments::signed_at.eq(now),
         assessments::updated_at.eq(now),
     ))

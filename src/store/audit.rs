@@ -13,6 +13,76 @@ use crate::db::schema::{audit_chain_head, audit_events};
 use crate::db::{DbConn, native};
 use crate::domain::Role;
 
+crate::store::stored::stored_text! {
+    /// Every action the audit log records, by the name stored in `audit_events.action`.
+    pub enum Action {
+        AccessDenied = "access.denied",
+        AccountCreatedCli = "account.created_cli",
+        AccountPasswordChanged = "account.password_changed",
+        AccountPasswordSet = "account.password_set",
+        AssessmentAddendumAdded = "assessment.addendum_added",
+        AssessmentChangeRefused = "assessment.change_refused",
+        AssessmentCreated = "assessment.created",
+        AssessmentRead = "assessment.read",
+        AssessmentSigned = "assessment.signed",
+        AssessmentUpdated = "assessment.updated",
+        AuditRead = "audit.read",
+        AuditVerified = "audit.verified",
+        BackupWritten = "backup.written",
+        CaseDischarged = "case.discharged",
+        CaseEnteredInError = "case.entered_in_error",
+        CaseOpened = "case.opened",
+        CaseRead = "case.read",
+        CsrfOriginRefused = "csrf.origin_refused",
+        CsrfTokenRefused = "csrf.token_refused",
+        DashboardRead = "dashboard.read",
+        DemoCreated = "demo.created",
+        ExerciseArchived = "exercise.archived",
+        ExerciseCreated = "exercise.created",
+        ExerciseRestored = "exercise.restored",
+        ExerciseUpdated = "exercise.updated",
+        ExportFhir = "export.fhir",
+        ExportOutcomesCsv = "export.outcomes_csv",
+        ExportPainCsv = "export.pain_csv",
+        PainRecorded = "pain.recorded",
+        PatientCreated = "patient.created",
+        PatientRead = "patient.read",
+        PatientSearch = "patient.search",
+        PatientUpdated = "patient.updated",
+        PortalAccessGiven = "portal.access_given",
+        PortalAccessRevoked = "portal.access_revoked",
+        PortalDoneRefused = "portal.done_refused",
+        PortalDoneTicked = "portal.done_ticked",
+        PortalDoneUndone = "portal.done_undone",
+        PortalPainLogged = "portal.pain_logged",
+        PortalRead = "portal.read",
+        ProgrammePrintRefused = "programme.print_refused",
+        ProgrammePrinted = "programme.printed",
+        ProgrammeRead = "programme.read",
+        ProgrammeSaved = "programme.saved",
+        RedFlagsActionRecorded = "red_flags.action_recorded",
+        ReviewCasesRead = "review.cases_read",
+        ReviewRead = "review.read",
+        SettingsChanged = "settings.changed",
+        SetupFirstAdminLinkIssued = "setup.first_admin_link_issued",
+        Signin = "signin",
+        SigninFailed = "signin.failed",
+        SigninRateLimited = "signin.rate_limited",
+        Signout = "signout",
+        StaffDeactivated = "staff.deactivated",
+        StaffInvited = "staff.invited",
+        StaffLinkIssued = "staff.link_issued",
+        StaffList = "staff.list",
+        StaffReactivated = "staff.reactivated",
+        TemplateApplied = "template.applied",
+        TemplateArchived = "template.archived",
+        TemplateCreated = "template.created",
+        TemplateRestored = "template.restored",
+        TemplateUpdated = "template.updated",
+        TemplateUsed = "template.used",
+    }
+}
+
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Who did it, from where. Built from the signed-in session (or nobody) and the peer address.
@@ -44,7 +114,7 @@ impl Outcome {
 /// about a patient, never a secret).
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
-    pub action: &'a str,
+    pub action: Action,
     pub entity_type: Option<&'a str>,
     pub entity_id: Option<String>,
     pub patient_id: Option<i64>,
@@ -53,7 +123,7 @@ pub struct Event<'a> {
 }
 
 impl<'a> Event<'a> {
-    pub fn new(action: &'a str) -> Self {
+    pub fn new(action: Action) -> Self {
         Self {
             action,
             entity_type: None,
@@ -160,7 +230,7 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> QueryResult
         occurred_at: Utc::now().naive_utc().trunc_subsecs(6),
         actor_user_id: actor.user_id,
         actor_role: actor.role.map(|r| r.as_str().to_owned()),
-        action: event.action.to_owned(),
+        action: event.action.as_str().to_owned(),
         entity_type: event.entity_type.map(str::to_owned),
         entity_id: event.entity_id,
         patient_id: event.patient_id,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{cases, patients};
 use crate::db::{DbBackend, DbConn};
+use crate::store::cases::CaseStatus;
 
 pub struct DashboardCase {
     pub id: i64,
@@ -90,7 +91,9 @@ impl Attention {
 fn needing(therapist: Option<i64>, attention: Attention) -> cases::BoxedQuery<'static, DbBackend> {
     let today = Utc::now().date_naive();
     let cutoff = Utc::now().naive_utc() - Duration::days(14);
-    let mut query = cases::table.filter(cases::status.eq("open")).into_boxed();
+    let mut query = cases::table
+        .filter(cases::status.eq(CaseStatus::Open.as_str()))
+        .into_boxed();
     if let Some(id) = therapist {
         query = query.filter(cases::therapist_id.eq(id));
     }

@@ -12,7 +12,32 @@ use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::clinical::AssessmentContent;
 use crate::error::AppError;
+use crate::store::assessments::AssessmentStatus;
 use crate::web::Pager;
+
+crate::store::stored::stored_text! {
+    /// Where a case stands.
+    pub enum CaseStatus {
+        Open = "open",
+        Discharged = "discharged",
+        /// Opened by mistake: kept and shown struck through, never counted.
+        EnteredInError = "entered-in-error",
+    }
+}
+
+impl CaseStatus {
+    pub fn is_open(self) -> bool {
+        self == Self::Open
+    }
+
+    pub fn is_discharged(self) -> bool {
+        self == Self::Discharged
+    }
+
+    pub fn is_entered_in_error(self) -> bool {
+        self == Self::EnteredInError
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]
@@ -26,7 +51,7 @@ pub struct CaseRow {
     pub referral_source: String,
     pub goals: String,
     pub therapist_id: i64,
-    pub status: String,
+    pub status: CaseStatus,
     pub discharge_outcome: Option<String>,
     pub discharged_at: Option<NaiveDateTime>,
     pub error_reason: Option<String>,
@@ -45,7 +70,7 @@ pub struct CaseRow {
 
 impl CaseRow {
     pub fn is_open(&self) -> bool {
-        self.status == "open"
+        self.status.is_open()
     }
 
     /// Says why `at` is too early for a pain score or assessment of this case, if it is:
@@ -111,7 +136,7 @@ pub fn create(conn: &mut DbConn, patient_id: i64, case: &NewCase, author: i64) -
             cases::referral_source.eq(&case.referral_source),
             cases::goals.eq(&case.goals),
             cases::therapist_id.eq(case.therapist_id),
-            cases::status.eq("open"),
+            cases::status.eq(CaseStatus::Open.as_str()),
             cases::red_flags_pending.eq(""),
             cases::created_by.eq(author),
             cases::created_at.eq(now),
@@ -130,24 +155,28 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<CaseRow> {
 
 pub fn discharge(conn: &mut DbConn, id: i64, outcome: &str) -> QueryResult<usize> {
     let now = Utc::now().naive_utc();
-    diesel::update(cases::table.find(id).filter(cases::status.eq("open")))
-        .set((
-            cases::status.eq("discharged"),
-            cases::discharge_outcome.eq(outcome),
-            cases::discharged_at.eq(now),
-            cases::updated_at.eq(now),
-        ))
-        .execute(conn)
+    diesel::update(
+        cases::table
+            .find(id)
+            .filter(cases::status.eq(CaseStatus::Open.as_str())),
+    )
+    .set((
+        cases::status.eq(CaseStatus::Discharged.as_str()),
+        cases::discharge_outcome.eq(outcome),
+        cases::discharged_at.eq(now),
+        cases::updated_at.eq(now),
+    ))
+    .execute(conn)
 }
 
 pub fn mark_in_error(conn: &mut DbConn, id: i64, reason: &str) -> QueryResult<usize> {
     diesel::update(
         cases::table
             .find(id)
-            .filter(cases::status.ne("entered-in-error")),
+            .filter(cases::status.ne(CaseStatus::EnteredInError.as_str())),
     )
     .set((
-        cases::status.eq("entered-in-error"),
+        cases::status.eq(CaseStatus::EnteredInError.as_str()),
         cases::error_reason.eq(reason),
         cases::updated_at.eq(Utc::now().naive_utc()),
     ))
@@ -159,7 +188,7 @@ pub fn has_signed_discharge_assessment(conn: &mut DbConn, case_id: i64) -> Query
         assessments::table
             .filter(assessments::case_id.eq(case_id))
             .filter(assessments::kind.eq("discharge"))
-            .filter(assessments::status.eq("signed")),
+            .filter(assessments::status.eq(AssessmentStatus::Signed.as_str())),
     ))
     .get_result(conn)
 }
@@ -192,7 +221,7 @@ pub fn record_red_flag_action(
 pub fn refresh_red_flags(conn: &mut DbConn, case_id: i64) -> Result<Vec<String>, AppError> {
     let answers: Vec<(String, NaiveDateTime)> = assessments::table
         .filter(assessments::case_id.eq(case_id))
-        .filter(assessments::status.ne("entered-in-error"))
+        .filter(assessments::status.ne(AssessmentStatus::EnteredInError.as_str()))
         .select((assessments::content, assessments::updated_at))
         .load(conn)?;
     let actions: Vec<(String, NaiveDateTime)> = red_flag_actions::table
@@ -232,14 +261,14 @@ pub struct TimelineEntry {
 pub struct AssessmentLine {
     pub id: i64,
     pub kind: String,
-    pub status: String,
+    pub status: AssessmentStatus,
     pub author: String,
     pub assessed_at: NaiveDateTime,
     pub signed_at: Option<NaiveDateTime>,
 }
 
 pub fn assessments_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<AssessmentLine>> {
-    let rows: Vec<(i64, String, String, String, Stamp, Option<Stamp>)> =
+    let rows: Vec<(i64, String, AssessmentStatus, String, Stamp, Option<Stamp>)> =
         native!(conn, |c| assessments::table
             .inner_join(users::table.on(users::id.eq(assessments::author_id)))
             .filter(assessments::case_id.eq(case_id))
@@ -416,18 +445,14 @@ pub fn timeline(
                 let label = AssessmentKind::parse(&a.kind)
                     .map(|k| k.label())
                     .unwrap_or("Assessment");
-                let state = match a.status.as_str() {
-                    "signed" => "signed",
-                    "draft" => "draft",
-                    _ => "entered in error",
-                };
+                let state = a.status.label();
                 TimelineEntry {
                     at,
                     kind: "assessment",
                     title: format!("{label} ({state})"),
                     detail: format!("by {}", a.author),
                     link: Some(format!("/assessments/{}", a.id)),
-                    struck: a.status == "entered-in-error",
+                    struck: a.status.is_entered_in_error(),
                 }
             }
             Source::Addendum(i) => {
@@ -536,7 +561,7 @@ mod tests {
             referral_source: String::new(),
             goals: String::new(),
             therapist_id: 1,
-            status: "open".into(),
+            status: CaseStatus::Open,
             discharge_outcome: None,
             discharged_at: None,
             error_reason: None,

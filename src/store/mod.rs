@@ -12,6 +12,7 @@ pub mod patients;
 pub mod portal;
 pub mod programmes;
 pub mod settings;
+pub(crate) mod stored;
 pub mod users;
 
 #[cfg(test)]

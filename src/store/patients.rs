@@ -659,7 +659,7 @@ pub fn user_name(conn: &mut DbConn, id: i64) -> QueryResult<String> {
 pub struct CaseLine {
     pub id: i64,
     pub title: String,
-    pub status: String,
+    pub status: crate::store::cases::CaseStatus,
     pub therapist: String,
     pub created_at: NaiveDateTime,
     pub red_flags_pending: String,
@@ -678,7 +678,14 @@ pub fn cases_of(conn: &mut DbConn, patient_id: i64) -> QueryResult<Vec<CaseLine>
             cases::created_at,
             cases::red_flags_pending,
         ))
-        .load::<(i64, String, String, String, NaiveDateTime, String)>(conn)?
+        .load::<(
+            i64,
+            String,
+            crate::store::cases::CaseStatus,
+            String,
+            NaiveDateTime,
+            String,
+        )>(conn)?
         .into_iter()
         .map(
             |(id, title, status, therapist, created_at, red_flags_pending)| CaseLine {

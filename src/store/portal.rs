@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::{cases, programme_versions, users};
 use crate::store::cases::CaseRow;
+use crate::store::cases::CaseStatus;
 use crate::store::users::UserRow;
 
 /// The portal account of a patient, if one was ever created.
@@ -33,7 +34,7 @@ pub fn set_email(conn: &mut DbConn, user_id: i64, email: &str) -> QueryResult<us
 pub fn portal_case(conn: &mut DbConn, patient_id: i64) -> QueryResult<Option<CaseRow>> {
     let with_programme = cases::table
         .filter(cases::patient_id.eq(patient_id))
-        .filter(cases::status.eq("open"))
+        .filter(cases::status.eq(CaseStatus::Open.as_str()))
         .filter(diesel::dsl::exists(
             programme_versions::table.filter(programme_versions::case_id.eq(cases::id)),
         ))
@@ -46,7 +47,7 @@ pub fn portal_case(conn: &mut DbConn, patient_id: i64) -> QueryResult<Option<Cas
     }
     cases::table
         .filter(cases::patient_id.eq(patient_id))
-        .filter(cases::status.eq("open"))
+        .filter(cases::status.eq(CaseStatus::Open.as_str()))
         .order((cases::created_at.desc(), cases::id.desc()))
         .select(CaseRow::as_select())
         .first(conn)
@@ -58,7 +59,7 @@ pub fn has_discharged_case(conn: &mut DbConn, patient_id: i64) -> QueryResult<bo
     diesel::select(diesel::dsl::exists(
         cases::table
             .filter(cases::patient_id.eq(patient_id))
-            .filter(cases::status.eq("discharged")),
+            .filter(cases::status.eq(CaseStatus::Discharged.as_str())),
     ))
     .get_result(conn)
 }

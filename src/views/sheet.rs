@@ -9,7 +9,7 @@ use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::error::AppError;
 use crate::pdf::{ClinicHeader, Paper, Sheet, SheetItem};
 use crate::store;
-use crate::store::audit::{self, Event};
+use crate::store::audit::{self, Action, Event};
 use crate::store::patients::user_name;
 use crate::store::programmes::ProgrammeVersion;
 use crate::store::settings;
@@ -48,7 +48,7 @@ pub fn prepare_sheet(
     {
         let (case, patient) = store::cases::find_with_patient(c, case_id)?;
         if !case.pending_flags().is_empty() {
-            let refused = Event::new("programme.print_refused")
+            let refused = Event::new(Action::ProgrammePrintRefused)
                 .entity("case", case_id)
                 .patient(case.patient_id)
                 .outcome(audit::Outcome::Denied)
@@ -63,7 +63,7 @@ pub fn prepare_sheet(
         let clinic = settings::load(c)?;
         let exercises = sheet_exercises(&version);
         let therapist = user_name(c, case.therapist_id)?;
-        let printed = Event::new("programme.printed")
+        let printed = Event::new(Action::ProgrammePrinted)
             .entity("programme_version", version.row.id)
             .patient(case.patient_id)
             .detail(format!("version {}", version.row.version));

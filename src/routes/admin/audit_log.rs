@@ -13,7 +13,7 @@ use crate::db::DbConn;
 use crate::db::schema::{audit_events, users};
 use crate::domain::clinical::parse_date;
 use crate::error::AppError;
-use crate::store::audit::{self, AuditRow, ChainReport, Event};
+use crate::store::audit::{self, Action, AuditRow, ChainReport, Event};
 use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -195,13 +195,13 @@ async fn page(
             if !readable {
                 return Ok((
                     (Vec::new(), Pager::new(None, 50, 0, base)),
-                    Event::new("audit.read"),
+                    Event::new(Action::AuditRead),
                 ));
             }
             let (_, total) = search(c, &parsed, 0, 0)?;
             let pager = Pager::new(page, 50, total, base);
             let (lines, _) = search(c, &parsed, pager.offset(), pager.per_page)?;
-            let event = Event::new("audit.read");
+            let event = Event::new(Action::AuditRead);
             Ok(((lines, pager), event))
         })
         .await?
@@ -238,7 +238,7 @@ pub async fn verify(
     state
         .record(
             who,
-            Event::new("audit.verified").detail(match &report.first_broken {
+            Event::new(Action::AuditVerified).detail(match &report.first_broken {
                 None => format!("{} rows ok", report.rows_checked),
                 Some(b) => format!("broken at row {}", b.id),
             }),

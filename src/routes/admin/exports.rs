@@ -1,6 +1,8 @@
 //! CSV exports, streamed in batches so a large clinic never builds the file in memory.
 
 use crate::dates::Shown;
+use crate::store::assessments::AssessmentStatus;
+use crate::store::audit::Action;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -161,7 +163,7 @@ fn outcome_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let counts: Vec<(i64, i64)> = assessments::table
         .filter(assessments::case_id.eq_any(&ids))
-        .filter(assessments::status.ne("entered-in-error"))
+        .filter(assessments::status.ne(AssessmentStatus::EnteredInError.as_str()))
         .group_by(assessments::case_id)
         .select((assessments::case_id, diesel::dsl::count(assessments::id)))
         .load(conn)?;
@@ -256,7 +258,7 @@ fn pain_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64), 
 async fn record_export(
     req: &HttpRequest,
     state: &AppState,
-    action: &'static str,
+    action: Action,
 ) -> Result<(), AppError> {
     let who = actor(req);
     state.record(who, Event::new(action)).await
@@ -272,7 +274,7 @@ pub async fn outcomes_csv(
     _admin: Admin,
 ) -> Result<HttpResponse, AppError> {
     // Written before the first byte: if the audit row fails, no data leaves.
-    record_export(&req, &state, "export.outcomes_csv").await?;
+    record_export(&req, &state, Action::ExportOutcomesCsv).await?;
     let columns = header_row(&[
         "case_id",
         "patient_id",
@@ -303,7 +305,7 @@ pub async fn pain_csv(
     state: web::Data<AppState>,
     _admin: Admin,
 ) -> Result<HttpResponse, AppError> {
-    record_export(&req, &state, "export.pain_csv").await?;
+    record_export(&req, &state, Action::ExportPainCsv).await?;
     let columns = header_row(&[
         "pain_score_id",
         "case_id",

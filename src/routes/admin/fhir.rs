@@ -3,6 +3,8 @@
 //! Every reference points at an entry of the same bundle (urn:uuid full URLs).
 
 use crate::dates::Shown;
+use crate::store::audit::Action;
+use crate::store::cases::CaseStatus;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, Utc};
@@ -87,7 +89,7 @@ pub fn patient_bundle(conn: &mut DbConn, patient_id: i64) -> Result<Value, AppEr
     let case_rows: Vec<(
         i64,
         String,
-        String,
+        CaseStatus,
         NaiveDateTime,
         Option<NaiveDateTime>,
         i64,
@@ -106,10 +108,10 @@ pub fn patient_bundle(conn: &mut DbConn, patient_id: i64) -> Result<Value, AppEr
     let mut practitioners: Vec<i64> = case_rows.iter().map(|c| c.5).collect();
 
     for (case_id, title, status, opened, discharged, therapist) in &case_rows {
-        let status = match status.as_str() {
-            "open" => "active",
-            "discharged" => "finished",
-            _ => "entered-in-error",
+        let status = match status {
+            CaseStatus::Open => "active",
+            CaseStatus::Discharged => "finished",
+            CaseStatus::EnteredInError => "entered-in-error",
         };
         let mut period = json!({ "start": instant(*opened) });
         if let Some(end) = discharged {
@@ -237,7 +239,7 @@ async fn export(
     let bundle = state
         .audited(who, move |c| {
             let bundle = patient_bundle(c, patient_id)?;
-            let event = Event::new("export.fhir")
+            let event = Event::new(Action::ExportFhir)
                 .entity("patient", patient_id)
                 .patient(patient_id);
             Ok((bundle, event))

@@ -16,7 +16,7 @@ use crate::auth::{Admin, session};
 use crate::domain::{DisplayName, Email, FormErrors, Role};
 use crate::error::AppError;
 use crate::store;
-use crate::store::audit::{self, Event};
+use crate::store::audit::{self, Action, Event};
 use crate::store::settings;
 use crate::store::users::UserRow;
 use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
@@ -100,7 +100,7 @@ async fn staff_list(
             let total = store::users::count_staff(c)?;
             let pager = Pager::new(page, STAFF_PER_PAGE, total, String::new());
             let rows = store::users::list_staff(c, pager.offset(), pager.per_page)?;
-            audit::record(c, &who, Event::new("staff.list"))?;
+            audit::record(c, &who, Event::new(Action::StaffList))?;
             Ok((rows, pager))
         })
         .await?;
@@ -203,7 +203,7 @@ async fn invite(
             audit::record(
                 c,
                 &who,
-                Event::new("staff.invited")
+                Event::new(Action::StaffInvited)
                     .entity("user", user_id)
                     .detail(role.as_str()),
             )?;
@@ -253,7 +253,7 @@ async fn deactivate(
             audit::record(
                 c,
                 &who,
-                Event::new("staff.deactivated").entity("user", user_id),
+                Event::new(Action::StaffDeactivated).entity("user", user_id),
             )?;
             Ok(())
         })
@@ -283,7 +283,7 @@ async fn reactivate(
             audit::record(
                 c,
                 &who,
-                Event::new("staff.reactivated").entity("user", user_id),
+                Event::new(Action::StaffReactivated).entity("user", user_id),
             )?;
             Ok(())
         })
@@ -312,7 +312,7 @@ async fn new_link(
             audit::record(
                 c,
                 &who,
-                Event::new("staff.link_issued").entity("user", user_id),
+                Event::new(Action::StaffLinkIssued).entity("user", user_id),
             )?;
             Ok((target.display_name, raw))
         })
@@ -444,7 +444,7 @@ async fn save_settings(
     state
         .write(move |c| {
             settings::save(c, &new)?;
-            audit::record(c, &who, Event::new("settings.changed"))?;
+            audit::record(c, &who, Event::new(Action::SettingsChanged))?;
             Ok::<_, AppError>(())
         })
         .await?;

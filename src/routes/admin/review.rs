@@ -17,7 +17,10 @@ use crate::db::schema::{
 use crate::domain::adherence::{self, InForce, Tally};
 use crate::domain::clinical::parse_date;
 use crate::error::AppError;
+use crate::store::assessments::AssessmentStatus;
+use crate::store::audit::Action;
 use crate::store::audit::Event;
+use crate::store::cases::CaseStatus;
 use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
 
 /// What the review needs of one case.
@@ -25,7 +28,7 @@ use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
 pub struct CaseFacts {
     pub id: i64,
     pub therapist_id: i64,
-    pub status: String,
+    pub status: CaseStatus,
     pub created_at: NaiveDateTime,
     pub discharged_at: Option<NaiveDateTime>,
     pub baseline: Option<i32>,
@@ -106,19 +109,19 @@ pub struct Range {
 impl Range {
     /// A case is in the cohort when it was open at some time in the range.
     fn active(&self, c: &CaseFacts) -> bool {
-        c.status != "entered-in-error"
+        !c.status.is_entered_in_error()
             && c.created_at <= self.to
             && c.discharged_at.is_none_or(|d| d >= self.from)
     }
 
     pub fn matches(&self, figure: Figure, c: &CaseFacts) -> bool {
-        if c.status == "entered-in-error" {
+        if c.status.is_entered_in_error() {
             return false;
         }
         let stale = self.now - Duration::days(14);
         match figure {
             Figure::Cohort => self.active(c),
-            Figure::Open => c.status == "open",
+            Figure::Open => c.status.is_open(),
             Figure::Discharged => c
                 .discharged_at
                 .is_some_and(|d| d >= self.from && d <= self.to),
@@ -126,9 +129,9 @@ impl Range {
             Figure::Improving => self.active(c) && c.trend == "improving",
             Figure::Worsening => self.active(c) && c.trend == "worsening",
             Figure::NoRecentPain => {
-                c.status == "open" && c.last_pain_at.map_or(c.created_at < stale, |at| at < stale)
+                c.status.is_open() && c.last_pain_at.map_or(c.created_at < stale, |at| at < stale)
             }
-            Figure::RedFlags => c.status == "open" && c.red_flags,
+            Figure::RedFlags => c.status.is_open() && c.red_flags,
         }
     }
 }
@@ -220,7 +223,7 @@ pub fn compute(cases: &[CaseFacts], range: &Range) -> Figures {
 type FactRow = (
     i64,
     i64,
-    String,
+    CaseStatus,
     NaiveDateTime,
     Option<NaiveDateTime>,
     Option<i32>,
@@ -233,7 +236,7 @@ type FactRow = (
 /// Loads the facts of every case that can matter for the range (one row per case).
 pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts>> {
     let rows: Vec<FactRow> = cases::table
-        .filter(cases::status.ne("entered-in-error"))
+        .filter(cases::status.ne(CaseStatus::EnteredInError.as_str()))
         .filter(cases::created_at.le(range.to))
         .filter(
             cases::discharged_at
@@ -254,7 +257,7 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
         ))
         .load(conn)?;
     let counts: BTreeMap<i64, i64> = assessments::table
-        .filter(assessments::status.ne("entered-in-error"))
+        .filter(assessments::status.ne(AssessmentStatus::EnteredInError.as_str()))
         .group_by(assessments::case_id)
         .select((assessments::case_id, diesel::dsl::count(assessments::id)))
         .load::<(i64, i64)>(conn)?
@@ -473,7 +476,7 @@ pub async fn show(
         .audited_long(who, move |c| {
             let facts = load_facts(c, &range)?;
             let names = therapist_names(c)?;
-            let event = Event::new("review.read");
+            let event = Event::new(Action::ReviewRead);
             Ok(((facts, names, range), event))
         })
         .await?
@@ -526,7 +529,7 @@ type ListRow = (
     String,
     String,
     String,
-    String,
+    CaseStatus,
     Option<i32>,
     Option<i32>,
     String,
@@ -537,7 +540,7 @@ pub struct CaseListLine {
     pub patient: String,
     pub title: String,
     pub therapist: String,
-    pub status: String,
+    pub status: CaseStatus,
     pub baseline: Option<i32>,
     pub latest: Option<i32>,
     pub trend: String,
@@ -636,7 +639,7 @@ pub async fn case_list(
                     },
                 )
                 .collect();
-            let event = Event::new("review.cases_read").detail(figure.key());
+            let event = Event::new(Action::ReviewCasesRead).detail(figure.key());
             Ok::<_, AppError>(((lines, pager, therapist_name), event))
         })
         .await?
@@ -800,7 +803,7 @@ mod tests {
     fn case(
         id: i64,
         therapist: i64,
-        status: &str,
+        status: CaseStatus,
         created: u32,
         baseline: Option<i32>,
         latest: Option<i32>,
@@ -810,9 +813,9 @@ mod tests {
         CaseFacts {
             id,
             therapist_id: therapist,
-            status: status.into(),
+            status,
             created_at: at(created),
-            discharged_at: (status == "discharged").then(|| at(20)),
+            discharged_at: status.is_discharged().then(|| at(20)),
             baseline,
             latest,
             trend: trend.into(),
@@ -831,14 +834,23 @@ mod tests {
             now: at(31),
         };
         let cases = vec![
-            case(1, 1, "open", 2, Some(8), Some(4), "improving", 2), // −4
-            case(2, 1, "discharged", 3, Some(6), Some(5), "no-change", 3), // −1
-            case(3, 2, "open", 4, Some(3), Some(6), "worsening", 1), // +3
-            case(4, 2, "open", 5, Some(5), None, "not-enough", 1),   // no change figure
+            case(1, 1, CaseStatus::Open, 2, Some(8), Some(4), "improving", 2), // −4
+            case(
+                2,
+                1,
+                CaseStatus::Discharged,
+                3,
+                Some(6),
+                Some(5),
+                "no-change",
+                3,
+            ), // −1
+            case(3, 2, CaseStatus::Open, 4, Some(3), Some(6), "worsening", 1), // +3
+            case(4, 2, CaseStatus::Open, 5, Some(5), None, "not-enough", 1),   // no change figure
             case(
                 5,
                 2,
-                "entered-in-error",
+                CaseStatus::EnteredInError,
                 6,
                 Some(9),
                 Some(1),
@@ -870,7 +882,7 @@ mod tests {
     #[test]
     fn new_cases_are_all_counted_however_long_the_range() {
         let cases: Vec<CaseFacts> = (1..=28)
-            .map(|day| case(i64::from(day), 1, "open", day, None, None, "", 0))
+            .map(|day| case(i64::from(day), 1, CaseStatus::Open, day, None, None, "", 0))
             .collect();
         let month = Range {
             from: at(1),

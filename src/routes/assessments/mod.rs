@@ -21,7 +21,7 @@ use crate::domain::clinical::{
 };
 use crate::error::AppError;
 use crate::store::assessments::{Addendum, AssessmentRow};
-use crate::store::audit::{self, Event};
+use crate::store::audit::{self, Action, Event};
 use crate::store::cases::{CaseRow, refresh_red_flags};
 use crate::store::patients::{PatientRow, user_name};
 use crate::web::Audited;
@@ -356,7 +356,7 @@ async fn new_page(
         .audited(who, move |c| {
             let loaded = store::cases::find_with_patient(c, case_id)?;
             let initial = initial_in_the_way(c, case_id, kind)?;
-            let event = Event::new("case.read")
+            let event = Event::new(Action::CaseRead)
                 .entity("case", case_id)
                 .patient(loaded.0.patient_id)
                 .detail("new assessment form");
@@ -481,7 +481,7 @@ async fn create(
             audit::record(
                 c,
                 &who,
-                Event::new("assessment.created")
+                Event::new(Action::AssessmentCreated)
                     .entity("assessment", id)
                     .patient(patient_id)
                     .detail(kind.as_str()),
@@ -491,7 +491,7 @@ async fn create(
                 audit::record(
                     c,
                     &who,
-                    Event::new("assessment.signed")
+                    Event::new(Action::AssessmentSigned)
                         .entity("assessment", id)
                         .patient(patient_id),
                 )?;
@@ -624,7 +624,7 @@ async fn load_for_page(
             let (case, patient) = store::cases::find_with_patient(c, assessment.case_id)?;
             let author = user_name(c, assessment.author_id)?;
             let addenda = store::assessments::addenda_of(c, id)?;
-            let event = Event::new("assessment.read")
+            let event = Event::new(Action::AssessmentRead)
                 .entity("assessment", id)
                 .patient(case.patient_id)
                 .detail(detail);
@@ -709,7 +709,7 @@ async fn refuse_change(
     staff_id: i64,
 ) -> Result<Option<HttpResponse>, AppError> {
     if !row.is_draft() {
-        record_refusal(req, "assessment.change_refused").await?;
+        record_refusal(req, Action::AssessmentChangeRefused).await?;
         let page = LockedPage {
             layout: Layout::new(req, state, "Signed assessment"),
             id: row.id,
@@ -718,7 +718,7 @@ async fn refuse_change(
         return render_with_status(req, &page, StatusCode::CONFLICT).map(Some);
     }
     if row.author_id != staff_id {
-        record_refusal(req, "assessment.change_refused").await?;
+        record_refusal(req, Action::AssessmentChangeRefused).await?;
         return Err(AppError::Forbidden);
     }
     Ok(None)
@@ -798,7 +798,7 @@ async fn update(
             audit::record(
                 c,
                 &who,
-                Event::new("assessment.updated")
+                Event::new(Action::AssessmentUpdated)
                     .entity("assessment", id)
                     .patient(patient_id),
             )?;
@@ -807,7 +807,7 @@ async fn update(
                 audit::record(
                     c,
                     &who,
-                    Event::new("assessment.signed")
+                    Event::new(Action::AssessmentSigned)
                         .entity("assessment", id)
                         .patient(patient_id),
                 )?;
@@ -852,7 +852,7 @@ async fn sign(
                 audit::record(
                     c,
                     &who,
-                    Event::new("assessment.signed")
+                    Event::new(Action::AssessmentSigned)
                         .entity("assessment", id)
                         .patient(case.patient_id),
                 )?;
@@ -905,7 +905,7 @@ async fn add_addendum(
             audit::record(
                 c,
                 &who,
-                Event::new("assessment.addendum_added")
+                Event::new(Action::AssessmentAddendumAdded)
                     .entity("addendum", addendum)
                     .patient(case.patient_id),
             )?;

@@ -12,7 +12,7 @@ use crate::auth::tokens::{self, Purpose, TokenProblem};
 use crate::domain::{DisplayName, Email, FormErrors, NewPassword, Role};
 use crate::error::AppError;
 use crate::store;
-use crate::store::audit::{self, Event, Outcome};
+use crate::store::audit::{self, Action, Event, Outcome};
 use crate::web::{AppState, Layout, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -95,7 +95,7 @@ async fn login(
             state
                 .record(
                     who.clone(),
-                    Event::new("signin.rate_limited")
+                    Event::new(Action::SigninRateLimited)
                         .outcome(Outcome::Denied)
                         .detail(format!("first refused attempt on {account}")),
                 )
@@ -136,7 +136,7 @@ async fn login(
                     audit::record(
                         c,
                         &signed_in_actor,
-                        Event::new("signin").entity("user", user.id),
+                        Event::new(Action::Signin).entity("user", user.id),
                     )?;
                     Ok::<_, AppError>(Some(raw))
                 }
@@ -144,7 +144,7 @@ async fn login(
                     audit::record(
                         c,
                         &who,
-                        Event::new("signin.failed").outcome(Outcome::Failed),
+                        Event::new(Action::SigninFailed).outcome(Outcome::Failed),
                     )?;
                     Ok(None)
                 }
@@ -174,7 +174,7 @@ async fn logout(
     state
         .write(move |c| {
             session::delete_by_hash(c, &hash)?;
-            audit::record(c, &who, Event::new("signout").entity("user", user_id))?;
+            audit::record(c, &who, Event::new(Action::Signout).entity("user", user_id))?;
             Ok(())
         })
         .await?;
@@ -383,7 +383,7 @@ async fn setup(
             audit::record(
                 c,
                 &setup_actor,
-                Event::new("account.password_set")
+                Event::new(Action::AccountPasswordSet)
                     .entity("user", user_id)
                     .detail(token.purpose.as_str()),
             )?;
@@ -490,7 +490,7 @@ async fn change_password(
             audit::record(
                 c,
                 &who,
-                Event::new("account.password_changed").entity("user", user_id),
+                Event::new(Action::AccountPasswordChanged).entity("user", user_id),
             )?;
             Ok(raw)
         })

@@ -15,7 +15,7 @@ use crate::domain::clinical::{
     past_date, red_flag_label, required_line, required_text,
 };
 use crate::error::AppError;
-use crate::store::audit::{self, Event};
+use crate::store::audit::{self, Action, Event};
 use crate::store::cases::{AssessmentLine, CaseRow, NewCase, TimelineEntry};
 use crate::store::patients as patient_queries;
 use crate::store::patients::PatientRow;
@@ -173,7 +173,7 @@ async fn new_page(
     let (patient, therapists) = state
         .audited(who, move |c| {
             let patient = patient_queries::find(c, patient_id)?;
-            let event = Event::new("patient.read")
+            let event = Event::new(Action::PatientRead)
                 .entity("patient", patient_id)
                 .patient(patient_id)
                 .detail("new case form");
@@ -231,7 +231,7 @@ async fn create(
     let id = state
         .audited_change(who, move |c| {
             let id = store::cases::create(c, patient_id, &case, author)?;
-            let event = Event::new("case.opened")
+            let event = Event::new(Action::CaseOpened)
                 .entity("case", id)
                 .patient(patient_id);
             Ok((id, event))
@@ -312,7 +312,7 @@ async fn show(
             .collect();
         let marks = crate::store::pain::version_marks(c, id)?;
         let adherence = adherence_of(c, id)?;
-        let event = Event::new("case.read")
+        let event = Event::new(Action::CaseRead)
             .entity("case", id)
             .patient(case.patient_id);
         let view = CaseView {
@@ -357,7 +357,7 @@ fn show_page(
     view: CaseView,
 ) -> Result<HttpResponse, AppError> {
     let case = view.case;
-    let red_flags = if case.status == "entered-in-error" || case.red_flags_pending.is_empty() {
+    let red_flags = if case.status.is_entered_in_error() || case.red_flags_pending.is_empty() {
         Vec::new()
     } else {
         vec![(
@@ -387,7 +387,7 @@ fn show_page(
                     **kind != AssessmentKind::Initial
                         || !view.assessments.iter().any(|a| {
                             a.kind == AssessmentKind::Initial.as_str()
-                                && a.status != "entered-in-error"
+                                && !a.status.is_entered_in_error()
                         })
                 })
                 .map(|k| (k.as_str(), k.label()))
@@ -434,7 +434,7 @@ async fn discharge_page(
         .audited(who, move |c| {
             let (case, patient) = store::cases::find_with_patient(c, id)?;
             let ready = store::cases::has_signed_discharge_assessment(c, id)?;
-            let event = Event::new("case.read")
+            let event = Event::new(Action::CaseRead)
                 .entity("case", id)
                 .patient(case.patient_id)
                 .detail("discharge form");
@@ -493,7 +493,7 @@ async fn discharge(
                     audit::record(
                         c,
                         &who,
-                        Event::new("case.discharged")
+                        Event::new(Action::CaseDischarged)
                             .entity("case", id)
                             .patient(case.patient_id)
                             .detail(outcome),
@@ -590,7 +590,7 @@ async fn mark_in_error(
             audit::record(
                 c,
                 &who,
-                Event::new("case.entered_in_error")
+                Event::new(Action::CaseEnteredInError)
                     .entity("case", id)
                     .patient(case.patient_id),
             )?;
@@ -713,7 +713,7 @@ async fn record_red_flags(
         .audited_change(who, move |c| {
             let action_id =
                 store::cases::record_red_flag_action(c, id, &flags, &action, &reason, author)?;
-            let event = Event::new("red_flags.action_recorded")
+            let event = Event::new(Action::RedFlagsActionRecorded)
                 .entity("red_flag_action", action_id)
                 .patient(patient_id)
                 .detail(format!("{action}: {}", flags.join(",")));

@@ -12,7 +12,7 @@ use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
 use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, label_for};
 use crate::store;
-use crate::store::audit::{self, Event};
+use crate::store::audit::{self, Action, Event};
 use crate::store::exercises::{Exercise, ExerciseContent};
 use crate::views::library::{self as search, ExerciseCard, FacetView, LibraryQuery, labels};
 use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
@@ -477,7 +477,7 @@ async fn create(
             audit::record(
                 c,
                 &who,
-                Event::new("exercise.created").entity("exercise", id),
+                Event::new(Action::ExerciseCreated).entity("exercise", id),
             )?;
             Ok(id)
         })
@@ -544,7 +544,7 @@ async fn update(
             audit::record(
                 c,
                 &who,
-                Event::new("exercise.updated")
+                Event::new(Action::ExerciseUpdated)
                     .entity("exercise", id)
                     .detail(format!(
                         "{}fields: {}",
@@ -598,9 +598,9 @@ async fn set_archived(
             store::exercises::find(c, id)?;
             store::exercises::set_archived(c, id, archived)?;
             let action = if archived {
-                "exercise.archived"
+                Action::ExerciseArchived
             } else {
-                "exercise.restored"
+                Action::ExerciseRestored
             };
             audit::record(c, &who, Event::new(action).entity("exercise", id))?;
             Ok(())

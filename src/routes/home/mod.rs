@@ -9,6 +9,7 @@ use crate::domain::Role;
 use crate::domain::pain::Trend;
 use crate::error::AppError;
 use crate::store;
+use crate::store::audit::Action;
 use crate::store::audit::Event;
 use crate::store::caseload::{Attention, DashboardCase};
 use crate::web::{AppState, Layout, Pager, actor, render};
@@ -129,7 +130,7 @@ async fn home(
             });
         }
         // The dashboard shows patients' names and pain: a read of clinical data.
-        let event = Event::new("dashboard.read").detail(format!("{} open cases", pager.total));
+        let event = Event::new(Action::DashboardRead).detail(format!("{} open cases", pager.total));
         Ok(((cases, pager, lists), event))
     };
     state

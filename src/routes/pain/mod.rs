@@ -9,7 +9,7 @@ use crate::auth::Staff;
 use crate::auth::csrf::CsrfForm;
 use crate::domain::FormErrors;
 use crate::error::AppError;
-use crate::store::audit::{self, Event};
+use crate::store::audit::{self, Action, Event};
 use crate::store::cases::CaseRow;
 use crate::store::patients::PatientRow;
 use crate::views::pain::PainForm;
@@ -80,7 +80,7 @@ async fn record(
     let stored = state
         .write(move |c| {
             let (case, patient) = store::cases::find_with_patient(c, case_id)?;
-            if case.status == "entered-in-error" {
+            if case.status.is_entered_in_error() {
                 return Err(AppError::NotFound);
             }
             if let Some(problem) = case.too_early(valid.recorded_at, patient.date_of_birth) {
@@ -103,7 +103,7 @@ async fn record(
                 audit::record(
                     c,
                     &who,
-                    Event::new("pain.recorded")
+                    Event::new(Action::PainRecorded)
                         .entity("case", case_id)
                         .patient(case.patient_id),
                 )?;

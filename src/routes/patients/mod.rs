@@ -14,7 +14,7 @@ use crate::domain::clinical::{
 };
 use crate::error::AppError;
 use crate::store;
-use crate::store::audit::{self, Event};
+use crate::store::audit::{self, Action, Event};
 use crate::store::patients::{CaseLine, ListedPatient, PatientDetails, PatientRow, PatientSearch};
 use crate::web::Audited;
 use crate::web::{
@@ -92,7 +92,7 @@ async fn list(
         let page = store::patients::page_of(c, &matches, pager.offset(), PER_PAGE)?;
         let rows = store::patients::lines_of(c, &page)?;
         // The search terms can be names: the audit records only that a search happened.
-        let event = Event::new("patient.search").detail(format!(
+        let event = Event::new(Action::PatientSearch).detail(format!(
             "{}{} results",
             if pager.more { "more than " } else { "" },
             pager.total
@@ -343,7 +343,7 @@ async fn create(
             audit::record(
                 c,
                 &who,
-                Event::new("patient.created")
+                Event::new(Action::PatientCreated)
                     .entity("patient", id)
                     .patient(id),
             )?;
@@ -392,14 +392,16 @@ async fn show(
                 None => String::new(),
             };
             let cases = store::patients::cases_of(c, id)?;
-            let event = Event::new("patient.read").entity("patient", id).patient(id);
+            let event = Event::new(Action::PatientRead)
+                .entity("patient", id)
+                .patient(id);
             Ok(((patient, therapist, cases), event))
         })
         .await?
         .take(|(patient, therapist, cases)| (patient, (therapist, cases)));
     let red_flags = cases
         .iter()
-        .filter(|c| !c.red_flags_pending.is_empty() && c.status != "entered-in-error")
+        .filter(|c| !c.red_flags_pending.is_empty() && !c.status.is_entered_in_error())
         .map(|c| {
             (
                 c.id,
@@ -436,7 +438,7 @@ async fn edit_page(
     let (patient, therapists) = state
         .audited(who, move |c| {
             let patient = store::patients::find(c, id)?;
-            let event = Event::new("patient.read")
+            let event = Event::new(Action::PatientRead)
                 .entity("patient", id)
                 .patient(id)
                 .detail("edit form");
@@ -498,7 +500,7 @@ async fn update(
             audit::record(
                 c,
                 &who,
-                Event::new("patient.updated")
+                Event::new(Action::PatientUpdated)
                     .entity("patient", id)
                     .patient(id),
             )?;

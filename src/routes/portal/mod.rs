@@ -12,7 +12,7 @@ use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::domain::{DisplayName, Email, FormErrors, Role};
 use crate::error::AppError;
 use crate::store;
-use crate::store::audit::{self, Event, Outcome};
+use crate::store::audit::{self, Action, Event, Outcome};
 use crate::store::pain as pain_queries;
 use crate::store::patients::{self as patient_queries, PatientRow};
 use crate::store::programmes as programme_queries;
@@ -98,7 +98,7 @@ async fn access_page(
         .audited(who, move |c| {
             let patient = patient_queries::find(c, id)?;
             let user = store::portal::portal_user(c, id)?;
-            let event = Event::new("patient.read")
+            let event = Event::new(Action::PatientRead)
                 .entity("patient", id)
                 .patient(id)
                 .detail("portal access");
@@ -177,7 +177,7 @@ async fn give_access(
             audit::record(
                 c,
                 &who,
-                Event::new("portal.access_given")
+                Event::new(Action::PortalAccessGiven)
                     .entity("user", user_id)
                     .patient(id),
             )?;
@@ -239,7 +239,7 @@ async fn revoke_access(
             audit::record(
                 c,
                 &who,
-                Event::new("portal.access_revoked")
+                Event::new(Action::PortalAccessRevoked)
                     .entity("user", user.id)
                     .patient(id),
             )?;
@@ -336,7 +336,7 @@ async fn portal_page(
                     therapist,
                 ));
             }
-            let event = Event::new("portal.read")
+            let event = Event::new(Action::PortalRead)
                 .entity("patient", patient_id)
                 .patient(patient_id);
             Ok(((record, data, discharged, clinic_phone), event))
@@ -484,7 +484,7 @@ async fn portal_pain(
                 audit::record(
                     c,
                     &who,
-                    Event::new("portal.pain_logged")
+                    Event::new(Action::PortalPainLogged)
                         .entity("case", case.id)
                         .patient(patient_id),
                 )?;
@@ -541,7 +541,7 @@ async fn portal_done(
                 audit::record(
                     c,
                     &who,
-                    Event::new("portal.done_refused")
+                    Event::new(Action::PortalDoneRefused)
                         .entity("exercise", exercise_id)
                         .patient(patient_id)
                         .outcome(Outcome::Denied),
@@ -552,7 +552,7 @@ async fn portal_done(
                 audit::record(
                     c,
                     &who,
-                    Event::new("portal.done_ticked")
+                    Event::new(Action::PortalDoneTicked)
                         .entity("exercise", exercise_id)
                         .patient(patient_id),
                 )?;
@@ -585,7 +585,7 @@ async fn portal_undo_done(
                 audit::record(
                     c,
                     &who,
-                    Event::new("portal.done_undone")
+                    Event::new(Action::PortalDoneUndone)
                         .entity("exercise", exercise_id)
                         .patient(patient_id),
                 )?;

@@ -19,7 +19,7 @@ use crate::db::DbConn;
 use crate::domain::clinical::{bounded_text, red_flag_label, required_line, review_date};
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
-use crate::store::audit::{self, Event};
+use crate::store::audit::{self, Action, Event};
 use crate::store::cases::CaseRow;
 use crate::store::exercises as exercise_queries;
 use crate::store::patients::PatientRow;
@@ -325,7 +325,7 @@ async fn audited_builder_data(
     Ok(state
         .audited(who, move |c| {
             let (patient, data) = load_builder_data(c, case_id, ids)?;
-            let event = Event::new("programme.read")
+            let event = Event::new(Action::ProgrammeRead)
                 .entity("case", case_id)
                 .patient(data.case.patient_id)
                 .detail("builder");
@@ -429,7 +429,7 @@ async fn builder_page(
                     audit::record(
                         c,
                         &who,
-                        Event::new("template.applied")
+                        Event::new(Action::TemplateApplied)
                             .entity("template", row.id)
                             .patient(data.case.patient_id),
                     )?;
@@ -441,7 +441,7 @@ async fn builder_page(
                 }
                 None => Builder::from_version(data.current.as_ref()),
             };
-            let event = Event::new("programme.read")
+            let event = Event::new(Action::ProgrammeRead)
                 .entity("case", case_id)
                 .patient(data.case.patient_id)
                 .detail("builder");
@@ -528,7 +528,7 @@ async fn builder_post(
                 .audited(who, move |c| {
                     let (row, items) = store::programmes::template(c, template_id)?;
                     let case = crate::store::cases::find(c, case_id)?;
-                    let event = Event::new("template.applied")
+                    let event = Event::new(Action::TemplateApplied)
                         .entity("template", template_id)
                         .patient(case.patient_id);
                     Ok(((row, items), event))
@@ -620,7 +620,7 @@ async fn save(
             audit::record(
                 c,
                 &who,
-                Event::new("programme.saved")
+                Event::new(Action::ProgrammeSaved)
                     .entity("programme_version", version_id)
                     .patient(patient_id)
                     .detail(format!("version {number}")),
@@ -629,7 +629,7 @@ async fn save(
                 audit::record(
                     c,
                     &who,
-                    Event::new("template.used")
+                    Event::new(Action::TemplateUsed)
                         .entity("template", template)
                         .patient(patient_id),
                 )?;
@@ -726,7 +726,7 @@ async fn programme_page(
             let (case, patient) = store::cases::find_with_patient(c, case_id)?;
             let current = store::programmes::current(c, case_id)?;
             let history = store::programmes::history(c, case_id)?;
-            let event = Event::new("programme.read")
+            let event = Event::new(Action::ProgrammeRead)
                 .entity("case", case_id)
                 .patient(case.patient_id);
             Ok(((case, patient, current, history), event))
@@ -783,7 +783,7 @@ async fn show_version(
                 None
             };
             let latest = store::programmes::current(c, case_id)?.map(|v| v.row.version);
-            let event = Event::new("programme.read")
+            let event = Event::new(Action::ProgrammeRead)
                 .entity("programme_version", version.row.id)
                 .patient(case.patient_id)
                 .detail(format!("version {number}"));
@@ -840,7 +840,7 @@ async fn sheet(
             let (case, patient) = store::cases::find_with_patient(c, case_id)?;
             // The patient's view is printed from the browser: held back like the PDF.
             if !case.pending_flags().is_empty() {
-                let refused = Event::new("programme.print_refused")
+                let refused = Event::new(Action::ProgrammePrintRefused)
                     .entity("case", case_id)
                     .patient(case.patient_id)
                     .outcome(audit::Outcome::Denied)
@@ -849,7 +849,7 @@ async fn sheet(
             }
             let version = store::programmes::current(c, case_id)?.ok_or(AppError::NotFound)?;
             let exercises = sheet_exercises(&version);
-            let event = Event::new("programme.read")
+            let event = Event::new(Action::ProgrammeRead)
                 .entity("programme_version", version.row.id)
                 .patient(case.patient_id)
                 .detail("patient view");
@@ -934,7 +934,7 @@ async fn save_as_template(
                 &current.items,
                 Some(author),
             )?;
-            let event = Event::new("template.created")
+            let event = Event::new(Action::TemplateCreated)
                 .entity("template", id)
                 .patient(case.patient_id);
             Ok((id, event))
@@ -1092,7 +1092,7 @@ async fn template_update(
         .audited_change(who, move |c| {
             store::programmes::template(c, id)?;
             store::programmes::update_template(c, id, &name, &description)?;
-            let event = Event::new("template.updated").entity("template", id);
+            let event = Event::new(Action::TemplateUpdated).entity("template", id);
             Ok(((), event))
         })
         .await?;
@@ -1111,9 +1111,9 @@ async fn set_template_archived(
             store::programmes::template(c, id)?;
             store::programmes::set_template_archived(c, id, archived)?;
             let action = if archived {
-                "template.archived"
+                Action::TemplateArchived
             } else {
-                "template.restored"
+                Action::TemplateRestored
             };
             let event = Event::new(action).entity("template", id);
             Ok(((), event))
