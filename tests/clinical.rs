@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Browser, TestApp, location, spawn_app, start_on};
+use common::{Browser, TestApp, assert_fields_described, location, spawn_app, start_on};
 use reqwest::StatusCode;
 
 fn patient_fields<'a>(
@@ -238,6 +238,127 @@ async fn the_whole_clinical_journey_with_a_red_flag() {
     ] {
         assert!(actions.contains(&action.to_owned()), "{action} audited");
     }
+}
+
+/// Posts `fields` to `action` from `page`, expects the form back with its errors, and
+/// checks its fields' labels, ids and error descriptions.
+async fn form_with_errors(b: &Browser, page: &str, action: &str, fields: &[(&str, &str)]) {
+    let response = b.submit(page, action, fields).await;
+    let status = response.status();
+    let html = response.text().await.unwrap_or_default();
+    assert!(
+        status.is_client_error() && html.contains("class=\"field__error\" id=\""),
+        "{action} answers with its form and errors ({status}): {html}"
+    );
+    assert_fields_described(action, &html);
+}
+
+#[tokio::test]
+async fn every_form_field_has_its_label_id_and_its_error_described() {
+    let app = spawn_app().await;
+    let (admin, t) = app.therapist().await;
+    let patient = create_patient(&t, "Ana", "Lima", "1990-05-05", "").await;
+    let case = open_case(&t, &patient).await;
+    record_assessment(&t, &case, "initial", &assessment_fields("yes", "draft")).await;
+
+    let therapist_pages = [
+        "/patients/new".to_owned(),
+        format!("{patient}/cases/new"),
+        format!("{patient}/portal"),
+        format!("{case}/assessments/new?kind=review"),
+        format!("{case}/pain/new"),
+        format!("{case}/programme/builder"),
+        format!("{case}/red-flags"),
+        format!("{case}/discharge"),
+        format!("{case}/error"),
+        "/exercises/new".to_owned(),
+        "/account/password".to_owned(),
+    ];
+    for page in &therapist_pages {
+        assert_fields_described(page, &t.page(page).await);
+    }
+    for page in [
+        "/admin/staff/invite",
+        "/admin/settings",
+        "/admin/audit",
+        "/admin",
+    ] {
+        assert_fields_described(page, &admin.page(page).await);
+    }
+
+    let new_patient = [
+        ("given_name", ""),
+        ("date_of_birth", "2999-01-01"),
+        ("email", "x"),
+    ];
+    form_with_errors(&t, "/patients/new", "/patients", &new_patient).await;
+    let new_case = format!("{patient}/cases/new");
+    let cases = format!("{patient}/cases");
+    let no_case = [("title", ""), ("body_region", ""), ("therapist_id", "")];
+    form_with_errors(&t, &new_case, &cases, &no_case).await;
+    let review = format!("{case}/assessments/new?kind=review");
+    let assessments = format!("{case}/assessments?kind=review");
+    let bad_review = [
+        ("assessed_at", "1900-01-01T10:00"),
+        ("pain_now", "11"),
+        ("flexion", "700"),
+        ("psfs_activity_1", "Stairs"),
+        ("psfs_score_1", "12"),
+        ("intent", "draft"),
+    ];
+    form_with_errors(&t, &review, &assessments, &bad_review).await;
+    let pain_page = format!("{case}/pain/new");
+    let pain = format!("{case}/pain");
+    let bad_pain = [
+        ("idempotency_key", "k-1"),
+        ("score", "12"),
+        ("context", "now"),
+    ];
+    form_with_errors(&t, &pain_page, &pain, &bad_pain).await;
+    // A case without red flags: the builder checks the dosage, not the red-flag gate.
+    let plain_case = open_case(&t, &patient).await;
+    let builder = format!("{plain_case}/programme/builder");
+    let exercise = common::clinic::exercise_id(&app, "chin-tuck").to_string();
+    let bad_item = [
+        ("action", "save"),
+        ("item_0_exercise", exercise.as_str()),
+        ("item_0_sets", "99"),
+        ("item_0_reps", "abc"),
+        ("item_0_side", "both"),
+        ("review_date", "soon"),
+    ];
+    form_with_errors(&t, &builder, &builder, &bad_item).await;
+    let no_exercise = [("name", ""), ("sets", "abc")];
+    form_with_errors(&t, "/exercises/new", "/exercises", &no_exercise).await;
+    let weak = [
+        ("current", "wrong"),
+        ("password", "short"),
+        ("confirm", "short"),
+    ];
+    form_with_errors(&t, "/account/password", "/account/password", &weak).await;
+    let red_flags = format!("{case}/red-flags");
+    form_with_errors(&t, &red_flags, &red_flags, &[("reason", "")]).await;
+    let bad_invite = [("name", ""), ("email", "bad"), ("role", "")];
+    form_with_errors(
+        &admin,
+        "/admin/staff/invite",
+        "/admin/staff/invite",
+        &bad_invite,
+    )
+    .await;
+    let bad_settings = [("name", ""), ("email", "bad"), ("default_paper", "x")];
+    form_with_errors(&admin, "/admin/settings", "/admin/settings", &bad_settings).await;
+
+    let stranger = app.browser();
+    let response = stranger
+        .post_url(
+            "/login",
+            &[("email", "nobody@clinic.test"), ("password", "wrong")],
+        )
+        .await;
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("aria-describedby=\"signin-error\""), "{html}");
+    assert_fields_described("/login", &html);
 }
 
 #[tokio::test]

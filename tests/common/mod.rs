@@ -371,3 +371,130 @@ pub fn location(response: &Response) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// A set-up this test needs cannot be made here (mount needs root, a tool is missing…).
+/// Under CI (`CI` set, as `.ci/run` does) that fails the test: a test that cannot run
+/// must not count as passed. Elsewhere it says so loudly and the caller returns.
+pub fn precondition_unmet(test: &str, why: &str) {
+    let message = format!("{test}: NOT RUN, {why}");
+    if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
+        panic!("{message}; CI runs every test, so this fails");
+    }
+    eprintln!("\n!!! {message} !!!\n");
+}
+
+/// The opening tags of an HTML page, each as its name and attributes (values unescaped).
+pub fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        let Some(end) = rest.find('>') else { break };
+        let inside = &rest[..end];
+        rest = &rest[end + 1..];
+        if inside.starts_with(['/', '!', '?']) {
+            continue;
+        }
+        let name_end = inside
+            .find(|c: char| c.is_whitespace())
+            .unwrap_or(inside.len());
+        let mut attributes = Vec::new();
+        let mut text = inside[name_end..].trim_start();
+        while !text.is_empty() {
+            let key_end = text
+                .find(|c: char| c == '=' || c.is_whitespace())
+                .unwrap_or(text.len());
+            let key = text[..key_end].to_owned();
+            text = text[key_end..].trim_start();
+            let mut value = String::new();
+            if let Some(after) = text.strip_prefix("=\"") {
+                let close = after.find('"').unwrap_or(after.len());
+                value = html_unescape(&after[..close]);
+                text = after.get(close + 1..).unwrap_or("").trim_start();
+            }
+            if !key.is_empty() {
+                attributes.push((key, value));
+            }
+        }
+        found.push((inside[..name_end].to_ascii_lowercase(), attributes));
+    }
+    found
+}
+
+/// Checks a page's form fields: ids are unique; every label's `for` names a control;
+/// every id in an `aria-describedby` exists; a field marked in error has an invalid
+/// control, described by its error; every error message with an id is named by some
+/// control's `aria-describedby`.
+pub fn assert_fields_described(page: &str, html: &str) {
+    let all = tags(html);
+    let attr = |attributes: &[(String, String)], key: &str| {
+        attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let mut ids = std::collections::HashMap::<String, usize>::new();
+    for (_, attributes) in &all {
+        if let Some(id) = attr(attributes, "id") {
+            *ids.entry(id).or_default() += 1;
+        }
+    }
+    for (id, count) in &ids {
+        assert_eq!(*count, 1, "{page}: id {id:?} appears {count} times");
+    }
+    let controls = ["input", "select", "textarea"];
+    let mut described = std::collections::HashSet::new();
+    for (name, attributes) in &all {
+        if name == "label"
+            && let Some(target) = attr(attributes, "for")
+        {
+            let labelled = all.iter().any(|(n, a)| {
+                controls.contains(&n.as_str()) && attr(a, "id").as_deref() == Some(&target)
+            });
+            assert!(labelled, "{page}: <label for={target:?}> names no control");
+        }
+        if let Some(list) = attr(attributes, "aria-describedby") {
+            for id in list.split_whitespace() {
+                assert!(
+                    ids.contains_key(id),
+                    "{page}: aria-describedby names missing {id:?}"
+                );
+                described.insert(id.to_owned());
+            }
+        }
+        if controls.contains(&name.as_str())
+            && attr(attributes, "aria-invalid").as_deref() == Some("true")
+        {
+            let field = attr(attributes, "name").unwrap_or_default();
+            let list = attr(attributes, "aria-describedby").unwrap_or_default();
+            assert!(
+                list.split_whitespace()
+                    .any(|id| id == format!("{field}-error")),
+                "{page}: invalid {field:?} is not described by its error ({list:?})"
+            );
+        }
+    }
+    for (position, (name, attributes)) in all.iter().enumerate() {
+        let class = attr(attributes, "class").unwrap_or_default();
+        if class.split_whitespace().any(|c| c == "field--error") {
+            let control = all[position..]
+                .iter()
+                .find(|(n, _)| controls.contains(&n.as_str()));
+            let invalid = control.and_then(|(_, a)| attr(a, "aria-invalid"));
+            assert_eq!(
+                invalid.as_deref(),
+                Some("true"),
+                "{page}: a field marked in error whose control is not aria-invalid: {control:?}"
+            );
+        }
+        if name == "p"
+            && class.split_whitespace().any(|c| c == "field__error")
+            && let Some(id) = attr(attributes, "id")
+        {
+            assert!(
+                described.contains(&id),
+                "{page}: error {id:?} describes no control"
+            );
+        }
+    }
+}
