@@ -778,14 +778,9 @@ async fn a_full_disk_answers_503_stores_nothing_and_recovers() {
         .status()
         .is_ok_and(|s| s.success());
     if !mounted {
-        // CI runs as root: there the test must run, not pass by skipping.
-        assert!(
-            std::env::var("CI").is_err(),
-            "could not mount a small tmpfs for the full-disk test"
-        );
-        eprintln!(
-            "a_full_disk_answers_503_stores_nothing_and_recovers: SKIPPED, could not mount a \
-             small tmpfs (mount -t tmpfs needs root)"
+        common::precondition_unmet(
+            "a_full_disk_answers_503_stores_nothing_and_recovers",
+            "could not mount a small tmpfs (mount -t tmpfs needs root)",
         );
         return;
     }
@@ -1045,11 +1040,21 @@ async fn a_write_lock_held_elsewhere_gives_503_then_recovers() {
 /// Starts the server on `database` and expects it to refuse: a non-zero exit within
 /// 60 s and a message on stderr. Returns the message.
 fn refuses_to_start(database: &str) -> String {
-    let mut child = serve_command(database, free_port())
+    refuses_to_start_as(database, None).unwrap_or_else(|e| panic!("start the server: {e}"))
+}
+
+/// `refuses_to_start`, with the server running as user and group `uid` when given (only
+/// root may do that); an error when the server could not be started at all.
+fn refuses_to_start_as(database: &str, uid: Option<u32>) -> std::io::Result<String> {
+    let mut command = serve_command(database, free_port());
+    if let Some(uid) = uid {
+        use std::os::unix::process::CommandExt;
+        command.uid(uid).gid(uid);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .spawn()?;
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
         if let Ok(Some(status)) = child.try_wait() {
@@ -1069,12 +1074,13 @@ fn refuses_to_start(database: &str) -> String {
         stderr.contains("physiocase:"),
         "a message on stderr for {database}: {stderr:?}"
     );
-    stderr
+    Ok(stderr)
 }
 
 #[test]
 fn a_corrupt_or_unreadable_database_is_refused_at_start() {
-    if skip_on_postgres("a_corrupt_or_unreadable_database_is_refused_at_start") {
+    const TEST: &str = "a_corrupt_or_unreadable_database_is_refused_at_start";
+    if skip_on_postgres(TEST) {
         return;
     }
     let dir = TempDir::new("corrupt");
@@ -1090,8 +1096,9 @@ fn a_corrupt_or_unreadable_database_is_refused_at_start() {
     std::fs::write(&garbage, &bytes).unwrap_or_else(|e| panic!("{e}"));
     let message = refuses_to_start(&format!("sqlite://{}", garbage.display()));
     assert!(
-        message.contains("not a usable SQLite database"),
-        "names the problem: {message}"
+        message.contains("not a usable SQLite database")
+            && message.contains(&garbage.display().to_string()),
+        "names the problem and the file: {message}"
     );
     assert_eq!(
         std::fs::read(&garbage).unwrap_or_default(),
@@ -1121,31 +1128,66 @@ fn a_corrupt_or_unreadable_database_is_refused_at_start() {
         "names the damage: {message}"
     );
 
-    // A path that cannot be opened as a file (a directory).
+    // A database cut off inside its 100-byte header (a copy that stopped early).
+    let truncated = dir.0.join("truncated.db");
+    std::fs::write(&truncated, &file[..60]).unwrap_or_else(|e| panic!("{e}"));
+    let message = refuses_to_start(&format!("sqlite://{}", truncated.display()));
+    assert!(
+        message.contains("not a usable SQLite database")
+            && message.contains(&truncated.display().to_string()),
+        "names the problem and the file: {message}"
+    );
+    assert_eq!(std::fs::read(&truncated).unwrap_or_default(), &file[..60]);
+
+    // A folder where the database file should be: unreadable as a file, even for root.
     let folder = dir.0.join("a-folder.db");
     std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
     let message = refuses_to_start(&format!("sqlite://{}", folder.display()));
     assert!(
-        message.contains("database"),
-        "says the database could not be opened: {message}"
+        message.contains(&format!(
+            "{} is a folder, not a database file",
+            folder.display()
+        )),
+        "names the path and what is wrong: {message}"
     );
 
-    // A file this user may not read (root reads everything, so only as another user).
+    // A file where the database's folder should be: nothing can be opened below it.
+    let not_a_folder = dir.0.join("not-a-folder");
+    std::fs::write(&not_a_folder, b"a file").unwrap_or_else(|e| panic!("{e}"));
+    let below = not_a_folder.join("clinic.db");
+    let message = refuses_to_start(&format!("sqlite://{}", below.display()));
+    assert!(
+        message.contains(&format!(
+            "{} is a file, not a folder",
+            not_a_folder.display()
+        )),
+        "names the path and what is wrong: {message}"
+    );
+
+    // A file its user may not read. chmod does not stop root, so as root the server
+    // runs as the unprivileged user `nobody` (65534), which is stopped.
     let locked = dir.0.join("no-permission.db");
     drop(make_clinic(locked.clone(), 1));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000))
+        .unwrap_or_else(|e| panic!("{e}"));
     let root = Command::new("id")
         .arg("-u")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(true);
-    if root {
-        eprintln!("unreadable-file case skipped: root may read any file");
-    } else {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let message = refuses_to_start(&format!("sqlite://{}", locked.display()));
-        let _ = std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o600));
-        assert!(message.contains("database"), "{message}");
+        .unwrap_or_else(|e| panic!("id -u: {e}"));
+    let url = format!("sqlite://{}", locked.display());
+    let outcome = refuses_to_start_as(&url, root.then_some(65534));
+    let _ = std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o600));
+    match outcome {
+        Ok(message) => assert!(
+            message.contains(&format!("cannot read {}", locked.display()))
+                && message.contains("ermission denied"),
+            "names the path and what is wrong: {message}"
+        ),
+        Err(e) => common::precondition_unmet(
+            TEST,
+            &format!("the unreadable-file case could not start the server as user nobody: {e}"),
+        ),
     }
 }

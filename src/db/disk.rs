@@ -7,11 +7,13 @@ use std::path::Path;
 
 use super::{DatabaseUrl, DbError};
 
-/// `error`, or a plain "the disk is full" when that is what stopped an SQLite start.
+/// `error`, or a plainer account of what stopped an SQLite start: a full disk, or a path
+/// that cannot be opened as a file (SQLite says only "unable to open database file").
+/// Either way the message names the path.
 pub fn explain_start_failure(url: &DatabaseUrl, error: DbError) -> DbError {
-    if !url.is_sqlite() {
+    let DatabaseUrl::Sqlite(path) = url else {
         return error;
-    }
+    };
     let could_be_space = matches!(
         error,
         DbError::NotADatabase(_) | DbError::Connect(_) | DbError::Migrate(_)
@@ -20,7 +22,46 @@ pub fn explain_start_failure(url: &DatabaseUrl, error: DbError) -> DbError {
     if could_be_space && !has_room(&folder) {
         return DbError::DiskFull(folder.display().to_string());
     }
-    error
+    match error {
+        DbError::Connect(message) => DbError::Connect(
+            why_unopenable(path).unwrap_or_else(|| format!("{}: {message}", path.display())),
+        ),
+        DbError::NotADatabase(message) => {
+            DbError::NotADatabase(format!("{}: {message}", path.display()))
+        }
+        other => other,
+    }
+}
+
+/// Why `path` cannot be opened as a database file, when the file system can say.
+fn why_unopenable(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            return Some(format!(
+                "{} is a folder, not a database file",
+                path.display()
+            ));
+        }
+        Ok(_) => {
+            return std::fs::File::open(path)
+                .err()
+                .map(|e| format!("cannot read {}: {e}", path.display()));
+        }
+        Err(_) => {}
+    }
+    // The file is missing or out of reach: name the nearest part of the path that exists
+    // and is not a folder, or the folder that is missing.
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty())?;
+    let existing = folder.ancestors().find(|p| p.exists())?;
+    if !existing.is_dir() {
+        return Some(format!("{} is a file, not a folder", existing.display()));
+    }
+    if existing != folder {
+        return Some(format!("the folder {} does not exist", folder.display()));
+    }
+    std::fs::metadata(folder)
+        .err()
+        .map(|e| format!("cannot reach {}: {e}", folder.display()))
 }
 
 /// The folder an SQLite database (and its WAL) lives in.
