@@ -27,6 +27,12 @@ pub enum AppError {
     SlowBody,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A rule refused a change (see `store::Refusal`); the transaction is rolled back.
+    #[error("refused: {field}")]
+    Refused {
+        field: &'static str,
+        message: String,
+    },
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
     /// PostgreSQL aborted the transaction to break a deadlock or a serialization
@@ -144,6 +150,7 @@ impl ResponseError for AppError {
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::SlowBody => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) | Self::Retryable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -184,6 +191,11 @@ impl ResponseError for AppError {
             Self::SlowBody => (
                 "Form took too long",
                 "The form did not arrive within 30 seconds, so nothing was saved. Check the connection, go back and send it again.",
+            ),
+            // Handlers show a refusal on the form it belongs to; this page is the fallback.
+            Self::Refused { .. } => (
+                "Not saved",
+                "The change was refused and nothing was saved. Go back, check the form and try again.",
             ),
             Self::Conflict(_) => (
                 "Already changed",

@@ -7,8 +7,111 @@ use crate::db::schema::{adherence_ticks, cases, pain_scores, programme_versions}
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::adherence::{self, InForce};
-use crate::domain::pain::PainSummary;
+use crate::domain::pain::{PainContext, PainSummary};
 use crate::error::AppError;
+use crate::store::Refusal;
+use crate::store::audit::{self, Action, Actor, Event};
+use crate::store::cases::CaseRow;
+
+/// A score as its form validated it.
+#[derive(Debug, Clone)]
+pub struct ScoreEntry {
+    pub score: i32,
+    pub context: PainContext,
+    pub recorded_at: NaiveDateTime,
+    pub note: String,
+    /// The form's one-use key: a double click or a retried request stores one score.
+    pub key: String,
+}
+
+/// Whether a score was stored, or its key had been used already (stored once before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Stored,
+    AlreadyStored,
+}
+
+/// A therapist records a score on a case, with its audit event. Refused when its time is
+/// before the patient's birth or the case's start (see `CaseRow::too_early`).
+pub fn record_for_case(
+    conn: &mut DbConn,
+    who: &Actor,
+    therapist_id: i64,
+    case_id: i64,
+    entry: &ScoreEntry,
+) -> Result<Recorded, Refusal> {
+    let (case, patient) = crate::store::cases::find_with_patient(conn, case_id)?;
+    if case.status.is_entered_in_error() {
+        return Err(AppError::NotFound.into());
+    }
+    let recorder = Recorder {
+        user_id: therapist_id,
+        role: "therapist",
+        action: Action::PainRecorded,
+    };
+    record(conn, who, &case, patient.date_of_birth, recorder, entry)
+}
+
+/// A patient logs a score in the portal on their open case, with its audit event.
+pub fn record_from_portal(
+    conn: &mut DbConn,
+    who: &Actor,
+    patient_user_id: i64,
+    patient_id: i64,
+    entry: &ScoreEntry,
+) -> Result<Recorded, Refusal> {
+    let case = crate::store::portal::portal_case(conn, patient_id)?.ok_or(AppError::NotFound)?;
+    let born = crate::store::patients::find(conn, patient_id)?.date_of_birth;
+    let recorder = Recorder {
+        user_id: patient_user_id,
+        role: "patient",
+        action: Action::PortalPainLogged,
+    };
+    record(conn, who, &case, born, recorder, entry)
+}
+
+struct Recorder {
+    user_id: i64,
+    role: &'static str,
+    action: Action,
+}
+
+fn record(
+    conn: &mut DbConn,
+    who: &Actor,
+    case: &CaseRow,
+    born: NaiveDate,
+    recorder: Recorder,
+    entry: &ScoreEntry,
+) -> Result<Recorded, Refusal> {
+    if let Some(problem) = case.too_early(entry.recorded_at, born) {
+        return Err(Refusal::rule("recorded_at", problem));
+    }
+    let inserted = insert_score(
+        conn,
+        &NewPainScore {
+            case_id: case.id,
+            score: entry.score,
+            context: entry.context.as_str(),
+            recorded_at: entry.recorded_at,
+            recorded_by: recorder.user_id,
+            recorder_role: recorder.role,
+            note: &entry.note,
+            idempotency_key: &entry.key,
+        },
+    )?;
+    if !inserted {
+        return Ok(Recorded::AlreadyStored);
+    }
+    audit::record(
+        conn,
+        who,
+        Event::new(recorder.action)
+            .entity("case", case.id)
+            .patient(case.patient_id),
+    )?;
+    Ok(Recorded::Stored)
+}
 
 pub struct NewPainScore<'a> {
     pub case_id: i64,

@@ -9,6 +9,7 @@ use crate::domain::clinical::bounded_text;
 use crate::domain::pain::{
     ChartSeries, PainChart, PainContext, PainScore, PainSummary, VersionMark,
 };
+use crate::store::pain::ScoreEntry;
 use crate::web::SelectOption;
 
 /// The chart and its summary, ready for a template.
@@ -92,14 +93,6 @@ pub struct PainForm {
     pub idempotency_key: String,
 }
 
-pub struct ValidPain {
-    pub score: i32,
-    pub context: PainContext,
-    pub recorded_at: NaiveDateTime,
-    pub note: String,
-    pub key: String,
-}
-
 impl PainForm {
     pub fn blank() -> Self {
         Self {
@@ -110,7 +103,7 @@ impl PainForm {
         }
     }
 
-    pub fn validate(&self) -> Result<ValidPain, FormErrors> {
+    pub fn validate(&self) -> Result<ScoreEntry, FormErrors> {
         let mut errors = FormErrors::default();
         let score = errors.take("score", PainScore::parse(&self.score));
         let context = errors.take("context", PainContext::parse(&self.context));
@@ -142,7 +135,7 @@ impl PainForm {
         }
         match (score, context, recorded_at, note) {
             (Some(score), Some(context), Some(recorded_at), Some(note)) if errors.is_empty() => {
-                Ok(ValidPain {
+                Ok(ScoreEntry {
                     score: i32::from(score.value()),
                     context,
                     recorded_at,

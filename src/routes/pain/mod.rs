@@ -9,7 +9,6 @@ use crate::auth::Staff;
 use crate::auth::csrf::CsrfForm;
 use crate::domain::FormErrors;
 use crate::error::AppError;
-use crate::store::audit::{self, Action, Event};
 use crate::store::cases::CaseRow;
 use crate::store::patients::PatientRow;
 use crate::views::pain::PainForm;
@@ -76,51 +75,28 @@ async fn record(
     };
     let who = actor(&req);
     let who_again = who.clone();
-    let author = staff.user_id;
+    let therapist_id = staff.user_id;
     let stored = state
         .write(move |c| {
-            let (case, patient) = store::cases::find_with_patient(c, case_id)?;
-            if case.status.is_entered_in_error() {
-                return Err(AppError::NotFound);
-            }
-            if let Some(problem) = case.too_early(valid.recorded_at, patient.date_of_birth) {
-                return Ok(Err(problem));
-            }
-            let inserted = store::pain::insert_score(
+            Ok(store::pain::record_for_case(
                 c,
-                &store::pain::NewPainScore {
-                    case_id,
-                    score: valid.score,
-                    context: valid.context.as_str(),
-                    recorded_at: valid.recorded_at,
-                    recorded_by: author,
-                    recorder_role: "therapist",
-                    note: &valid.note,
-                    idempotency_key: &valid.key,
-                },
-            )?;
-            if inserted {
-                audit::record(
-                    c,
-                    &who,
-                    Event::new(Action::PainRecorded)
-                        .entity("case", case_id)
-                        .patient(case.patient_id),
-                )?;
-            }
-            Ok::<_, AppError>(Ok(inserted))
+                &who,
+                therapist_id,
+                case_id,
+                &valid,
+            )?)
         })
         .await;
     match stored {
         // Two copies of one request raced: the key's unique index let one through.
-        Ok(Ok(_)) | Err(AppError::Conflict(_)) => {
+        Ok(_) | Err(AppError::Conflict(_)) => {
             Ok(state
                 .redirect_with_flash(&format!("/cases/{case_id}"), "The pain score is recorded."))
         }
-        Ok(Err(problem)) => {
+        Err(AppError::Refused { field, message }) => {
             let (case, patient) = audited_case(&state, who_again, case_id, "pain form").await?;
             let mut errors = FormErrors::default();
-            errors.add("recorded_at", problem);
+            errors.add(field, message);
             let page = NewPage {
                 layout: Layout::new(&req, &state, "Record pain"),
                 case,

@@ -462,43 +462,18 @@ async fn portal_pain(
     let user_id = patient.user_id;
     let stored = state
         .write(move |c| {
-            let case = store::portal::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
-            let born = crate::store::patients::find(c, patient_id)?.date_of_birth;
-            if let Some(problem) = case.too_early(valid.recorded_at, born) {
-                return Ok(Err(problem));
-            }
-            let inserted = pain_queries::insert_score(
-                c,
-                &pain_queries::NewPainScore {
-                    case_id: case.id,
-                    score: valid.score,
-                    context: valid.context.as_str(),
-                    recorded_at: valid.recorded_at,
-                    recorded_by: user_id,
-                    recorder_role: "patient",
-                    note: &valid.note,
-                    idempotency_key: &valid.key,
-                },
-            )?;
-            if inserted {
-                audit::record(
-                    c,
-                    &who,
-                    Event::new(Action::PortalPainLogged)
-                        .entity("case", case.id)
-                        .patient(patient_id),
-                )?;
-            }
-            Ok::<_, AppError>(Ok(()))
+            Ok(store::pain::record_from_portal(
+                c, &who, user_id, patient_id, &valid,
+            )?)
         })
         .await;
     match stored {
-        Ok(Ok(())) | Err(AppError::Conflict(_)) => {
+        Ok(_) | Err(AppError::Conflict(_)) => {
             Ok(state.redirect_with_flash("/me", "Thank you: your pain score is saved."))
         }
-        Ok(Err(problem)) => {
+        Err(AppError::Refused { field, message }) => {
             let mut errors = FormErrors::default();
-            errors.add("recorded_at", problem);
+            errors.add(field, message);
             let page = portal_page(&req, &state, &patient, form, errors).await?;
             render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
         }
