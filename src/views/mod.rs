@@ -3,4 +3,5 @@
 
 pub mod library;
 pub mod pain;
+pub mod pain_chart;
 pub mod sheet;
