@@ -5,3 +5,4 @@ pub mod library;
 pub mod pain;
 pub mod pain_chart;
 pub mod sheet;
+pub mod timeline;
