@@ -100,9 +100,9 @@ fn style_of(context: PainContext) -> SeriesStyle {
 
 /// A coordinate in viewBox units, written to the nearest tenth without a trailing ".0"
 /// (`12.3`, `540`); NaN and infinity are written as 0.
-struct N(f64);
+struct Coord(f64);
 
-impl fmt::Display for N {
+impl fmt::Display for Coord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = if self.0.is_finite() { self.0 } else { 0.0 };
         // Whole tenths, rounded half away from zero (`{:.1}` rounds ties to even).
@@ -368,16 +368,16 @@ fn marker(
             w!(
                 out,
                 r#"<circle class="pc-pt" cx="{}" cy="{}" r="4.2" fill="{colour}""#,
-                N(x),
-                N(y)
+                Coord(x),
+                Coord(y)
             );
         }
         Shape::Square => {
             w!(
                 out,
                 r#"<rect class="pc-pt" x="{}" y="{}" width="7.6" height="7.6" fill="{colour}""#,
-                N(x - 3.8),
-                N(y - 3.8)
+                Coord(x - 3.8),
+                Coord(y - 3.8)
             );
         }
         Shape::TriangleUp | Shape::Diamond | Shape::TriangleDown => {
@@ -389,7 +389,7 @@ fn marker(
             out.push_str(r#"<polygon class="pc-pt" points=""#);
             for (i, (dx, dy)) in corners.iter().enumerate() {
                 let gap = if i > 0 { " " } else { "" };
-                w!(out, "{gap}{},{}", N(x + dx), N(y + dy));
+                w!(out, "{gap}{},{}", Coord(x + dx), Coord(y + dy));
             }
             w!(out, r#"" fill="{colour}""#);
         }
@@ -570,8 +570,8 @@ impl PainChart {
             w!(
                 out,
                 r#"<text class="pc-empty" x="{}" y="{}" text-anchor="middle">No pain scores recorded yet</text></svg>"#,
-                N(W / 2.0),
-                N(H / 2.0)
+                Coord(W / 2.0),
+                Coord(H / 2.0)
             );
             return out;
         };
@@ -595,10 +595,10 @@ impl PainChart {
             w!(
                 out,
                 r#"<rect class="pc-zone" x="{}" y="{}" width="{}" height="{}"/>"#,
-                N(PLOT_L),
-                N(y),
-                N(PLOT_R - PLOT_L),
-                N(PLOT_B - y)
+                Coord(PLOT_L),
+                Coord(y),
+                Coord(PLOT_R - PLOT_L),
+                Coord(PLOT_B - y)
             );
         }
     }
@@ -607,27 +607,27 @@ impl PainChart {
         let Some(b) = self.baseline_clamped() else {
             return;
         };
-        let label_x = N(PLOT_R + 6.0);
+        let label_x = Coord(PLOT_R + 6.0);
         let y = y_of(b);
         w!(
             out,
             r#"<line class="pc-baseline" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-ref" x="{label_x}" y="{}">Baseline {b}</text>"#,
-            N(PLOT_L),
-            N(y),
-            N(PLOT_R),
-            N(y),
-            N(y + 3.5)
+            Coord(PLOT_L),
+            Coord(y),
+            Coord(PLOT_R),
+            Coord(y),
+            Coord(y + 3.5)
         );
         if let Some(t) = mcid_target(b) {
             let y = y_of(t);
             w!(
                 out,
                 r#"<line class="pc-mcid" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-ref" x="{label_x}" y="{}">Important improvement ≤ {t}</text>"#,
-                N(PLOT_L),
-                N(y),
-                N(PLOT_R),
-                N(y),
-                N(y + 3.5)
+                Coord(PLOT_L),
+                Coord(y),
+                Coord(PLOT_R),
+                Coord(y),
+                Coord(y + 3.5)
             );
         }
     }
@@ -663,12 +663,12 @@ impl PainChart {
             w!(
                 out,
                 r#"<line class="pc-mark" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-mark-label" x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
-                N(x),
-                N(PLOT_T - 16.0),
-                N(x),
-                N(PLOT_B),
-                N(lx),
-                N(rows[row]),
+                Coord(x),
+                Coord(PLOT_T - 16.0),
+                Coord(x),
+                Coord(PLOT_B),
+                Coord(lx),
+                Coord(rows[row]),
                 Xml(&label)
             );
         }
@@ -689,7 +689,7 @@ impl PainChart {
             );
             for (i, (t, v)) in pts.iter().enumerate() {
                 let gap = if i > 0 { " " } else { "" };
-                w!(out, "{gap}{},{}", N(scale.x(*t)), N(y_of(*v)));
+                w!(out, "{gap}{},{}", Coord(scale.x(*t)), Coord(y_of(*v)));
             }
             out.push_str(r#""/>"#);
         }
@@ -721,10 +721,10 @@ impl PainChart {
             w!(
                 out,
                 r#"<line class="pc-line" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"{}/>"#,
-                N(x),
-                N(y),
-                N(x + 40.0),
-                N(y),
+                Coord(x),
+                Coord(y),
+                Coord(x + 40.0),
+                Coord(y),
                 st.colour,
                 dash_attr(st.dash)
             );
@@ -732,8 +732,8 @@ impl PainChart {
             w!(
                 out,
                 r#"<text class="pc-legend" x="{}" y="{}">{}</text>"#,
-                N(x + 46.0),
-                N(y + 4.0),
+                Coord(x + 46.0),
+                Coord(y + 4.0),
                 Xml(c.label())
             );
             x += 46.0 + text_width(c.label(), 11.5) + 16.0;
@@ -747,28 +747,28 @@ fn draw_y_axis(out: &mut String) {
         w!(
             out,
             r#"<line class="pc-grid" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-tick" x="{}" y="{}" text-anchor="end">{v}</text>"#,
-            N(PLOT_L),
-            N(y),
-            N(PLOT_R),
-            N(y),
-            N(PLOT_L - 6.0),
-            N(y + 3.8)
+            Coord(PLOT_L),
+            Coord(y),
+            Coord(PLOT_R),
+            Coord(y),
+            Coord(PLOT_L - 6.0),
+            Coord(y + 3.8)
         );
     }
     let mid = (PLOT_T + PLOT_B) / 2.0;
     w!(
         out,
         r#"<text class="pc-ytitle" x="14" y="{}" text-anchor="middle" transform="rotate(-90 14 {})">Pain (0–10)</text>"#,
-        N(mid),
-        N(mid)
+        Coord(mid),
+        Coord(mid)
     );
     w!(
         out,
         r#"<line class="pc-axis" x1="{}" y1="{}" x2="{}" y2="{}"/>"#,
-        N(PLOT_L),
-        N(PLOT_T),
-        N(PLOT_L),
-        N(PLOT_B)
+        Coord(PLOT_L),
+        Coord(PLOT_T),
+        Coord(PLOT_L),
+        Coord(PLOT_B)
     );
 }
 
@@ -776,26 +776,26 @@ fn draw_x_axis(out: &mut String, scale: &TimeScale) {
     w!(
         out,
         r#"<line class="pc-axis" x1="{}" y1="{}" x2="{}" y2="{}"/>"#,
-        N(PLOT_L),
-        N(PLOT_B),
-        N(PLOT_R),
-        N(PLOT_B)
+        Coord(PLOT_L),
+        Coord(PLOT_B),
+        Coord(PLOT_R),
+        Coord(PLOT_B)
     );
     for tick in &scale.ticks {
-        let x = N(scale.x(tick.at));
+        let x = Coord(scale.x(tick.at));
         w!(
             out,
             r#"<line class="pc-axis" x1="{x}" y1="{}" x2="{x}" y2="{}"/><text class="pc-tick" x="{x}" y="{}" text-anchor="middle">{}</text>"#,
-            N(PLOT_B),
-            N(PLOT_B + 4.0),
-            N(PLOT_B + 16.0),
+            Coord(PLOT_B),
+            Coord(PLOT_B + 4.0),
+            Coord(PLOT_B + 16.0),
             Xml(&tick.label)
         );
         if let Some(sub) = &tick.sub {
             w!(
                 out,
                 r#"<text class="pc-sub" x="{x}" y="{}" text-anchor="middle">{}</text>"#,
-                N(PLOT_B + 29.0),
+                Coord(PLOT_B + 29.0),
                 Xml(sub)
             );
         }
@@ -826,7 +826,7 @@ mod tests {
             (f64::INFINITY, "0"),
         ];
         for (value, written) in cases {
-            assert_eq!(N(value).to_string(), written, "{value}");
+            assert_eq!(Coord(value).to_string(), written, "{value}");
         }
     }
 
@@ -834,7 +834,7 @@ mod tests {
     fn coordinates_print_in_tenths() {
         let shown: Vec<String> = [0.0, 12.0, 12.34, 12.96, -0.04, -0.4, -3.25, f64::NAN]
             .iter()
-            .map(|v| N(*v).to_string())
+            .map(|v| Coord(*v).to_string())
             .collect();
         assert_eq!(shown, ["0", "12", "12.3", "13", "0", "-0.4", "-3.3", "0"]);
     }
@@ -1154,8 +1154,8 @@ mod tests {
         let centre = (PLOT_L + PLOT_R) / 2.0;
         assert!(svg.contains(&format!(
             r#"x="{}" y="{}" width="7.6""#,
-            N(centre - 3.8),
-            N(y_of(6) - 3.8)
+            Coord(centre - 3.8),
+            Coord(y_of(6) - 3.8)
         )));
         assert_coordinates_sane(&svg);
     }
