@@ -1,6 +1,4 @@
-//! How dates and times read on pages, sheets and exports. Each format is written out
-//! directly: chrono's format strings are parsed anew on every call, and with a
-//! case page showing dozens of dates that parsing stood out in its profile.
+//! How dates and times read on pages, sheets and exports.
 
 use std::fmt;
 
@@ -52,95 +50,25 @@ pub struct ToInput(NaiveDateTime);
 pub struct ToUtc(NaiveDateTime);
 pub struct WithWeekday(NaiveDate);
 
-/// A date and time written digit by digit into a fixed buffer. Padded integer formatting
-/// costs about 2,000 instructions a stamp, and a case page writes dozens of them.
-struct Digits {
-    buf: [u8; 24],
-    len: usize,
-}
-
-impl Digits {
-    /// `YYYY-MM-DD`, or `None` for a year outside 0–9999 (written the slow way instead).
-    fn date(day: NaiveDate) -> Option<Self> {
-        let year = u32::try_from(day.year()).ok().filter(|y| *y <= 9999)?;
-        let mut digits = Self {
-            buf: [0; 24],
-            len: 0,
-        };
-        digits.number(year / 100, 2);
-        digits.number(year % 100, 2);
-        digits.byte(b'-');
-        digits.number(day.month(), 2);
-        digits.byte(b'-');
-        digits.number(day.day(), 2);
-        Some(digits)
-    }
-
-    /// `YYYY-MM-DD` + `sep` + `HH:MM`.
-    fn minute(at: &NaiveDateTime, sep: u8) -> Option<Self> {
-        let mut digits = Self::date(at.date())?;
-        digits.byte(sep);
-        digits.number(at.hour(), 2);
-        digits.byte(b':');
-        digits.number(at.minute(), 2);
-        Some(digits)
-    }
-
-    fn byte(&mut self, byte: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = byte;
-            self.len += 1;
-        }
-    }
-
-    /// `value` in exactly `width` digits (the lowest ones).
-    fn number(&mut self, mut value: u32, width: usize) {
-        let end = self.len + width;
-        for at in (self.len..end).rev() {
-            if let Some(slot) = self.buf.get_mut(at) {
-                *slot = b'0' + (value % 10) as u8;
-            }
-            value /= 10;
-        }
-        self.len = end.min(self.buf.len());
-    }
-
-    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Only ASCII digits and separators were written, so this never fails.
-        f.write_str(std::str::from_utf8(&self.buf[..self.len]).map_err(|_| fmt::Error)?)
-    }
-}
-
+/// `YYYY-MM-DD` + `sep` + `HH:MM`, then `:SS` and `end` when `seconds` is given.
 fn day_and_minute(
     f: &mut fmt::Formatter<'_>,
     at: &NaiveDateTime,
     sep: char,
     seconds: Option<&str>,
 ) -> fmt::Result {
-    match Digits::minute(at, sep as u8) {
-        Some(mut digits) => {
-            if let Some(end) = seconds {
-                digits.byte(b':');
-                digits.number(at.second(), 2);
-                end.bytes().for_each(|b| digits.byte(b));
-            }
-            digits.write(f)
-        }
-        None => {
-            write!(
-                f,
-                "{:04}-{:02}-{:02}{sep}{:02}:{:02}",
-                at.year(),
-                at.month(),
-                at.day(),
-                at.hour(),
-                at.minute()
-            )?;
-            match seconds {
-                Some(end) => write!(f, ":{:02}{end}", at.second()),
-                None => Ok(()),
-            }
-        }
+    write!(
+        f,
+        "{:04}-{:02}-{:02}{sep}{:02}:{:02}",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )?;
+    match seconds {
+        Some(end) => write!(f, ":{:02}{end}", at.second()),
+        None => Ok(()),
     }
 }
 
@@ -170,13 +98,7 @@ impl fmt::Display for ToUtc {
 
 impl fmt::Display for WithWeekday {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match Digits::date(self.0) {
-            Some(digits) => {
-                digits.write(f)?;
-                write!(f, " ({})", self.0.weekday())
-            }
-            None => write!(f, "{} ({})", self.0, self.0.weekday()),
-        }
+        write!(f, "{} ({})", self.0, self.0.weekday())
     }
 }
 

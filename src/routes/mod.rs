@@ -51,23 +51,17 @@ async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
         .body("ok\n"))
 }
 
-const APP_CSS: &str = include_str!("../../static/app.css");
-
-/// The stylesheet: the app's own rules and the pain chart's, joined once.
-fn app_css() -> &'static str {
-    static CSS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    CSS.get_or_init(|| {
-        format!(
-            "{APP_CSS}\n/* Pain chart */\n{}",
-            crate::domain::pain::CHART_CSS
-        )
-    })
-}
+/// The stylesheet: the app's own rules and the pain chart's, served as one file.
+const APP_CSS: &str = concat!(
+    include_str!("../../static/app.css"),
+    "\n",
+    include_str!("../../static/chart.css")
+);
 
 /// Static assets are compiled into the binary: copying one file deploys the app.
 async fn static_file(file: web::Path<String>) -> Result<HttpResponse, AppError> {
     let (body, content_type): (&'static str, &str) = match file.as_str() {
-        "app.css" => (app_css(), "text/css; charset=utf-8"),
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
     Ok(HttpResponse::Ok()

@@ -1,4 +1,4 @@
-//! Cases (episodes of care), their red-flag state and their timeline.
+//! Cases (episodes of care), their red-flag state and the histories their timeline shows.
 
 use std::collections::BTreeSet;
 
@@ -13,7 +13,6 @@ use crate::db::{DbConn, native};
 use crate::domain::clinical::AssessmentContent;
 use crate::error::AppError;
 use crate::store::assessments::AssessmentStatus;
-use crate::web::Pager;
 
 crate::store::stored::stored_text! {
     /// Where a case stands.
@@ -248,16 +247,6 @@ pub fn refresh_red_flags(conn: &mut DbConn, case_id: i64) -> Result<Vec<String>,
     Ok(pending)
 }
 
-/// One line of the case timeline, newest first.
-pub struct TimelineEntry {
-    pub at: NaiveDateTime,
-    pub kind: &'static str,
-    pub title: String,
-    pub detail: String,
-    pub link: Option<String>,
-    pub struck: bool,
-}
-
 pub struct AssessmentLine {
     pub id: i64,
     pub kind: String,
@@ -332,28 +321,40 @@ pub fn score_lines(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<ScoreLine
         .collect())
 }
 
-/// How many entries one page of a case's timeline shows, newest first.
-pub const TIMELINE_PER_PAGE: i64 = 25;
-
-/// Where a timeline entry comes from: an index into that source's rows.
-enum Source {
-    Assessment(usize),
-    Addendum(usize),
-    Pain(usize),
-    RedFlag(usize),
-    Programme(usize),
+/// An addendum to one of the case's assessments.
+pub struct AddendumLine {
+    pub assessment_id: i64,
+    pub at: NaiveDateTime,
+    pub author: String,
+    pub body: String,
 }
 
-/// One page of a case's timeline (every source merged, newest first) and the pager over
-/// all of it. Every entry is ordered, but only the page's entries are written out.
-pub fn timeline(
-    conn: &mut DbConn,
-    case_id: i64,
-    assessments: &[AssessmentLine],
-    scores: &[ScoreLine],
-    page: Option<i64>,
-) -> QueryResult<(Vec<TimelineEntry>, Pager)> {
-    use crate::domain::clinical::{AssessmentKind, red_flag_label};
+/// A red-flag decision: referred to a doctor, or cleared.
+pub struct RedFlagActionLine {
+    pub at: NaiveDateTime,
+    pub action: String,
+    /// The flags, comma-separated keys.
+    pub flags: String,
+    pub reason: String,
+    pub recorder: String,
+}
+
+/// A saved version of the case's programme.
+pub struct ProgrammeVersionLine {
+    pub version: i32,
+    pub at: NaiveDateTime,
+    pub author: String,
+}
+
+/// The case's histories the timeline shows besides its assessments and pain scores, each
+/// newest first.
+pub struct TimelineSources {
+    pub addenda: Vec<AddendumLine>,
+    pub red_flag_actions: Vec<RedFlagActionLine>,
+    pub programme_versions: Vec<ProgrammeVersionLine>,
+}
+
+pub fn timeline_sources(conn: &mut DbConn, case_id: i64) -> QueryResult<TimelineSources> {
     let notes: Vec<(i64, Stamp, String, String)> = native!(conn, |c| addenda::table
         .inner_join(assessments::table)
         .inner_join(users::table.on(users::id.eq(addenda::author_id)))
@@ -392,133 +393,35 @@ pub fn timeline(
             users::display_name,
         ))
         .load(c))?;
-
-    // Each source is newest first, and a stable sort keeps that order among equal times,
-    // so every page is a slice of one fixed order.
-    let mut order: Vec<(NaiveDateTime, Source)> = Vec::with_capacity(
-        assessments.len() + notes.len() + scores.len() + actions.len() + versions.len(),
-    );
-    order.extend(
-        assessments
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.assessed_at, Source::Assessment(i))),
-    );
-    order.extend(
-        notes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.1.0, Source::Addendum(i))),
-    );
-    order.extend(
-        scores
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(i, s)| (s.at, Source::Pain(i))),
-    );
-    order.extend(
-        actions
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.0.0, Source::RedFlag(i))),
-    );
-    order.extend(
-        versions
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.1.0, Source::Programme(i))),
-    );
-    order.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
-
-    let total = i64::try_from(order.len()).unwrap_or(i64::MAX);
-    let pager = Pager::new(page, TIMELINE_PER_PAGE, total, String::new()).at_anchor("timeline");
-    let skip = usize::try_from(pager.offset()).unwrap_or(usize::MAX);
-    let take = usize::try_from(pager.per_page).unwrap_or(usize::MAX);
-    let entries = order
-        .into_iter()
-        .skip(skip)
-        .take(take)
-        .map(|(at, source)| match source {
-            Source::Assessment(i) => {
-                let a = &assessments[i];
-                let label = AssessmentKind::parse(&a.kind)
-                    .map(|k| k.label())
-                    .unwrap_or("Assessment");
-                let state = a.status.label();
-                TimelineEntry {
-                    at,
-                    kind: "assessment",
-                    title: format!("{label} ({state})"),
-                    detail: format!("by {}", a.author),
-                    link: Some(format!("/assessments/{}", a.id)),
-                    struck: a.status.is_entered_in_error(),
-                }
-            }
-            Source::Addendum(i) => {
-                let (assessment_id, _, author, body) = &notes[i];
-                TimelineEntry {
-                    at,
-                    kind: "addendum",
-                    title: format!("Addendum by {author}"),
-                    detail: body.clone(),
-                    link: Some(format!("/assessments/{assessment_id}")),
-                    struck: false,
-                }
-            }
-            Source::Pain(i) => {
-                let line = &scores[i];
-                let (score, who) = (line.score, &line.recorder);
-                TimelineEntry {
-                    at,
-                    kind: "pain",
-                    title: format!("Pain {score}/10 ({})", context_label(&line.context)),
-                    detail: if line.note.is_empty() {
-                        format!("recorded by {who}")
-                    } else {
-                        format!("recorded by {who}: {}", line.note)
-                    },
-                    link: None,
-                    struck: false,
-                }
-            }
-            Source::RedFlag(i) => {
-                let (_, action, flags, reason, who) = &actions[i];
-                let names: Vec<&str> = flags
-                    .split(',')
-                    .filter(|f| !f.is_empty())
-                    .map(red_flag_label)
-                    .collect();
-                TimelineEntry {
-                    at,
-                    kind: "red-flag",
-                    title: format!(
-                        "Red flags {} by {who}",
-                        if action == "referred" {
-                            "referred to a doctor"
-                        } else {
-                            "cleared"
-                        }
-                    ),
-                    detail: format!("{}. Reason: {reason}", names.join("; ")),
-                    link: None,
-                    struck: false,
-                }
-            }
-            Source::Programme(i) => {
-                let (number, _, who) = &versions[i];
-                TimelineEntry {
-                    at,
-                    kind: "programme",
-                    title: format!("Programme version {number}"),
-                    detail: format!("saved by {who}"),
-                    link: Some(format!("/cases/{case_id}/programme/versions/{number}")),
-                    struck: false,
-                }
-            }
-        })
-        .collect();
-    Ok((entries, pager))
+    Ok(TimelineSources {
+        addenda: notes
+            .into_iter()
+            .map(|(assessment_id, at, author, body)| AddendumLine {
+                assessment_id,
+                at: at.0,
+                author,
+                body,
+            })
+            .collect(),
+        red_flag_actions: actions
+            .into_iter()
+            .map(|(at, action, flags, reason, recorder)| RedFlagActionLine {
+                at: at.0,
+                action,
+                flags,
+                reason,
+                recorder,
+            })
+            .collect(),
+        programme_versions: versions
+            .into_iter()
+            .map(|(version, at, author)| ProgrammeVersionLine {
+                version,
+                at: at.0,
+                author,
+            })
+            .collect(),
+    })
 }
 
 pub fn context_label(context: &str) -> &'static str {

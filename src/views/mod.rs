@@ -3,4 +3,6 @@
 
 pub mod library;
 pub mod pain;
+pub mod pain_chart;
 pub mod sheet;
+pub mod timeline;

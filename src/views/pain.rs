@@ -6,10 +6,9 @@ use serde::Deserialize;
 use crate::dates::Shown;
 use crate::domain::FormErrors;
 use crate::domain::clinical::bounded_text;
-use crate::domain::pain::{
-    ChartSeries, PainChart, PainContext, PainScore, PainSummary, VersionMark,
-};
+use crate::domain::pain::{PainContext, PainScore, PainSummary};
 use crate::store::pain::ScoreEntry;
+use crate::views::pain_chart::{ChartSeries, PainChart, VersionMark};
 use crate::web::SelectOption;
 
 /// The chart and its summary, ready for a template.

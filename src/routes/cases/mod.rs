@@ -16,9 +16,10 @@ use crate::domain::clinical::{
 };
 use crate::error::AppError;
 use crate::store::audit::{self, Action, Event};
-use crate::store::cases::{AssessmentLine, CaseRow, NewCase, TimelineEntry};
+use crate::store::cases::{AssessmentLine, CaseRow, NewCase};
 use crate::store::patients as patient_queries;
 use crate::store::patients::PatientRow;
+use crate::views::timeline::{TimelineEntry, timeline_page};
 use crate::web::Audited;
 use crate::web::{AppState, Layout, Pager, SelectOption, actor, render, render_with_status};
 use crate::web::{audited_case, audited_patient};
@@ -296,14 +297,15 @@ async fn show(
     query: web::Query<TimelineQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let timeline_page = query.into_inner().page;
+    let requested_page = query.into_inner().page;
     let who = actor(&req);
     let page = move |c: &mut crate::db::DbConn| {
         let (case, patient) = store::cases::find_with_patient(c, id)?;
         let therapist = patient_queries::user_name(c, case.therapist_id)?;
         let assessments = store::cases::assessments_of(c, id)?;
         let lines = store::cases::score_lines(c, id)?;
-        let (timeline, pager) = store::cases::timeline(c, id, &assessments, &lines, timeline_page)?;
+        let sources = store::cases::timeline_sources(c, id)?;
+        let (timeline, pager) = timeline_page(id, &assessments, &lines, &sources, requested_page);
         let current = crate::store::programmes::current_exercise_ids(c, id)?;
         let programme = current.as_ref().map(|(number, ids)| (*number, ids.len()));
         let scores: Vec<_> = lines

@@ -1,0 +1,180 @@
+//! The case timeline: assessments, addenda, pain scores, red-flag decisions and programme
+//! versions merged into one list, newest first, a page at a time.
+
+use chrono::NaiveDateTime;
+
+use crate::domain::clinical::{AssessmentKind, red_flag_label};
+use crate::store::cases::{AssessmentLine, ScoreLine, TimelineSources, context_label};
+use crate::web::Pager;
+
+/// How many entries one page of a case's timeline shows, newest first.
+pub const TIMELINE_PER_PAGE: i64 = 25;
+
+/// One line of the case timeline.
+pub struct TimelineEntry {
+    pub at: NaiveDateTime,
+    pub kind: &'static str,
+    pub title: String,
+    pub detail: String,
+    pub link: Option<String>,
+    pub struck: bool,
+}
+
+/// Where a timeline entry comes from: an index into that source's rows.
+enum Source {
+    Assessment(usize),
+    Addendum(usize),
+    Pain(usize),
+    RedFlag(usize),
+    Programme(usize),
+}
+
+/// One page of a case's timeline (every source merged, newest first) and the pager over
+/// all of it. Every entry is ordered, but only the page's entries are written out.
+/// `assessments` and `sources` are newest first, `scores` oldest first.
+pub fn timeline_page(
+    case_id: i64,
+    assessments: &[AssessmentLine],
+    scores: &[ScoreLine],
+    sources: &TimelineSources,
+    page: Option<i64>,
+) -> (Vec<TimelineEntry>, Pager) {
+    let TimelineSources {
+        addenda,
+        red_flag_actions,
+        programme_versions,
+    } = sources;
+    // Each source is newest first, and a stable sort keeps that order among equal times,
+    // so every page is a slice of one fixed order.
+    let mut order: Vec<(NaiveDateTime, Source)> = Vec::with_capacity(
+        assessments.len()
+            + addenda.len()
+            + scores.len()
+            + red_flag_actions.len()
+            + programme_versions.len(),
+    );
+    order.extend(
+        assessments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.assessed_at, Source::Assessment(i))),
+    );
+    order.extend(
+        addenda
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.at, Source::Addendum(i))),
+    );
+    order.extend(
+        scores
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| (s.at, Source::Pain(i))),
+    );
+    order.extend(
+        red_flag_actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.at, Source::RedFlag(i))),
+    );
+    order.extend(
+        programme_versions
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.at, Source::Programme(i))),
+    );
+    order.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+
+    let total = i64::try_from(order.len()).unwrap_or(i64::MAX);
+    let pager = Pager::new(page, TIMELINE_PER_PAGE, total, String::new()).at_anchor("timeline");
+    let skip = usize::try_from(pager.offset()).unwrap_or(usize::MAX);
+    let take = usize::try_from(pager.per_page).unwrap_or(usize::MAX);
+    let entries = order
+        .into_iter()
+        .skip(skip)
+        .take(take)
+        .map(|(at, source)| match source {
+            Source::Assessment(i) => {
+                let a = &assessments[i];
+                let label = AssessmentKind::parse(&a.kind)
+                    .map(|k| k.label())
+                    .unwrap_or("Assessment");
+                let state = a.status.label();
+                TimelineEntry {
+                    at,
+                    kind: "assessment",
+                    title: format!("{label} ({state})"),
+                    detail: format!("by {}", a.author),
+                    link: Some(format!("/assessments/{}", a.id)),
+                    struck: a.status.is_entered_in_error(),
+                }
+            }
+            Source::Addendum(i) => {
+                let note = &addenda[i];
+                TimelineEntry {
+                    at,
+                    kind: "addendum",
+                    title: format!("Addendum by {}", note.author),
+                    detail: note.body.clone(),
+                    link: Some(format!("/assessments/{}", note.assessment_id)),
+                    struck: false,
+                }
+            }
+            Source::Pain(i) => {
+                let line = &scores[i];
+                let (score, who) = (line.score, &line.recorder);
+                TimelineEntry {
+                    at,
+                    kind: "pain",
+                    title: format!("Pain {score}/10 ({})", context_label(&line.context)),
+                    detail: if line.note.is_empty() {
+                        format!("recorded by {who}")
+                    } else {
+                        format!("recorded by {who}: {}", line.note)
+                    },
+                    link: None,
+                    struck: false,
+                }
+            }
+            Source::RedFlag(i) => {
+                let action = &red_flag_actions[i];
+                let names: Vec<&str> = action
+                    .flags
+                    .split(',')
+                    .filter(|f| !f.is_empty())
+                    .map(red_flag_label)
+                    .collect();
+                TimelineEntry {
+                    at,
+                    kind: "red-flag",
+                    title: format!(
+                        "Red flags {} by {}",
+                        if action.action == "referred" {
+                            "referred to a doctor"
+                        } else {
+                            "cleared"
+                        },
+                        action.recorder
+                    ),
+                    detail: format!("{}. Reason: {}", names.join("; "), action.reason),
+                    link: None,
+                    struck: false,
+                }
+            }
+            Source::Programme(i) => {
+                let version = &programme_versions[i];
+                let (number, who) = (version.version, &version.author);
+                TimelineEntry {
+                    at,
+                    kind: "programme",
+                    title: format!("Programme version {number}"),
+                    detail: format!("saved by {who}"),
+                    link: Some(format!("/cases/{case_id}/programme/versions/{number}")),
+                    struck: false,
+                }
+            }
+        })
+        .collect();
+    (entries, pager)
+}
