@@ -152,7 +152,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
             // Each case started somewhere in the last twelve weeks.
             let weeks = rng.random_range(1..=12_i64);
             let opened = now - Duration::weeks(weeks) - Duration::hours(rng.random_range(0..72));
-            let case_id = case_queries::create(
+            let case_id = case_queries::insert(
                 c,
                 patient_id,
                 &NewCase {
@@ -221,7 +221,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 plan: "Mobility and strengthening home programme; review in three weeks.".into(),
                 ..AssessmentContent::default()
             };
-            let assessment = assessment_queries::create(
+            let assessment = assessment_queries::insert(
                 c,
                 case_id,
                 AssessmentKind::Initial,
@@ -229,7 +229,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 opened,
                 &content,
             )?;
-            assessment_queries::sign(c, assessment)?;
+            assessment_queries::mark_signed(c, assessment)?;
             // A few cases keep a "yes" on the red-flag screen, waiting for the therapist.
             case_queries::refresh_red_flags(c, case_id)?;
 
@@ -293,7 +293,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                             recorded_by: therapist,
                             recorder_role: "therapist",
                             note: "",
-                            idempotency_key: &crate::auth::random_token(),
+                            idempotency_key: &crate::secrets::random_token(),
                         },
                     )?;
                 }
@@ -304,7 +304,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
             // Every fifth case has ended; the first patient, the one with a portal account, stays
             // in treatment so the demo portal shows a programme to print and pain to log.
             if n % 5 == 4 && !red_flag {
-                let discharge = assessment_queries::create(
+                let discharge = assessment_queries::insert(
                     c,
                     case_id,
                     AssessmentKind::Discharge,
@@ -319,8 +319,8 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                         ..AssessmentContent::default()
                     },
                 )?;
-                assessment_queries::sign(c, discharge)?;
-                case_queries::discharge(
+                assessment_queries::mark_signed(c, discharge)?;
+                case_queries::set_discharged(
                     c,
                     case_id,
                     if target < baseline - 2 {
@@ -338,7 +338,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 portal_patient = email.as_str().to_owned();
             }
         }
-        crate::auth::tokens::expire_first_admin_links(c)?;
+        crate::store::tokens::expire_first_admin_links(c)?;
         audit::record(
             c,
             &Actor::default(),

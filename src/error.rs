@@ -5,8 +5,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
-use crate::db::DbError;
-
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
@@ -102,18 +100,6 @@ fn is_transient(message: &str) -> bool {
     .any(|needle| message.contains(needle))
 }
 
-impl From<DbError> for AppError {
-    fn from(error: DbError) -> Self {
-        match error {
-            DbError::Query(e) => e.into(),
-            DbError::Pool(e) => Self::Unavailable(e.to_string()),
-            // A new connection could not be opened: the server is down or restarting.
-            DbError::Connect(e) => Self::Unavailable(e),
-            other => Self::Internal(other.to_string()),
-        }
-    }
-}
-
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(error: diesel::r2d2::PoolError) -> Self {
         Self::Unavailable(error.to_string())
@@ -158,7 +144,7 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         if let Self::SignInRequired { next } = self {
-            let location = format!("/login?next={}", crate::web::url_encode(next));
+            let location = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, location))
                 .finish();
@@ -280,7 +266,7 @@ mod tests {
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert!(response.headers().contains_key(header::RETRY_AFTER));
         }
-        let refused = AppError::from(DbError::Connect(
+        let refused = AppError::from(crate::db::DbError::Connect(
             "connection to server at \"127.0.0.1\", port 5432 failed: Connection refused".into(),
         ));
         assert!(matches!(refused, AppError::Unavailable(_)), "{refused:?}");

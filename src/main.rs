@@ -149,18 +149,7 @@ fn create_user(
     let pool = db::connect_and_migrate(&url, 1).map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let created = write_tx(&mut conn, |c| {
-        if users::email_taken(c, &email)? {
-            return Ok::<_, AppError>(None);
-        }
-        let id = users::create(c, &email, &name, role, Some(&hash))?;
-        audit::record(
-            c,
-            &Actor::default(),
-            Event::new(Action::AccountCreatedCli)
-                .entity("user", id)
-                .detail(role.as_str()),
-        )?;
-        Ok(Some(id))
+        users::create_from_command_line(c, &email, &name, role, &hash).map_err(AppError::from)
     })
     .map_err(|e| e.to_string())?;
     match created {

@@ -8,7 +8,6 @@ use actix_web::middleware::{self, DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::rate_limit::SignInLimiter;
-use crate::auth::tokens::{self, Purpose};
 use crate::config::Settings;
 use crate::db::{self, DbError, DbPool, write_tx};
 use crate::error::AppError;
@@ -69,7 +68,9 @@ impl Application {
         seed_library(&mut conn)?;
         fill_patient_search(&mut conn)?;
         let setup_link = first_admin_link(&mut conn, &public_url)?;
-        let flash_key = crate::auth::cookies::flash_key(&mut conn).map_err(DbError::from)?;
+        let flash_secret = crate::store::keys::flash_secret(&mut conn).map_err(DbError::from)?;
+        let flash_key = actix_web::cookie::Key::try_from(flash_secret.as_slice())
+            .map_err(|e| AppError::Internal(format!("the flash-signing key: {e}")))?;
         drop(conn);
 
         let state = AppState::new(
@@ -273,17 +274,8 @@ fn first_admin_link(
     conn: &mut db::DbConn,
     public_url: &str,
 ) -> Result<Option<String>, StartupError> {
-    let link = write_tx(conn, |c| {
-        if store::users::any_user_exists(c)? {
-            return Ok::<_, AppError>(None);
-        }
-        let raw = tokens::issue(c, Purpose::FirstAdmin, None, None)?;
-        audit::record(
-            c,
-            &Actor::default(),
-            Event::new(Action::SetupFirstAdminLinkIssued),
-        )?;
-        Ok(Some(format!("{public_url}/setup/{raw}")))
+    let raw = write_tx(conn, |c| {
+        store::users::first_admin_link(c).map_err(AppError::from)
     })?;
-    Ok(link)
+    Ok(raw.map(|raw| format!("{public_url}/setup/{raw}")))
 }

@@ -14,7 +14,7 @@ async fn record_pain(t: &Browser, case: &str, score: &str, when: &str) {
 
 async fn record_pain_noted(t: &Browser, case: &str, score: &str, when: &str, note: &str) {
     let token = t.csrf_token(case).await;
-    let key = physiocase::auth::random_token();
+    let key = physiocase::secrets::random_token();
     let response = t
         .post_url(
             &format!("{case}/pain"),
@@ -717,7 +717,7 @@ async fn backup_while_writing_then_restore_keeps_rows_and_the_chain() {
     let (t, case) = case_for(&app).await;
     let dir = std::env::temp_dir().join(format!(
         "physiocase-backup-{}",
-        &physiocase::auth::random_token()[..12]
+        &physiocase::secrets::random_token()[..12]
     ));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let backup = dir.join("backup.db");

@@ -720,7 +720,8 @@ fn stored_patient(
         primary_therapist_id: None,
         notes: String::new(),
     };
-    queries::create(conn, &details, 1).unwrap_or_else(|e| panic!("create: {e}"))
+    let system = physiocase::store::audit::Actor::default();
+    queries::register(conn, &system, &details, 1).unwrap_or_else(|e| panic!("create: {e:?}"))
 }
 
 #[tokio::test]

@@ -48,7 +48,7 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> Self {
-        let suffix = &physiocase::auth::random_token()[..12];
+        let suffix = &physiocase::secrets::random_token()[..12];
         let dir = std::env::temp_dir().join(format!("physiocase-{name}-{suffix}"));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         Self(dir)
@@ -152,6 +152,7 @@ fn pool_for(url: &str) -> DbPool {
 }
 
 fn make_clinic(db: PathBuf, cases: usize) -> Clinic {
+    use physiocase::store::audit::Actor;
     use physiocase::store::cases::{self as case_queries, NewCase};
     use physiocase::store::patients::{self as patients, PatientDetails};
     use physiocase::store::users;
@@ -172,8 +173,9 @@ fn make_clinic(db: PathBuf, cases: usize) -> Clinic {
     .unwrap_or_else(|e| panic!("{e}"));
     let mut ids = Vec::new();
     for n in 0..cases {
-        let patient = patients::create(
+        let patient = patients::register(
             &mut conn,
+            &Actor::default(),
             &PatientDetails {
                 given_name: "Zoë".into(),
                 family_name: format!("Łukasiewicz{n}"),
@@ -187,9 +189,10 @@ fn make_clinic(db: PathBuf, cases: usize) -> Clinic {
             },
             therapist,
         )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let case = case_queries::create(
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let case = case_queries::open(
             &mut conn,
+            &Actor::default(),
             patient,
             &NewCase {
                 title: "Thoracic pain".into(),
@@ -202,7 +205,7 @@ fn make_clinic(db: PathBuf, cases: usize) -> Clinic {
             },
             therapist,
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e:?}"));
         ids.push(case);
     }
     use physiocase::db::schema::exercises::dsl as ex;
@@ -354,7 +357,7 @@ impl Browser {
 }
 
 fn new_key() -> String {
-    physiocase::auth::random_token()
+    physiocase::secrets::random_token()
 }
 
 /// What the server acknowledged (a 303 to the right place).

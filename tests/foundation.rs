@@ -103,7 +103,7 @@ async fn the_first_admin_link_works_once_and_only_once() {
         .load(&mut app.conn())
         .unwrap_or_default();
     assert!(!hashes.contains(&raw));
-    assert!(hashes.contains(&physiocase::auth::token_hash(&raw)));
+    assert!(hashes.contains(&physiocase::secrets::token_hash(&raw)));
 }
 
 #[tokio::test]

@@ -158,7 +158,7 @@ async fn with_a_public_url_only_its_origin_may_post() {
 
 async fn pain_form(t: &Browser, case: &str, note: &str) -> reqwest::Response {
     let token = t.csrf_token(case).await;
-    let key = physiocase::auth::random_token();
+    let key = physiocase::secrets::random_token();
     t.post_url(
         &format!("{case}/pain"),
         &[
@@ -305,7 +305,7 @@ async fn a_cut_off_form_body_is_never_stored() {
     let (_t, case) = case_for(&app).await;
     let (cookie, token) = raw_session(&app, "theo@clinic.test").await;
     let host = app.address.trim_start_matches("http://");
-    let key = physiocase::auth::random_token();
+    let key = physiocase::secrets::random_token();
     let body = format!(
         "csrf_token={token}&score=6&context=now&recorded_at=&idempotency_key={key}&note=Pain+eased+after+the+walk+but+returned+at+night"
     );

@@ -36,7 +36,7 @@ async fn record_pain(
 async fn the_same_idempotency_key_stores_one_score() {
     let app = spawn_app().await;
     let (t, case) = case_for(&app).await;
-    let key = physiocase::auth::random_token();
+    let key = physiocase::secrets::random_token();
     for _ in 0..3 {
         let response = record_pain(&t, &case, "6", "now", "", &key).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -46,7 +46,15 @@ async fn the_same_idempotency_key_stores_one_score() {
         1,
         "a double click or a retry never stores twice"
     );
-    record_pain(&t, &case, "5", "now", "", &physiocase::auth::random_token()).await;
+    record_pain(
+        &t,
+        &case,
+        "5",
+        "now",
+        "",
+        &physiocase::secrets::random_token(),
+    )
+    .await;
     assert_eq!(app.count("pain_scores"), 2);
 
     let response = record_pain(
@@ -55,7 +63,7 @@ async fn the_same_idempotency_key_stores_one_score() {
         "11",
         "now",
         "",
-        &physiocase::auth::random_token(),
+        &physiocase::secrets::random_token(),
     )
     .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -218,7 +226,7 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
 
     // Log pain (twice with the same key: stored once) and tick one exercise.
     let token = p.csrf_token("/me").await;
-    let key = physiocase::auth::random_token();
+    let key = physiocase::secrets::random_token();
     for _ in 0..2 {
         let response = p
             .post_url(
@@ -246,7 +254,10 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
                 ("context", "rest"),
                 ("recorded_at", "1900-01-01T10:00"),
                 ("note", ""),
-                ("idempotency_key", physiocase::auth::random_token().as_str()),
+                (
+                    "idempotency_key",
+                    physiocase::secrets::random_token().as_str(),
+                ),
             ],
         )
         .await;
@@ -526,7 +537,7 @@ async fn used_and_expired_links_are_refused_clearly_and_revoking_ends_sessions()
         use physiocase::db::schema::setup_tokens::dsl;
         let raw = expired.rsplit('/').next().unwrap_or_default();
         diesel::update(
-            dsl::setup_tokens.filter(dsl::token_hash.eq(physiocase::auth::token_hash(raw))),
+            dsl::setup_tokens.filter(dsl::token_hash.eq(physiocase::secrets::token_hash(raw))),
         )
         .set(dsl::expires_at.eq(chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1)))
         .execute(&mut app.conn())
@@ -756,7 +767,7 @@ async fn records_dated_before_the_case_allows_are_refused_and_nothing_is_stored(
 }
 
 fn key() -> String {
-    physiocase::auth::random_token()
+    physiocase::secrets::random_token()
 }
 
 #[tokio::test]

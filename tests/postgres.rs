@@ -298,7 +298,7 @@ async fn staff_writes(
             }
             _ => {
                 let case = cases[rng.random_range(0..cases.len())];
-                let key = physiocase::auth::random_token();
+                let key = physiocase::secrets::random_token();
                 let answer = client
                     .post(base, &format!("/cases/{case}/pain"), &pain_fields(&key))
                     .await;
@@ -348,7 +348,7 @@ async fn patient_writes(
                 answer
             }
             _ => {
-                let key = physiocase::auth::random_token();
+                let key = physiocase::secrets::random_token();
                 let answer = client.post(base, "/me/pain", &pain_fields(&key)).await;
                 if answer.status == StatusCode::SEE_OTHER {
                     tally.pain_keys.push(key);
@@ -615,7 +615,7 @@ fn terminate_connections(admin_url: &str, application: &str) -> i64 {
 /// A second instance on the test's database that names itself (`application_name`), so
 /// a test can cut only its connections. Returns its address and its name.
 async fn start_named_instance(app: &TestApp) -> (String, String) {
-    let application = format!("physiocase_{}", &physiocase::auth::random_token()[..12]);
+    let application = format!("physiocase_{}", &physiocase::secrets::random_token()[..12]);
     let (address, _pool) = start_on(&format!(
         "{}&application_name={application}",
         app.database_url
@@ -659,7 +659,7 @@ async fn terminated_database_connections_are_replaced_and_no_acknowledged_write_
             let mut keys = Vec::new();
             let mut others: Vec<(StatusCode, bool)> = Vec::new();
             while !stop.load(Ordering::SeqCst) {
-                let key = physiocase::auth::random_token();
+                let key = physiocase::secrets::random_token();
                 let answer = client
                     .post(&address, &format!("{page}/pain"), &pain_fields(&key))
                     .await;
@@ -769,7 +769,8 @@ struct InstanceRole {
 
 impl InstanceRole {
     fn create(admin_url: &str, schema: &str) -> Self {
-        let name = format!("physiocase_{}", &physiocase::auth::random_token()[..12]).to_lowercase();
+        let name =
+            format!("physiocase_{}", &physiocase::secrets::random_token()[..12]).to_lowercase();
         let role = Self {
             admin_url: admin_url.to_owned(),
             name,
@@ -860,7 +861,7 @@ async fn while_the_database_refuses_the_app_it_answers_503_and_recovers_when_it_
         );
         assert!(answer.retry_after, "{path}: a 503 says when to retry");
     }
-    let key = physiocase::auth::random_token();
+    let key = physiocase::secrets::random_token();
     let answer = client
         .post(&address, &format!("{page}/pain"), &pain_fields(&key))
         .await;
@@ -943,7 +944,7 @@ async fn a_write_postgresql_aborts_as_a_deadlock_runs_again_and_is_stored_once()
 
     // The pain score's transaction locks the chain head (first, as every write
     // transaction does), then waits for the case row.
-    let key = physiocase::auth::random_token();
+    let key = physiocase::secrets::random_token();
     let write = {
         let (address, key) = (address.clone(), key.clone());
         tokio::spawn(async move {

@@ -8,10 +8,6 @@
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
-use diesel::prelude::*;
-
-use crate::db::DbConn;
-use crate::db::schema::signing_keys;
 
 const SESSION: &str = "physiocase_session";
 const SECURE_SESSION: &str = "__Host-physiocase_session";
@@ -19,7 +15,6 @@ const FLASH: &str = "physiocase_flash";
 const SECURE_FLASH: &str = "__Host-physiocase_flash";
 const DEVICE: &str = "physiocase_device";
 const SECURE_DEVICE: &str = "__Host-physiocase_device";
-const FLASH_KEY_NAME: &str = "flash";
 
 #[derive(Clone)]
 pub struct Cookies {
@@ -88,7 +83,7 @@ impl Cookies {
 
     /// Marks this browser, for a year, as one that has signed in to `account`.
     pub fn device(&self, account: &str) -> Cookie<'static> {
-        let nonce = &crate::auth::random_token()[..32];
+        let nonce = &crate::secrets::random_token()[..32];
         let value = format!("{nonce}.{}", hex::encode(account));
         let mut cookie = self.build(self.device_name(), value);
         cookie.set_max_age(actix_web::cookie::time::Duration::days(365));
@@ -135,50 +130,4 @@ impl Cookies {
             .secure(self.secure)
             .finish()
     }
-}
-
-/// The flash-signing key of this database, made on first start. Two instances starting
-/// at once may both try to make it: the second insert fails on the key's name, and the
-/// key the first one stored is read back.
-pub fn flash_key(conn: &mut DbConn) -> QueryResult<Key> {
-    for _ in 0..2 {
-        if let Some(key) = stored_key(conn)? {
-            return Ok(key);
-        }
-        let fresh = Key::try_generate().ok_or_else(|| {
-            diesel::result::Error::QueryBuilderError("no randomness for a signing key".into())
-        })?;
-        let inserted = diesel::insert_into(signing_keys::table)
-            .values((
-                signing_keys::name.eq(FLASH_KEY_NAME),
-                signing_keys::secret.eq(hex::encode(fresh.master())),
-            ))
-            .execute(conn);
-        match inserted {
-            Ok(_) => return Ok(fresh),
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => continue,
-            Err(other) => return Err(other),
-        }
-    }
-    stored_key(conn)?.ok_or(diesel::result::Error::NotFound)
-}
-
-fn stored_key(conn: &mut DbConn) -> QueryResult<Option<Key>> {
-    let secret: Option<String> = signing_keys::table
-        .filter(signing_keys::name.eq(FLASH_KEY_NAME))
-        .select(signing_keys::secret)
-        .first(conn)
-        .optional()?;
-    let Some(secret) = secret else {
-        return Ok(None);
-    };
-    let unreadable =
-        || diesel::result::Error::QueryBuilderError("the stored signing key is unreadable".into());
-    let bytes = hex::decode(secret).map_err(|_| unreadable())?;
-    Key::try_from(bytes.as_slice())
-        .map(Some)
-        .map_err(|_| unreadable())
 }

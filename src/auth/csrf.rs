@@ -11,9 +11,10 @@ use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::auth::SessionUser;
 use crate::auth::guard::record_refusal;
-use crate::auth::{SessionUser, constant_time_eq};
 use crate::error::AppError;
+use crate::secrets::constant_time_eq;
 use crate::store::audit::Action;
 use crate::web::AppState;
 

@@ -7,10 +7,10 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::session::{self, SessionUser};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::store::audit::{Action, Event, Outcome};
+use crate::store::sessions::{self as session, SessionUser};
 use crate::web::{AppState, actor};
 
 /// Loads the session named by the cookie (if live) into the request's extensions.

@@ -30,20 +30,20 @@ pub fn verify(password: &str, stored: &str) -> bool {
 /// memory every later hash reuses.
 fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash(&crate::auth::random_token()).unwrap_or_default())
+    DUMMY.get_or_init(|| hash(&crate::secrets::random_token()).unwrap_or_default())
 }
 
 /// Password hashing off the request workers, a bounded number at a time: each argon2
 /// hash takes 19 MiB and tens of milliseconds of a core, so a burst of sign-ins queues
 /// among itself instead of taking every core, thread and megabyte from the pages.
 #[derive(Clone)]
-pub struct PasswordWork(crate::web::BoundedWork);
+pub struct PasswordWork(crate::work::BoundedWork);
 
 impl PasswordWork {
     /// One hash at a time per two cores (at least one).
     pub fn for_this_machine() -> std::io::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let work = crate::web::BoundedWork::new("passwords", cores / 2)?;
+        let work = crate::work::BoundedWork::new("passwords", cores / 2)?;
         // Queued first, so no sign-in ever waits for it alone.
         work.start(|| {
             dummy_hash();

@@ -78,6 +78,18 @@ pub enum DbError {
     Pool(#[from] r2d2::PoolError),
 }
 
+impl From<DbError> for crate::error::AppError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Query(e) => e.into(),
+            DbError::Pool(e) => Self::Unavailable(e.to_string()),
+            // A new connection could not be opened: the server is down or restarting.
+            DbError::Connect(e) => Self::Unavailable(e),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
 impl DatabaseUrl {
     pub fn parse(raw: &str) -> Result<Self, DbError> {
         let raw = raw.trim();
@@ -366,7 +378,7 @@ pub(crate) mod test_files {
         std::env::temp_dir().join(format!(
             "physiocase-{name}-{}-{}.db",
             std::process::id(),
-            crate::auth::random_token()
+            crate::secrets::random_token()
         ))
     }
 

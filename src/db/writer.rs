@@ -406,8 +406,15 @@ fn begin(conn: &mut DbConn) -> diesel::QueryResult<()> {
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
         DbConn::Pg(c) => {
+            use crate::db::schema::audit_chain_head;
+            use diesel::prelude::*;
             AnsiTransactionManager::begin_transaction(c)?;
-            crate::store::audit::lock_chain_head(conn).map(|_| ())
+            audit_chain_head::table
+                .find(1)
+                .select(audit_chain_head::last_id)
+                .for_update()
+                .first::<i64>(c)
+                .map(|_| ())
         }
     }
 }

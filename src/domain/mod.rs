@@ -31,6 +31,13 @@ impl FieldError {
 pub struct FormErrors(pub Vec<FieldError>);
 
 impl FormErrors {
+    /// The errors of a form that failed on one field.
+    pub fn one(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut errors = Self::default();
+        errors.add(field, message);
+        errors
+    }
+
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }

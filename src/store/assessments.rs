@@ -7,39 +7,10 @@ use crate::db::DbConn;
 use crate::db::schema::{addenda, assessments, pain_scores, users};
 use crate::domain::clinical::{AssessmentContent, AssessmentKind};
 use crate::error::AppError;
-
-crate::store::stored::stored_text! {
-    /// Where an assessment stands: a draft its author may change, signed (never changed
-    /// again, addenda only), or entered in error.
-    pub enum AssessmentStatus {
-        Draft = "draft",
-        Signed = "signed",
-        EnteredInError = "entered-in-error",
-    }
-}
-
-impl AssessmentStatus {
-    /// As a timeline line says it: "Review (signed)".
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Signed => "signed",
-            Self::EnteredInError => "entered in error",
-        }
-    }
-
-    pub fn is_draft(self) -> bool {
-        self == Self::Draft
-    }
-
-    pub fn is_signed(self) -> bool {
-        self == Self::Signed
-    }
-
-    pub fn is_entered_in_error(self) -> bool {
-        self == Self::EnteredInError
-    }
-}
+use crate::store::Refusal;
+use crate::store::audit::{self, Action, Actor, Event};
+use crate::store::cases;
+pub use crate::store::status::AssessmentStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = assessments)]
@@ -77,7 +48,124 @@ fn to_json(content: &AssessmentContent) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(format!("assessment content: {e}")))
 }
 
-pub fn create(
+/// An assessment's form, validated: when it was made, what it found, and whether its
+/// author signs it now.
+#[derive(Clone)]
+pub struct Written {
+    pub assessed_at: NaiveDateTime,
+    pub content: AssessmentContent,
+    pub sign: bool,
+}
+
+/// A therapist writes a new assessment on a case, as a draft or signed at once, with its
+/// audit events; the case's pending red flags follow its answers.
+pub fn write(
+    conn: &mut DbConn,
+    who: &Actor,
+    case_id: i64,
+    kind: AssessmentKind,
+    author: i64,
+    written: &Written,
+) -> Result<i64, Refusal> {
+    let case = cases::find(conn, case_id)?;
+    let id = insert(
+        conn,
+        case_id,
+        kind,
+        author,
+        written.assessed_at,
+        &written.content,
+    )?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::AssessmentCreated)
+            .entity("assessment", id)
+            .patient(case.patient_id)
+            .detail(kind.as_str()),
+    )?;
+    if written.sign {
+        sign_with_event(conn, who, id, case.patient_id)?;
+    }
+    cases::refresh_red_flags(conn, case_id)?;
+    Ok(id)
+}
+
+/// The author saves changes to a draft (and signs it, if asked), with the audit events.
+/// Refused as a conflict when it was signed in the meantime.
+pub fn revise(conn: &mut DbConn, who: &Actor, id: i64, written: &Written) -> Result<(), Refusal> {
+    let current = find(conn, id)?;
+    let case = cases::find(conn, current.case_id)?;
+    if !update_draft(conn, &current, written.assessed_at, &written.content)? {
+        return Err(AppError::Conflict("signed while editing".into()).into());
+    }
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::AssessmentUpdated)
+            .entity("assessment", id)
+            .patient(case.patient_id),
+    )?;
+    if written.sign {
+        sign_with_event(conn, who, id, case.patient_id)?;
+    }
+    cases::refresh_red_flags(conn, current.case_id)?;
+    Ok(())
+}
+
+/// The author signs a draft, with its audit event; from then on it never changes.
+/// Signing a signed assessment again changes nothing.
+pub fn sign(conn: &mut DbConn, who: &Actor, id: i64) -> Result<(), Refusal> {
+    let current = find(conn, id)?;
+    let case = cases::find(conn, current.case_id)?;
+    sign_with_event(conn, who, id, case.patient_id)?;
+    Ok(())
+}
+
+fn sign_with_event(conn: &mut DbConn, who: &Actor, id: i64, patient_id: i64) -> QueryResult<()> {
+    if mark_signed(conn, id)? {
+        audit::record(
+            conn,
+            who,
+            Event::new(Action::AssessmentSigned)
+                .entity("assessment", id)
+                .patient(patient_id),
+        )?;
+    }
+    Ok(())
+}
+
+/// A therapist adds an addendum to a signed assessment, with its audit event. Refused
+/// for a draft: a draft is edited instead.
+pub fn add_addendum(
+    conn: &mut DbConn,
+    who: &Actor,
+    assessment_id: i64,
+    author: i64,
+    body: &str,
+) -> Result<i64, Refusal> {
+    let assessment = find(conn, assessment_id)?;
+    if !assessment.status.is_signed() {
+        return Err(Refusal::rule(
+            "body",
+            "Addenda are for signed assessments; edit the draft instead.",
+        ));
+    }
+    let case = cases::find(conn, assessment.case_id)?;
+    let id = insert_addendum(conn, assessment_id, author, body)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::AssessmentAddendumAdded)
+            .entity("addendum", id)
+            .patient(case.patient_id),
+    )?;
+    Ok(id)
+}
+
+/// Without an audit event: for the demo's seeding. The app writes through the use-cases
+/// above, which record theirs.
+pub(crate) fn insert(
     conn: &mut DbConn,
     case_id: i64,
     kind: AssessmentKind,
@@ -117,7 +205,7 @@ pub fn initial_assessed_at(conn: &mut DbConn, case_id: i64) -> QueryResult<Optio
 }
 
 /// Updates a draft. Returns false (and changes nothing) if it is no longer a draft.
-pub fn update_draft(
+fn update_draft(
     conn: &mut DbConn,
     row: &AssessmentRow,
     assessed_at: NaiveDateTime,
@@ -183,7 +271,9 @@ fn replace_pain_scores(
     crate::store::pain::refresh_summary(conn, case_id)
 }
 
-pub fn sign(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+/// Without an audit event: for the demo's seeding. The app writes through the use-cases
+/// above, which record theirs.
+pub(crate) fn mark_signed(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
     let now = Utc::now().naive_utc();
     let changed = diesel::update(
         assessments::table
@@ -206,7 +296,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<AssessmentRow> {
         .first(conn)
 }
 
-pub fn add_addendum(
+fn insert_addendum(
     conn: &mut DbConn,
     assessment_id: i64,
     author: i64,

@@ -257,7 +257,7 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> QueryResult
 /// immediate transaction already holds the database's one write lock. On PostgreSQL the
 /// writer takes this lock first in every transaction (see `db::writer`), before any
 /// other row lock, so two app instances never hold locks the other waits for.
-pub(crate) fn lock_chain_head(conn: &mut DbConn) -> QueryResult<(i64, String)> {
+fn lock_chain_head(conn: &mut DbConn) -> QueryResult<(i64, String)> {
     let query = audit_chain_head::table
         .find(1)
         .select((audit_chain_head::last_id, audit_chain_head::last_hash));

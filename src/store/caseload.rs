@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{cases, patients};
 use crate::db::{DbBackend, DbConn};
-use crate::store::cases::CaseStatus;
+use crate::store::status::CaseStatus;
 
 pub struct DashboardCase {
     pub id: i64,

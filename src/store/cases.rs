@@ -12,31 +12,9 @@ use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::clinical::AssessmentContent;
 use crate::error::AppError;
-use crate::store::assessments::AssessmentStatus;
-
-crate::store::stored::stored_text! {
-    /// Where a case stands.
-    pub enum CaseStatus {
-        Open = "open",
-        Discharged = "discharged",
-        /// Opened by mistake: kept and shown struck through, never counted.
-        EnteredInError = "entered-in-error",
-    }
-}
-
-impl CaseStatus {
-    pub fn is_open(self) -> bool {
-        self == Self::Open
-    }
-
-    pub fn is_discharged(self) -> bool {
-        self == Self::Discharged
-    }
-
-    pub fn is_entered_in_error(self) -> bool {
-        self == Self::EnteredInError
-    }
-}
+use crate::store::Refusal;
+pub use crate::store::status::{AssessmentStatus, CaseStatus};
+use crate::store::audit::{self, Action, Actor, Event};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]
@@ -123,7 +101,33 @@ pub struct NewCase {
     pub therapist_id: i64,
 }
 
-pub fn create(conn: &mut DbConn, patient_id: i64, case: &NewCase, author: i64) -> QueryResult<i64> {
+/// A therapist opens a case for a patient, with its audit event.
+pub fn open(
+    conn: &mut DbConn,
+    who: &Actor,
+    patient_id: i64,
+    case: &NewCase,
+    author: i64,
+) -> Result<i64, Refusal> {
+    let id = insert(conn, patient_id, case, author)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::CaseOpened)
+            .entity("case", id)
+            .patient(patient_id),
+    )?;
+    Ok(id)
+}
+
+/// Without an audit event: for the demo's seeding. The app writes through the use-cases
+/// above, which record theirs.
+pub(crate) fn insert(
+    conn: &mut DbConn,
+    patient_id: i64,
+    case: &NewCase,
+    author: i64,
+) -> QueryResult<i64> {
     let now = Utc::now().naive_utc();
     diesel::insert_into(cases::table)
         .values((
@@ -152,7 +156,34 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<CaseRow> {
         .first(c))
 }
 
-pub fn discharge(conn: &mut DbConn, id: i64, outcome: &str) -> QueryResult<usize> {
+/// Closes an open case with its outcome, with its audit event. Refused unless the case is
+/// open and has a signed discharge assessment.
+pub fn discharge(conn: &mut DbConn, who: &Actor, id: i64, outcome: &str) -> Result<(), Refusal> {
+    let case = find(conn, id)?;
+    if !case.is_open() {
+        return Err(Refusal::rule("outcome", "This case is not open."));
+    }
+    if !has_signed_discharge_assessment(conn, id)? {
+        return Err(Refusal::rule(
+            "outcome",
+            "Sign a discharge assessment before discharging the case.",
+        ));
+    }
+    set_discharged(conn, id, outcome)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::CaseDischarged)
+            .entity("case", id)
+            .patient(case.patient_id)
+            .detail(outcome),
+    )?;
+    Ok(())
+}
+
+/// Without an audit event: for the demo's seeding. The app writes through the use-cases
+/// above, which record theirs.
+pub(crate) fn set_discharged(conn: &mut DbConn, id: i64, outcome: &str) -> QueryResult<usize> {
     let now = Utc::now().naive_utc();
     diesel::update(
         cases::table
@@ -168,7 +199,10 @@ pub fn discharge(conn: &mut DbConn, id: i64, outcome: &str) -> QueryResult<usize
     .execute(conn)
 }
 
-pub fn mark_in_error(conn: &mut DbConn, id: i64, reason: &str) -> QueryResult<usize> {
+/// Marks a case as entered in error (it stays on record, out of every list), with its
+/// audit event.
+pub fn mark_in_error(conn: &mut DbConn, who: &Actor, id: i64, reason: &str) -> Result<(), Refusal> {
+    let case = find(conn, id)?;
     diesel::update(
         cases::table
             .find(id)
@@ -179,7 +213,15 @@ pub fn mark_in_error(conn: &mut DbConn, id: i64, reason: &str) -> QueryResult<us
         cases::error_reason.eq(reason),
         cases::updated_at.eq(Utc::now().naive_utc()),
     ))
-    .execute(conn)
+    .execute(conn)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::CaseEnteredInError)
+            .entity("case", id)
+            .patient(case.patient_id),
+    )?;
+    Ok(())
 }
 
 pub fn has_signed_discharge_assessment(conn: &mut DbConn, case_id: i64) -> QueryResult<bool> {
@@ -192,15 +234,19 @@ pub fn has_signed_discharge_assessment(conn: &mut DbConn, case_id: i64) -> Query
     .get_result(conn)
 }
 
-pub fn record_red_flag_action(
+/// A therapist records what was done about pending red flags (referred or cleared, and
+/// why), with its audit event; the flags it covers stop waiting.
+pub fn act_on_red_flags(
     conn: &mut DbConn,
+    who: &Actor,
     case_id: i64,
     flags: &[String],
     action: &str,
     reason: &str,
     author: i64,
-) -> Result<i64, AppError> {
-    let id = diesel::insert_into(red_flag_actions::table)
+) -> Result<i64, Refusal> {
+    let case = find(conn, case_id)?;
+    let id: i64 = diesel::insert_into(red_flag_actions::table)
         .values((
             red_flag_actions::case_id.eq(case_id),
             red_flag_actions::flags.eq(flags.join(",")),
@@ -212,6 +258,14 @@ pub fn record_red_flag_action(
         .returning(red_flag_actions::id)
         .get_result(conn)?;
     refresh_red_flags(conn, case_id)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::RedFlagsActionRecorded)
+            .entity("red_flag_action", id)
+            .patient(case.patient_id)
+            .detail(format!("{action}: {}", flags.join(","))),
+    )?;
     Ok(id)
 }
 

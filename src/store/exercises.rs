@@ -11,6 +11,8 @@ use crate::domain::text::fold;
 use crate::domain::{Dosage, Side};
 use crate::error::AppError;
 use crate::library::{Library, LibraryEntry};
+use crate::store::Refusal;
+use crate::store::audit::{self, Action, Actor, Event};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = exercises)]
@@ -265,9 +267,96 @@ fn insert(
         .get_result(conn)
 }
 
+/// A therapist adds an exercise of the clinic's own to the library, with its audit event.
+pub fn add(
+    conn: &mut DbConn,
+    who: &Actor,
+    content: &ExerciseContent,
+    author: i64,
+) -> Result<i64, Refusal> {
+    let id = create(conn, content, author)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::ExerciseCreated).entity("exercise", id),
+    )?;
+    Ok(id)
+}
+
+/// A therapist changes an exercise, with its audit event. The event names the fields
+/// changed, so a built-in entry's history is on record.
+pub fn revise(
+    conn: &mut DbConn,
+    who: &Actor,
+    id: i64,
+    content: &ExerciseContent,
+) -> Result<(), Refusal> {
+    let existing = find(conn, id)?;
+    update(conn, id, content, existing.built_in)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::ExerciseUpdated)
+            .entity("exercise", id)
+            .detail(format!(
+                "{}fields: {}",
+                if existing.built_in {
+                    "built-in entry; "
+                } else {
+                    ""
+                },
+                changed_fields(&existing, content).join(", ")
+            )),
+    )?;
+    Ok(())
+}
+
+fn changed_fields(old: &Exercise, new: &ExerciseContent) -> Vec<&'static str> {
+    let differs = [
+        ("name", old.name != new.name),
+        ("aliases", old.aliases != new.aliases),
+        ("category", old.category != new.category),
+        ("regions", old.regions != new.regions),
+        ("position", old.position != new.position),
+        ("equipment", old.equipment != new.equipment),
+        ("difficulty", old.difficulty != new.difficulty),
+        ("summary", old.summary != new.summary),
+        ("steps", old.steps != new.steps),
+        ("cautions", old.cautions != new.cautions),
+        (
+            "common mistakes",
+            old.common_mistakes != new.common_mistakes,
+        ),
+        ("dosage", old.dosage != new.dosage),
+    ];
+    let changed: Vec<&'static str> = differs
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect();
+    if changed.is_empty() {
+        vec!["none"]
+    } else {
+        changed
+    }
+}
+
+/// Takes an exercise out of searches (`archived`; programmes that use it keep it) or
+/// back in, with its audit event.
+pub fn archive(conn: &mut DbConn, who: &Actor, id: i64, archived: bool) -> Result<(), Refusal> {
+    find(conn, id)?;
+    set_archived(conn, id, archived)?;
+    let action = if archived {
+        Action::ExerciseArchived
+    } else {
+        Action::ExerciseRestored
+    };
+    audit::record(conn, who, Event::new(action).entity("exercise", id))?;
+    Ok(())
+}
+
 /// A therapist's own exercise. Its slug marks it as the clinic's, so no release can collide.
-pub fn create(conn: &mut DbConn, content: &ExerciseContent, author: i64) -> QueryResult<i64> {
-    let slug = format!("clinic-{}", &crate::auth::random_token()[..12]);
+fn create(conn: &mut DbConn, content: &ExerciseContent, author: i64) -> QueryResult<i64> {
+    let slug = format!("clinic-{}", &crate::secrets::random_token()[..12]);
     insert(
         conn,
         &slug,
@@ -281,7 +370,7 @@ pub fn create(conn: &mut DbConn, content: &ExerciseContent, author: i64) -> Quer
     )
 }
 
-pub fn update(
+fn update(
     conn: &mut DbConn,
     id: i64,
     content: &ExerciseContent,
@@ -314,7 +403,7 @@ pub fn update(
         .execute(conn)
 }
 
-pub fn set_archived(conn: &mut DbConn, id: i64, archived: bool) -> QueryResult<usize> {
+fn set_archived(conn: &mut DbConn, id: i64, archived: bool) -> QueryResult<usize> {
     diesel::update(exercises::table.find(id))
         .set((
             exercises::archived.eq(archived),

@@ -7,12 +7,16 @@ pub mod audit;
 pub mod caseload;
 pub mod cases;
 pub mod exercises;
+pub mod keys;
 pub mod pain;
 pub mod patients;
 pub mod portal;
 pub mod programmes;
+pub mod sessions;
 pub mod settings;
+pub mod status;
 pub(crate) mod stored;
+pub mod tokens;
 pub mod users;
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::domain::adherence::{self, InForce};
 use crate::domain::pain::{PainContext, PainSummary};
 use crate::error::AppError;
 use crate::store::Refusal;
-use crate::store::audit::{self, Action, Actor, Event};
+use crate::store::audit::{self, Action, Actor, Event, Outcome};
 use crate::store::cases::CaseRow;
 
 /// A score as its form validated it.
@@ -252,6 +252,69 @@ pub fn version_marks(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<(NaiveD
 }
 
 // ---- adherence
+
+/// Whether a patient's "done" was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    Ticked,
+    /// The exercise is not in their current programme: refused, and the refusal audited.
+    NotInProgramme,
+}
+
+/// A patient marks an exercise of their current programme done on `day`, with its audit
+/// event (a second tick the same day changes nothing). An exercise outside the programme
+/// is refused, and the refusal is on record.
+pub fn mark_done(
+    conn: &mut DbConn,
+    who: &Actor,
+    patient_id: i64,
+    patient_user_id: i64,
+    exercise_id: i64,
+    day: NaiveDate,
+) -> Result<Done, AppError> {
+    let case = crate::store::portal::portal_case(conn, patient_id)?.ok_or(AppError::NotFound)?;
+    let in_programme = crate::store::programmes::current_exercise_ids(conn, case.id)?
+        .is_some_and(|(_, ids)| ids.contains(&exercise_id));
+    let event = |action| {
+        Event::new(action)
+            .entity("exercise", exercise_id)
+            .patient(patient_id)
+    };
+    if !in_programme {
+        audit::record(
+            conn,
+            who,
+            event(Action::PortalDoneRefused).outcome(Outcome::Denied),
+        )?;
+        return Ok(Done::NotInProgramme);
+    }
+    if tick(conn, case.id, exercise_id, day, patient_user_id)? {
+        audit::record(conn, who, event(Action::PortalDoneTicked))?;
+    }
+    Ok(Done::Ticked)
+}
+
+/// A patient takes back the tick of an exercise on `day` (a tap by mistake), with its
+/// audit event.
+pub fn unmark_done(
+    conn: &mut DbConn,
+    who: &Actor,
+    patient_id: i64,
+    exercise_id: i64,
+    day: NaiveDate,
+) -> Result<(), AppError> {
+    let case = crate::store::portal::portal_case(conn, patient_id)?.ok_or(AppError::NotFound)?;
+    if untick(conn, case.id, exercise_id, day)? {
+        audit::record(
+            conn,
+            who,
+            Event::new(Action::PortalDoneUndone)
+                .entity("exercise", exercise_id)
+                .patient(patient_id),
+        )?;
+    }
+    Ok(())
+}
 
 /// Ticks "done today" for one exercise; a second tick the same day changes nothing.
 pub fn tick(

@@ -12,6 +12,8 @@ use crate::db::schema::{
 use crate::db::stamp::Stamp;
 use crate::db::{DbBackend, DbConn, native};
 use crate::domain::text;
+use crate::store::Refusal;
+use crate::store::audit::{self, Action, Actor, Event};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = patients)]
@@ -252,7 +254,9 @@ pub fn reference_taken(
     Ok(query.first::<i64>(conn).optional()?.is_some())
 }
 
-pub fn create(conn: &mut DbConn, details: &PatientDetails, author: i64) -> QueryResult<i64> {
+/// Without an audit event: for the demo's seeding. The app adds patients through
+/// `register`, which records its event.
+pub(crate) fn create(conn: &mut DbConn, details: &PatientDetails, author: i64) -> QueryResult<i64> {
     let now = Utc::now().naive_utc();
     let rows = details.search_rows();
     let id = diesel::insert_into(patients::table)
@@ -277,7 +281,7 @@ pub fn create(conn: &mut DbConn, details: &PatientDetails, author: i64) -> Query
     Ok(id)
 }
 
-pub fn update(conn: &mut DbConn, id: i64, details: &PatientDetails) -> QueryResult<()> {
+fn update(conn: &mut DbConn, id: i64, details: &PatientDetails) -> QueryResult<()> {
     let rows = details.search_rows();
     diesel::update(patients::table.find(id))
         .set((
@@ -659,7 +663,7 @@ pub fn user_name(conn: &mut DbConn, id: i64) -> QueryResult<String> {
 pub struct CaseLine {
     pub id: i64,
     pub title: String,
-    pub status: crate::store::cases::CaseStatus,
+    pub status: crate::store::status::CaseStatus,
     pub therapist: String,
     pub created_at: NaiveDateTime,
     pub red_flags_pending: String,
@@ -681,7 +685,7 @@ pub fn cases_of(conn: &mut DbConn, patient_id: i64) -> QueryResult<Vec<CaseLine>
         .load::<(
             i64,
             String,
-            crate::store::cases::CaseStatus,
+            crate::store::status::CaseStatus,
             String,
             NaiveDateTime,
             String,
@@ -698,4 +702,54 @@ pub fn cases_of(conn: &mut DbConn, patient_id: i64) -> QueryResult<Vec<CaseLine>
             },
         )
         .collect())
+}
+
+const REFERENCE_TAKEN: &str = "Another patient already has this clinic reference.";
+
+/// Adds a patient, with its audit event. Refused when another patient has the clinic
+/// reference.
+pub fn register(
+    conn: &mut DbConn,
+    who: &Actor,
+    details: &PatientDetails,
+    author: i64,
+) -> Result<i64, Refusal> {
+    if let Some(reference) = &details.clinic_reference
+        && reference_taken(conn, reference, None)?
+    {
+        return Err(Refusal::rule("clinic_reference", REFERENCE_TAKEN));
+    }
+    let id = create(conn, details, author)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::PatientCreated)
+            .entity("patient", id)
+            .patient(id),
+    )?;
+    Ok(id)
+}
+
+/// Saves a patient's changed details, with its audit event. Refused when another patient
+/// has the clinic reference.
+pub fn amend(
+    conn: &mut DbConn,
+    who: &Actor,
+    id: i64,
+    details: &PatientDetails,
+) -> Result<(), Refusal> {
+    if let Some(reference) = &details.clinic_reference
+        && reference_taken(conn, reference, Some(id))?
+    {
+        return Err(Refusal::rule("clinic_reference", REFERENCE_TAKEN));
+    }
+    update(conn, id, details)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::PatientUpdated)
+            .entity("patient", id)
+            .patient(id),
+    )?;
+    Ok(())
 }

@@ -15,6 +15,9 @@ use crate::domain::adherence::{self, InForce};
 use crate::domain::{Dosage, Side};
 use crate::error::AppError;
 use crate::library::Library;
+use crate::store::Refusal;
+use crate::store::audit::{self, Action, Actor, Event};
+use crate::store::cases;
 
 /// One prescribed exercise with its dosage and the therapist's note. On an item of a
 /// saved version, the name, steps and cautions are those it was issued with; saving
@@ -227,6 +230,39 @@ pub struct NewVersion<'a> {
     pub saved_at: NaiveDateTime,
 }
 
+/// A therapist issues the next version of a case's programme, with its audit events, and
+/// gets its number. Refused while red flags wait for action or once the case is closed:
+/// checked here, in the write, since an action or a new "yes" may have come in after the
+/// builder was read.
+pub fn issue(conn: &mut DbConn, who: &Actor, new: &NewVersion<'_>) -> Result<i32, Refusal> {
+    let case = cases::find(conn, new.case_id)?;
+    if !case.pending_flags().is_empty() || !case.is_open() {
+        return Err(Refusal::rule(
+            "gate",
+            "The programme could not be issued: the case changed meanwhile.",
+        ));
+    }
+    let (version_id, number) = save_version(conn, new)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::ProgrammeSaved)
+            .entity("programme_version", version_id)
+            .patient(case.patient_id)
+            .detail(format!("version {number}")),
+    )?;
+    if let Some(template) = new.template_id {
+        audit::record(
+            conn,
+            who,
+            Event::new(Action::TemplateUsed)
+                .entity("template", template)
+                .patient(case.patient_id),
+        )?;
+    }
+    Ok(number)
+}
+
 /// Saves the next version number. A concurrent save of the same number hits the
 /// unique (case, version) key and fails as a conflict instead of overwriting.
 ///
@@ -379,6 +415,84 @@ pub fn template(conn: &mut DbConn, id: i64) -> Result<(TemplateRow, Vec<Programm
     Ok((row, items))
 }
 
+/// A template's exercises, taken into a case's programme builder, with its audit event.
+pub fn apply_template(
+    conn: &mut DbConn,
+    who: &Actor,
+    template_id: i64,
+    case_id: i64,
+) -> Result<(TemplateRow, Vec<ProgrammeItem>), AppError> {
+    let case = cases::find(conn, case_id)?;
+    let template = template(conn, template_id)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::TemplateApplied)
+            .entity("template", template_id)
+            .patient(case.patient_id),
+    )?;
+    Ok(template)
+}
+
+/// A therapist keeps a case's current programme as a clinic template, with its audit
+/// event.
+pub fn save_as_template(
+    conn: &mut DbConn,
+    who: &Actor,
+    case_id: i64,
+    name: &str,
+    description: &str,
+    author: i64,
+) -> Result<i64, Refusal> {
+    let case = cases::find(conn, case_id)?;
+    let current = current(conn, case_id)?.ok_or(AppError::NotFound)?;
+    let id = create_template(conn, None, name, description, &current.items, Some(author))?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::TemplateCreated)
+            .entity("template", id)
+            .patient(case.patient_id),
+    )?;
+    Ok(id)
+}
+
+/// Renames a template and changes its description, with its audit event.
+pub fn describe_template(
+    conn: &mut DbConn,
+    who: &Actor,
+    id: i64,
+    name: &str,
+    description: &str,
+) -> Result<(), Refusal> {
+    template(conn, id)?;
+    update_template(conn, id, name, description)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::TemplateUpdated).entity("template", id),
+    )?;
+    Ok(())
+}
+
+/// Takes a template out of use (`archived`) or back into it, with its audit event.
+pub fn archive_template(
+    conn: &mut DbConn,
+    who: &Actor,
+    id: i64,
+    archived: bool,
+) -> Result<(), Refusal> {
+    template(conn, id)?;
+    set_template_archived(conn, id, archived)?;
+    let action = if archived {
+        Action::TemplateArchived
+    } else {
+        Action::TemplateRestored
+    };
+    audit::record(conn, who, Event::new(action).entity("template", id))?;
+    Ok(())
+}
+
 pub fn create_template(
     conn: &mut DbConn,
     slug: Option<&str>,
@@ -420,7 +534,7 @@ pub fn create_template(
     Ok(id)
 }
 
-pub fn update_template(
+fn update_template(
     conn: &mut DbConn,
     id: i64,
     name: &str,
@@ -435,7 +549,7 @@ pub fn update_template(
         .execute(conn)
 }
 
-pub fn set_template_archived(conn: &mut DbConn, id: i64, archived: bool) -> QueryResult<usize> {
+fn set_template_archived(conn: &mut DbConn, id: i64, archived: bool) -> QueryResult<usize> {
     diesel::update(programme_templates::table.find(id))
         .set((
             programme_templates::archived.eq(archived),

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::clinic_settings;
+use crate::store::audit::{self, Action, Actor, Event};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = clinic_settings)]
@@ -40,7 +41,7 @@ pub struct NewSettings {
     pub sheet_footer: String,
 }
 
-pub fn save(conn: &mut DbConn, new: &NewSettings) -> QueryResult<usize> {
+fn save(conn: &mut DbConn, new: &NewSettings) -> QueryResult<usize> {
     diesel::update(clinic_settings::table.find(1))
         .set((
             clinic_settings::name.eq(&new.name),
@@ -52,4 +53,11 @@ pub fn save(conn: &mut DbConn, new: &NewSettings) -> QueryResult<usize> {
             clinic_settings::updated_at.eq(chrono::Utc::now().naive_utc()),
         ))
         .execute(conn)
+}
+
+/// An admin saves the clinic's settings, with its audit event.
+pub fn change(conn: &mut DbConn, who: &Actor, new: &NewSettings) -> QueryResult<()> {
+    save(conn, new)?;
+    audit::record(conn, who, Event::new(Action::SettingsChanged))?;
+    Ok(())
 }

@@ -86,9 +86,9 @@ pub(crate) use stored_text;
 
 #[cfg(test)]
 mod tests {
-    use crate::store::assessments::AssessmentStatus;
+    use crate::store::status::AssessmentStatus;
     use crate::store::audit::Action;
-    use crate::store::cases::CaseStatus;
+    use crate::store::status::CaseStatus;
 
     /// Each value reads back as itself, so no two share a text.
     fn round_trips<T: Copy + PartialEq + std::fmt::Debug>(

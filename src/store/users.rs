@@ -4,6 +4,11 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::users;
 use crate::domain::{DisplayName, Email, Role};
+use crate::error::AppError;
+use crate::store::Refusal;
+use crate::store::audit::{self, Action, Actor, Event};
+use crate::store::sessions;
+use crate::store::tokens::{self, LiveToken, Purpose, TokenProblem};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -110,4 +115,222 @@ pub fn list_staff(conn: &mut DbConn, offset: i64, limit: i64) -> QueryResult<Vec
         .limit(limit)
         .select(UserRow::as_select())
         .load(conn)
+}
+
+/// An admin invites a member of staff: their account, and a one-time link to set a
+/// password, with its audit event. Refused when the email has an account already.
+pub fn invite(
+    conn: &mut DbConn,
+    who: &Actor,
+    email: &Email,
+    name: &DisplayName,
+    role: Role,
+    admin_id: i64,
+) -> Result<String, Refusal> {
+    if email_taken(conn, email)? {
+        return Err(Refusal::rule(
+            "email",
+            "Someone already has an account with this email.",
+        ));
+    }
+    let user_id = create(conn, email, name, role, None)?;
+    let raw = tokens::issue(conn, Purpose::Invite, Some(user_id), Some(admin_id))?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::StaffInvited)
+            .entity("user", user_id)
+            .detail(role.as_str()),
+    )?;
+    Ok(raw)
+}
+
+/// A staff account, or not found (patients' accounts are managed from their record).
+fn find_staff(conn: &mut DbConn, user_id: i64) -> Result<UserRow, AppError> {
+    let user = find(conn, user_id)?;
+    if user.role().is_some_and(Role::is_staff) {
+        Ok(user)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// An admin deactivates a staff account (signed out everywhere, links ended) or makes it
+/// active again, with its audit event.
+pub fn set_staff_active(
+    conn: &mut DbConn,
+    who: &Actor,
+    user_id: i64,
+    active: bool,
+) -> Result<(), Refusal> {
+    find_staff(conn, user_id)?;
+    let action = if active {
+        set_active(conn, user_id, true)?;
+        Action::StaffReactivated
+    } else {
+        shut_out(conn, user_id)?;
+        Action::StaffDeactivated
+    };
+    audit::record(conn, who, Event::new(action).entity("user", user_id))?;
+    Ok(())
+}
+
+/// Deactivates an account and ends its sessions and unused links.
+pub fn shut_out(conn: &mut DbConn, user_id: i64) -> QueryResult<()> {
+    set_active(conn, user_id, false)?;
+    sessions::revoke_all_for_user(conn, user_id)?;
+    tokens::revoke_for_user(conn, user_id)?;
+    Ok(())
+}
+
+/// An admin makes a fresh one-time link for an active member of staff who has not set a
+/// password or has forgotten it, with its audit event. Gives their name and the link.
+pub fn issue_staff_link(
+    conn: &mut DbConn,
+    who: &Actor,
+    user_id: i64,
+    admin_id: i64,
+) -> Result<(String, String), Refusal> {
+    let user = find_staff(conn, user_id)?;
+    if !user.active {
+        return Err(AppError::NotFound.into());
+    }
+    let raw = tokens::issue(conn, Purpose::Invite, Some(user_id), Some(admin_id))?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::StaffLinkIssued).entity("user", user_id),
+    )?;
+    Ok((user.display_name, raw))
+}
+
+/// A user changes their own password, with its audit event: every other browser signed
+/// in as them is signed out, and this one gets a new session (its raw id is returned).
+pub fn change_password(
+    conn: &mut DbConn,
+    who: &Actor,
+    user_id: i64,
+    password_hash: &str,
+) -> QueryResult<String> {
+    set_password(conn, user_id, password_hash)?;
+    sessions::revoke_all_for_user(conn, user_id)?;
+    let raw = sessions::create(conn, user_id)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::AccountPasswordChanged).entity("user", user_id),
+    )?;
+    Ok(raw)
+}
+
+/// Who sets a password from a one-time link: the first admin names themself; an invited
+/// member of staff or a patient already has an account.
+pub enum Newcomer<'a> {
+    FirstAdmin {
+        name: &'a DisplayName,
+        email: &'a Email,
+    },
+    Invited,
+}
+
+/// Sets a password from a one-time link and signs the user in (the new session's raw id
+/// is returned), with its audit event; the link is used up. Refused when the first
+/// admin's email has an account, or as `Conflict` when the link was used meanwhile.
+pub fn set_up_account(
+    conn: &mut DbConn,
+    who: &Actor,
+    token: &LiveToken,
+    newcomer: &Newcomer<'_>,
+    password_hash: &str,
+) -> Result<String, Refusal> {
+    if !tokens::consume(conn, token.id)? {
+        return Err(AppError::Conflict("setup link used".into()).into());
+    }
+    let user_id = match (newcomer, token.user_id) {
+        (Newcomer::FirstAdmin { name, email }, None) => {
+            if email_taken(conn, email)? {
+                return Err(Refusal::rule(
+                    "email",
+                    "An account with this email already exists.",
+                ));
+            }
+            create(conn, email, name, Role::Admin, Some(password_hash))?
+        }
+        (Newcomer::Invited, Some(user_id)) => {
+            set_password(conn, user_id, password_hash)?;
+            sessions::revoke_all_for_user(conn, user_id)?;
+            user_id
+        }
+        _ => return Err(AppError::Internal("setup link without an account".into()).into()),
+    };
+    let user = find(conn, user_id)?;
+    let raw_session = sessions::create(conn, user_id)?;
+    let newcomer = Actor {
+        user_id: Some(user_id),
+        role: user.role(),
+        ip: who.ip.clone(),
+    };
+    audit::record(
+        conn,
+        &newcomer,
+        Event::new(Action::AccountPasswordSet)
+            .entity("user", user_id)
+            .detail(token.purpose.as_str()),
+    )?;
+    Ok(raw_session)
+}
+
+/// The one-time link a raw value names, with the account it is for (none for the first
+/// admin's link), or why it cannot be used.
+pub fn find_by_link(
+    conn: &mut DbConn,
+    raw: &str,
+) -> QueryResult<Result<(LiveToken, Option<UserRow>), TokenProblem>> {
+    let token = match tokens::find(conn, raw)? {
+        Ok(token) => token,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let account = match token.user_id {
+        Some(id) => Some(find(conn, id)?),
+        None => None,
+    };
+    Ok(Ok((token, account)))
+}
+
+/// An operator creates an account from the command line, with its audit event. None
+/// when the email has an account already.
+pub fn create_from_command_line(
+    conn: &mut DbConn,
+    email: &Email,
+    name: &DisplayName,
+    role: Role,
+    password_hash: &str,
+) -> QueryResult<Option<i64>> {
+    if email_taken(conn, email)? {
+        return Ok(None);
+    }
+    let id = create(conn, email, name, role, Some(password_hash))?;
+    audit::record(
+        conn,
+        &Actor::default(),
+        Event::new(Action::AccountCreatedCli)
+            .entity("user", id)
+            .detail(role.as_str()),
+    )?;
+    Ok(Some(id))
+}
+
+/// On a database with no accounts, a fresh one-time link for the first admin (its raw
+/// value), with its audit event.
+pub fn first_admin_link(conn: &mut DbConn) -> QueryResult<Option<String>> {
+    if any_user_exists(conn)? {
+        return Ok(None);
+    }
+    let raw = tokens::issue(conn, Purpose::FirstAdmin, None, None)?;
+    audit::record(
+        conn,
+        &Actor::default(),
+        Event::new(Action::SetupFirstAdminLinkIssued),
+    )?;
+    Ok(Some(raw))
 }

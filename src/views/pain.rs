@@ -97,7 +97,7 @@ impl PainForm {
         Self {
             context: "now".into(),
             recorded_at: Utc::now().naive_utc().to_input().to_string(),
-            idempotency_key: crate::auth::random_token(),
+            idempotency_key: crate::secrets::random_token(),
             ..Self::default()
         }
     }

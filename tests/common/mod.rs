@@ -46,7 +46,7 @@ impl Drop for TestDatabase {
 }
 
 fn unique_suffix() -> String {
-    physiocase::auth::random_token()[..16].to_owned()
+    physiocase::secrets::random_token()[..16].to_owned()
 }
 
 fn fresh_database() -> (String, TestDatabase) {

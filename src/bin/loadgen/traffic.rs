@@ -387,7 +387,7 @@ async fn run_user(
                 let Some(id) = any(&clinic.open_cases, &mut rng) else {
                     continue;
                 };
-                let key = physiocase::auth::random_token();
+                let key = physiocase::secrets::random_token();
                 let form = vu.pain_form(&mut rng, &key);
                 let path = format!("/cases/{id}/pain");
                 let r = vu.post(&path, &form).await;
@@ -448,7 +448,7 @@ async fn run_user(
                 rec.record(PORTAL, started, expect(&r, StatusCode::OK));
             }
             Action::PortalPain => {
-                let key = physiocase::auth::random_token();
+                let key = physiocase::secrets::random_token();
                 let form = vu.pain_form(&mut rng, &key);
                 let r = vu.post("/me/pain", &form).await;
                 let problem = expect(&r, StatusCode::SEE_OTHER);

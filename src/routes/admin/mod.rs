@@ -10,14 +10,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::Admin;
 use crate::auth::csrf::{CsrfForm, NoFields};
-use crate::auth::tokens::{self, Purpose};
-use crate::auth::{Admin, session};
 use crate::domain::{DisplayName, Email, FormErrors, Role};
 use crate::error::AppError;
 use crate::store;
-use crate::store::audit::{self, Action, Event};
+use crate::store::audit::{Action, Event};
 use crate::store::settings;
+use crate::store::tokens::Purpose;
 use crate::store::users::UserRow;
 use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
 
@@ -96,14 +96,14 @@ async fn staff_list(
     let who = actor(&req);
     let page = query.page;
     let (rows, pager) = state
-        .write(move |c| {
+        .audited(who, move |c| {
             let total = store::users::count_staff(c)?;
             let pager = Pager::new(page, STAFF_PER_PAGE, total, String::new());
             let rows = store::users::list_staff(c, pager.offset(), pager.per_page)?;
-            audit::record(c, &who, Event::new(Action::StaffList))?;
-            Ok((rows, pager))
+            Ok(((rows, pager), Event::new(Action::StaffList)))
         })
-        .await?;
+        .await?
+        .into_inner();
     render(
         &req,
         &StaffPage {
@@ -194,26 +194,15 @@ async fn invite(
     let admin_id = admin.user_id;
     let shown_name = name.as_str().to_owned();
     let created = state
-        .write(move |c| {
-            if store::users::email_taken(c, &email)? {
-                return Ok(None);
-            }
-            let user_id = store::users::create(c, &email, &name, role, None)?;
-            let raw = tokens::issue(c, Purpose::Invite, Some(user_id), Some(admin_id))?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::StaffInvited)
-                    .entity("user", user_id)
-                    .detail(role.as_str()),
-            )?;
-            Ok::<_, AppError>(Some(raw))
-        })
-        .await?;
-    let Some(raw) = created else {
-        let mut errors = FormErrors::default();
-        errors.add("email", "Someone already has an account with this email.");
-        return render_with_status(&req, &retry(errors), StatusCode::UNPROCESSABLE_ENTITY);
+        .change(move |c| store::users::invite(c, &who, &email, &name, role, admin_id))
+        .await;
+    let raw = match created {
+        Ok(raw) => raw,
+        Err(AppError::Refused { field, message }) => {
+            let errors = FormErrors::one(field, message);
+            return render_with_status(&req, &retry(errors), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        Err(e) => return Err(e),
     };
     render(
         &req,
@@ -242,21 +231,7 @@ async fn deactivate(
     }
     let who = actor(&req);
     state
-        .write(move |c| {
-            let target = store::users::find(c, user_id)?;
-            if !target.role().is_some_and(Role::is_staff) {
-                return Err(AppError::NotFound);
-            }
-            store::users::set_active(c, user_id, false)?;
-            session::revoke_all_for_user(c, user_id)?;
-            tokens::revoke_for_user(c, user_id)?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::StaffDeactivated).entity("user", user_id),
-            )?;
-            Ok(())
-        })
+        .change(move |c| store::users::set_staff_active(c, &who, user_id, false))
         .await?;
     Ok(state.redirect_with_flash(
         "/admin/staff",
@@ -274,19 +249,7 @@ async fn reactivate(
     let user_id = id.into_inner();
     let who = actor(&req);
     state
-        .write(move |c| {
-            let target = store::users::find(c, user_id)?;
-            if !target.role().is_some_and(Role::is_staff) {
-                return Err(AppError::NotFound);
-            }
-            store::users::set_active(c, user_id, true)?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::StaffReactivated).entity("user", user_id),
-            )?;
-            Ok(())
-        })
+        .change(move |c| store::users::set_staff_active(c, &who, user_id, true))
         .await?;
     Ok(state.redirect_with_flash("/admin/staff", "The account is active again."))
 }
@@ -303,19 +266,7 @@ async fn new_link(
     let who = actor(&req);
     let admin_id = admin.user_id;
     let (name, raw) = state
-        .write(move |c| {
-            let target = store::users::find(c, user_id)?;
-            if !target.role().is_some_and(Role::is_staff) || !target.active {
-                return Err(AppError::NotFound);
-            }
-            let raw = tokens::issue(c, Purpose::Invite, Some(user_id), Some(admin_id))?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::StaffLinkIssued).entity("user", user_id),
-            )?;
-            Ok((target.display_name, raw))
-        })
+        .change(move |c| store::users::issue_staff_link(c, &who, user_id, admin_id))
         .await?;
     render(
         &req,
@@ -442,11 +393,7 @@ async fn save_settings(
         sheet_footer,
     };
     state
-        .write(move |c| {
-            settings::save(c, &new)?;
-            audit::record(c, &who, Event::new(Action::SettingsChanged))?;
-            Ok::<_, AppError>(())
-        })
+        .write(move |c| Ok(settings::change(c, &who, &new)?))
         .await?;
     state.set_clinic_name(name);
     Ok(state.redirect_with_flash("/admin/settings", "The clinic settings are saved."))

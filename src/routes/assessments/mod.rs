@@ -3,6 +3,7 @@
 
 use crate::dates::Shown;
 use crate::store;
+use crate::store::assessments::Written;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -21,8 +22,8 @@ use crate::domain::clinical::{
 };
 use crate::error::AppError;
 use crate::store::assessments::{Addendum, AssessmentRow};
-use crate::store::audit::{self, Action, Event};
-use crate::store::cases::{CaseRow, refresh_red_flags};
+use crate::store::audit::{Action, Event};
+use crate::store::cases::CaseRow;
 use crate::store::patients::{PatientRow, user_name};
 use crate::web::Audited;
 use crate::web::audited_case;
@@ -472,33 +473,15 @@ async fn create(
         }
     };
     let sign_now = wants_sign(&form);
+    let written = Written {
+        assessed_at,
+        content,
+        sign: sign_now,
+    };
     let who = actor(&req);
     let author = staff.user_id;
-    let patient_id = case.patient_id;
     let id = state
-        .write(move |c| {
-            let id = store::assessments::create(c, case_id, kind, author, assessed_at, &content)?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::AssessmentCreated)
-                    .entity("assessment", id)
-                    .patient(patient_id)
-                    .detail(kind.as_str()),
-            )?;
-            if sign_now {
-                store::assessments::sign(c, id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new(Action::AssessmentSigned)
-                        .entity("assessment", id)
-                        .patient(patient_id),
-                )?;
-            }
-            refresh_red_flags(c, case_id)?;
-            Ok::<_, AppError>(id)
-        })
+        .change(move |c| store::assessments::write(c, &who, case_id, kind, author, &written))
         .await?;
     let message = if sign_now {
         "The assessment is signed."
@@ -787,38 +770,15 @@ async fn update(
         }
     };
     let sign_now = wants_sign(&form);
+    let written = Written {
+        assessed_at,
+        content,
+        sign: sign_now,
+    };
     let who = actor(&req);
-    let patient_id = case.patient_id;
-    let saved = state
-        .write(move |c| {
-            let current = store::assessments::find(c, id)?;
-            if !store::assessments::update_draft(c, &current, assessed_at, &content)? {
-                return Ok(false);
-            }
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::AssessmentUpdated)
-                    .entity("assessment", id)
-                    .patient(patient_id),
-            )?;
-            if sign_now {
-                store::assessments::sign(c, id)?;
-                audit::record(
-                    c,
-                    &who,
-                    Event::new(Action::AssessmentSigned)
-                        .entity("assessment", id)
-                        .patient(patient_id),
-                )?;
-            }
-            refresh_red_flags(c, current.case_id)?;
-            Ok::<_, AppError>(true)
-        })
+    state
+        .change(move |c| store::assessments::revise(c, &who, id, &written))
         .await?;
-    if !saved {
-        return Err(AppError::Conflict("signed while editing".into()));
-    }
     let message = if sign_now {
         "The assessment is signed."
     } else {
@@ -846,19 +806,7 @@ async fn sign(
     }
     let who = actor(&req);
     state
-        .write(move |c| {
-            let case = crate::store::cases::find(c, assessment.case_id)?;
-            if store::assessments::sign(c, id)? {
-                audit::record(
-                    c,
-                    &who,
-                    Event::new(Action::AssessmentSigned)
-                        .entity("assessment", id)
-                        .patient(case.patient_id),
-                )?;
-            }
-            Ok::<_, AppError>(())
-        })
+        .change(move |c| store::assessments::sign(c, &who, id))
         .await?;
     Ok(state.redirect_with_flash(&format!("/assessments/{id}"), "The assessment is signed."))
 }
@@ -877,43 +825,30 @@ async fn add_addendum(
     CsrfForm(form): CsrfForm<AddendumForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let body = required_text(&form.body, TEXT_LIMIT, "The addendum");
-    let assessment = state
-        .read(move |conn| Ok(store::assessments::find(conn, id)?))
-        .await?;
-    let problem = match (&body, assessment.status.as_str()) {
-        (Err(message), _) => Some(message.clone()),
-        (Ok(_), "signed") => None,
-        (Ok(_), _) => {
-            Some("Addenda are for signed assessments; edit the draft instead.".to_owned())
-        }
-    };
-    if let Some(message) = problem {
-        let loaded = load_for_page(&state, &req, id, "view").await?;
-        let mut errors = FormErrors::default();
-        errors.add("body", message);
-        let page = show_page(&req, &state, staff.user_id, loaded, form.body, errors)?;
-        return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
-    }
-    let body = body.unwrap_or_default();
     let who = actor(&req);
     let author = staff.user_id;
-    state
-        .write(move |c| {
-            let case = crate::store::cases::find(c, assessment.case_id)?;
-            let addendum = store::assessments::add_addendum(c, id, author, &body)?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::AssessmentAddendumAdded)
-                    .entity("addendum", addendum)
-                    .patient(case.patient_id),
-            )?;
-            Ok::<_, AppError>(())
-        })
-        .await?;
-    Ok(state.redirect_with_flash(
-        &format!("/assessments/{id}"),
-        "The addendum has been added.",
-    ))
+    let added = match required_text(&form.body, TEXT_LIMIT, "The addendum") {
+        Ok(body) => {
+            state
+                .change(move |c| store::assessments::add_addendum(c, &who, id, author, &body))
+                .await
+        }
+        Err(message) => Err(AppError::Refused {
+            field: "body",
+            message,
+        }),
+    };
+    match added {
+        Ok(_) => Ok(state.redirect_with_flash(
+            &format!("/assessments/{id}"),
+            "The addendum has been added.",
+        )),
+        Err(AppError::Refused { field, message }) => {
+            let loaded = load_for_page(&state, &req, id, "view").await?;
+            let errors = FormErrors::one(field, message);
+            let page = show_page(&req, &state, staff.user_id, loaded, form.body, errors)?;
+            render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -7,12 +7,14 @@ use serde::Deserialize;
 
 use crate::auth::AnyUser;
 use crate::auth::csrf::{CsrfForm, NoFields, PublicForm};
-use crate::auth::session;
-use crate::auth::tokens::{self, Purpose, TokenProblem};
-use crate::domain::{DisplayName, Email, FormErrors, NewPassword, Role};
+use crate::domain::{DisplayName, Email, FormErrors, NewPassword};
 use crate::error::AppError;
 use crate::store;
-use crate::store::audit::{self, Action, Event, Outcome};
+use crate::store::audit::Actor;
+use crate::store::audit::{Action, Event, Outcome};
+use crate::store::sessions as session;
+use crate::store::tokens::{Purpose, TokenProblem};
+use crate::store::users::Newcomer;
 use crate::web::{AppState, Layout, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -120,35 +122,19 @@ async fn login(
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let password_ok = state.password_work.verify(password, stored).await?;
     let usable = user.filter(|u| u.active && u.password_hash.is_some() && password_ok);
+    let verified = usable.map(|user| Actor {
+        user_id: Some(user.id),
+        role: user.role(),
+        ip: who.ip.clone(),
+    });
     let signed_in = state
         .write(move |c| {
-            if let Some(old) = &old_cookie {
-                session::delete(c, old)?;
-            }
-            match &usable {
-                Some(user) => {
-                    let raw = session::create(c, user.id)?;
-                    let signed_in_actor = crate::store::audit::Actor {
-                        user_id: Some(user.id),
-                        role: user.role(),
-                        ip: who.ip.clone(),
-                    };
-                    audit::record(
-                        c,
-                        &signed_in_actor,
-                        Event::new(Action::Signin).entity("user", user.id),
-                    )?;
-                    Ok::<_, AppError>(Some(raw))
-                }
-                None => {
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new(Action::SigninFailed).outcome(Outcome::Failed),
-                    )?;
-                    Ok(None)
-                }
-            }
+            Ok(session::sign_in(
+                c,
+                &who,
+                old_cookie.as_deref(),
+                verified.as_ref(),
+            )?)
         })
         .await?;
 
@@ -172,11 +158,7 @@ async fn logout(
     let hash = user.session_hash.clone();
     let user_id = user.user_id;
     state
-        .write(move |c| {
-            session::delete_by_hash(c, &hash)?;
-            audit::record(c, &who, Event::new(Action::Signout).entity("user", user_id))?;
-            Ok(())
-        })
+        .write(move |c| Ok(session::sign_out(c, &who, &hash, user_id)?))
         .await?;
     let gone = state.cookies.session_removal();
     let mut response = state.redirect_with_flash("/login", "You have signed out.");
@@ -234,17 +216,7 @@ async fn setup_page(
     let raw = token.into_inner();
     let lookup = raw.clone();
     let found = state
-        .read(move |conn| {
-            let token = match tokens::find(conn, &lookup)? {
-                Ok(token) => token,
-                Err(problem) => return Ok(Err(problem)),
-            };
-            let account = match token.user_id {
-                Some(id) => Some(store::users::find(conn, id)?),
-                None => None,
-            };
-            Ok(Ok((token, account)))
-        })
+        .read(move |conn| Ok(store::users::find_by_link(conn, &lookup)?))
         .await?;
     let (token, account) = match found {
         Ok(found) => found,
@@ -289,17 +261,7 @@ async fn setup(
     let raw = token.into_inner();
     let lookup = raw.clone();
     let found = state
-        .read(move |conn| {
-            let token = match tokens::find(conn, &lookup)? {
-                Ok(token) => token,
-                Err(problem) => return Ok(Err(problem)),
-            };
-            let account = match token.user_id {
-                Some(id) => Some(store::users::find(conn, id)?),
-                None => None,
-            };
-            Ok(Ok((token, account)))
-        })
+        .read(move |conn| Ok(store::users::find_by_link(conn, &lookup)?))
         .await?;
     let (token, account) = match found {
         Ok(found) => found,
@@ -355,49 +317,21 @@ async fn setup(
 
     let who = actor(&req);
     let outcome = state
-        .write(move |c| {
-            if !tokens::consume(c, token.id)? {
-                return Ok(Err(TokenProblem::Used));
-            }
-            let user_id = match (&name, &email, token.user_id) {
-                (Some(name), Some(email), None) => {
-                    if store::users::email_taken(c, email)? {
-                        return Ok(Ok(None));
-                    }
-                    store::users::create(c, email, name, Role::Admin, Some(&hash))?
-                }
-                (_, _, Some(user_id)) => {
-                    store::users::set_password(c, user_id, &hash)?;
-                    session::revoke_all_for_user(c, user_id)?;
-                    user_id
-                }
-                _ => return Err(AppError::Internal("setup link without an account".into())),
+        .change(move |c| {
+            let newcomer = match (&name, &email) {
+                (Some(name), Some(email)) => Newcomer::FirstAdmin { name, email },
+                _ => Newcomer::Invited,
             };
-            let user = store::users::find(c, user_id)?;
-            let raw_session = session::create(c, user_id)?;
-            let setup_actor = crate::store::audit::Actor {
-                user_id: Some(user_id),
-                role: user.role(),
-                ip: who.ip.clone(),
-            };
-            audit::record(
-                c,
-                &setup_actor,
-                Event::new(Action::AccountPasswordSet)
-                    .entity("user", user_id)
-                    .detail(token.purpose.as_str()),
-            )?;
-            Ok(Ok(Some(raw_session)))
+            store::users::set_up_account(c, &who, &token, &newcomer, &hash)
         })
-        .await?;
+        .await;
     match outcome {
-        Ok(Some(raw_session)) => Ok(HttpResponse::SeeOther()
+        Ok(raw_session) => Ok(HttpResponse::SeeOther()
             .insert_header((actix_web::http::header::LOCATION, "/"))
             .cookie(state.cookies.session(raw_session))
             .finish()),
-        Ok(None) => {
-            let mut errors = FormErrors::default();
-            errors.add("email", "An account with this email already exists.");
+        Err(AppError::Refused { field, message }) => {
+            let errors = FormErrors::one(field, message);
             let page = SetupPage {
                 layout: Layout::new(&req, &state, "Set your password"),
                 token: raw,
@@ -410,7 +344,9 @@ async fn setup(
             };
             render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(problem) => link_problem(&req, &state, problem),
+        // Another request used the link between reading it and now.
+        Err(AppError::Conflict(_)) => link_problem(&req, &state, TokenProblem::Used),
+        Err(e) => Err(e),
     }
 }
 
@@ -482,18 +418,7 @@ async fn change_password(
         .await?;
     let who = actor(&req);
     let raw_session = state
-        .write(move |c| {
-            store::users::set_password(c, user_id, &hash)?;
-            // Every other browser signed in as this user is signed out; this one gets a new id.
-            session::revoke_all_for_user(c, user_id)?;
-            let raw = session::create(c, user_id)?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::AccountPasswordChanged).entity("user", user_id),
-            )?;
-            Ok(raw)
-        })
+        .write(move |c| Ok(store::users::change_password(c, &who, user_id, &hash)?))
         .await?;
     let mut response = state.redirect_with_flash(
         "/",

@@ -15,7 +15,7 @@ use crate::domain::clinical::{
     past_date, red_flag_label, required_line, required_text,
 };
 use crate::error::AppError;
-use crate::store::audit::{self, Action, Event};
+use crate::store::audit::{Action, Event};
 use crate::store::cases::{AssessmentLine, CaseRow, NewCase};
 use crate::store::patients as patient_queries;
 use crate::store::patients::PatientRow;
@@ -230,15 +230,8 @@ async fn create(
     let who = actor(&req);
     let author = staff.user_id;
     let id = state
-        .audited_change(who, move |c| {
-            let id = store::cases::create(c, patient_id, &case, author)?;
-            let event = Event::new(Action::CaseOpened)
-                .entity("case", id)
-                .patient(patient_id);
-            Ok((id, event))
-        })
-        .await?
-        .into_inner();
+        .change(move |c| store::cases::open(c, &who, patient_id, &case, author))
+        .await?;
     Ok(state.redirect_with_flash(
         &format!("/cases/{id}"),
         "The case is open. Start with an initial assessment.",
@@ -473,43 +466,26 @@ async fn discharge(
     let id = id.into_inner();
     let outcome = one_of(DISCHARGE_OUTCOMES, &form.outcome, "the outcome");
     let who = actor(&req);
-    let who_again = who.clone();
-    let chosen = outcome.clone();
-    let result = state
-        .write(move |c| {
-            let case = store::cases::find(c, id)?;
-            let ready = store::cases::has_signed_discharge_assessment(c, id)?;
-            let mut errors = FormErrors::default();
-            if !case.is_open() {
-                errors.add("outcome", "This case is not open.");
-            } else if !ready {
-                errors.add(
-                    "outcome",
-                    "Sign a discharge assessment before discharging the case.",
-                );
-            }
-            let outcome = errors.take("outcome", chosen);
-            match outcome {
-                Some(outcome) if errors.is_empty() => {
-                    store::cases::discharge(c, id, &outcome)?;
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new(Action::CaseDischarged)
-                            .entity("case", id)
-                            .patient(case.patient_id)
-                            .detail(outcome),
-                    )?;
-                    Ok::<_, AppError>(Ok(()))
-                }
-                _ => Ok(Err((ready, errors))),
-            }
-        })
-        .await?;
+    let result = match outcome {
+        Ok(outcome) => {
+            let who = who.clone();
+            state
+                .change(move |c| store::cases::discharge(c, &who, id, &outcome))
+                .await
+        }
+        Err(message) => Err(AppError::Refused {
+            field: "outcome",
+            message,
+        }),
+    };
     match result {
         Ok(()) => Ok(state.redirect_with_flash(&format!("/cases/{id}"), "The case is discharged.")),
-        Err((ready, errors)) => {
-            let (case, patient) = audited_case(&state, who_again, id, "discharge form").await?;
+        Err(AppError::Refused { field, message }) => {
+            let errors = FormErrors::one(field, message);
+            let ready = state
+                .read(move |c| Ok(store::cases::has_signed_discharge_assessment(c, id)?))
+                .await?;
+            let (case, patient) = audited_case(&state, who, id, "discharge form").await?;
             let page = DischargePage {
                 layout: Layout::new(&req, &state, "Discharge"),
                 outcomes: SelectOption::from_table(DISCHARGE_OUTCOMES, &[form.outcome.as_str()]),
@@ -520,6 +496,7 @@ async fn discharge(
             };
             render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
         }
+        Err(e) => Err(e),
     }
 }
 
@@ -586,18 +563,7 @@ async fn mark_in_error(
     };
     let who = actor(&req);
     state
-        .write(move |c| {
-            let case = store::cases::find(c, id)?;
-            store::cases::mark_in_error(c, id, &reason)?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::CaseEnteredInError)
-                    .entity("case", id)
-                    .patient(case.patient_id),
-            )?;
-            Ok::<_, AppError>(())
-        })
+        .change(move |c| store::cases::mark_in_error(c, &who, id, &reason))
         .await?;
     Ok(state.redirect_with_flash(
         &format!("/cases/{id}"),
@@ -710,16 +676,9 @@ async fn record_red_flags(
     };
     let who = actor(&req);
     let author = staff.user_id;
-    let patient_id = case.patient_id;
     state
-        .audited_change(who, move |c| {
-            let action_id =
-                store::cases::record_red_flag_action(c, id, &flags, &action, &reason, author)?;
-            let event = Event::new(Action::RedFlagsActionRecorded)
-                .entity("red_flag_action", action_id)
-                .patient(patient_id)
-                .detail(format!("{action}: {}", flags.join(",")));
-            Ok(((), event))
+        .change(move |c| {
+            store::cases::act_on_red_flags(c, &who, id, &flags, &action, &reason, author)
         })
         .await?;
     Ok(state.redirect_with_flash(

@@ -12,7 +12,6 @@ use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
 use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, label_for};
 use crate::store;
-use crate::store::audit::{self, Action, Event};
 use crate::store::exercises::{Exercise, ExerciseContent};
 use crate::views::library::{self as search, ExerciseCard, FacetView, LibraryQuery, labels};
 use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
@@ -472,15 +471,7 @@ async fn create(
     let who = actor(&req);
     let author = staff.user_id;
     let id = state
-        .write(move |c| {
-            let id = store::exercises::create(c, &content, author)?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::ExerciseCreated).entity("exercise", id),
-            )?;
-            Ok(id)
-        })
+        .change(move |c| store::exercises::add(c, &who, &content, author))
         .await?;
     Ok(state.redirect_with_flash(
         &format!("/exercises/{id}"),
@@ -534,56 +525,11 @@ async fn update(
             return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    let changed = changed_fields(&existing, &content);
     let who = actor(&req);
-    let built_in = existing.built_in;
     state
-        .write(move |c| {
-            store::exercises::update(c, id, &content, built_in)?;
-            // The detail names the fields changed, so a built-in entry's history is on record.
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::ExerciseUpdated)
-                    .entity("exercise", id)
-                    .detail(format!(
-                        "{}fields: {}",
-                        if built_in { "built-in entry; " } else { "" },
-                        changed.join(", ")
-                    )),
-            )?;
-            Ok(())
-        })
+        .change(move |c| store::exercises::revise(c, &who, id, &content))
         .await?;
     Ok(state.redirect_with_flash(&format!("/exercises/{id}"), "Your changes have been saved."))
-}
-
-fn changed_fields(old: &Exercise, new: &ExerciseContent) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    let mut check = |name: &'static str, differs: bool| {
-        if differs {
-            changed.push(name);
-        }
-    };
-    check("name", old.name != new.name);
-    check("aliases", old.aliases != new.aliases);
-    check("category", old.category != new.category);
-    check("regions", old.regions != new.regions);
-    check("position", old.position != new.position);
-    check("equipment", old.equipment != new.equipment);
-    check("difficulty", old.difficulty != new.difficulty);
-    check("summary", old.summary != new.summary);
-    check("steps", old.steps != new.steps);
-    check("cautions", old.cautions != new.cautions);
-    check(
-        "common mistakes",
-        old.common_mistakes != new.common_mistakes,
-    );
-    check("dosage", old.dosage != new.dosage);
-    if changed.is_empty() {
-        changed.push("none");
-    }
-    changed
 }
 
 async fn set_archived(
@@ -594,17 +540,7 @@ async fn set_archived(
 ) -> Result<HttpResponse, AppError> {
     let who = actor(&req);
     state
-        .write(move |c| {
-            store::exercises::find(c, id)?;
-            store::exercises::set_archived(c, id, archived)?;
-            let action = if archived {
-                Action::ExerciseArchived
-            } else {
-                Action::ExerciseRestored
-            };
-            audit::record(c, &who, Event::new(action).entity("exercise", id))?;
-            Ok(())
-        })
+        .change(move |c| store::exercises::archive(c, &who, id, archived))
         .await?;
     let message = if archived {
         "The exercise is archived: it no longer appears in searches, and programmes that use it keep it."

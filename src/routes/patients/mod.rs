@@ -14,7 +14,7 @@ use crate::domain::clinical::{
 };
 use crate::error::AppError;
 use crate::store;
-use crate::store::audit::{self, Action, Event};
+use crate::store::audit::{Action, Event};
 use crate::store::patients::{CaseLine, ListedPatient, PatientDetails, PatientRow, PatientSearch};
 use crate::web::Audited;
 use crate::web::{
@@ -333,35 +333,14 @@ async fn create(
     let who = actor(&req);
     let author = staff.user_id;
     let created = state
-        .write(move |c| {
-            if let Some(reference) = &details.clinic_reference
-                && store::patients::reference_taken(c, reference, None)?
-            {
-                return Ok(None);
-            }
-            let id = store::patients::create(c, &details, author)?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::PatientCreated)
-                    .entity("patient", id)
-                    .patient(id),
-            )?;
-            Ok::<_, AppError>(Some(id))
-        })
-        .await?;
+        .change(move |c| store::patients::register(c, &who, &details, author))
+        .await;
     match created {
-        Some(id) => Ok(
+        Ok(id) => Ok(
             state.redirect_with_flash(&format!("/patients/{id}"), "The patient has been added.")
         ),
-        None => {
-            let mut errors = FormErrors::default();
-            errors.add(
-                "clinic_reference",
-                "Another patient already has this clinic reference.",
-            );
-            retry(form, errors)
-        }
+        Err(AppError::Refused { field, message }) => retry(form, FormErrors::one(field, message)),
+        Err(e) => Err(e),
     }
 }
 
@@ -489,36 +468,17 @@ async fn update(
         Err(errors) => return retry(form, errors),
     };
     let who = actor(&req);
-    let saved = state
-        .write(move |c| {
-            if let Some(reference) = &details.clinic_reference
-                && store::patients::reference_taken(c, reference, Some(id))?
-            {
-                return Ok(false);
-            }
-            store::patients::update(c, id, &details)?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::PatientUpdated)
-                    .entity("patient", id)
-                    .patient(id),
-            )?;
-            Ok::<_, AppError>(true)
-        })
-        .await?;
-    if !saved {
-        let mut errors = FormErrors::default();
-        errors.add(
-            "clinic_reference",
-            "Another patient already has this clinic reference.",
-        );
-        return retry(form, errors);
+    match state
+        .change(move |c| store::patients::amend(c, &who, id, &details))
+        .await
+    {
+        Ok(()) => Ok(state.redirect_with_flash(
+            &format!("/patients/{id}"),
+            "The patient's details have been saved.",
+        )),
+        Err(AppError::Refused { field, message }) => retry(form, FormErrors::one(field, message)),
+        Err(e) => Err(e),
     }
-    Ok(state.redirect_with_flash(
-        &format!("/patients/{id}"),
-        "The patient's details have been saved.",
-    ))
 }
 
 /// Formats a date for pages: 2024-03-31.

@@ -6,13 +6,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::csrf::{CsrfForm, NoFields};
-use crate::auth::tokens::{self, Purpose};
-use crate::auth::{Patient, Staff, session};
+use crate::auth::{Patient, Staff};
 use crate::domain::clinical::STOP_SYMPTOMS;
-use crate::domain::{DisplayName, Email, FormErrors, Role};
+use crate::domain::{Email, FormErrors};
 use crate::error::AppError;
 use crate::store;
-use crate::store::audit::{self, Action, Event, Outcome};
+use crate::store::audit::{Action, Event};
 use crate::store::pain as pain_queries;
 use crate::store::patients::{self as patient_queries, PatientRow};
 use crate::store::programmes as programme_queries;
@@ -138,53 +137,19 @@ async fn give_access(
     CsrfForm(form): CsrfForm<AccessForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let email = Email::parse(&form.email);
     let who = actor(&req);
     let staff_id = staff.user_id;
-    let chosen = email.clone();
-    let outcome = state
-        .write(move |c| {
-            let patient = patient_queries::find(c, id)?;
-            let existing = store::portal::portal_user(c, id)?;
-            let email = match chosen {
-                Ok(email) => email,
-                Err(message) => return Ok::<_, AppError>(Err((existing, message))),
-            };
-            let taken_by_other = user_queries::find_by_email(c, email.as_str())?
-                .is_some_and(|u| Some(u.id) != existing.as_ref().map(|e| e.id));
-            if taken_by_other {
-                return Ok(Err((
-                    existing,
-                    "Another account already uses this email. Use the patient's own address."
-                        .into(),
-                )));
-            }
-            let user_id = match &existing {
-                Some(user) => {
-                    store::portal::set_email(c, user.id, email.as_str())?;
-                    user_queries::set_active(c, user.id, true)?;
-                    user.id
-                }
-                None => {
-                    let name =
-                        DisplayName::parse(&patient.full_name()).map_err(AppError::Internal)?;
-                    let user_id = user_queries::create(c, &email, &name, Role::Patient, None)?;
-                    store::portal::link_to_patient(c, user_id, id)?;
-                    user_id
-                }
-            };
-            let raw = tokens::issue(c, Purpose::Portal, Some(user_id), Some(staff_id))?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::PortalAccessGiven)
-                    .entity("user", user_id)
-                    .patient(id),
-            )?;
-            let user = user_queries::find(c, user_id)?;
-            Ok(Ok((user, raw)))
-        })
-        .await?;
+    let outcome = match Email::parse(&form.email) {
+        Ok(email) => {
+            state
+                .change(move |c| store::portal::give_access(c, &who, id, &email, staff_id))
+                .await
+        }
+        Err(message) => Err(AppError::Refused {
+            field: "email",
+            message,
+        }),
+    };
     // The page shows the patient's details: a read, audited as such.
     let patient = audited_patient(&state, actor(&req), id, "portal access").await?;
     match outcome {
@@ -204,9 +169,11 @@ async fn give_access(
                 },
             )
         }
-        Err((existing, message)) => {
-            let mut errors = FormErrors::default();
-            errors.add("email", message);
+        Err(AppError::Refused { field, message }) => {
+            let existing = state
+                .read(move |c| Ok(store::portal::portal_user(c, id)?))
+                .await?;
+            let errors = FormErrors::one(field, message);
             let page = AccessPage {
                 layout: Layout::new(&req, &state, "Portal access"),
                 status: access_status(existing.as_ref()),
@@ -218,6 +185,7 @@ async fn give_access(
             };
             render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
         }
+        Err(e) => Err(e),
     }
 }
 
@@ -231,20 +199,7 @@ async fn revoke_access(
     let id = id.into_inner();
     let who = actor(&req);
     state
-        .write(move |c| {
-            let user = store::portal::portal_user(c, id)?.ok_or(AppError::NotFound)?;
-            user_queries::set_active(c, user.id, false)?;
-            session::revoke_all_for_user(c, user.id)?;
-            tokens::revoke_for_user(c, user.id)?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::PortalAccessRevoked)
-                    .entity("user", user.id)
-                    .patient(id),
-            )?;
-            Ok::<_, AppError>(())
-        })
+        .change(move |c| store::portal::revoke_access(c, &who, id))
         .await?;
     Ok(state.redirect_with_flash(
         &format!("/patients/{id}/portal"),
@@ -507,35 +462,10 @@ async fn portal_done(
     let who = actor(&req);
     let user_id = patient.user_id;
     let today = chrono::Utc::now().date_naive();
-    let outcome = state
-        .write(move |c| {
-            let case = store::portal::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
-            let in_programme = programme_queries::current_exercise_ids(c, case.id)?
-                .is_some_and(|(_, ids)| ids.contains(&exercise_id));
-            if !in_programme {
-                audit::record(
-                    c,
-                    &who,
-                    Event::new(Action::PortalDoneRefused)
-                        .entity("exercise", exercise_id)
-                        .patient(patient_id)
-                        .outcome(Outcome::Denied),
-                )?;
-                return Ok::<_, AppError>(false);
-            }
-            if pain_queries::tick(c, case.id, exercise_id, today, user_id)? {
-                audit::record(
-                    c,
-                    &who,
-                    Event::new(Action::PortalDoneTicked)
-                        .entity("exercise", exercise_id)
-                        .patient(patient_id),
-                )?;
-            }
-            Ok(true)
-        })
+    let done = state
+        .write(move |c| pain_queries::mark_done(c, &who, patient_id, user_id, exercise_id, today))
         .await?;
-    if !outcome {
+    if done == pain_queries::Done::NotInProgramme {
         return Err(AppError::NotFound);
     }
     Ok(state.redirect_with_flash("/me#exercises", "Well done: marked as done for today."))
@@ -554,19 +484,7 @@ async fn portal_undo_done(
     let who = actor(&req);
     let today = chrono::Utc::now().date_naive();
     state
-        .write(move |c| {
-            let case = store::portal::portal_case(c, patient_id)?.ok_or(AppError::NotFound)?;
-            if pain_queries::untick(c, case.id, exercise_id, today)? {
-                audit::record(
-                    c,
-                    &who,
-                    Event::new(Action::PortalDoneUndone)
-                        .entity("exercise", exercise_id)
-                        .patient(patient_id),
-                )?;
-            }
-            Ok::<_, AppError>(())
-        })
+        .write(move |c| pain_queries::unmark_done(c, &who, patient_id, exercise_id, today))
         .await?;
     Ok(state.redirect_with_flash(
         "/me#exercises",

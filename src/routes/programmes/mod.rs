@@ -416,7 +416,7 @@ async fn builder_page(
     let (patient, (data, builder)) = state
         .audited_change(who.clone(), move |c| {
             let template_items = match template {
-                Some(id) => Some(store::programmes::template(c, id)?),
+                Some(id) => Some(store::programmes::apply_template(c, &who, id, case_id)?),
                 None => None,
             };
             let ids: Vec<i64> = template_items
@@ -425,20 +425,11 @@ async fn builder_page(
                 .collect();
             let (patient, data) = load_builder_data(c, case_id, ids)?;
             let builder = match &template_items {
-                Some((row, items)) => {
-                    audit::record(
-                        c,
-                        &who,
-                        Event::new(Action::TemplateApplied)
-                            .entity("template", row.id)
-                            .patient(data.case.patient_id),
-                    )?;
-                    Builder {
-                        items: items.iter().map(DraftItem::from_item).collect(),
-                        template_id: Some(row.id),
-                        ..Builder::from_version(data.current.as_ref())
-                    }
-                }
+                Some((row, items)) => Builder {
+                    items: items.iter().map(DraftItem::from_item).collect(),
+                    template_id: Some(row.id),
+                    ..Builder::from_version(data.current.as_ref())
+                },
                 None => Builder::from_version(data.current.as_ref()),
             };
             let event = Event::new(Action::ProgrammeRead)
@@ -597,16 +588,11 @@ async fn save(
     let who = actor(&req);
     let author = staff.user_id;
     let template_id = builder.template_id;
-    let patient_id = data.case.patient_id;
     let saved = state
-        .write(move |c| {
-            // Re-checked inside the transaction: an action or a new "yes" may have come in.
-            let case = crate::store::cases::find(c, case_id)?;
-            if !case.pending_flags().is_empty() || !case.is_open() {
-                return Ok(None);
-            }
-            let (version_id, number) = store::programmes::save_version(
+        .change(move |c| {
+            store::programmes::issue(
                 c,
+                &who,
                 &NewVersion {
                     case_id,
                     author_id: author,
@@ -616,36 +602,18 @@ async fn save(
                     items: &items,
                     saved_at: chrono::Utc::now().naive_utc(),
                 },
-            )?;
-            audit::record(
-                c,
-                &who,
-                Event::new(Action::ProgrammeSaved)
-                    .entity("programme_version", version_id)
-                    .patient(patient_id)
-                    .detail(format!("version {number}")),
-            )?;
-            if let Some(template) = template_id {
-                audit::record(
-                    c,
-                    &who,
-                    Event::new(Action::TemplateUsed)
-                        .entity("template", template)
-                        .patient(patient_id),
-                )?;
-            }
-            Ok::<_, AppError>(Some(number))
+            )
         })
-        .await?;
+        .await;
     match saved {
-        Some(number) => Ok(state.redirect_with_flash(
+        Ok(number) => Ok(state.redirect_with_flash(
             &format!("/cases/{case_id}/programme/versions/{number}"),
             &format!("Version {number} is saved and is now the current programme."),
         )),
-        None => Ok(state.redirect_with_flash(
-            &format!("/cases/{case_id}/programme/builder"),
-            "The programme could not be issued: the case changed meanwhile.",
-        )),
+        Err(AppError::Refused { message, .. }) => {
+            Ok(state.redirect_with_flash(&format!("/cases/{case_id}/programme/builder"), &message))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -722,7 +690,7 @@ async fn programme_page(
 ) -> Result<ProgrammePage, AppError> {
     let who = actor(req);
     let (patient, (case, current, history)) = state
-        .audited_change(who, move |c| {
+        .audited(who, move |c| {
             let (case, patient) = store::cases::find_with_patient(c, case_id)?;
             let current = store::programmes::current(c, case_id)?;
             let history = store::programmes::history(c, case_id)?;
@@ -923,24 +891,10 @@ async fn save_as_template(
     let who = actor(&req);
     let author = staff.user_id;
     let id = state
-        .audited_change(who, move |c| {
-            let case = crate::store::cases::find(c, case_id)?;
-            let current = store::programmes::current(c, case_id)?.ok_or(AppError::NotFound)?;
-            let id = store::programmes::create_template(
-                c,
-                None,
-                &name,
-                &description,
-                &current.items,
-                Some(author),
-            )?;
-            let event = Event::new(Action::TemplateCreated)
-                .entity("template", id)
-                .patient(case.patient_id);
-            Ok((id, event))
+        .change(move |c| {
+            store::programmes::save_as_template(c, &who, case_id, &name, &description, author)
         })
-        .await?
-        .into_inner();
+        .await?;
     Ok(state.redirect_with_flash(
         &format!("/templates/{id}"),
         "The programme is saved as a clinic template.",
@@ -1089,12 +1043,7 @@ async fn template_update(
     };
     let who = actor(&req);
     state
-        .audited_change(who, move |c| {
-            store::programmes::template(c, id)?;
-            store::programmes::update_template(c, id, &name, &description)?;
-            let event = Event::new(Action::TemplateUpdated).entity("template", id);
-            Ok(((), event))
-        })
+        .change(move |c| store::programmes::describe_template(c, &who, id, &name, &description))
         .await?;
     Ok(state.redirect_with_flash(&format!("/templates/{id}"), "The template has been saved."))
 }
@@ -1107,17 +1056,7 @@ async fn set_template_archived(
 ) -> Result<HttpResponse, AppError> {
     let who = actor(&req);
     state
-        .audited_change(who, move |c| {
-            store::programmes::template(c, id)?;
-            store::programmes::set_template_archived(c, id, archived)?;
-            let action = if archived {
-                Action::TemplateArchived
-            } else {
-                Action::TemplateRestored
-            };
-            let event = Event::new(action).entity("template", id);
-            Ok(((), event))
-        })
+        .change(move |c| store::programmes::archive_template(c, &who, id, archived))
         .await?;
     let message = if archived {
         "The template is archived."

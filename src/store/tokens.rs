@@ -4,9 +4,9 @@
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::auth::{random_token, token_hash};
 use crate::db::DbConn;
 use crate::db::schema::setup_tokens;
+use crate::secrets::{random_token, token_hash};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {

@@ -3,12 +3,12 @@
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::auth::{random_token, token_hash};
 use crate::db::schema::{sessions, users};
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::Role;
-use crate::store::audit::Actor;
+use crate::secrets::{random_token, token_hash};
+use crate::store::audit::{self, Action, Actor, Event, Outcome};
 
 pub const IDLE_TIMEOUT_MINUTES: i64 = 30;
 pub const ABSOLUTE_TIMEOUT_HOURS: i64 = 12;
@@ -175,7 +175,7 @@ pub fn settle(conn: &mut DbConn, lookup: &Lookup) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn delete(conn: &mut DbConn, raw: &str) -> QueryResult<usize> {
+fn delete(conn: &mut DbConn, raw: &str) -> QueryResult<usize> {
     delete_by_hash(conn, &token_hash(raw))
 }
 
@@ -186,4 +186,50 @@ pub fn delete_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<usize> {
 /// Ends every session of a user: on password change, deactivation, portal revocation.
 pub fn revoke_all_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
+}
+
+/// A sign-in attempt, with its audit event: a new session for `verified`, the user whose
+/// password was checked, acting from the same address (its raw id is returned); or none,
+/// recorded as failed. The browser's earlier session (`replacing`, its raw cookie value)
+/// ends either way.
+pub fn sign_in(
+    conn: &mut DbConn,
+    who: &Actor,
+    replacing: Option<&str>,
+    verified: Option<&Actor>,
+) -> QueryResult<Option<String>> {
+    if let Some(old) = replacing {
+        delete(conn, old)?;
+    }
+    let Some((user, user_id)) = verified.and_then(|user| Some((user, user.user_id?))) else {
+        audit::record(
+            conn,
+            who,
+            Event::new(Action::SigninFailed).outcome(Outcome::Failed),
+        )?;
+        return Ok(None);
+    };
+    let raw = create(conn, user_id)?;
+    audit::record(
+        conn,
+        user,
+        Event::new(Action::Signin).entity("user", user_id),
+    )?;
+    Ok(Some(raw))
+}
+
+/// A user signs out: their session ends, with its audit event.
+pub fn sign_out(
+    conn: &mut DbConn,
+    who: &Actor,
+    session_hash: &str,
+    user_id: i64,
+) -> QueryResult<()> {
+    delete_by_hash(conn, session_hash)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::Signout).entity("user", user_id),
+    )?;
+    Ok(())
 }
