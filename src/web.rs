@@ -12,9 +12,9 @@ use crate::auth::cookies::Cookies;
 use crate::auth::rate_limit::SignInLimiter;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
-use crate::work::BoundedWork;
 use crate::store::audit::Action;
 use crate::store::audit::Actor;
+use crate::work::BoundedWork;
 
 const CLINIC_NAME_TTL: Duration = Duration::from_secs(30);
 /// How long a write probe's verdict stands: health checks every second cost no commits.

@@ -13,8 +13,8 @@ use crate::db::{DbConn, native};
 use crate::domain::clinical::AssessmentContent;
 use crate::error::AppError;
 use crate::store::Refusal;
-pub use crate::store::status::{AssessmentStatus, CaseStatus};
 use crate::store::audit::{self, Action, Actor, Event};
+pub use crate::store::status::{AssessmentStatus, CaseStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]

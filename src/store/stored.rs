@@ -86,8 +86,8 @@ pub(crate) use stored_text;
 
 #[cfg(test)]
 mod tests {
-    use crate::store::status::AssessmentStatus;
     use crate::store::audit::Action;
+    use crate::store::status::AssessmentStatus;
     use crate::store::status::CaseStatus;
 
     /// Each value reads back as itself, so no two share a text.
