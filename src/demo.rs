@@ -2,12 +2,10 @@
 //! alive in one command. Demo accounts exist only in databases made this way.
 
 use chrono::{Duration, NaiveDateTime, Utc};
-use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::auth::password;
-use crate::db::schema::{cases, programme_templates};
 use crate::db::{DbConn, write_tx};
 use crate::domain::clinical::{AssessmentContent, AssessmentKind, PsfsItem, RED_FLAGS};
 use crate::domain::{DisplayName, Email, Role};
@@ -119,9 +117,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
             therapists.push(account(c, &email, name, Role::Therapist)?);
             therapist_emails.push(email);
         }
-        let templates: Vec<i64> = programme_templates::table
-            .select(programme_templates::id)
-            .load(c)?;
+        let templates = programme_queries::all_template_ids(c)?;
         let mut portal_patient = String::new();
 
         for n in 0..60_usize {
@@ -171,9 +167,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 },
                 therapist,
             )?;
-            diesel::update(cases::table.find(case_id))
-                .set(cases::created_at.eq(opened))
-                .execute(c)?;
+            case_queries::set_opened_at(c, case_id, opened)?;
 
             // Most improve; some stall or worsen.
             let baseline = rng.random_range(5..=8_i32);

@@ -9,7 +9,7 @@ use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::schema::{audit_chain_head, audit_events};
+use crate::db::schema::{audit_chain_head, audit_events, users};
 use crate::db::{DbConn, native};
 use crate::domain::Role;
 
@@ -265,6 +265,84 @@ fn lock_chain_head(conn: &mut DbConn) -> QueryResult<(i64, String)> {
         DbConn::Pg(pg) => query.for_update().first(pg),
         DbConn::Sqlite(sqlite) => query.first(sqlite),
     }
+}
+
+/// What the audit viewer filters on; every part is optional.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSearch {
+    pub user: Option<i64>,
+    pub patient: Option<i64>,
+    /// A prefix: "patient." finds every patient action.
+    pub action: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+}
+
+/// One line of the audit viewer: the event and the name of who did it.
+pub struct AuditLine {
+    pub row: AuditRow,
+    pub actor_name: String,
+}
+
+fn filtered(search: &AuditSearch) -> audit_events::BoxedQuery<'static, crate::db::DbBackend> {
+    let mut query = audit_events::table.into_boxed();
+    if let Some(user) = search.user {
+        query = query.filter(audit_events::actor_user_id.eq(user));
+    }
+    if let Some(patient) = search.patient {
+        query = query.filter(audit_events::patient_id.eq(patient));
+    }
+    if let Some(action) = &search.action {
+        query =
+            query.filter(audit_events::action.like(format!("{}%", action.replace(['%', '_'], ""))));
+    }
+    if let Some(from) = search.from {
+        query = query.filter(audit_events::occurred_at.ge(from));
+    }
+    if let Some(to) = search.to {
+        query = query.filter(audit_events::occurred_at.le(to));
+    }
+    query
+}
+
+/// How many events the search finds.
+pub fn count(conn: &mut DbConn, search: &AuditSearch) -> QueryResult<i64> {
+    filtered(search).count().get_result(conn)
+}
+
+/// One page of the events the search finds, newest first, with the actors' names.
+pub fn page(
+    conn: &mut DbConn,
+    search: &AuditSearch,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditLine>> {
+    let rows: Vec<AuditRow> = filtered(search)
+        .order(audit_events::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.actor_user_id).collect();
+    let names: Vec<(i64, String)> = users::table
+        .filter(users::id.eq_any(&ids))
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let actor_name = row
+                .actor_user_id
+                .and_then(|id| {
+                    names
+                        .iter()
+                        .find(|(n, _)| *n == id)
+                        .map(|(_, name)| name.clone())
+                })
+                .unwrap_or_else(|| "—".into());
+            AuditLine { row, actor_name }
+        })
+        .collect())
 }
 
 /// The result of checking the whole chain.

@@ -149,6 +149,13 @@ pub(crate) fn insert(
         .get_result(conn)
 }
 
+/// Moves a case's opening time, for the demo's history: cases opened over past weeks.
+pub fn set_opened_at(conn: &mut DbConn, id: i64, opened_at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(cases::table.find(id))
+        .set(cases::created_at.eq(opened_at))
+        .execute(conn)
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<CaseRow> {
     native!(conn, |c| cases::table
         .find(id)

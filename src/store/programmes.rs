@@ -385,6 +385,14 @@ pub fn active_templates(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
         .load(conn)
 }
 
+/// Every template's id, archived or not, oldest first.
+pub fn all_template_ids(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
+    programme_templates::table
+        .order(programme_templates::id.asc())
+        .select(programme_templates::id)
+        .load(conn)
+}
+
 pub fn template(conn: &mut DbConn, id: i64) -> Result<(TemplateRow, Vec<ProgrammeItem>), AppError> {
     let row = programme_templates::table
         .find(id)

@@ -4,16 +4,13 @@ use crate::dates::Shown;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::auth::Admin;
 use crate::auth::csrf::{CsrfForm, NoFields};
-use crate::db::DbConn;
-use crate::db::schema::{audit_events, users};
 use crate::domain::clinical::parse_date;
 use crate::error::AppError;
-use crate::store::audit::{self, Action, AuditRow, ChainReport, Event};
+use crate::store::audit::{self, Action, AuditLine, AuditSearch, ChainReport, Event};
 use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -31,16 +28,8 @@ pub struct AuditFilter {
     pub page: Option<i64>,
 }
 
-struct ParsedFilter {
-    user: Option<i64>,
-    patient: Option<i64>,
-    action: Option<String>,
-    from: Option<NaiveDateTime>,
-    to: Option<NaiveDateTime>,
-}
-
 impl AuditFilter {
-    fn parse(&self) -> (ParsedFilter, Vec<String>) {
+    fn parse(&self) -> (AuditSearch, Vec<String>) {
         let mut problems = Vec::new();
         let mut id = |raw: &str, what: &str| -> Option<i64> {
             let raw = raw.trim();
@@ -79,7 +68,7 @@ impl AuditFilter {
         }
         let action = Some(self.action.trim().to_owned()).filter(|a| !a.is_empty());
         (
-            ParsedFilter {
+            AuditSearch {
                 user,
                 patient,
                 action,
@@ -104,67 +93,6 @@ impl AuditFilter {
         .collect::<Vec<_>>()
         .join("&")
     }
-}
-
-pub struct AuditLine {
-    pub row: AuditRow,
-    pub actor_name: String,
-}
-
-fn search(
-    conn: &mut DbConn,
-    filter: &ParsedFilter,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<(Vec<AuditLine>, i64)> {
-    let build = || {
-        let mut q = audit_events::table.into_boxed();
-        if let Some(user) = filter.user {
-            q = q.filter(audit_events::actor_user_id.eq(user));
-        }
-        if let Some(patient) = filter.patient {
-            q = q.filter(audit_events::patient_id.eq(patient));
-        }
-        if let Some(action) = &filter.action {
-            // A prefix: "patient." finds every patient action.
-            q = q.filter(audit_events::action.like(format!("{}%", action.replace(['%', '_'], ""))));
-        }
-        if let Some(from) = filter.from {
-            q = q.filter(audit_events::occurred_at.ge(from));
-        }
-        if let Some(to) = filter.to {
-            q = q.filter(audit_events::occurred_at.le(to));
-        }
-        q
-    };
-    let total = build().count().get_result(conn)?;
-    let rows: Vec<AuditRow> = build()
-        .order(audit_events::id.desc())
-        .offset(offset)
-        .limit(limit)
-        .select(AuditRow::as_select())
-        .load(conn)?;
-    let ids: Vec<i64> = rows.iter().filter_map(|r| r.actor_user_id).collect();
-    let names: Vec<(i64, String)> = users::table
-        .filter(users::id.eq_any(&ids))
-        .select((users::id, users::display_name))
-        .load(conn)?;
-    let lines = rows
-        .into_iter()
-        .map(|row| {
-            let actor_name = row
-                .actor_user_id
-                .and_then(|id| {
-                    names
-                        .iter()
-                        .find(|(n, _)| *n == id)
-                        .map(|(_, name)| name.clone())
-                })
-                .unwrap_or_else(|| "—".into());
-            AuditLine { row, actor_name }
-        })
-        .collect();
-    Ok((lines, total))
 }
 
 #[derive(Template)]
@@ -198,9 +126,9 @@ async fn page(
                     Event::new(Action::AuditRead),
                 ));
             }
-            let (_, total) = search(c, &parsed, 0, 0)?;
+            let total = audit::count(c, &parsed)?;
             let pager = Pager::new(page, 50, total, base);
-            let (lines, _) = search(c, &parsed, pager.offset(), pager.per_page)?;
+            let lines = audit::page(c, &parsed, pager.offset(), pager.per_page)?;
             let event = Event::new(Action::AuditRead);
             Ok(((lines, pager), event))
         })

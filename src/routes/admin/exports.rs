@@ -1,19 +1,17 @@
 //! CSV exports, streamed in batches so a large clinic never builds the file in memory.
 
 use crate::dates::Shown;
-use crate::store::assessments::AssessmentStatus;
 use crate::store::audit::Action;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
 use crate::auth::Admin;
-use crate::db::schema::{assessments, cases, pain_scores, patients, users};
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 use crate::store::audit::Event;
+use crate::store::exports;
 use crate::web::{AppState, actor};
 
 const BATCH: i64 = 1000;
@@ -121,133 +119,52 @@ fn text(at: Option<NaiveDateTime>) -> String {
     at.map(|t| t.to_utc().to_string()).unwrap_or_default()
 }
 
-type OutcomeRow = (
-    i64,
-    i64,
-    Option<String>,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<String>,
-    Option<i32>,
-    Option<i32>,
-    String,
-    String,
-);
-
 fn outcome_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64), AppError> {
-    let rows: Vec<OutcomeRow> = cases::table
-        .inner_join(patients::table)
-        .inner_join(users::table.on(users::id.eq(cases::therapist_id)))
-        .filter(cases::id.gt(after))
-        .order(cases::id.asc())
-        .limit(BATCH)
-        .select((
-            cases::id,
-            cases::patient_id,
-            patients::clinic_reference,
-            cases::title,
-            users::display_name,
-            cases::status,
-            cases::created_at,
-            cases::discharged_at,
-            cases::discharge_outcome,
-            cases::pain_baseline,
-            cases::pain_latest,
-            cases::pain_trend,
-            cases::red_flags_pending,
-        ))
-        .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let counts: Vec<(i64, i64)> = assessments::table
-        .filter(assessments::case_id.eq_any(&ids))
-        .filter(assessments::status.ne(AssessmentStatus::EnteredInError.as_str()))
-        .group_by(assessments::case_id)
-        .select((assessments::case_id, diesel::dsl::count(assessments::id)))
-        .load(conn)?;
-    let last = ids.last().copied().unwrap_or(after);
+    let rows = exports::outcome_batch(conn, after, BATCH)?;
+    let last = rows.last().map(|r| r.case_id).unwrap_or(after);
     let lines = rows
         .into_iter()
-        .map(
-            |(
-                id,
-                patient,
-                reference,
-                title,
-                therapist,
-                status,
-                opened,
-                discharged,
-                outcome,
-                baseline,
-                latest,
-                trend,
-                flags,
-            )| {
-                let assessments = counts
-                    .iter()
-                    .find(|(c, _)| *c == id)
-                    .map(|(_, n)| *n)
-                    .unwrap_or(0);
-                let change = match (baseline, latest) {
-                    (Some(b), Some(l)) => (l - b).to_string(),
-                    _ => String::new(),
-                };
-                vec![
-                    id.to_string(),
-                    patient.to_string(),
-                    reference.unwrap_or_default(),
-                    title,
-                    therapist,
-                    status,
-                    text(Some(opened)),
-                    text(discharged),
-                    outcome.unwrap_or_default(),
-                    baseline.map(|b| b.to_string()).unwrap_or_default(),
-                    latest.map(|l| l.to_string()).unwrap_or_default(),
-                    change,
-                    trend,
-                    assessments.to_string(),
-                    flags,
-                ]
-            },
-        )
+        .map(|row| {
+            let change = match (row.pain_baseline, row.pain_latest) {
+                (Some(b), Some(l)) => (l - b).to_string(),
+                _ => String::new(),
+            };
+            vec![
+                row.case_id.to_string(),
+                row.patient_id.to_string(),
+                row.clinic_reference.unwrap_or_default(),
+                row.title,
+                row.therapist,
+                row.status,
+                text(Some(row.opened_at)),
+                text(row.discharged_at),
+                row.discharge_outcome.unwrap_or_default(),
+                row.pain_baseline.map(|b| b.to_string()).unwrap_or_default(),
+                row.pain_latest.map(|l| l.to_string()).unwrap_or_default(),
+                change,
+                row.pain_trend,
+                row.assessments.to_string(),
+                row.red_flags_pending,
+            ]
+        })
         .collect();
     Ok((lines, last))
 }
 
-type PainRow = (i64, i64, i64, NaiveDateTime, String, i32, String);
-
 fn pain_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64), AppError> {
-    let rows: Vec<PainRow> = pain_scores::table
-        .inner_join(cases::table)
-        .filter(pain_scores::id.gt(after))
-        .order(pain_scores::id.asc())
-        .limit(BATCH)
-        .select((
-            pain_scores::id,
-            pain_scores::case_id,
-            cases::patient_id,
-            pain_scores::recorded_at,
-            pain_scores::context,
-            pain_scores::score,
-            pain_scores::recorder_role,
-        ))
-        .load(conn)?;
-    let last = rows.last().map(|r| r.0).unwrap_or(after);
+    let rows = exports::pain_batch(conn, after, BATCH)?;
+    let last = rows.last().map(|r| r.id).unwrap_or(after);
     Ok((
         rows.into_iter()
-            .map(|(id, case, patient, at, context, score, role)| {
+            .map(|row| {
                 vec![
-                    id.to_string(),
-                    case.to_string(),
-                    patient.to_string(),
-                    text(Some(at)),
-                    context,
-                    score.to_string(),
-                    role,
+                    row.id.to_string(),
+                    row.case_id.to_string(),
+                    row.patient_id.to_string(),
+                    text(Some(row.recorded_at)),
+                    row.context,
+                    row.score.to_string(),
+                    row.recorder_role,
                 ]
             })
             .collect(),

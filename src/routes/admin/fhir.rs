@@ -8,17 +8,13 @@ use crate::store::cases::CaseStatus;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, Utc};
-use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{Admin, Patient};
-use crate::db::DbConn;
-use crate::db::schema::{cases, pain_scores, programme_versions, users};
 use crate::error::AppError;
 use crate::store::audit::Event;
-use crate::store::patients as patient_queries;
-use crate::store::programmes as programme_queries;
+use crate::store::exports::{self, PatientRecord};
 use crate::web::{AppState, actor};
 
 pub const LOINC_PAIN: &str = "72514-3";
@@ -53,8 +49,11 @@ fn entry(full_url: String, resource: Value) -> Value {
     json!({ "fullUrl": full_url, "resource": resource })
 }
 
-pub fn patient_bundle(conn: &mut DbConn, patient_id: i64) -> Result<Value, AppError> {
-    let patient = patient_queries::find(conn, patient_id)?;
+/// The record as a bundle; `Patient` first, then each case with its pain scores and
+/// programmes, then everyone the record names.
+pub fn patient_bundle(record: &PatientRecord) -> Value {
+    let patient = &record.patient;
+    let patient_id = patient.id;
     let patient_ref = urn("patient", patient_id);
     let mut entries = Vec::new();
     let gender = match patient.sex.as_deref() {
@@ -86,104 +85,62 @@ pub fn patient_bundle(conn: &mut DbConn, patient_id: i64) -> Result<Value, AppEr
     }
     entries.push(entry(patient_ref.clone(), patient_resource));
 
-    let case_rows: Vec<(
-        i64,
-        String,
-        CaseStatus,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        i64,
-    )> = cases::table
-        .filter(cases::patient_id.eq(patient_id))
-        .order(cases::id.asc())
-        .select((
-            cases::id,
-            cases::title,
-            cases::status,
-            cases::created_at,
-            cases::discharged_at,
-            cases::therapist_id,
-        ))
-        .load(conn)?;
-    let mut practitioners: Vec<i64> = case_rows.iter().map(|c| c.5).collect();
-
-    for (case_id, title, status, opened, discharged, therapist) in &case_rows {
-        let status = match status {
+    for case in &record.cases {
+        let case_id = case.id;
+        let status = match case.status {
             CaseStatus::Open => "active",
             CaseStatus::Discharged => "finished",
             CaseStatus::EnteredInError => "entered-in-error",
         };
-        let mut period = json!({ "start": instant(*opened) });
-        if let Some(end) = discharged {
-            period["end"] = json!(instant(*end));
+        let mut period = json!({ "start": instant(case.opened_at) });
+        if let Some(end) = case.discharged_at {
+            period["end"] = json!(instant(end));
         }
         entries.push(entry(
-            urn("case", *case_id),
+            urn("case", case_id),
             json!({
                 "resourceType": "EpisodeOfCare",
                 "id": format!("case-{case_id}"),
                 "status": status,
-                "type": [{ "text": title }],
+                "type": [{ "text": case.title }],
                 "patient": { "reference": patient_ref },
                 "managingOrganization": { "display": "physiocase clinic" },
                 "period": period,
-                "careManager": { "reference": urn("practitioner", *therapist) },
+                "careManager": { "reference": urn("practitioner", case.therapist_id) },
             }),
         ));
 
-        let scores: Vec<(i64, NaiveDateTime, i32, String, String, i64, String)> =
-            pain_scores::table
-                .filter(pain_scores::case_id.eq(case_id))
-                .order(pain_scores::recorded_at.asc())
-                .select((
-                    pain_scores::id,
-                    pain_scores::recorded_at,
-                    pain_scores::score,
-                    pain_scores::context,
-                    pain_scores::recorder_role,
-                    pain_scores::recorded_by,
-                    pain_scores::note,
-                ))
-                .load(conn)?;
-        for (score_id, at, score, context, role, by, note) in scores {
-            let performer = if role == "patient" {
+        for score in &case.pain_scores {
+            let score_id = score.id;
+            let performer = if score.by_patient() {
                 patient_ref.clone()
             } else {
-                practitioners.push(by);
-                urn("practitioner", by)
+                urn("practitioner", score.recorded_by)
             };
             let mut observation = json!({
                 "resourceType": "Observation",
                 "id": format!("pain-{score_id}"),
                 "extension": [{
                     "url": EPISODE_OF_CARE_EXTENSION,
-                    "valueReference": { "reference": urn("case", *case_id) },
+                    "valueReference": { "reference": urn("case", case_id) },
                 }],
                 "status": "final",
                 "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey", "display": "Survey" }] }],
-                "code": { "coding": [{ "system": "http://loinc.org", "code": LOINC_PAIN, "display": LOINC_PAIN_DISPLAY }], "text": format!("Pain ({})", crate::store::cases::context_label(&context)) },
+                "code": { "coding": [{ "system": "http://loinc.org", "code": LOINC_PAIN, "display": LOINC_PAIN_DISPLAY }], "text": format!("Pain ({})", crate::store::cases::context_label(&score.context)) },
                 "subject": { "reference": patient_ref },
-                "effectiveDateTime": instant(at),
+                "effectiveDateTime": instant(score.recorded_at),
                 "performer": [{ "reference": performer }],
-                "valueInteger": score,
+                "valueInteger": score.score,
             });
-            if !note.trim().is_empty() {
-                observation["note"] = json!([{ "text": note }]);
+            if !score.note.trim().is_empty() {
+                observation["note"] = json!([{ "text": score.note }]);
             }
             entries.push(entry(urn("pain", score_id), observation));
         }
 
-        let versions: Vec<i32> = programme_versions::table
-            .filter(programme_versions::case_id.eq(case_id))
-            .order(programme_versions::version.asc())
-            .select(programme_versions::version)
-            .load(conn)?;
-        let latest = versions.last().copied();
-        for number in versions {
-            let Some(version) = programme_queries::version(conn, *case_id, number)? else {
-                continue;
-            };
-            practitioners.push(version.row.author_id);
+        let latest = case.programmes.last().map(|v| v.row.version);
+        for version in &case.programmes {
+            let number = version.row.version;
             let current = Some(number) == latest && status == "active";
             entries.push(entry(
                 urn("programme", version.row.id),
@@ -196,7 +153,7 @@ pub fn patient_bundle(conn: &mut DbConn, patient_id: i64) -> Result<Value, AppEr
                     "subject": { "reference": patient_ref },
                     "created": instant(version.row.created_at),
                     "author": { "reference": urn("practitioner", version.row.author_id) },
-                    "supportingInfo": [{ "reference": urn("case", *case_id) }],
+                    "supportingInfo": [{ "reference": urn("case", case_id) }],
                     "activity": version.items.iter().map(|item| json!({
                         "detail": {
                             "kind": "ServiceRequest",
@@ -209,25 +166,19 @@ pub fn patient_bundle(conn: &mut DbConn, patient_id: i64) -> Result<Value, AppEr
         }
     }
 
-    practitioners.sort_unstable();
-    practitioners.dedup();
-    let names: Vec<(i64, String)> = users::table
-        .filter(users::id.eq_any(&practitioners))
-        .select((users::id, users::display_name))
-        .load(conn)?;
-    for (id, name) in names {
+    for (id, name) in &record.practitioners {
         entries.push(entry(
-            urn("practitioner", id),
+            urn("practitioner", *id),
             json!({ "resourceType": "Practitioner", "id": format!("practitioner-{id}"), "name": [{ "text": name }] }),
         ));
     }
-    Ok(json!({
+    json!({
         "resourceType": "Bundle",
         "id": format!("record-patient-{patient_id}"),
         "type": "collection",
         "timestamp": instant(Utc::now().naive_utc()),
         "entry": entries,
-    }))
+    })
 }
 
 async fn export(
@@ -238,7 +189,7 @@ async fn export(
     let who = actor(req);
     let bundle = state
         .audited(who, move |c| {
-            let bundle = patient_bundle(c, patient_id)?;
+            let bundle = patient_bundle(&exports::patient_record(c, patient_id)?);
             let event = Event::new(Action::ExportFhir)
                 .entity("patient", patient_id)
                 .patient(patient_id);

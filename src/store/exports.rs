@@ -1,0 +1,276 @@
+//! The rows the exports read: the CSV files in batches by id, and a patient's whole record
+//! for the FHIR bundle. Formatting (CSV cells, FHIR JSON) belongs to the routes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{assessments, cases, pain_scores, patients, programme_versions, users};
+use crate::error::AppError;
+use crate::store::assessments::AssessmentStatus;
+use crate::store::cases::CaseStatus;
+use crate::store::patients::{self as patient_queries, PatientRow};
+use crate::store::programmes::{self as programme_queries, ProgrammeVersion};
+
+/// One case as the outcomes export writes it.
+pub struct OutcomeExportRow {
+    pub case_id: i64,
+    pub patient_id: i64,
+    pub clinic_reference: Option<String>,
+    pub title: String,
+    pub therapist: String,
+    pub status: String,
+    pub opened_at: NaiveDateTime,
+    pub discharged_at: Option<NaiveDateTime>,
+    pub discharge_outcome: Option<String>,
+    pub pain_baseline: Option<i32>,
+    pub pain_latest: Option<i32>,
+    pub pain_trend: String,
+    pub red_flags_pending: String,
+    /// Assessments of the case, not counting those entered in error.
+    pub assessments: i64,
+}
+
+type OutcomeColumns = (
+    i64,
+    i64,
+    Option<String>,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    String,
+    String,
+);
+
+/// Up to `limit` cases with an id above `after`, in id order.
+pub fn outcome_batch(
+    conn: &mut DbConn,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<OutcomeExportRow>> {
+    let rows: Vec<OutcomeColumns> = cases::table
+        .inner_join(patients::table)
+        .inner_join(users::table.on(users::id.eq(cases::therapist_id)))
+        .filter(cases::id.gt(after))
+        .order(cases::id.asc())
+        .limit(limit)
+        .select((
+            cases::id,
+            cases::patient_id,
+            patients::clinic_reference,
+            cases::title,
+            users::display_name,
+            cases::status,
+            cases::created_at,
+            cases::discharged_at,
+            cases::discharge_outcome,
+            cases::pain_baseline,
+            cases::pain_latest,
+            cases::pain_trend,
+            cases::red_flags_pending,
+        ))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let counts: Vec<(i64, i64)> = assessments::table
+        .filter(assessments::case_id.eq_any(&ids))
+        .filter(assessments::status.ne(AssessmentStatus::EnteredInError.as_str()))
+        .group_by(assessments::case_id)
+        .select((assessments::case_id, diesel::dsl::count(assessments::id)))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                case_id,
+                patient_id,
+                clinic_reference,
+                title,
+                therapist,
+                status,
+                opened_at,
+                discharged_at,
+                discharge_outcome,
+                pain_baseline,
+                pain_latest,
+                pain_trend,
+                red_flags_pending,
+            )| OutcomeExportRow {
+                assessments: counts
+                    .iter()
+                    .find(|(c, _)| *c == case_id)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0),
+                case_id,
+                patient_id,
+                clinic_reference,
+                title,
+                therapist,
+                status,
+                opened_at,
+                discharged_at,
+                discharge_outcome,
+                pain_baseline,
+                pain_latest,
+                pain_trend,
+                red_flags_pending,
+            },
+        )
+        .collect())
+}
+
+/// One pain score as the pain export writes it.
+#[derive(Queryable)]
+pub struct PainExportRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub patient_id: i64,
+    pub recorded_at: NaiveDateTime,
+    pub context: String,
+    pub score: i32,
+    pub recorder_role: String,
+}
+
+/// Up to `limit` pain scores with an id above `after`, in id order.
+pub fn pain_batch(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<PainExportRow>> {
+    pain_scores::table
+        .inner_join(cases::table)
+        .filter(pain_scores::id.gt(after))
+        .order(pain_scores::id.asc())
+        .limit(limit)
+        .select((
+            pain_scores::id,
+            pain_scores::case_id,
+            cases::patient_id,
+            pain_scores::recorded_at,
+            pain_scores::context,
+            pain_scores::score,
+            pain_scores::recorder_role,
+        ))
+        .load(conn)
+}
+
+/// A patient's whole record, as the FHIR export shows it.
+pub struct PatientRecord {
+    pub patient: PatientRow,
+    pub cases: Vec<CaseRecord>,
+    /// Everyone named by the record (therapists, staff who scored pain, programme authors),
+    /// by id.
+    pub practitioners: Vec<(i64, String)>,
+}
+
+pub struct CaseRecord {
+    pub id: i64,
+    pub title: String,
+    pub status: CaseStatus,
+    pub opened_at: NaiveDateTime,
+    pub discharged_at: Option<NaiveDateTime>,
+    pub therapist_id: i64,
+    /// Oldest first.
+    pub pain_scores: Vec<PainRecord>,
+    /// Every programme version, oldest first.
+    pub programmes: Vec<ProgrammeVersion>,
+}
+
+#[derive(Queryable)]
+pub struct PainRecord {
+    pub id: i64,
+    pub recorded_at: NaiveDateTime,
+    pub score: i32,
+    pub context: String,
+    pub recorder_role: String,
+    pub recorded_by: i64,
+    pub note: String,
+}
+
+impl PainRecord {
+    pub fn by_patient(&self) -> bool {
+        self.recorder_role == "patient"
+    }
+}
+
+/// Reads everything the FHIR export of one patient holds.
+pub fn patient_record(conn: &mut DbConn, patient_id: i64) -> Result<PatientRecord, AppError> {
+    let patient = patient_queries::find(conn, patient_id)?;
+    let case_rows: Vec<(
+        i64,
+        String,
+        CaseStatus,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        i64,
+    )> = cases::table
+        .filter(cases::patient_id.eq(patient_id))
+        .order(cases::id.asc())
+        .select((
+            cases::id,
+            cases::title,
+            cases::status,
+            cases::created_at,
+            cases::discharged_at,
+            cases::therapist_id,
+        ))
+        .load(conn)?;
+    let mut practitioners: Vec<i64> = Vec::new();
+    let mut case_records = Vec::with_capacity(case_rows.len());
+    for (id, title, status, opened_at, discharged_at, therapist_id) in case_rows {
+        practitioners.push(therapist_id);
+        let pain_scores: Vec<PainRecord> = pain_scores::table
+            .filter(pain_scores::case_id.eq(id))
+            .order(pain_scores::recorded_at.asc())
+            .select((
+                pain_scores::id,
+                pain_scores::recorded_at,
+                pain_scores::score,
+                pain_scores::context,
+                pain_scores::recorder_role,
+                pain_scores::recorded_by,
+                pain_scores::note,
+            ))
+            .load(conn)?;
+        practitioners.extend(
+            pain_scores
+                .iter()
+                .filter(|score| !score.by_patient())
+                .map(|score| score.recorded_by),
+        );
+        let numbers: Vec<i32> = programme_versions::table
+            .filter(programme_versions::case_id.eq(id))
+            .order(programme_versions::version.asc())
+            .select(programme_versions::version)
+            .load(conn)?;
+        let mut programmes = Vec::with_capacity(numbers.len());
+        for number in numbers {
+            if let Some(version) = programme_queries::version(conn, id, number)? {
+                practitioners.push(version.row.author_id);
+                programmes.push(version);
+            }
+        }
+        case_records.push(CaseRecord {
+            id,
+            title,
+            status,
+            opened_at,
+            discharged_at,
+            therapist_id,
+            pain_scores,
+            programmes,
+        });
+    }
+    practitioners.sort_unstable();
+    practitioners.dedup();
+    let practitioners = users::table
+        .filter(users::id.eq_any(&practitioners))
+        .order(users::id.asc())
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    Ok(PatientRecord {
+        patient,
+        cases: case_records,
+        practitioners,
+    })
+}
