@@ -36,11 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// balancer can route around an instance that could only read.
 async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     state
-        .read(|conn| {
-            use diesel::connection::SimpleConnection;
-            conn.batch_execute("SELECT 1")?;
-            Ok(())
-        })
+        .read(|conn| Ok(crate::db::answers(conn)?))
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
     if !state.can_write().await {

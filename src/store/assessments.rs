@@ -191,6 +191,18 @@ pub(crate) fn insert(
     Ok(id)
 }
 
+/// For a new initial assessment, when the case's existing one was made: a case has one.
+pub fn initial_in_the_way(
+    conn: &mut DbConn,
+    case_id: i64,
+    kind: AssessmentKind,
+) -> QueryResult<Option<NaiveDateTime>> {
+    match kind {
+        AssessmentKind::Initial => initial_assessed_at(conn, case_id),
+        _ => Ok(None),
+    }
+}
+
 /// When the case's initial assessment (draft or signed, not entered in error) was made,
 /// if it has one: an episode of care has one initial assessment, then reviews.
 pub fn initial_assessed_at(conn: &mut DbConn, case_id: i64) -> QueryResult<Option<NaiveDateTime>> {

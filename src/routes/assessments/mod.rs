@@ -356,7 +356,7 @@ async fn new_page(
     let (patient, (case, initial)) = state
         .audited(who, move |c| {
             let loaded = store::cases::find_with_patient(c, case_id)?;
-            let initial = initial_in_the_way(c, case_id, kind)?;
+            let initial = store::assessments::initial_in_the_way(c, case_id, kind)?;
             let event = Event::new(Action::CaseRead)
                 .entity("case", case_id)
                 .patient(loaded.0.patient_id)
@@ -391,18 +391,6 @@ async fn new_page(
     render(&req, &page)
 }
 
-/// For a new initial assessment, when the case's existing one was made: a case has one.
-fn initial_in_the_way(
-    conn: &mut crate::db::DbConn,
-    case_id: i64,
-    kind: AssessmentKind,
-) -> diesel::QueryResult<Option<NaiveDateTime>> {
-    match kind {
-        AssessmentKind::Initial => store::assessments::initial_assessed_at(conn, case_id),
-        _ => Ok(None),
-    }
-}
-
 /// Why a case gets no second initial assessment, and what happens instead.
 fn second_initial(at: NaiveDateTime) -> String {
     format!(
@@ -429,7 +417,7 @@ async fn create(
     let form = AssessmentForm::from_pairs(pairs);
     let ((case, patient), initial) = state
         .read(move |conn| {
-            let initial = initial_in_the_way(conn, case_id, kind)?;
+            let initial = store::assessments::initial_in_the_way(conn, case_id, kind)?;
             Ok::<_, AppError>((store::cases::find_with_patient(conn, case_id)?, initial))
         })
         .await?;
