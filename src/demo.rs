@@ -27,7 +27,9 @@ pub struct DemoAccounts {
     pub patient: String,
 }
 
-const GIVEN: &[&str] = &[
+/// Given names of many scripts and accents, so demonstration and load-test data show
+/// how search folds them. Shared with the load generator.
+pub const GIVEN: &[&str] = &[
     "Zoë",
     "José",
     "Ναταλία",
@@ -71,7 +73,8 @@ const FAMILY: &[&str] = &[
     "Petrov",
     "Walker",
 ];
-const TITLES: &[&str] = &[
+/// Case titles, shared with the load generator.
+pub const TITLES: &[&str] = &[
     "Thoracic pain — postural",
     "Upper back stiffness after long drives",
     "Mid-back pain — desk work",

@@ -239,28 +239,34 @@ fn signed(v: i64) -> String {
     }
 }
 
+/// Score histories for tests, here and in the chart's.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{NaiveDate, TimeDelta};
+pub(crate) mod sample {
+    use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
-    fn at(y: i32, m: u32, d: u32, h: u32) -> NaiveDateTime {
+    pub fn at(y: i32, m: u32, d: u32, h: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(y, m, d)
             .and_then(|d| d.and_hms_opt(h, 0, 0))
             .expect("valid test date")
     }
 
-    fn day(n: i64) -> NaiveDateTime {
+    pub fn day(n: i64) -> NaiveDateTime {
         at(2025, 3, 3, 9) + TimeDelta::days(n)
     }
 
-    fn seq(values: &[u8]) -> Vec<(NaiveDateTime, u8)> {
+    pub fn seq(values: &[u8]) -> Vec<(NaiveDateTime, u8)> {
         values
             .iter()
             .enumerate()
             .map(|(i, v)| (day(i as i64 * 7), *v))
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample::seq;
+    use super::*;
 
     fn summary(values: &[u8]) -> PainSummary {
         PainSummary::from_scores(&seq(values))

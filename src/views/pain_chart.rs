@@ -805,7 +805,7 @@ fn draw_x_axis(out: &mut String, scale: &TimeScale) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
+    use crate::domain::pain::sample::{at, day, seq};
 
     #[test]
     fn coordinates_are_written_to_the_tenth() {
@@ -837,24 +837,6 @@ mod tests {
             .map(|v| Coord(*v).to_string())
             .collect();
         assert_eq!(shown, ["0", "12", "12.3", "13", "0", "-0.4", "-3.3", "0"]);
-    }
-
-    fn at(y: i32, m: u32, d: u32, h: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, m, d)
-            .and_then(|d| d.and_hms_opt(h, 0, 0))
-            .expect("valid test date")
-    }
-
-    fn day(n: i64) -> NaiveDateTime {
-        at(2025, 3, 3, 9) + TimeDelta::days(n)
-    }
-
-    fn seq(values: &[u8]) -> Vec<(NaiveDateTime, u8)> {
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (day(i as i64 * 7), *v))
-            .collect()
     }
 
     #[test]

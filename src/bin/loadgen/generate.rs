@@ -19,6 +19,7 @@ use rand::{Rng, SeedableRng};
 use physiocase::config::Settings;
 use physiocase::db::schema::exercises;
 use physiocase::db::{DatabaseUrl, DbConn, DbManager};
+use physiocase::demo::{GIVEN, TITLES};
 use physiocase::domain::clinical::{AssessmentContent, PsfsItem, RED_FLAGS};
 use physiocase::domain::pain::PainSummary;
 use physiocase::domain::text::{fold, search_pairs, search_prefixes, search_words, sort_name};
@@ -104,68 +105,23 @@ impl fmt::Display for Counts {
     }
 }
 
-const GIVEN: &[&str] = &[
-    "Zoë",
-    "José",
-    "Ναταλία",
-    "Фёдор",
-    "Aisha",
-    "Liam",
-    "Mei",
-    "Oluwaseun",
-    "Siobhán",
-    "Mateusz",
-    "Ingrid",
-    "Rahul",
-    "Chloé",
-    "Tomás",
-    "Yuki",
-    "Fatima",
-    "Björn",
-    "Amara",
-    "Nikolai",
-    "Grace",
-    "Ana",
-    "Ben",
-    "Carla",
-    "Dev",
-    "Elif",
-    "Finn",
-    "Gaël",
-    "Hana",
-    "Ines",
-    "Jonas",
-    "Kofi",
-    "Lena",
-    "Marta",
-    "Nils",
-    "Olga",
-    "Pavel",
-    "Quinn",
-    "Rosa",
-    "Sven",
-    "Tara",
-    "Umar",
-    "Vera",
-    "Wen",
-    "Ximena",
-    "Yusuf",
-    "Zainab",
-    "Agnès",
-    "Bruno",
-    "Céline",
-    "Dário",
-    "Emre",
-    "Freya",
-    "Gustav",
-    "Hélène",
-    "Ivo",
-    "Jana",
-    "Karim",
-    "Łucja",
-    "Mohammed",
-    "Noor",
+/// More given names, after the demo's (`physiocase::demo::GIVEN`), for a bigger clinic.
+const MORE_GIVEN: &[&str] = &[
+    "Ana", "Ben", "Carla", "Dev", "Elif", "Finn", "Gaël", "Hana", "Ines", "Jonas", "Kofi", "Lena",
+    "Marta", "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen",
+    "Ximena", "Yusuf", "Zainab", "Agnès", "Bruno", "Céline", "Dário", "Emre", "Freya", "Gustav",
+    "Hélène", "Ivo", "Jana", "Karim", "Łucja", "Mohammed", "Noor",
 ];
+/// The i-th given name, counting the demo's first, round and round.
+fn given_name(i: usize) -> &'static str {
+    GIVEN
+        .iter()
+        .chain(MORE_GIVEN)
+        .nth(i % (GIVEN.len() + MORE_GIVEN.len()))
+        .copied()
+        .unwrap_or_default()
+}
+
 const FAMILY_ROOTS: &[&str] = &[
     "Kowal", "Núñ", "Papad", "Ivan", "Khan", "O'Bri", "Chen", "Adey", "Murph", "Lind", "Pat",
     "Dub", "Garc", "Tanak", "Hadd", "Okaf", "Petr", "Walk", "Łukas", "Sörens", "Müll", "Schm",
@@ -175,13 +131,6 @@ const FAMILY_ROOTS: &[&str] = &[
 const FAMILY_ENDINGS: &[&str] = &[
     "", "ski", "son", "ez", "ov", "ova", "er", "man", "ić", "ides", "oglu", "ata", "ini", "elli",
     "stein", "berg", "ard", "ley", "ton", "well", "ford", "es", "os", "ak", "ek",
-];
-const TITLES: &[&str] = &[
-    "Thoracic pain — postural",
-    "Upper back stiffness after long drives",
-    "Mid-back pain — desk work",
-    "Neck and shoulder tension",
-    "Rib-cage pain after a cough",
 ];
 
 struct PatientPlan {
@@ -431,7 +380,7 @@ fn plan_patients(count: i64, therapists: i64, rng: &mut StdRng) -> Vec<PatientPl
                 + Duration::days(rng.random_range(0..365 * 65));
             PatientPlan {
                 id,
-                given: GIVEN[rng.random_range(0..GIVEN.len())],
+                given: given_name(rng.random_range(0..GIVEN.len() + MORE_GIVEN.len())),
                 family: family_name(rng.random_range(0..surnames)),
                 born,
                 sex: ["female", "male", "other", "not-stated"][rng.random_range(0..4)],
@@ -726,7 +675,7 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
             let email = format!("therapist{}@{DOMAIN}", t + 1);
             let name = format!(
                 "{} {}",
-                GIVEN[usize::try_from(t).unwrap_or(0) % GIVEN.len()],
+                given_name(usize::try_from(t).unwrap_or(0)),
                 family_name(usize::try_from(t * 7).unwrap_or(0))
             );
             load.row(&format!(
