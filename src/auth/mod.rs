@@ -1,4 +1,5 @@
-//! Who is asking, and may they: passwords, sessions, CSRF, role guards, sign-in rate limits.
+//! Who is asking, and may they: password hashing, cookies, CSRF, role guards, sign-in rate
+//! limits. Sessions and one-time links are kept by `store::sessions` and `store::tokens`.
 
 pub mod cookies;
 pub mod csrf;
