@@ -121,10 +121,10 @@ fn text(at: Option<NaiveDateTime>) -> String {
 
 fn outcome_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64), AppError> {
     let rows = exports::outcome_batch(conn, after, BATCH)?;
-    let last = rows.last().map(|r| r.case_id).unwrap_or(after);
+    let last = rows.last().map(|(r, _)| r.case_id).unwrap_or(after);
     let lines = rows
         .into_iter()
-        .map(|row| {
+        .map(|(row, assessments)| {
             let change = match (row.pain_baseline, row.pain_latest) {
                 (Some(b), Some(l)) => (l - b).to_string(),
                 _ => String::new(),
@@ -143,7 +143,7 @@ fn outcome_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64
                 row.pain_latest.map(|l| l.to_string()).unwrap_or_default(),
                 change,
                 row.pain_trend,
-                row.assessments.to_string(),
+                assessments.to_string(),
                 row.red_flags_pending,
             ]
         })
