@@ -7,11 +7,11 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 
-use crate::auth::Admin;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 use crate::store::audit::Event;
 use crate::store::exports;
+use crate::web::Admin;
 use crate::web::{AppState, actor};
 
 const BATCH: i64 = 1000;

@@ -12,9 +12,6 @@ use askama::Template;
 use chrono::{Duration, NaiveDateTime, Utc};
 use serde::Deserialize;
 
-use crate::auth::Staff;
-use crate::auth::csrf::{CsrfForm, NoFields};
-use crate::auth::guard::record_refusal;
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
     AssessmentContent, AssessmentKind, BODY_CHART, PsfsItem, RED_FLAG_ANSWERS, RED_FLAGS,
@@ -26,7 +23,10 @@ use crate::store::audit::{Action, Event};
 use crate::store::cases::CaseRow;
 use crate::store::patients::{PatientRow, user_name};
 use crate::web::Audited;
+use crate::web::Staff;
 use crate::web::audited_case;
+use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::guard::record_refusal;
 use crate::web::{AppState, Layout, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
