@@ -11,6 +11,7 @@ pub mod pain;
 pub mod patients;
 pub mod portal;
 pub mod programmes;
+pub mod search;
 pub mod settings;
 pub(crate) mod stored;
 pub mod users;

@@ -1,13 +1,15 @@
-//! Patient search, checked against SQLite's own query plans: every word is an index
-//! probe, matches come from an index in list order, and list lines from an index alone:
-//! no table scanned, nothing sorted, no patient row read.
+//! Patient search, checked against SQLite's own query plans: a name search asks the FTS5
+//! index for its matches and reads each match's sort name by primary key, so it never
+//! walks the patients table or the listing index; the whole list and the list lines come
+//! from the listing index alone, and a date of birth from the date index.
 
-use super::patients::{self as queries, Matches, PatientSearch};
+use super::patients::{self, PatientDetails};
+use super::search::{self, Match, PatientSearch};
 use crate::error::AppError;
 use crate::store::query_plans::plans_of;
 
-fn patient(given: &str, family: &str) -> queries::PatientDetails {
-    queries::PatientDetails {
+fn patient(given: &str, family: &str) -> PatientDetails {
+    PatientDetails {
         given_name: given.into(),
         family_name: family.into(),
         date_of_birth: chrono::NaiveDate::default(),
@@ -21,15 +23,8 @@ fn patient(given: &str, family: &str) -> queries::PatientDetails {
 }
 
 #[test]
-fn patient_search_probes_indexes_and_never_sorts() -> Result<(), AppError> {
+fn patient_search_reads_the_full_text_index_and_never_scans_patients() -> Result<(), AppError> {
     let plans = plans_of(|c| {
-        // On an empty database a search finds nothing and stops at the counts, so each
-        // read is sent on its own, as a search with matches would send it.
-        let one_word = Matches::Counted {
-            word: "kowa".into(),
-            patients: 30,
-        };
-        // Two patients, so that a two-word search reads its pair rows.
         let _ = diesel::RunQueryDsl::execute(
             diesel::sql_query(
                 "INSERT INTO users (id, email, display_name, role, password_hash, active, \
@@ -39,34 +34,38 @@ fn patient_search_probes_indexes_and_never_sorts() -> Result<(), AppError> {
             c,
         );
         for (given, family) in [("Zoë", "Kowalski"), ("Ana", "Kowalski")] {
-            let _ = queries::create(c, &patient(given, family), 1);
+            let _ = patients::create(c, &patient(given, family), 1);
         }
-        let _ = queries::matching(c, &PatientSearch::parse("kowalski zoe"));
-        let _ = queries::matching(c, &PatientSearch::parse("kowalski zoe a"));
-        let _ = queries::matching(c, &PatientSearch::parse("kowal zoe"));
-        let _ = queries::matching(c, &PatientSearch::parse("1970-01-02 kowalski zoe"));
-        let _ = queries::page_of(c, &one_word, 25, 25);
-        let _ = queries::matching(c, &PatientSearch::parse("1970-01-02 kowalski"));
-        let _ = queries::matching(c, &PatientSearch::parse(""));
-        let page = [1, 2, 3].map(|id| queries::Match {
+        let _ = search::matching(c, &PatientSearch::parse("kowa"));
+        let _ = search::matching(c, &PatientSearch::parse("kowalski zoe"));
+        let _ = search::matching(c, &PatientSearch::parse("1970-01-02 kowalski zoe"));
+        let _ = search::matching(c, &PatientSearch::parse(""));
+        let page = [1, 2, 3].map(|id| Match {
             id,
             sort_name: format!("kowalski\u{1}{id}"),
         });
-        let _ = queries::lines_of(c, &page);
+        let _ = search::lines_of(c, &page);
     })?;
-    assert!(plans.len() >= 4, "the reads sent their queries: {plans:#?}");
-    assert!(
-        plans
-            .iter()
-            .any(|(sql, _)| sql.contains("FROM `patient_search_pairs`")),
-        "two whole words are read from their pair rows: {plans:#?}"
-    );
-    assert!(
-        plans
-            .iter()
-            .any(|(sql, _)| sql.contains("`patient_search_prefix_counts`")),
-        "the words are looked up in the counts: {plans:#?}"
-    );
+    let by_words: Vec<&(String, Vec<String>)> = plans
+        .iter()
+        .filter(|(sql, _)| sql.contains("MATCH"))
+        .collect();
+    assert_eq!(by_words.len(), 2, "two searches by words: {plans:#?}");
+    for (sql, lines) in by_words {
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.starts_with("SCAN patient_search VIRTUAL TABLE INDEX")),
+            "the full-text index finds the matches: {lines:#?}\n{sql}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.starts_with("SEARCH patients USING INTEGER PRIMARY KEY")),
+            "each match's sort name is read by its id: {lines:#?}\n{sql}"
+        );
+    }
+    assert!(plans.len() >= 5, "the reads sent their queries: {plans:#?}");
     for (sql, lines) in &plans {
         if sql.contains("FROM `patients`") {
             assert!(
@@ -79,17 +78,13 @@ fn patient_search_probes_indexes_and_never_sorts() -> Result<(), AppError> {
             let whole_list_in_order = line == "SCAN patients USING COVERING INDEX patients_listing"
                 && sql.ends_with("LIMIT ?");
             assert!(
-                whole_list_in_order || !line.starts_with("SCAN "),
-                "a table or index is read whole: {line}\n{sql}"
+                whole_list_in_order || !line.starts_with("SCAN patients"),
+                "patients are read whole: {line}\n{sql}"
             );
-            // A probe for a further word reads one patient's rows, never a prefix's.
+            // Only a search by words sorts, and then only its matches.
             assert!(
-                !line.contains("EXISTS") || line.contains("patient_search_prefixes_patient"),
-                "a word is probed by its prefix rows: {line}\n{sql}"
-            );
-            assert!(
-                !line.contains("TEMP B-TREE"),
-                "matches sorted after reading: {line}\n{sql}"
+                !line.contains("TEMP B-TREE") || sql.contains("MATCH"),
+                "a list sorted after reading: {line}\n{sql}"
             );
         }
     }
