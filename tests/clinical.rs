@@ -831,11 +831,15 @@ async fn searches_with_several_broad_words_find_exactly_the_patients_having_them
             })
             .take(cap)
             .collect();
-        let found: Vec<i64> = match queries::matching(&mut conn, &search) {
-            Ok(matches) => matches.listed().iter().map(|m| m.id).collect(),
-            Err(e) => panic!("{typed}: {e}"),
-        };
-        assert_eq!(found, expected, "{typed}");
+        // Read as the clinic's size reads it, and as a broad search walking the list.
+        for broad_from in [queries::BROAD_SEARCH, 1] {
+            let found: Vec<i64> = match queries::matching_broad_from(&mut conn, &search, broad_from)
+            {
+                Ok(matches) => matches.listed().iter().map(|m| m.id).collect(),
+                Err(e) => panic!("{typed}: {e}"),
+            };
+            assert_eq!(found, expected, "{typed}, broad from {broad_from}");
+        }
     }
     // The same through the page: the count and the first match by name.
     let page = t.page("/patients?q=zoe+kowalski").await;

@@ -110,21 +110,44 @@ impl Matches {
     }
 }
 
+/// From this many matches on, a search by words is broad: rather than putting every match
+/// in order, it walks the list in order and stops at the count cap. Below it, ordering the
+/// matches costs less than the walk to the cap would: the matches of a short family prefix
+/// lie together, possibly far down the list.
+pub const BROAD_SEARCH: i64 = 4_000;
+
+/// A match's id as the full-text index gives it.
+#[derive(QueryableByName)]
+struct FoundId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
 /// The patients a search matches, in list order, up to `SEARCH_COUNT_CAP + 1`.
 pub fn matching(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Matches> {
+    matching_broad_from(conn, search, BROAD_SEARCH)
+}
+
+/// `matching`, with the number of matches from which a search by words is broad given, so
+/// a small clinic's tests can read every search both ways.
+pub fn matching_broad_from(
+    conn: &mut DbConn,
+    search: &PatientSearch,
+    broad_from: i64,
+) -> QueryResult<Matches> {
     if let Some(date) = search.date_of_birth {
         return born_on(conn, date, &search.words).map(Matches);
     }
     if search.words.is_empty() {
         return whole_list(conn).map(Matches);
     }
-    with_words(conn, &search.words).map(Matches)
+    with_words(conn, &search.words, broad_from).map(Matches)
 }
 
-/// Patients having a word that begins with each of `words`, in list order. The engine's
-/// index finds them; they are then put in list order by their sort names, read by
-/// primary key, so the cost follows the number of matches, not the clinic's size.
-fn with_words(conn: &mut DbConn, words: &[String]) -> QueryResult<Vec<Match>> {
+/// Patients having a word that begins with each of `words`, in list order, up to the count
+/// cap. A search never orders more than `broad_from` matches; past that it walks the list,
+/// and the more patients match, the sooner the walk reaches the cap.
+fn with_words(conn: &mut DbConn, words: &[String], broad_from: i64) -> QueryResult<Vec<Match>> {
     match conn {
         DbConn::Sqlite(c) => {
             // A quoted string with a star: a prefix query, whatever the word holds.
@@ -133,13 +156,43 @@ fn with_words(conn: &mut DbConn, words: &[String]) -> QueryResult<Vec<Match>> {
                 .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
                 .collect::<Vec<_>>()
                 .join(" AND ");
-            diesel::sql_query(
-                "SELECT patients.id, patients.sort_name FROM patient_search \
-                 JOIN patients ON patients.id = patient_search.rowid \
-                 WHERE patient_search MATCH ? \
-                 ORDER BY patients.sort_name, patients.id LIMIT ?",
+            // The index's matches, read no further than `broad_from`.
+            let found: Vec<FoundId> = diesel::sql_query(
+                "SELECT rowid AS id FROM patient_search WHERE patient_search MATCH ? LIMIT ?",
             )
-            .bind::<Text, _>(query)
+            .bind::<Text, _>(&query)
+            .bind::<BigInt, _>(broad_from)
+            .load(c)?;
+            if found.is_empty() {
+                return Ok(Vec::new());
+            }
+            if i64::try_from(found.len()).unwrap_or(i64::MAX) < broad_from {
+                // A narrow search: the matches' sort names come from the narrow id index
+                // (a few pages, where the table would need a page a patient), and the
+                // matches are put in order.
+                let ids = found
+                    .iter()
+                    .map(|f| f.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                return diesel::sql_query(
+                    "SELECT id, sort_name FROM patients INDEXED BY patients_sort_name_by_id \
+                     WHERE id IN (SELECT value FROM json_each(?)) \
+                     ORDER BY sort_name, id LIMIT ?",
+                )
+                .bind::<Text, _>(format!("[{ids}]"))
+                .bind::<BigInt, _>(SEARCH_COUNT_CAP + 1)
+                .load(c);
+            }
+            // A broad search walks the listing index in list order, checking each patient
+            // against the set of matches, until the cap: at least one patient in
+            // `broad_from / clinic size` matches, so the walk is short where matches are many.
+            diesel::sql_query(
+                "SELECT id, sort_name FROM patients INDEXED BY patients_listing \
+                 WHERE id IN (SELECT rowid FROM patient_search WHERE patient_search MATCH ?) \
+                 ORDER BY sort_name, id LIMIT ?",
+            )
+            .bind::<Text, _>(&query)
             .bind::<BigInt, _>(SEARCH_COUNT_CAP + 1)
             .load(c)
         }

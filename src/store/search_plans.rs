@@ -1,7 +1,8 @@
 //! Patient search, checked against SQLite's own query plans: a name search asks the FTS5
-//! index for its matches and reads each match's sort name by primary key, so it never
-//! walks the patients table or the listing index; the whole list and the list lines come
-//! from the listing index alone, and a date of birth from the date index.
+//! index for its matches; a narrow one reads their sort names from the narrow id index and
+//! sorts only them, a broad one walks the listing index in order checking each patient
+//! against the matches. Neither reads the patients table. The whole list and the list lines
+//! come from the listing index alone, and a date of birth from the date index.
 
 use super::patients::{self, PatientDetails};
 use super::search::{self, Match, PatientSearch};
@@ -38,6 +39,8 @@ fn patient_search_reads_the_full_text_index_and_never_scans_patients() -> Result
         }
         let _ = search::matching(c, &PatientSearch::parse("kowa"));
         let _ = search::matching(c, &PatientSearch::parse("kowalski zoe"));
+        // Two matches make a broad search when broad starts at one.
+        let _ = search::matching_broad_from(c, &PatientSearch::parse("kowa"), 1);
         let _ = search::matching(c, &PatientSearch::parse("1970-01-02 kowalski zoe"));
         let _ = search::matching(c, &PatientSearch::parse(""));
         let page = [1, 2, 3].map(|id| Match {
@@ -46,26 +49,48 @@ fn patient_search_reads_the_full_text_index_and_never_scans_patients() -> Result
         });
         let _ = search::lines_of(c, &page);
     })?;
-    let by_words: Vec<&(String, Vec<String>)> = plans
+    let index_reads: Vec<&(String, Vec<String>)> = plans
         .iter()
-        .filter(|(sql, _)| sql.contains("MATCH"))
+        .filter(|(sql, _)| sql.contains("MATCH") && !sql.contains("FROM patients"))
         .collect();
-    assert_eq!(by_words.len(), 2, "two searches by words: {plans:#?}");
-    for (sql, lines) in by_words {
-        assert!(
-            lines
-                .iter()
-                .any(|line| line.starts_with("SCAN patient_search VIRTUAL TABLE INDEX")),
-            "the full-text index finds the matches: {lines:#?}\n{sql}"
-        );
-        assert!(
-            lines
-                .iter()
-                .any(|line| line.starts_with("SEARCH patients USING INTEGER PRIMARY KEY")),
-            "each match's sort name is read by its id: {lines:#?}\n{sql}"
+    assert_eq!(index_reads.len(), 3, "three searches by words: {plans:#?}");
+    for (sql, lines) in index_reads {
+        assert_eq!(
+            lines,
+            &["SCAN patient_search VIRTUAL TABLE INDEX 0:M1"],
+            "the full-text index alone finds the matches: {sql}"
         );
     }
-    assert!(plans.len() >= 5, "the reads sent their queries: {plans:#?}");
+    let narrow: Vec<&(String, Vec<String>)> = plans
+        .iter()
+        .filter(|(sql, _)| sql.contains("json_each"))
+        .collect();
+    assert_eq!(narrow.len(), 2, "two narrow searches: {plans:#?}");
+    for (sql, lines) in narrow {
+        assert!(
+            lines.iter().any(|line| line
+                == "SEARCH patients USING COVERING INDEX patients_sort_name_by_id (id=?)"),
+            "each match's sort name is read from the id index: {lines:#?}\n{sql}"
+        );
+    }
+    let broad: Vec<&(String, Vec<String>)> = plans
+        .iter()
+        .filter(|(sql, _)| sql.contains("MATCH") && sql.contains("FROM patients"))
+        .collect();
+    assert_eq!(broad.len(), 1, "one broad search: {plans:#?}");
+    for (sql, lines) in broad {
+        assert!(
+            lines
+                .iter()
+                .any(|line| line == "SCAN patients USING COVERING INDEX patients_listing"),
+            "a broad search walks the listing index: {lines:#?}\n{sql}"
+        );
+        assert!(
+            !lines.iter().any(|line| line.contains("TEMP B-TREE")),
+            "a broad search reads in list order and sorts nothing: {lines:#?}\n{sql}"
+        );
+    }
+    assert!(plans.len() >= 8, "the reads sent their queries: {plans:#?}");
     for (sql, lines) in &plans {
         if sql.contains("FROM `patients`") {
             assert!(
@@ -74,16 +99,17 @@ fn patient_search_reads_the_full_text_index_and_never_scans_patients() -> Result
             );
         }
         for line in lines {
-            // The whole list walks the listing index in order and stops at the count cap.
-            let whole_list_in_order = line == "SCAN patients USING COVERING INDEX patients_listing"
+            // The whole list and a broad search walk the listing index in order and stop
+            // at the count cap.
+            let in_order_to_the_cap = line == "SCAN patients USING COVERING INDEX patients_listing"
                 && sql.ends_with("LIMIT ?");
             assert!(
-                whole_list_in_order || !line.starts_with("SCAN patients"),
+                in_order_to_the_cap || !line.starts_with("SCAN patients"),
                 "patients are read whole: {line}\n{sql}"
             );
-            // Only a search by words sorts, and then only its matches.
+            // Only a narrow search sorts, and then only its matches.
             assert!(
-                !line.contains("TEMP B-TREE") || sql.contains("MATCH"),
+                !line.contains("TEMP B-TREE") || sql.contains("json_each"),
                 "a list sorted after reading: {line}\n{sql}"
             );
         }

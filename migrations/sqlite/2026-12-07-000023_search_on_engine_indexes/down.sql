@@ -23,6 +23,7 @@ CREATE TABLE patient_search_pairs (
 ) WITHOUT ROWID;
 CREATE INDEX patient_search_pairs_patient ON patient_search_pairs(patient_id);
 
+DROP INDEX patients_sort_name_by_id;
 DROP TRIGGER patient_search_delete;
 DROP TRIGGER patient_search_update;
 DROP TRIGGER patient_search_insert;
