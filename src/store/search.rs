@@ -123,6 +123,17 @@ struct FoundId {
     id: i64,
 }
 
+/// A match with how many the search found, up to the broad search's threshold.
+#[derive(QueryableByName)]
+struct CountedMatch {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    sort_name: String,
+    #[diesel(sql_type = BigInt)]
+    found: i64,
+}
+
 /// The patients a search matches, in list order, up to `SEARCH_COUNT_CAP + 1`.
 pub fn matching(conn: &mut DbConn, search: &PatientSearch) -> QueryResult<Matches> {
     matching_broad_from(conn, search, BROAD_SEARCH)
@@ -202,12 +213,36 @@ fn with_words(conn: &mut DbConn, words: &[String], broad_from: i64) -> QueryResu
                 .map(|word| format!("'{}':*", word.replace('\'', "''").replace('\\', "\\\\")))
                 .collect::<Vec<_>>()
                 .join(" & ");
+            // A narrow search: the GIN index's matches, no more than `broad_from`, put in
+            // order. Left to itself the planner walks the listing index for a few thousand
+            // matches, computing each walked patient's words (0.2 s at 100,000 patients).
+            let narrow: Vec<CountedMatch> = diesel::sql_query(
+                "WITH found AS MATERIALIZED (SELECT id, sort_name FROM patients \
+                     WHERE to_tsvector('simple', search_words) @@ to_tsquery('simple', $1) \
+                     LIMIT $2) \
+                 SELECT id, sort_name, (SELECT count(*) FROM found) AS found FROM found \
+                 ORDER BY sort_name, id LIMIT $3",
+            )
+            .bind::<Text, _>(&query)
+            .bind::<BigInt, _>(broad_from)
+            .bind::<BigInt, _>(SEARCH_COUNT_CAP + 1)
+            .load(c)?;
+            if narrow.first().is_none_or(|m| m.found < broad_from) {
+                return Ok(narrow
+                    .into_iter()
+                    .map(|m| Match {
+                        id: m.id,
+                        sort_name: m.sort_name,
+                    })
+                    .collect());
+            }
+            // A broad search walks the listing index in order to the cap.
             diesel::sql_query(
                 "SELECT id, sort_name FROM patients \
                  WHERE to_tsvector('simple', search_words) @@ to_tsquery('simple', $1) \
                  ORDER BY sort_name, id LIMIT $2",
             )
-            .bind::<Text, _>(query)
+            .bind::<Text, _>(&query)
             .bind::<BigInt, _>(SEARCH_COUNT_CAP + 1)
             .load(c)
         }
