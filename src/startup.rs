@@ -66,7 +66,6 @@ impl Application {
         let mut conn = pool.get().map_err(DbError::from)?;
         let clinic_name = store::settings::clinic_name(&mut conn).map_err(DbError::from)?;
         seed_library(&mut conn)?;
-        fill_patient_search(&mut conn)?;
         let setup_link = first_admin_link(&mut conn, &public_url)?;
         let flash_secret = crate::store::keys::flash_secret(&mut conn).map_err(DbError::from)?;
         let flash_key = actix_web::cookie::Key::try_from(flash_secret.as_slice())
@@ -254,17 +253,6 @@ fn seed_library(conn: &mut db::DbConn) -> Result<(), StartupError> {
     })?;
     if exercises + templates > 0 {
         tracing::info!(exercises, templates, "built-in library entries added");
-    }
-    Ok(())
-}
-
-/// Gives patients stored before search kept prefix rows their rows (once, after upgrading).
-fn fill_patient_search(conn: &mut db::DbConn) -> Result<(), StartupError> {
-    let filled = write_tx(conn, |c| {
-        store::patients::fill_missing_search_rows(c).map_err(AppError::from)
-    })?;
-    if filled > 0 {
-        tracing::info!(patients = filled, "patient search rows written");
     }
     Ok(())
 }

@@ -93,33 +93,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         sort_name -> Text,
-    }
-}
-
-diesel::table! {
-    patient_search_prefixes (prefix, sort_name, patient_id) {
-        prefix -> Text,
-        sort_name -> Text,
-        patient_id -> BigInt,
-        words -> Text,
-    }
-}
-
-diesel::table! {
-    patient_search_prefix_counts (prefix) {
-        prefix -> Text,
-        patients -> BigInt,
-        pair_patients -> BigInt,
-    }
-}
-
-diesel::table! {
-    patient_search_pairs (word, prefix, sort_name, patient_id) {
-        word -> Text,
-        prefix -> Text,
-        sort_name -> Text,
-        patient_id -> BigInt,
-        words -> Text,
+        search_words -> Text,
     }
 }
 
@@ -279,8 +253,6 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
-diesel::joinable!(patient_search_prefixes -> patients (patient_id));
-diesel::joinable!(patient_search_pairs -> patients (patient_id));
 diesel::joinable!(cases -> patients (patient_id));
 diesel::joinable!(cases -> users (therapist_id));
 diesel::joinable!(assessments -> cases (case_id));
@@ -296,9 +268,6 @@ diesel::joinable!(programme_template_items -> exercises (exercise_id));
 diesel::allow_tables_to_appear_in_same_query!(
     exercises,
     patients,
-    patient_search_prefixes,
-    patient_search_prefix_counts,
-    patient_search_pairs,
     cases,
     assessments,
     addenda,

@@ -14,6 +14,7 @@ pub mod patients;
 pub mod portal;
 pub mod programmes;
 pub mod reports;
+pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod status;

@@ -1,11 +1,11 @@
 //! A fresh clinic database of a chosen size. The schema comes from the app's own
 //! migrations and its built-in library from building the app once; the bulk rows are
 //! multi-row INSERT statements, one transaction per chunk. Every denormalised column
-//! (case pain summary, review date, pending red flags, patient search rows) is
+//! (case pain summary, review date, pending red flags, patient search words) is
 //! computed by the same rules as the app, and a sample is re-checked with the app's
 //! own functions before the run.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
@@ -22,8 +22,9 @@ use physiocase::db::{DatabaseUrl, DbConn, DbManager};
 use physiocase::demo::{GIVEN, TITLES};
 use physiocase::domain::clinical::{AssessmentContent, PsfsItem, RED_FLAGS};
 use physiocase::domain::pain::PainSummary;
-use physiocase::domain::text::{fold, search_pairs, search_prefixes, search_words, sort_name};
+use physiocase::domain::text::{fold, sort_name};
 use physiocase::startup::Application;
+use physiocase::store::search::{PatientSearch, words_of};
 
 /// Every generated account's password (hashed once, the hash shared).
 pub const PASSWORD: &str = "loadgen violet harbour 2026";
@@ -563,16 +564,8 @@ fn assessment_content(plan: &CasePlan, rng: &mut StdRng) -> AssessmentContent {
     }
 }
 
-fn prefixes(patient: &PatientPlan) -> BTreeSet<String> {
-    search_prefixes(patient.given, &patient.family, Some(&patient.reference))
-}
-
-fn pairs(patient: &PatientPlan) -> BTreeSet<(String, String)> {
-    search_pairs(patient.given, &patient.family, Some(&patient.reference))
-}
-
 fn words(patient: &PatientPlan) -> String {
-    search_words(patient.given, &patient.family, Some(&patient.reference))
+    words_of(patient.given, &patient.family, Some(&patient.reference))
 }
 
 fn load_exercises(conn: &mut DbConn) -> Result<Vec<Exercise>, String> {
@@ -750,7 +743,7 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
     load.table(
         "patients",
         "id, given_name, family_name, date_of_birth, sex, phone, email, clinic_reference, \
-         primary_therapist_id, notes, created_by, created_at, updated_at, sort_name",
+         primary_therapist_id, notes, created_by, created_at, updated_at, sort_name, search_words",
     )?;
     let first_opened: HashMap<i64, NaiveDateTime> = cases
         .iter()
@@ -760,7 +753,7 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
     for p in &patients {
         let created = ts(first_opened.get(&p.id).copied().unwrap_or(now));
         load.row(&format!(
-            "{}, {}, {}, {}, {}, {}, {}, {}, {}, '', {}, {created}, {created}, {}",
+            "{}, {}, {}, {}, {}, {}, {}, {}, {}, '', {}, {created}, {created}, {}, {}",
             p.id,
             q(p.given),
             q(&p.family),
@@ -772,53 +765,9 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
             p.therapist,
             p.therapist,
             q(&sort_name(p.given, &p.family)),
+            q(&words(p)),
         ))?;
     }
-    load.table(
-        "patient_search_prefixes",
-        "prefix, sort_name, patient_id, words",
-    )?;
-    for p in &patients {
-        let sorted_as = q(&sort_name(p.given, &p.family));
-        let words = q(&words(p));
-        for prefix in prefixes(p) {
-            load.row(&format!("{}, {sorted_as}, {}, {words}", q(&prefix), p.id))?;
-        }
-    }
-    load.table(
-        "patient_search_pairs",
-        "word, prefix, sort_name, patient_id, words",
-    )?;
-    // (patients with the prefix, patients with pair rows for it as a whole word)
-    let mut prefix_counts: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for p in &patients {
-        let sorted_as = q(&sort_name(p.given, &p.family));
-        let words = q(&words(p));
-        let pairs = pairs(p);
-        for (word, prefix) in &pairs {
-            load.row(&format!(
-                "{}, {}, {sorted_as}, {}, {words}",
-                q(word),
-                q(prefix),
-                p.id
-            ))?;
-        }
-        for prefix in prefixes(p) {
-            prefix_counts.entry(prefix).or_default().0 += 1;
-        }
-        let whole_words: BTreeSet<&String> = pairs.iter().map(|(word, _)| word).collect();
-        for word in whole_words {
-            prefix_counts.entry(word.clone()).or_default().1 += 1;
-        }
-    }
-    load.table(
-        "patient_search_prefix_counts",
-        "prefix, patients, pair_patients",
-    )?;
-    for (prefix, (patients, pair_patients)) in &prefix_counts {
-        load.row(&format!("{}, {patients}, {pair_patients}", q(prefix)))?;
-    }
-
     load.table(
         "cases",
         "id, patient_id, title, body_region, onset_date, mechanism, referral_source, goals, \
@@ -1132,31 +1081,11 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
 }
 
 #[derive(QueryableByName)]
-struct SearchRow {
-    #[diesel(sql_type = Text)]
-    prefix: String,
+struct StoredWords {
     #[diesel(sql_type = Text)]
     sort_name: String,
     #[diesel(sql_type = Text)]
-    words: String,
-}
-
-#[derive(QueryableByName)]
-struct PairRow {
-    #[diesel(sql_type = Text)]
-    word: String,
-    #[diesel(sql_type = Text)]
-    prefix: String,
-    #[diesel(sql_type = Text)]
-    sort_name: String,
-    #[diesel(sql_type = Text)]
-    words: String,
-}
-
-#[derive(QueryableByName)]
-struct Miscounted {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
+    search_words: String,
 }
 
 /// Re-computes the denormalised columns of a sample with the app's own functions (inside
@@ -1207,66 +1136,22 @@ fn check_sample(
         let Some(p) = patients.get(rng.random_range(0..patients.len())) else {
             continue;
         };
-        let stored: Vec<SearchRow> = diesel::sql_query(format!(
-            "SELECT prefix, sort_name, words FROM patient_search_prefixes WHERE patient_id = {}",
+        let stored: StoredWords = diesel::sql_query(format!(
+            "SELECT sort_name, search_words FROM patients WHERE id = {}",
             p.id
         ))
-        .load(conn)
-        .map_err(err("read search rows"))?;
-        let expected_sort_name = sort_name(p.given, &p.family);
-        let expected_words = words(p);
-        let stored_prefixes: BTreeSet<String> = stored.iter().map(|r| r.prefix.clone()).collect();
-        if stored_prefixes != prefixes(p)
-            || stored
-                .iter()
-                .any(|r| r.sort_name != expected_sort_name || r.words != expected_words)
-        {
-            problems.push(format!("patient {} search rows", p.id));
+        .get_result(conn)
+        .map_err(err("read a patient's search words"))?;
+        if stored.sort_name != sort_name(p.given, &p.family) || stored.search_words != words(p) {
+            problems.push(format!("patient {} search words", p.id));
         }
-        let stored_pairs: Vec<PairRow> = diesel::sql_query(format!(
-            "SELECT word, prefix, sort_name, words FROM patient_search_pairs WHERE patient_id = {}",
-            p.id
-        ))
-        .load(conn)
-        .map_err(err("read search pairs"))?;
-        let pairs_as_stored: BTreeSet<(String, String)> = stored_pairs
-            .iter()
-            .map(|r| (r.word.clone(), r.prefix.clone()))
-            .collect();
-        if pairs_as_stored != pairs(p)
-            || stored_pairs
-                .iter()
-                .any(|r| r.sort_name != expected_sort_name || r.words != expected_words)
-        {
-            problems.push(format!("patient {} search pairs", p.id));
+        // The engine's index has them: their reference finds them.
+        let search = PatientSearch::parse(&p.reference);
+        let found = physiocase::store::search::matching(conn, &search)
+            .map_err(err("search by reference"))?;
+        if !found.listed().iter().any(|m| m.id == p.id) {
+            problems.push(format!("patient {} not found by reference", p.id));
         }
-    }
-    // The prefix counts are the app's own rule applied to the whole table: each is the
-    // number of search rows with that prefix.
-    let miscounted: Vec<Miscounted> = diesel::sql_query(
-        "SELECT count(*) AS n FROM (SELECT prefix, count(*) AS rows_with FROM patient_search_prefixes \
-         GROUP BY prefix) AS actual FULL OUTER JOIN patient_search_prefix_counts AS kept \
-         ON kept.prefix = actual.prefix \
-         WHERE kept.patients IS NULL OR actual.rows_with IS NULL OR kept.patients <> actual.rows_with",
-    )
-    .load(conn)
-    .map_err(err("compare the prefix counts"))?;
-    if miscounted.first().is_none_or(|m| m.n != 0) {
-        problems.push("search prefix counts".to_owned());
-    }
-    // Each pair count is the number of patients with pair rows for that whole word.
-    let miscounted: Vec<Miscounted> = diesel::sql_query(
-        "SELECT count(*) AS n FROM (SELECT word, count(DISTINCT patient_id) AS with_pairs \
-         FROM patient_search_pairs GROUP BY word) AS actual FULL OUTER JOIN \
-         (SELECT prefix, pair_patients FROM patient_search_prefix_counts WHERE pair_patients > 0) AS kept \
-         ON kept.prefix = actual.word \
-         WHERE kept.pair_patients IS NULL OR actual.with_pairs IS NULL \
-         OR kept.pair_patients <> actual.with_pairs",
-    )
-    .load(conn)
-    .map_err(err("compare the pair counts"))?;
-    if miscounted.first().is_none_or(|m| m.n != 0) {
-        problems.push("search pair counts".to_owned());
     }
     conn.batch_execute("ROLLBACK")
         .map_err(err("roll the check back"))?;
@@ -1287,9 +1172,6 @@ fn count_rows(conn: &mut DbConn, url: &DatabaseUrl) -> Result<Counts, String> {
     let mut counts = Counts::default();
     for table in [
         "patients",
-        "patient_search_prefixes",
-        "patient_search_prefix_counts",
-        "patient_search_pairs",
         "cases",
         "assessments",
         "pain_scores",

@@ -13,7 +13,8 @@ use crate::domain::clinical::{
 use crate::error::AppError;
 use crate::store;
 use crate::store::audit::{Action, Event};
-use crate::store::patients::{CaseLine, ListedPatient, PatientDetails, PatientRow, PatientSearch};
+use crate::store::patients::{CaseLine, PatientDetails, PatientRow};
+use crate::store::search::{ListedPatient, PatientSearch};
 use crate::web::Audited;
 use crate::web::Staff;
 use crate::web::csrf::CsrfForm;
@@ -81,16 +82,15 @@ async fn list(
     };
     let who = actor(&req);
     let read = move |c: &mut crate::db::DbConn| {
-        let matches = store::patients::matching(c, &search)?;
+        let matches = store::search::matching(c, &search)?;
         let pager = Pager::capped(
             page,
             PER_PAGE,
             matches.counted(),
-            store::patients::SEARCH_COUNT_CAP,
+            store::search::SEARCH_COUNT_CAP,
             base_query,
         );
-        let page = store::patients::page_of(c, &matches, pager.offset(), PER_PAGE)?;
-        let rows = store::patients::lines_of(c, &page)?;
+        let rows = store::search::lines_of(c, matches.page(pager.offset(), PER_PAGE))?;
         // The search terms can be names: the audit records only that a search happened.
         let event = Event::new(Action::PatientSearch).detail(format!(
             "{}{} results",
