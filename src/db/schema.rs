@@ -74,6 +74,7 @@ diesel::table! {
         default_paper -> Text,
         sheet_footer -> Text,
         updated_at -> Timestamp,
+        time_zone -> Text,
     }
 }
 

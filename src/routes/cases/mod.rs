@@ -393,7 +393,7 @@ fn show_page(
                 &view.scores,
                 &view.marks,
             ),
-            pain_form: crate::views::pain::PainForm::blank(),
+            pain_form: crate::views::pain::PainForm::blank(state.zone()),
             errors: FormErrors::default(),
             adherence: view.adherence,
             case,

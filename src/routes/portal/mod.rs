@@ -356,7 +356,7 @@ async fn portal_home(
         &req,
         &state,
         &patient,
-        PainForm::blank(),
+        PainForm::blank(state.zone()),
         FormErrors::default(),
     )
     .await?;
@@ -406,7 +406,8 @@ async fn portal_pain(
     CsrfForm(form): CsrfForm<PainForm>,
 ) -> Result<HttpResponse, AppError> {
     let patient_id = patient_id_of(&patient)?;
-    let valid = match form.validate() {
+    let zone = state.zone();
+    let valid = match form.validate(zone) {
         Ok(valid) => valid,
         Err(errors) => {
             let page = portal_page(&req, &state, &patient, form, errors).await?;
@@ -424,7 +425,11 @@ async fn portal_pain(
         .await;
     match stored {
         Ok(_) | Err(AppError::Conflict(_)) => {
-            Ok(state.redirect_with_flash("/me", "Thank you: your pain score is saved."))
+            let message = crate::views::pain::with_note(
+                "Thank you: your pain score is saved.",
+                form.time_note(zone),
+            );
+            Ok(state.redirect_with_flash("/me", &message))
         }
         Err(AppError::Refused { field, message }) => {
             let mut errors = FormErrors::default();
