@@ -209,6 +209,8 @@ pub trait Shown {
     fn to_utc(&self) -> ToUtc;
     /// `2026-12-07T14:05:09+00:00`, for exports (ISO 8601 with the local offset).
     fn to_offset(&self, zone: impl Borrow<Zone>) -> ToOffset;
+    /// `7 Dec 2026`: the local day the instant falls on.
+    fn to_day_in(&self, zone: impl Borrow<Zone>) -> ToDay;
 }
 
 impl Shown for NaiveDateTime {
@@ -226,6 +228,9 @@ impl Shown for NaiveDateTime {
     }
     fn to_offset(&self, zone: impl Borrow<Zone>) -> ToOffset {
         ToOffset(zone.borrow().local(*self))
+    }
+    fn to_day_in(&self, zone: impl Borrow<Zone>) -> ToDay {
+        ToDay(zone.borrow().day_of(*self))
     }
 }
 

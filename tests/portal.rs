@@ -623,11 +623,11 @@ async fn the_dashboard_lists_what_needs_attention() {
         "worsening listed"
     );
     assert!(
-        section("review-due").contains("due 2024-02-01"),
+        section("review-due").contains("due 1 Feb 2024"),
         "review due listed"
     );
     assert!(
-        section("no-recent-pain").contains("last 2024-01-08"),
+        section("no-recent-pain").contains("last 8 Jan 2024"),
         "no score for 14 days listed"
     );
     assert!(!section("red-flags").contains("Thoracic pain"));
@@ -796,6 +796,12 @@ async fn the_reviews_due_list_starts_with_the_most_overdue_and_links_to_all_of_t
         due.push(date);
     }
     due.sort();
+    // Shown as people read dates: "1 Feb 2024".
+    let due: Vec<String> = due
+        .iter()
+        .filter_map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| physiocase::dates::ShownDay::to_day(&d).to_string())
+        .collect();
     let home = t.page("/").await;
     let section = home
         .split("attention--review-due")

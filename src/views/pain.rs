@@ -29,12 +29,20 @@ impl PainPanel {
 }
 
 /// Builds the chart (one line per context, baseline, threshold, version marks) and the
-/// summary over the baseline's context.
+/// summary over the baseline's context. The chart is drawn in the wall time of `zone`, so
+/// its days and hours are the clinic's.
 pub fn pain_panel(
     dom_id: &str,
     scores: &[(NaiveDateTime, String, i32)],
     marks: &[(NaiveDateTime, i32)],
+    zone: Zone,
 ) -> PainPanel {
+    let wall = |at: &NaiveDateTime| zone.local(*at).naive_local();
+    let scores: Vec<(NaiveDateTime, String, i32)> = scores
+        .iter()
+        .map(|(at, context, score)| (wall(at), context.clone(), *score))
+        .collect();
+    let marks: Vec<(NaiveDateTime, i32)> = marks.iter().map(|(at, n)| (wall(at), *n)).collect();
     let to_u8 = |s: i32| u8::try_from(s.clamp(0, 10)).unwrap_or(0);
     let series: Vec<ChartSeries> = PainContext::ALL
         .iter()

@@ -144,6 +144,7 @@ impl NewPage {
         therapists: &[(i64, String)],
         errors: FormErrors,
     ) -> Self {
+        let today = layout.zone.today().to_string();
         Self {
             regions: SelectOption::from_table(CASE_REGIONS, &[form.body_region.as_str()]),
             therapists: therapists
@@ -158,7 +159,7 @@ impl NewPage {
             patient,
             form,
             errors,
-            today: chrono::Utc::now().date_naive().to_string(),
+            today,
         }
     }
 }
@@ -240,16 +241,18 @@ async fn create(
 
 /// Adherence to the case's programme: each version's exercises, at their days a week,
 /// from the day it was saved.
+/// Days are the clinic's (`zone`).
 pub fn adherence_of(
     conn: &mut crate::db::DbConn,
     case_id: i64,
+    zone: crate::dates::Zone,
 ) -> Result<crate::store::pain::Adherence, AppError> {
-    let schedule = crate::store::programmes::schedule(conn, case_id)?;
+    let schedule = crate::store::programmes::schedule(conn, case_id, zone)?;
     Ok(crate::store::pain::adherence(
         conn,
         case_id,
         &schedule,
-        chrono::Utc::now().date_naive(),
+        zone.today(),
     )?)
 }
 
@@ -292,6 +295,7 @@ async fn show(
     let id = id.into_inner();
     let requested_page = query.into_inner().page;
     let who = actor(&req);
+    let zone = state.zone();
     let page = move |c: &mut crate::db::DbConn| {
         let (case, patient) = store::cases::find_with_patient(c, id)?;
         let therapist = patient_queries::user_name(c, case.therapist_id)?;
@@ -306,7 +310,7 @@ async fn show(
             .map(|line| (line.at, line.context, line.score))
             .collect();
         let marks = crate::store::pain::version_marks(c, id)?;
-        let adherence = adherence_of(c, id)?;
+        let adherence = adherence_of(c, id, zone)?;
         let event = Event::new(Action::CaseRead)
             .entity("case", id)
             .patient(case.patient_id);
@@ -392,6 +396,7 @@ fn show_page(
                 &format!("case-{}-pain", case.id),
                 &view.scores,
                 &view.marks,
+                state.zone(),
             ),
             pain_form: crate::views::pain::PainForm::blank(state.zone()),
             errors: FormErrors::default(),

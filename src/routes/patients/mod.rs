@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::auth::Staff;
 use crate::auth::csrf::CsrfForm;
+use crate::dates::{Shown, ShownDay};
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
     SEXES, bounded_line, bounded_text, date_of_birth, label_of, red_flag_label, required_line,
@@ -256,6 +257,7 @@ impl FormPage {
         therapists: &[(i64, String)],
         errors: FormErrors,
     ) -> Self {
+        let today = layout.zone.today().to_string();
         Self {
             sexes: SEXES
                 .iter()
@@ -278,7 +280,7 @@ impl FormPage {
             action,
             form,
             errors,
-            today: chrono::Utc::now().date_naive().to_string(),
+            today,
         }
     }
 }

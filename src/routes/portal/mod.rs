@@ -259,7 +259,7 @@ async fn portal_page(
 ) -> Result<PortalPage, AppError> {
     let patient_id = patient_id_of(patient)?;
     let who = actor(req);
-    let today = chrono::Utc::now().date_naive();
+    let today = state.zone().today();
     let loaded = state
         .audited(who, move |c| {
             let record = patient_queries::find(c, patient_id)?;
@@ -317,7 +317,7 @@ async fn portal_page(
             therapist,
             exercises,
             done_today,
-            pain: pain_panel("my-pain", &scores, &marks),
+            pain: pain_panel("my-pain", &scores, &marks, state.zone()),
             pain_form: form,
             errors,
             stop_symptoms: STOP_SYMPTOMS,
@@ -336,7 +336,7 @@ async fn portal_page(
             exercises: Vec::new(),
             exercise_ids: Vec::new(),
             done_today: Vec::new(),
-            pain: pain_panel("my-pain", &[], &[]),
+            pain: pain_panel("my-pain", &[], &[], state.zone()),
             pain_form: form,
             errors,
             stop_symptoms: STOP_SYMPTOMS,
@@ -466,7 +466,7 @@ async fn portal_done(
     let exercise_id = form.exercise_id()?;
     let who = actor(&req);
     let user_id = patient.user_id;
-    let today = chrono::Utc::now().date_naive();
+    let today = state.zone().today();
     let done = state
         .write(move |c| pain_queries::mark_done(c, &who, patient_id, user_id, exercise_id, today))
         .await?;
@@ -487,7 +487,7 @@ async fn portal_undo_done(
     let patient_id = patient_id_of(&patient)?;
     let exercise_id = form.exercise_id()?;
     let who = actor(&req);
-    let today = chrono::Utc::now().date_naive();
+    let today = state.zone().today();
     state
         .write(move |c| pain_queries::unmark_done(c, &who, patient_id, exercise_id, today))
         .await?;
