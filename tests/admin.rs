@@ -386,7 +386,7 @@ async fn the_fhir_bundle_is_a_self_contained_r4_collection() {
                     "Pain severity - 0-10 verbal numeric rating [Score] - Reported"
                 );
                 assert_eq!(r["valueInteger"], 7);
-                assert_eq!(r["effectiveDateTime"], "2026-11-01T09:00:00Z");
+                assert_eq!(r["effectiveDateTime"], "2026-11-01T09:00:00+00:00");
                 assert!(r["subject"]["reference"].is_string());
             }
             "CarePlan" => {
@@ -485,7 +485,10 @@ async fn fhir_observations_name_their_episode_of_care_and_carry_the_note() {
                     "the neck score belongs to the neck case"
                 );
                 assert_eq!(observation["note"], serde_json::json!([{ "text": note }]));
-                assert_eq!(observation["effectiveDateTime"], "2026-11-01T09:00:00Z");
+                assert_eq!(
+                    observation["effectiveDateTime"],
+                    "2026-11-01T09:00:00+00:00"
+                );
             }
             Some(3) => {
                 assert_eq!(
@@ -496,7 +499,10 @@ async fn fhir_observations_name_their_episode_of_care_and_carry_the_note() {
                     observation.get("note").is_none(),
                     "no empty note: {observation}"
                 );
-                assert_eq!(observation["effectiveDateTime"], "2026-11-02T10:30:00Z");
+                assert_eq!(
+                    observation["effectiveDateTime"],
+                    "2026-11-02T10:30:00+00:00"
+                );
             }
             other => panic!("unexpected score {other:?}"),
         }

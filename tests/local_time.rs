@@ -309,3 +309,26 @@ async fn changing_the_zone_changes_how_times_read_not_what_is_stored() {
     let audit = html_unescape(&admin.page("/admin/audit").await);
     assert!(audit.contains("time zone: Europe/London -> America/Los_Angeles"));
 }
+
+#[tokio::test]
+async fn exports_carry_the_clinic_offset_and_the_exact_instant() {
+    let app = clinic_in("Australia/Sydney").await;
+    let (admin, t) = app.therapist().await;
+    let case = open_case(&t).await;
+    let response = record_pain(&t, &case, "6", "2026-11-20T23:30").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let csv = admin.get_text("/admin/exports/pain-scores.csv").await.1;
+    assert!(
+        csv.contains("2026-11-20T23:30:00+11:00"),
+        "ISO 8601 with the offset: {csv}"
+    );
+    let patient_id = case_patient_id(&app, &case);
+    let (status, fhir) = admin
+        .get_text(&format!("/admin/patients/{patient_id}/record.fhir.json"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        fhir.contains("\"effectiveDateTime\": \"2026-11-20T23:30:00+11:00\""),
+        "FHIR dateTime with the offset"
+    );
+}

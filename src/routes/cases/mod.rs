@@ -59,6 +59,7 @@ impl CaseForm {
         &self,
         therapists: &[(i64, String)],
         born: chrono::NaiveDate,
+        today: chrono::NaiveDate,
     ) -> Result<NewCase, FormErrors> {
         let mut errors = FormErrors::default();
         let title = errors.take("title", required_line(&self.title, 200, "A title"));
@@ -71,7 +72,7 @@ impl CaseForm {
         } else {
             errors.take(
                 "onset_date",
-                past_date(&self.onset_date, "onset date").and_then(|onset| {
+                past_date(&self.onset_date, "onset date", today).and_then(|onset| {
                     if onset < born {
                         Err(format!(
                             "The onset date cannot be before the patient's date of birth ({born})."
@@ -214,7 +215,7 @@ async fn create(
             ))
         })
         .await?;
-    let case = match form.validate(&therapists, born) {
+    let case = match form.validate(&therapists, born, state.zone().today()) {
         Ok(case) => case,
         Err(errors) => {
             let patient = audited_patient(&state, actor(&req), patient_id, "new case form").await?;

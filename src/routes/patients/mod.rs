@@ -157,7 +157,12 @@ impl PatientForm {
         }
     }
 
-    fn validate(&self, therapists: &[(i64, String)]) -> Result<PatientDetails, FormErrors> {
+    /// `today` is the clinic's: a birth date is not in the future there.
+    fn validate(
+        &self,
+        therapists: &[(i64, String)],
+        today: chrono::NaiveDate,
+    ) -> Result<PatientDetails, FormErrors> {
         let mut errors = FormErrors::default();
         let given_name = errors.take(
             "given_name",
@@ -167,7 +172,7 @@ impl PatientForm {
             "family_name",
             required_line(&self.family_name, 100, "Family name"),
         );
-        let dob = errors.take("date_of_birth", date_of_birth(&self.date_of_birth));
+        let dob = errors.take("date_of_birth", date_of_birth(&self.date_of_birth, today));
         let sex = if self.sex.trim().is_empty() {
             None
         } else if SEXES.iter().any(|(k, _)| *k == self.sex.trim()) {
@@ -328,7 +333,7 @@ async fn create(
         );
         render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    let details = match form.validate(&therapists) {
+    let details = match form.validate(&therapists, state.zone().today()) {
         Ok(details) => details,
         Err(errors) => return retry(form, errors),
     };
@@ -465,7 +470,7 @@ async fn update(
         );
         render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    let details = match form.validate(&therapists) {
+    let details = match form.validate(&therapists, state.zone().today()) {
         Ok(details) => details,
         Err(errors) => return retry(form, errors),
     };
