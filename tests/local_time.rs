@@ -332,3 +332,77 @@ async fn exports_carry_the_clinic_offset_and_the_exact_instant() {
         "FHIR dateTime with the offset"
     );
 }
+
+#[tokio::test]
+async fn a_patient_living_elsewhere_has_their_own_day_while_staff_keep_the_clinic_zone() {
+    let app = clinic_in("UTC").await;
+    let (_admin, t) = app.therapist().await;
+    let case = open_case(&t).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    let p = portal_patient(&app, &t, case_patient_id(&app, &case), "away@example.test").await;
+    let theirs = zone_on_another_day();
+    let response = p
+        .submit("/me", "/me/time-zone", &[("time_zone", theirs.name())])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let me = p.page("/me").await;
+    assert!(me.contains(&format!(r#"<option value="{}" selected>"#, theirs.name())));
+
+    let token = p.csrf_token("/me").await;
+    let response = p
+        .post_url(
+            "/me/done",
+            &[
+                ("csrf_token", token.as_str()),
+                ("exercise_id", chin.to_string().as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let ticked: Vec<NaiveDate> = {
+        use physiocase::db::schema::adherence_ticks;
+        adherence_ticks::table
+            .select(adherence_ticks::day)
+            .load(&mut app.conn())
+            .unwrap_or_else(|e| panic!("ticks: {e}"))
+    };
+    assert_eq!(ticked, vec![theirs.today()], "ticked on the patient's day");
+    assert_ne!(theirs.today(), Utc::now().date_naive());
+
+    // The patient types their own wall time; staff read it in the clinic's zone.
+    let now = Utc::now().naive_utc() - Duration::minutes(3);
+    let typed = now.to_input(theirs).to_string();
+    let token = p.csrf_token("/me").await;
+    let key = physiocase::secrets::random_token();
+    let response = p
+        .post_url(
+            "/me/pain",
+            &[
+                ("csrf_token", token.as_str()),
+                ("score", "4"),
+                ("context", "now"),
+                ("recorded_at", typed.as_str()),
+                ("note", ""),
+                ("idempotency_key", key.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "not in the future"
+    );
+    let stored = stored_scores(&app);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].to_input(theirs).to_string(), typed);
+    let page = t.page(&case).await;
+    assert!(
+        page.contains(&format!(">{}<", stored[0].to_minute(Zone::UTC))),
+        "the therapist reads it in the clinic's zone"
+    );
+    assert!(
+        app.audit_actions()
+            .contains(&"account.time_zone_changed".to_owned())
+    );
+}

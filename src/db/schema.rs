@@ -12,6 +12,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         patient_id -> Nullable<BigInt>,
+        time_zone -> Text,
     }
 }
 
