@@ -138,8 +138,8 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(|_, _| {
                     AppError::BadRequest("a query value could not be read".into()).into()
                 }))
-                .wrap(middleware::from_fn(crate::auth::csrf::check_origin))
-                .wrap(middleware::from_fn(crate::auth::guard::load_session))
+                .wrap(middleware::from_fn(crate::web::csrf::check_origin))
+                .wrap(middleware::from_fn(crate::web::guard::load_session))
                 .wrap(security_headers())
                 .wrap(middleware::Condition::new(
                     https,

@@ -1,10 +1,7 @@
-//! Who is asking, and may they: passwords, sessions, CSRF, role guards, sign-in rate limits.
+//! Who is asking: password hashing, the signed cookies and sign-in rate limits. The
+//! request guards and CSRF checks that use them are in `web`; sessions and one-time links
+//! are kept by `store::sessions` and `store::tokens`.
 
 pub mod cookies;
-pub mod csrf;
-pub mod guard;
 pub mod password;
 pub mod rate_limit;
-
-pub use crate::store::sessions::SessionUser;
-pub use guard::{Admin, AnyUser, Patient, Staff};

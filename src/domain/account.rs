@@ -1,3 +1,5 @@
+//! Account values: roles, email addresses, display names and new passwords, validated.
+
 use std::fmt;
 
 /// Who a user is to the clinic. Decides every permission on the server.

@@ -1,6 +1,8 @@
 //! The rows the exports read: the CSV files in batches by id, and a patient's whole record
 //! for the FHIR bundle. Formatting (CSV cells, FHIR JSON) belongs to the routes.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -13,6 +15,7 @@ use crate::store::patients::{self as patient_queries, PatientRow};
 use crate::store::programmes::{self as programme_queries, ProgrammeVersion};
 
 /// One case as the outcomes export writes it.
+#[derive(Queryable)]
 pub struct OutcomeExportRow {
     pub case_id: i64,
     pub patient_id: i64,
@@ -27,33 +30,16 @@ pub struct OutcomeExportRow {
     pub pain_latest: Option<i32>,
     pub pain_trend: String,
     pub red_flags_pending: String,
-    /// Assessments of the case, not counting those entered in error.
-    pub assessments: i64,
 }
 
-type OutcomeColumns = (
-    i64,
-    i64,
-    Option<String>,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<String>,
-    Option<i32>,
-    Option<i32>,
-    String,
-    String,
-);
-
-/// Up to `limit` cases with an id above `after`, in id order.
+/// Up to `limit` cases with an id above `after`, in id order, each with the number of its
+/// assessments (not counting those entered in error).
 pub fn outcome_batch(
     conn: &mut DbConn,
     after: i64,
     limit: i64,
-) -> QueryResult<Vec<OutcomeExportRow>> {
-    let rows: Vec<OutcomeColumns> = cases::table
+) -> QueryResult<Vec<(OutcomeExportRow, i64)>> {
+    let rows: Vec<OutcomeExportRow> = cases::table
         .inner_join(patients::table)
         .inner_join(users::table.on(users::id.eq(cases::therapist_id)))
         .filter(cases::id.gt(after))
@@ -75,51 +61,21 @@ pub fn outcome_batch(
             cases::red_flags_pending,
         ))
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let counts: Vec<(i64, i64)> = assessments::table
+    let ids: Vec<i64> = rows.iter().map(|r| r.case_id).collect();
+    let counts: HashMap<i64, i64> = assessments::table
         .filter(assessments::case_id.eq_any(&ids))
         .filter(assessments::status.ne(AssessmentStatus::EnteredInError.as_str()))
         .group_by(assessments::case_id)
         .select((assessments::case_id, diesel::dsl::count(assessments::id)))
-        .load(conn)?;
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
     Ok(rows
         .into_iter()
-        .map(
-            |(
-                case_id,
-                patient_id,
-                clinic_reference,
-                title,
-                therapist,
-                status,
-                opened_at,
-                discharged_at,
-                discharge_outcome,
-                pain_baseline,
-                pain_latest,
-                pain_trend,
-                red_flags_pending,
-            )| OutcomeExportRow {
-                assessments: counts
-                    .iter()
-                    .find(|(c, _)| *c == case_id)
-                    .map(|(_, n)| *n)
-                    .unwrap_or(0),
-                case_id,
-                patient_id,
-                clinic_reference,
-                title,
-                therapist,
-                status,
-                opened_at,
-                discharged_at,
-                discharge_outcome,
-                pain_baseline,
-                pain_latest,
-                pain_trend,
-                red_flags_pending,
-            },
-        )
+        .map(|row| {
+            let assessments = counts.get(&row.case_id).copied().unwrap_or(0);
+            (row, assessments)
+        })
         .collect())
 }
 

@@ -8,31 +8,16 @@ use crate::db::DbConn;
 use crate::db::schema::setup_tokens;
 use crate::secrets::{random_token, token_hash};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    FirstAdmin,
-    Invite,
-    Portal,
+crate::store::stored::stored_text! {
+    /// What a one-time link is for.
+    pub enum Purpose {
+        FirstAdmin = "first-admin",
+        Invite = "invite",
+        Portal = "portal",
+    }
 }
 
 impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FirstAdmin => "first-admin",
-            Self::Invite => "invite",
-            Self::Portal => "portal",
-        }
-    }
-
-    fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "first-admin" => Some(Self::FirstAdmin),
-            "invite" => Some(Self::Invite),
-            "portal" => Some(Self::Portal),
-            _ => None,
-        }
-    }
-
     pub fn lifetime(self) -> Duration {
         match self {
             Self::FirstAdmin | Self::Invite => Duration::hours(24),

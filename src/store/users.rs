@@ -1,3 +1,6 @@
+//! Accounts of staff and patients, and what is done with them: invitations, one-time
+//! links, passwords, deactivation.
+
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 

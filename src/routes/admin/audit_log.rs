@@ -6,11 +6,11 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use crate::auth::Admin;
-use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::domain::clinical::parse_date;
 use crate::error::AppError;
 use crate::store::audit::{self, Action, AuditLine, AuditSearch, ChainReport, Event};
+use crate::web::Admin;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
 
 #[derive(Debug, Clone, Default, Deserialize)]

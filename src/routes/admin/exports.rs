@@ -7,11 +7,11 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 
-use crate::auth::Admin;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 use crate::store::audit::Event;
 use crate::store::exports;
+use crate::web::Admin;
 use crate::web::{AppState, actor};
 
 const BATCH: i64 = 1000;
@@ -127,10 +127,10 @@ fn outcome_batch(
     zone: Zone,
 ) -> Result<(Vec<Vec<String>>, i64), AppError> {
     let rows = exports::outcome_batch(conn, after, BATCH)?;
-    let last = rows.last().map(|r| r.case_id).unwrap_or(after);
+    let last = rows.last().map(|(r, _)| r.case_id).unwrap_or(after);
     let lines = rows
         .into_iter()
-        .map(|row| {
+        .map(|(row, assessments)| {
             let change = match (row.pain_baseline, row.pain_latest) {
                 (Some(b), Some(l)) => (l - b).to_string(),
                 _ => String::new(),
@@ -149,7 +149,7 @@ fn outcome_batch(
                 row.pain_latest.map(|l| l.to_string()).unwrap_or_default(),
                 change,
                 row.pain_trend,
-                row.assessments.to_string(),
+                assessments.to_string(),
                 row.red_flags_pending,
             ]
         })

@@ -11,10 +11,10 @@ use chrono::{NaiveDateTime, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::auth::{Admin, Patient};
 use crate::error::AppError;
 use crate::store::audit::Event;
 use crate::store::exports::{self, PatientRecord};
+use crate::web::{Admin, Patient};
 use crate::web::{AppState, actor};
 
 pub const LOINC_PAIN: &str = "72514-3";

@@ -10,8 +10,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::Admin;
-use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::domain::{DisplayName, Email, FormErrors, Role};
 use crate::error::AppError;
 use crate::store;
@@ -19,6 +17,8 @@ use crate::store::audit::{Action, Event};
 use crate::store::settings;
 use crate::store::tokens::Purpose;
 use crate::store::users::UserRow;
+use crate::web::Admin;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -6,12 +6,12 @@ use askama::Template;
 use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
-use crate::auth::Admin;
 use crate::domain::clinical::parse_date;
 use crate::error::AppError;
 use crate::store::audit::Action;
 use crate::store::audit::Event;
 use crate::store::reports::{self, CaseFacts, CaseListLine, Figure, Figures, Range};
+use crate::web::Admin;
 use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -13,9 +13,6 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use crate::auth::Staff;
-use crate::auth::csrf::{CsrfForm, NoFields};
-use crate::auth::guard::record_refusal;
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
     AssessmentContent, AssessmentKind, BODY_CHART, PsfsItem, RED_FLAG_ANSWERS, RED_FLAGS,
@@ -27,7 +24,10 @@ use crate::store::audit::{Action, Event};
 use crate::store::cases::CaseRow;
 use crate::store::patients::{PatientRow, user_name};
 use crate::web::Audited;
+use crate::web::Staff;
 use crate::web::audited_case;
+use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::guard::record_refusal;
 use crate::web::{AppState, Layout, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

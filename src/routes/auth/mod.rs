@@ -5,8 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::AnyUser;
-use crate::auth::csrf::{CsrfForm, NoFields, PublicForm};
 use crate::domain::{DisplayName, Email, FormErrors, NewPassword};
 use crate::error::AppError;
 use crate::store;
@@ -15,6 +13,8 @@ use crate::store::audit::{Action, Event, Outcome};
 use crate::store::sessions as session;
 use crate::store::tokens::{Purpose, TokenProblem};
 use crate::store::users::Newcomer;
+use crate::web::AnyUser;
+use crate::web::csrf::{CsrfForm, NoFields, PublicForm};
 use crate::web::{AppState, Layout, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -7,8 +7,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::Staff;
-use crate::auth::csrf::CsrfForm;
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
     AssessmentKind, CASE_REGIONS, DISCHARGE_OUTCOMES, bounded_line, bounded_text, label_of, one_of,
@@ -21,6 +19,8 @@ use crate::store::patients as patient_queries;
 use crate::store::patients::PatientRow;
 use crate::views::timeline::{TimelineEntry, timeline_page};
 use crate::web::Audited;
+use crate::web::Staff;
+use crate::web::csrf::CsrfForm;
 use crate::web::{AppState, Layout, Pager, SelectOption, actor, render, render_with_status};
 use crate::web::{audited_case, audited_patient};
 

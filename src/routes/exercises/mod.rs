@@ -5,8 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::Staff;
-use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::domain::clinical::{bounded_line, bounded_text};
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
@@ -14,6 +12,8 @@ use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, la
 use crate::store;
 use crate::store::exercises::{Exercise, ExerciseContent};
 use crate::views::library::{self as search, ExerciseCard, FacetView, LibraryQuery, labels};
+use crate::web::Staff;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

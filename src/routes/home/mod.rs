@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::AnyUser;
 use crate::dates::{Shown, ShownDay};
 use crate::domain::Role;
 use crate::domain::pain::Trend;
@@ -13,6 +12,7 @@ use crate::store;
 use crate::store::audit::Action;
 use crate::store::audit::Event;
 use crate::store::caseload::{Attention, DashboardCase};
+use crate::web::AnyUser;
 use crate::web::{AppState, Layout, Pager, actor, render};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -5,15 +5,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::auth::Staff;
-use crate::auth::csrf::CsrfForm;
 use crate::domain::FormErrors;
 use crate::error::AppError;
 use crate::store::cases::CaseRow;
 use crate::store::patients::PatientRow;
 use crate::views::pain::{PainForm, with_note};
 use crate::web::Audited;
+use crate::web::Staff;
 use crate::web::audited_case;
+use crate::web::csrf::CsrfForm;
 use crate::web::{AppState, Layout, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -6,8 +6,6 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::auth::Staff;
-use crate::auth::csrf::CsrfForm;
 use crate::dates::{Shown, ShownDay};
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
@@ -18,6 +16,8 @@ use crate::store;
 use crate::store::audit::{Action, Event};
 use crate::store::patients::{CaseLine, ListedPatient, PatientDetails, PatientRow, PatientSearch};
 use crate::web::Audited;
+use crate::web::Staff;
+use crate::web::csrf::CsrfForm;
 use crate::web::{
     AppState, Layout, Pager, SelectOption, actor, render, render_with_status, url_encode,
 };

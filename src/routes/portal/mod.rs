@@ -5,8 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::csrf::{CsrfForm, NoFields};
-use crate::auth::{Patient, Staff};
 use crate::dates::Zone;
 use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::domain::{Email, FormErrors};
@@ -23,7 +21,9 @@ use crate::views::sheet::{
 };
 use crate::web::Audited;
 use crate::web::audited_patient;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::{AppState, Layout, actor, render, render_with_status};
+use crate::web::{Patient, Staff};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/patients/{id}/portal", web::get().to(access_page))

@@ -13,8 +13,6 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::auth::Staff;
-use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::db::DbConn;
 use crate::domain::clinical::{bounded_text, red_flag_label, required_line, review_date};
 use crate::domain::{Dosage, DosageInput, FormErrors, Side};
@@ -29,6 +27,8 @@ use crate::views::sheet::{
     PrintQuery, SheetExercise, pdf_response, prepare_sheet, sheet_exercises,
 };
 use crate::web::Audited;
+use crate::web::Staff;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::{AppState, Layout, Pager, SelectOption, actor, render, render_with_status};
 use diff::Change;
 
@@ -1091,7 +1091,7 @@ async fn template_restore(
 pub async fn staff_pdf(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _staff: crate::auth::Staff,
+    _staff: crate::web::Staff,
     case_id: web::Path<i64>,
     query: web::Query<PrintQuery>,
 ) -> Result<HttpResponse, AppError> {

@@ -11,12 +11,12 @@ use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::auth::SessionUser;
-use crate::auth::guard::record_refusal;
 use crate::error::AppError;
 use crate::secrets::constant_time_eq;
 use crate::store::audit::Action;
+use crate::store::sessions::SessionUser;
 use crate::web::AppState;
+use crate::web::guard::record_refusal;
 
 /// Refuses a POST (or other unsafe method) whose Origin, or failing that Referer, is not
 /// this site. Browsers send Origin on every cross-site form post.

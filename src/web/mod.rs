@@ -1,5 +1,10 @@
 //! Shared web plumbing: application state, the page layout, rendering, redirects, paging.
 
+pub mod csrf;
+pub mod guard;
+
+pub use guard::{Admin, AnyUser, Patient, Staff};
+
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -7,7 +12,6 @@ use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::auth::SessionUser;
 use crate::auth::cookies::Cookies;
 use crate::auth::rate_limit::SignInLimiter;
 use crate::dates::Zone;
@@ -15,6 +19,7 @@ use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 use crate::store::audit::Action;
 use crate::store::audit::Actor;
+use crate::store::sessions::SessionUser;
 use crate::store::settings::ClinicHeader;
 use crate::work::BoundedWork;
 
