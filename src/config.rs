@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use clap::Args;
 
+use crate::dates::Zone;
 use crate::db::{DatabaseUrl, DbError};
 
 /// How the web server runs. Every flag has an environment variable.
@@ -40,6 +41,11 @@ pub struct ServeArgs {
     /// Worker threads serving requests (default: one per core).
     #[arg(long, env = "PHYSIOCASE_WORKERS")]
     pub workers: Option<usize>,
+
+    /// The clinic's time zone on a new database, an IANA name such as Europe/London
+    /// (default: the server's own zone, else UTC). Admins change it in clinic settings.
+    #[arg(long, env = "PHYSIOCASE_TIME_ZONE")]
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -81,6 +87,8 @@ pub struct Settings {
     /// none has come for this long.
     pub signin_burst_quiet: std::time::Duration,
     pub workers: Option<usize>,
+    /// The zone a database the server has not started on before takes.
+    pub default_zone: Zone,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +97,8 @@ pub enum SettingsError {
     Database(#[from] DbError),
     #[error("the public URL {0:?} is not an http:// or https:// URL")]
     PublicUrl(String),
+    #[error("the time zone {0:?} is not an IANA zone name such as Europe/London")]
+    TimeZone(String),
 }
 
 impl Settings {
@@ -96,6 +106,10 @@ impl Settings {
         let public_url = match &args.public_url {
             Some(raw) => Some(normalise_public_url(raw)?),
             None => None,
+        };
+        let default_zone = match &args.time_zone {
+            Some(name) => Zone::parse(name).ok_or_else(|| SettingsError::TimeZone(name.clone()))?,
+            None => Zone::of_this_server().unwrap_or(Zone::UTC),
         };
         Ok(Self {
             bind: args.bind,
@@ -106,6 +120,7 @@ impl Settings {
             signin_per_ip_per_minute: args.signin_per_ip_per_minute.max(1),
             signin_burst_quiet: SIGNIN_BURST_QUIET,
             workers: args.workers,
+            default_zone,
         })
     }
 
@@ -120,6 +135,7 @@ impl Settings {
             signin_per_ip_per_minute: 30,
             signin_burst_quiet: SIGNIN_BURST_QUIET,
             workers: Some(2),
+            default_zone: Zone::UTC,
         }
     }
 }

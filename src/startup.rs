@@ -64,7 +64,8 @@ impl Application {
             .unwrap_or_else(|| format!("http://{addr}"));
 
         let mut conn = pool.get().map_err(DbError::from)?;
-        let clinic_name = store::settings::clinic_name(&mut conn).map_err(DbError::from)?;
+        store::settings::fill_time_zone(&mut conn, settings.default_zone).map_err(DbError::from)?;
+        let clinic = store::settings::header(&mut conn).map_err(DbError::from)?;
         seed_library(&mut conn)?;
         let setup_link = first_admin_link(&mut conn, &public_url)?;
         let flash_secret = crate::store::keys::flash_secret(&mut conn).map_err(DbError::from)?;
@@ -86,7 +87,7 @@ impl Application {
             ),
             crate::pdf::SheetRenderer::new()
                 .map_err(|e| AppError::Internal(format!("sheet fonts: {e}")))?,
-            clinic_name,
+            clinic,
             flash_key,
         )
         .map_err(|e| AppError::Internal(format!("worker threads: {e}")))?;

@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::clinic::{add_case, case_for, exercise_id, item, new_patient, post_builder};
-use common::{Browser, PASSWORD, location, spawn_app};
+use common::{Browser, PASSWORD, html_unescape, location, spawn_app};
 use reqwest::StatusCode;
 
 async fn record_pain(t: &Browser, case: &str, score: &str, when: &str) {
@@ -386,7 +386,7 @@ async fn the_fhir_bundle_is_a_self_contained_r4_collection() {
                     "Pain severity - 0-10 verbal numeric rating [Score] - Reported"
                 );
                 assert_eq!(r["valueInteger"], 7);
-                assert_eq!(r["effectiveDateTime"], "2026-11-01T09:00:00Z");
+                assert_eq!(r["effectiveDateTime"], "2026-11-01T09:00:00+00:00");
                 assert!(r["subject"]["reference"].is_string());
             }
             "CarePlan" => {
@@ -485,7 +485,10 @@ async fn fhir_observations_name_their_episode_of_care_and_carry_the_note() {
                     "the neck score belongs to the neck case"
                 );
                 assert_eq!(observation["note"], serde_json::json!([{ "text": note }]));
-                assert_eq!(observation["effectiveDateTime"], "2026-11-01T09:00:00Z");
+                assert_eq!(
+                    observation["effectiveDateTime"],
+                    "2026-11-01T09:00:00+00:00"
+                );
             }
             Some(3) => {
                 assert_eq!(
@@ -496,7 +499,10 @@ async fn fhir_observations_name_their_episode_of_care_and_carry_the_note() {
                     observation.get("note").is_none(),
                     "no empty note: {observation}"
                 );
-                assert_eq!(observation["effectiveDateTime"], "2026-11-02T10:30:00Z");
+                assert_eq!(
+                    observation["effectiveDateTime"],
+                    "2026-11-02T10:30:00+00:00"
+                );
             }
             other => panic!("unexpected score {other:?}"),
         }
@@ -548,12 +554,21 @@ async fn settings_change_the_header_and_the_sheet() {
         .submit(
             "/admin/settings",
             "/admin/settings",
-            &[("name", ""), ("default_paper", "a5")],
+            &[
+                ("name", ""),
+                ("default_paper", "a5"),
+                ("time_zone", "Mars/Olympus_Mons"),
+            ],
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap_or_default();
     assert!(html.contains("Enter the clinic name."));
+    assert!(html_unescape(&html).contains("Choose the clinic's time zone from the list."));
+    assert!(
+        html.contains(r#"<optgroup label="Australia">"#),
+        "zones are grouped by region"
+    );
     let response = admin
         .submit(
             "/admin/settings",
@@ -565,10 +580,18 @@ async fn settings_change_the_header_and_the_sheet() {
                 ("email", "hello@harbour.example"),
                 ("default_paper", "letter"),
                 ("sheet_footer", "Harbour — move well"),
+                ("time_zone", "Europe/London"),
             ],
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let audit = admin.page("/admin/audit").await;
+    assert!(
+        html_unescape(&audit).contains("time zone: UTC -> Europe/London"),
+        "the audit log names the zone change"
+    );
+    let settings = admin.page("/admin/settings").await;
+    assert!(settings.contains(r#"<option value="Europe/London" selected>"#));
     let page = t.page("/").await;
     assert!(
         page.contains("Harbour Physiotherapy"),

@@ -165,9 +165,11 @@ async fn the_case_timeline_pages_newest_first_while_the_chart_shows_every_score(
 
     let first = t.page(&case).await;
     assert_eq!(entries(&first), 25);
-    assert!(first.contains("2024-01-27 09:00") && first.contains("2024-01-03 09:00"));
     assert!(
-        !first.contains("2024-01-02 09:00"),
+        first.contains(">27 Jan 2024, 09:00 UTC<") && first.contains(">3 Jan 2024, 09:00 UTC<")
+    );
+    assert!(
+        !first.contains(">2 Jan 2024, 09:00 UTC<"),
         "day 2 is on the next page"
     );
     assert!(first.contains("1–25 of 27"), "the pager counts every entry");
@@ -182,8 +184,10 @@ async fn the_case_timeline_pages_newest_first_while_the_chart_shows_every_score(
 
     let second = t.page(&format!("{case}?page=2")).await;
     assert_eq!(entries(&second), 2);
-    assert!(second.contains("2024-01-02 09:00") && second.contains("2024-01-01 09:00"));
-    assert!(!second.contains("2024-01-03 09:00"));
+    assert!(
+        second.contains(">2 Jan 2024, 09:00 UTC<") && second.contains(">1 Jan 2024, 09:00 UTC<")
+    );
+    assert!(!second.contains(">3 Jan 2024, 09:00 UTC<"));
     assert!(second.contains("href=\"?page=1#timeline\""));
     assert!(
         second.contains("27 pain scores"),
@@ -619,11 +623,11 @@ async fn the_dashboard_lists_what_needs_attention() {
         "worsening listed"
     );
     assert!(
-        section("review-due").contains("due 2024-02-01"),
+        section("review-due").contains("due 1 Feb 2024"),
         "review due listed"
     );
     assert!(
-        section("no-recent-pain").contains("last 2024-01-08"),
+        section("no-recent-pain").contains("last 8 Jan 2024"),
         "no score for 14 days listed"
     );
     assert!(!section("red-flags").contains("Thoracic pain"));
@@ -792,6 +796,12 @@ async fn the_reviews_due_list_starts_with_the_most_overdue_and_links_to_all_of_t
         due.push(date);
     }
     due.sort();
+    // Shown as people read dates: "1 Feb 2024".
+    let due: Vec<String> = due
+        .iter()
+        .filter_map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| physiocase::dates::ShownDay::to_day(&d).to_string())
+        .collect();
     let home = t.page("/").await;
     let section = home
         .split("attention--review-due")
@@ -843,6 +853,7 @@ async fn the_portal_gives_the_clinic_phone_and_says_when_treatment_has_ended() {
                 ("email", ""),
                 ("default_paper", "a4"),
                 ("sheet_footer", ""),
+                ("time_zone", "UTC"),
             ],
         )
         .await;

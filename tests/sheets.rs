@@ -98,7 +98,7 @@ async fn the_sheet_carries_the_patient_every_exercise_and_dosage_and_page_number
         pdf.text.contains("Zoë Łukasiewicz"),
         "patient name in any script"
     );
-    assert!(pdf.text.contains("1980-03-31"));
+    assert!(pdf.text.contains("31 Mar 1980"));
     {
         use diesel::prelude::*;
         use physiocase::db::schema::programme_versions;
@@ -106,10 +106,17 @@ async fn the_sheet_carries_the_patient_every_exercise_and_dosage_and_page_number
             .select(programme_versions::created_at)
             .first(&mut app.conn())
             .unwrap_or_else(|e| panic!("version: {e}"));
-        let issued = format!("issued {}", saved.date());
+        let issued = format!(
+            "issued {}",
+            physiocase::dates::ShownDay::to_day(&saved.date())
+        );
         assert!(pdf.text.contains(&issued), "issue date on loose pages");
         // Text runs are joined by spaces, so a time after the date would read "DATE HH:".
-        let with_time = format!("{} {:02}:", saved.date(), chrono::Timelike::hour(&saved));
+        let with_time = format!(
+            "{} {:02}:",
+            physiocase::dates::ShownDay::to_day(&saved.date()),
+            chrono::Timelike::hour(&saved)
+        );
         assert!(
             !pdf.text.contains(&with_time),
             "the issue date is a day, not a time"

@@ -12,6 +12,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         patient_id -> Nullable<BigInt>,
+        time_zone -> Text,
     }
 }
 
@@ -74,6 +75,7 @@ diesel::table! {
         default_paper -> Text,
         sheet_footer -> Text,
         updated_at -> Timestamp,
+        time_zone -> Text,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The clinical record's vocabulary: assessment kinds, red flags, body chart, dates.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,10 +142,10 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
         .map_err(|_| "Enter a date like 2024-03-31.".to_owned())
 }
 
-/// A date that cannot be in the future (birth, onset).
-pub fn past_date(raw: &str, what: &str) -> Result<NaiveDate, String> {
+/// A date that cannot be in the future (birth, onset); `today` is the clinic's.
+pub fn past_date(raw: &str, what: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let date = parse_date(raw).map_err(|_| format!("Enter the {what} like 1980-03-31."))?;
-    if date > Utc::now().date_naive() {
+    if date > today {
         return Err(format!("The {what} cannot be in the future."));
     }
     Ok(date)
@@ -169,11 +169,11 @@ pub fn review_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     Ok(date)
 }
 
-pub fn date_of_birth(raw: &str) -> Result<NaiveDate, String> {
+pub fn date_of_birth(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     if raw.trim().is_empty() {
         return Err("Enter the date of birth.".into());
     }
-    let date = past_date(raw, "date of birth")?;
+    let date = past_date(raw, "date of birth", today)?;
     let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
     if date < earliest {
         return Err("Check the date of birth: it is before 1900.".into());
@@ -381,14 +381,18 @@ impl AssessmentContent {
 mod tests {
     use super::*;
 
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default()
+    }
+
     #[test]
     fn dates_of_birth_must_be_plausible() {
-        assert!(date_of_birth("1980-03-31").is_ok());
-        assert!(date_of_birth("31/03/1980").is_ok());
-        assert!(date_of_birth("").is_err());
-        assert!(date_of_birth("1899-12-31").is_err());
-        assert!(date_of_birth("2999-01-01").is_err());
-        assert!(date_of_birth("1980-02-30").is_err());
+        assert!(date_of_birth("1980-03-31", today()).is_ok());
+        assert!(date_of_birth("31/03/1980", today()).is_ok());
+        assert!(date_of_birth("", today()).is_err());
+        assert!(date_of_birth("1899-12-31", today()).is_err());
+        assert!(date_of_birth("2999-01-01", today()).is_err());
+        assert!(date_of_birth("1980-02-30", today()).is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@ crate::store::stored::stored_text! {
         AccountCreatedCli = "account.created_cli",
         AccountPasswordChanged = "account.password_changed",
         AccountPasswordSet = "account.password_set",
+        AccountTimeZoneChanged = "account.time_zone_changed",
         AssessmentAddendumAdded = "assessment.addendum_added",
         AssessmentChangeRefused = "assessment.change_refused",
         AssessmentCreated = "assessment.created",

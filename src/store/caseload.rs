@@ -88,8 +88,12 @@ impl Attention {
 /// Open cases of a therapist (of the whole clinic when `therapist` is None) needing the
 /// given attention. Every column it filters on is in the `cases_dashboard` indexes, so
 /// counting reads the index alone.
-fn needing(therapist: Option<i64>, attention: Attention) -> cases::BoxedQuery<'static, DbBackend> {
-    let today = Utc::now().date_naive();
+/// `today` is the clinic's day: a review is due once its day has passed there.
+fn needing(
+    therapist: Option<i64>,
+    attention: Attention,
+    today: NaiveDate,
+) -> cases::BoxedQuery<'static, DbBackend> {
     let cutoff = Utc::now().naive_utc() - Duration::days(14);
     let mut query = cases::table
         .filter(cases::status.eq(CaseStatus::Open.as_str()))
@@ -115,8 +119,11 @@ pub fn count_open(
     conn: &mut DbConn,
     therapist: Option<i64>,
     attention: Attention,
+    today: NaiveDate,
 ) -> QueryResult<i64> {
-    needing(therapist, attention).count().get_result(conn)
+    needing(therapist, attention, today)
+        .count()
+        .get_result(conn)
 }
 
 /// One page of the open cases needing the given attention: newest first, but reviews
@@ -125,16 +132,18 @@ pub fn open_cases(
     conn: &mut DbConn,
     therapist: Option<i64>,
     attention: Attention,
+    today: NaiveDate,
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<DashboardCase>> {
     // The page's ids come from the index in order; only their rows and patients are read.
-    let in_order = match attention {
-        Attention::ReviewDue => {
-            needing(therapist, attention).order((cases::review_date.asc(), cases::id.asc()))
-        }
-        _ => needing(therapist, attention).order((cases::created_at.desc(), cases::id.desc())),
-    };
+    let in_order =
+        match attention {
+            Attention::ReviewDue => needing(therapist, attention, today)
+                .order((cases::review_date.asc(), cases::id.asc())),
+            _ => needing(therapist, attention, today)
+                .order((cases::created_at.desc(), cases::id.desc())),
+        };
     let ids: Vec<i64> = in_order
         .offset(offset)
         .limit(limit)

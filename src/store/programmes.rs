@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::dates::Zone;
 use crate::db::schema::{
     exercises, programme_items, programme_template_items, programme_templates, programme_versions,
     users,
@@ -169,7 +170,8 @@ pub fn current_exercise_ids(
 
 /// Every version of a case's programme as adherence counts it: from the day each was
 /// saved, its exercises and their days a week. One query, oldest version first.
-pub fn schedule(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<InForce>> {
+/// A version is in force from the local day (in `zone`) it was saved.
+pub fn schedule(conn: &mut DbConn, case_id: i64, zone: Zone) -> QueryResult<Vec<InForce>> {
     let rows: Vec<(i32, Stamp, i64, i32)> = native!(conn, |c| programme_items::table
         .inner_join(programme_versions::table)
         .filter(programme_versions::case_id.eq(case_id))
@@ -186,7 +188,12 @@ pub fn schedule(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<InForce>> {
         .load(c))?;
     Ok(adherence::schedule(rows.into_iter().map(
         |(number, Stamp(at), exercise_id, days_per_week)| {
-            (i64::from(number), at.date(), exercise_id, days_per_week)
+            (
+                i64::from(number),
+                zone.day_of(at),
+                exercise_id,
+                days_per_week,
+            )
         },
     )))
 }

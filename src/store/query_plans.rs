@@ -73,7 +73,7 @@ fn the_case_page_scans_no_table_and_reads_histories_from_indexes() -> Result<(),
         let _ = crate::store::pain::version_marks(c, case_id);
         let _ = crate::store::pain::case_scores(c, case_id);
         let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();
-        let _ = crate::store::programmes::schedule(c, case_id);
+        let _ = crate::store::programmes::schedule(c, case_id, crate::dates::Zone::UTC);
         let schedule = [crate::domain::adherence::InForce {
             from: today,
             items: Vec::new(),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::dates::Zone;
 use crate::db::DbConn;
 use crate::db::schema::{
     adherence_ticks, assessments, cases, patients, programme_items, programme_versions, users,
@@ -97,6 +98,8 @@ pub struct Range {
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
     pub now: NaiveDateTime,
+    /// The clinic's zone: adherence counts its days.
+    pub zone: Zone,
 }
 
 impl Range {
@@ -278,7 +281,7 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
     for (case_id, version_id, at, exercise_id, days_per_week) in items {
         by_case.entry(case_id).or_default().push((
             version_id,
-            at.date(),
+            range.zone.day_of(at),
             exercise_id,
             days_per_week,
         ));
@@ -289,8 +292,8 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
         .collect();
     let mut ticks: BTreeMap<i64, Vec<(i64, NaiveDate)>> = BTreeMap::new();
     for (case_id, exercise_id, day) in adherence_ticks::table
-        .filter(adherence_ticks::day.ge(range.from.date()))
-        .filter(adherence_ticks::day.le(range.to.date()))
+        .filter(adherence_ticks::day.ge(range.zone.day_of(range.from)))
+        .filter(adherence_ticks::day.le(range.zone.day_of(range.to)))
         .select((
             adherence_ticks::case_id,
             adherence_ticks::exercise_id,
@@ -300,7 +303,10 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
     {
         ticks.entry(case_id).or_default().push((exercise_id, day));
     }
-    let today = range.now.date().min(range.to.date());
+    let today = range
+        .zone
+        .day_of(range.now)
+        .min(range.zone.day_of(range.to));
     Ok(rows
         .into_iter()
         .map(
@@ -316,12 +322,12 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
                 last_pain_at,
                 flags,
             )| {
-                let end = discharged_at.map_or(today, |d| d.date().min(today));
+                let end = discharged_at.map_or(today, |d| range.zone.day_of(d).min(today));
                 let adherence = match schedules.get(&id) {
                     Some(schedule) => adherence::tally(
                         schedule,
                         ticks.get(&id).map_or(&[][..], |t| &t[..]),
-                        range.from.date(),
+                        range.zone.day_of(range.from),
                         end,
                     ),
                     None => Tally::default(),
@@ -480,6 +486,7 @@ mod tests {
             from: at(1),
             to: at(31),
             now: at(31),
+            zone: Zone::UTC,
         };
         let cases = vec![
             case(1, 1, CaseStatus::Open, 2, Some(8), Some(4), "improving", 2), // −4
@@ -523,6 +530,7 @@ mod tests {
             from: at(1),
             to: at(31),
             now: at(31) + Duration::days(20),
+            zone: Zone::UTC,
         };
         assert_eq!(compute(&cases, &stale).count(Figure::NoRecentPain), 3);
     }

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use crate::dates::Zone;
 use crate::db::DbConn;
 use crate::db::schema::clinic_settings;
 use crate::store::audit::{self, Action, Actor, Event};
@@ -15,6 +16,8 @@ pub struct ClinicSettings {
     pub email: String,
     pub default_paper: String,
     pub sheet_footer: String,
+    /// An IANA name; empty only before the server first starts on this database.
+    pub time_zone: String,
 }
 
 pub fn load(conn: &mut DbConn) -> QueryResult<ClinicSettings> {
@@ -24,11 +27,38 @@ pub fn load(conn: &mut DbConn) -> QueryResult<ClinicSettings> {
         .first(conn)
 }
 
-pub fn clinic_name(conn: &mut DbConn) -> QueryResult<String> {
-    clinic_settings::table
+/// What every page shows of the clinic: its name, and the zone its times are read in.
+#[derive(Debug, Clone, Default)]
+pub struct ClinicHeader {
+    pub name: String,
+    pub zone: Zone,
+}
+
+pub fn header(conn: &mut DbConn) -> QueryResult<ClinicHeader> {
+    let (name, zone): (String, String) = clinic_settings::table
         .find(1)
-        .select(clinic_settings::name)
-        .first(conn)
+        .select((clinic_settings::name, clinic_settings::time_zone))
+        .first(conn)?;
+    let zone = Zone::parse(&zone).unwrap_or_else(|| {
+        tracing::warn!(
+            zone,
+            "the clinic's time zone is not in the zone database; using UTC"
+        );
+        Zone::UTC
+    });
+    Ok(ClinicHeader { name, zone })
+}
+
+/// A database the server has not started on yet takes the server's default zone, once.
+pub fn fill_time_zone(conn: &mut DbConn, default: Zone) -> QueryResult<()> {
+    diesel::update(
+        clinic_settings::table
+            .find(1)
+            .filter(clinic_settings::time_zone.eq("")),
+    )
+    .set(clinic_settings::time_zone.eq(default.name()))
+    .execute(conn)?;
+    Ok(())
 }
 
 #[derive(Clone)]
@@ -39,6 +69,7 @@ pub struct NewSettings {
     pub email: String,
     pub default_paper: String,
     pub sheet_footer: String,
+    pub time_zone: Zone,
 }
 
 fn save(conn: &mut DbConn, new: &NewSettings) -> QueryResult<usize> {
@@ -50,14 +81,24 @@ fn save(conn: &mut DbConn, new: &NewSettings) -> QueryResult<usize> {
             clinic_settings::email.eq(&new.email),
             clinic_settings::default_paper.eq(&new.default_paper),
             clinic_settings::sheet_footer.eq(&new.sheet_footer),
+            clinic_settings::time_zone.eq(new.time_zone.name()),
             clinic_settings::updated_at.eq(chrono::Utc::now().naive_utc()),
         ))
         .execute(conn)
 }
 
-/// An admin saves the clinic's settings, with its audit event.
+/// An admin saves the clinic's settings, with its audit event. A new time zone changes how
+/// times read, never what is stored; the event names the change.
 pub fn change(conn: &mut DbConn, who: &Actor, new: &NewSettings) -> QueryResult<()> {
+    let before: String = clinic_settings::table
+        .find(1)
+        .select(clinic_settings::time_zone)
+        .first(conn)?;
     save(conn, new)?;
-    audit::record(conn, who, Event::new(Action::SettingsChanged))?;
+    let mut event = Event::new(Action::SettingsChanged);
+    if before != new.time_zone.name() {
+        event = event.detail(format!("time zone: {before} -> {}", new.time_zone.name()));
+    }
+    audit::record(conn, who, event)?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::dates::Zone;
 use crate::db::DbConn;
 use crate::db::schema::users;
 use crate::domain::{DisplayName, Email, Role};
@@ -336,4 +337,49 @@ pub fn first_admin_link(conn: &mut DbConn) -> QueryResult<Option<String>> {
         Event::new(Action::SetupFirstAdminLinkIssued),
     )?;
     Ok(Some(raw))
+}
+
+/// A patient's own zone, when they set one in the portal (None: the clinic's).
+pub fn own_zone(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<Zone>> {
+    let name: String = users::table
+        .find(user_id)
+        .select(users::time_zone)
+        .first(conn)?;
+    Ok(Zone::parse(&name))
+}
+
+/// A patient sets (or, with None, clears) their own zone, with its audit event. It
+/// changes how their portal reads and counts days, never what is stored.
+pub fn set_own_zone(
+    conn: &mut DbConn,
+    who: &Actor,
+    user_id: i64,
+    zone: Option<Zone>,
+) -> QueryResult<()> {
+    let before: String = users::table
+        .find(user_id)
+        .select(users::time_zone)
+        .first(conn)?;
+    let after = zone.map_or("", Zone::name);
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::time_zone.eq(after),
+            users::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    let shown = |name: &str| {
+        if name.is_empty() {
+            "the clinic's".to_owned()
+        } else {
+            name.to_owned()
+        }
+    };
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::AccountTimeZoneChanged)
+            .entity("user", user_id)
+            .detail(format!("time zone: {} -> {}", shown(&before), shown(after))),
+    )?;
+    Ok(())
 }

@@ -1,9 +1,9 @@
 //! The pain panel (chart and summary) and the pain form, as case and portal pages show them.
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Utc};
 use serde::Deserialize;
 
-use crate::dates::Shown;
+use crate::dates::{WallTimeError, Zone};
 use crate::domain::FormErrors;
 use crate::domain::clinical::bounded_text;
 use crate::domain::pain::{PainContext, PainScore, PainSummary};
@@ -29,12 +29,20 @@ impl PainPanel {
 }
 
 /// Builds the chart (one line per context, baseline, threshold, version marks) and the
-/// summary over the baseline's context.
+/// summary over the baseline's context. The chart is drawn in the wall time of `zone`, so
+/// its days and hours are the clinic's.
 pub fn pain_panel(
     dom_id: &str,
     scores: &[(NaiveDateTime, String, i32)],
     marks: &[(NaiveDateTime, i32)],
+    zone: Zone,
 ) -> PainPanel {
+    let wall = |at: &NaiveDateTime| zone.local(*at).naive_local();
+    let scores: Vec<(NaiveDateTime, String, i32)> = scores
+        .iter()
+        .map(|(at, context, score)| (wall(at), context.clone(), *score))
+        .collect();
+    let marks: Vec<(NaiveDateTime, i32)> = marks.iter().map(|(at, n)| (wall(at), *n)).collect();
     let to_u8 = |s: i32| u8::try_from(s.clamp(0, 10)).unwrap_or(0);
     let series: Vec<ChartSeries> = PainContext::ALL
         .iter()
@@ -93,29 +101,35 @@ pub struct PainForm {
 }
 
 impl PainForm {
-    pub fn blank() -> Self {
+    /// A new form, its time now on the wall clock of `zone`.
+    pub fn blank(zone: Zone) -> Self {
         Self {
             context: "now".into(),
-            recorded_at: Utc::now().naive_utc().to_input().to_string(),
+            recorded_at: zone.now_input(),
             idempotency_key: crate::secrets::random_token(),
             ..Self::default()
         }
     }
 
-    pub fn validate(&self) -> Result<ScoreEntry, FormErrors> {
+    /// The score as typed, its time read as local wall time in `zone`.
+    pub fn validate(&self, zone: Zone) -> Result<ScoreEntry, FormErrors> {
         let mut errors = FormErrors::default();
         let score = errors.take("score", PainScore::parse(&self.score));
         let context = errors.take("context", PainContext::parse(&self.context));
         let recorded_at = if self.recorded_at.trim().is_empty() {
             Some(Utc::now().naive_utc())
         } else {
-            match NaiveDateTime::parse_from_str(self.recorded_at.trim(), "%Y-%m-%dT%H:%M") {
-                Ok(at) if at <= Utc::now().naive_utc() + Duration::minutes(10) => Some(at),
-                Ok(_) => {
+            match zone.past_from_input(&self.recorded_at) {
+                Ok(taken) => Some(taken.utc),
+                Err(WallTimeError::Future) => {
                     errors.add("recorded_at", "The time cannot be in the future.");
                     None
                 }
-                Err(_) => {
+                Err(WallTimeError::Skipped(why)) => {
+                    errors.add("recorded_at", why);
+                    None
+                }
+                Err(WallTimeError::Unreadable) => {
                     errors.add(
                         "recorded_at",
                         "Enter the date and time, or leave it for now.",
@@ -146,6 +160,13 @@ impl PainForm {
         }
     }
 
+    /// When the typed time happened twice (the clocks went back), what was recorded.
+    pub fn time_note(&self, zone: Zone) -> Option<String> {
+        zone.from_input(&self.recorded_at)
+            .ok()
+            .and_then(|taken| taken.ambiguity)
+    }
+
     pub fn contexts(&self) -> Vec<SelectOption> {
         PainContext::ALL
             .iter()
@@ -156,5 +177,13 @@ impl PainForm {
                 selected: c.as_str() == self.context,
             })
             .collect()
+    }
+}
+
+/// A saved form's message, and what was recorded when its time happened twice.
+pub fn with_note(message: &str, note: Option<String>) -> String {
+    match note {
+        Some(note) => format!("{message} {note}"),
+        None => message.to_owned(),
     }
 }

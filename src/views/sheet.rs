@@ -4,6 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde::Deserialize;
 
+use crate::dates::{Shown, ShownDay, Zone};
 use crate::db::DbConn;
 use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::error::AppError;
@@ -61,6 +62,7 @@ pub fn prepare_sheet(
         }
         .ok_or(AppError::NotFound)?;
         let clinic = settings::load(c)?;
+        let zone = Zone::parse(&clinic.time_zone).unwrap_or_default();
         let exercises = sheet_exercises(&version);
         let therapist = user_name(c, case.therapist_id)?;
         let printed = Event::new(Action::ProgrammePrinted)
@@ -81,9 +83,10 @@ pub fn prepare_sheet(
                 footer_text: clinic.sheet_footer,
             },
             patient_name: patient.full_name(),
-            patient_date_of_birth: patient.date_of_birth.to_string(),
+            patient_date_of_birth: patient.date_of_birth.to_day().to_string(),
             therapist_name: therapist,
-            issued_on: version.row.created_at.date().to_string(),
+            // The clinic's day: a sheet saved at 08:00 in Sydney is not dated the day before.
+            issued_on: version.row.created_at.to_day_in(zone).to_string(),
             issued_at: version.row.created_at,
             version: version.row.version,
             case_title: case.title,

@@ -23,24 +23,24 @@ pub async fn load_session(
     if let (true, Some(state)) = (needs_session, req.app_data::<web::Data<AppState>>()) {
         let state = state.get_ref().clone();
         let cookie = state.cookies.session_id(req.request());
-        let refresh_clinic = state.clinic_name_is_stale();
+        let refresh_clinic = state.clinic_is_stale();
         if cookie.is_some() || refresh_clinic {
-            let (lookup, clinic_name) = state
+            let (lookup, clinic) = state
                 .read(move |conn| {
                     let lookup = match cookie {
                         Some(raw) => session::lookup(conn, &raw)?,
                         None => session::Lookup::Unknown,
                     };
-                    let clinic_name = if refresh_clinic {
-                        Some(crate::store::settings::clinic_name(conn)?)
+                    let clinic = if refresh_clinic {
+                        Some(crate::store::settings::header(conn)?)
                     } else {
                         None
                     };
-                    Ok((lookup, clinic_name))
+                    Ok((lookup, clinic))
                 })
                 .await?;
-            if let Some(name) = clinic_name {
-                state.set_clinic_name(name);
+            if let Some(clinic) = clinic {
+                state.set_clinic(clinic);
             }
             // At most once a minute per session (or once when it ends): a small write.
             let lookup = if session::needs_settling(&lookup) {

@@ -14,14 +14,16 @@ use askama::Template;
 
 use crate::auth::cookies::Cookies;
 use crate::auth::rate_limit::SignInLimiter;
+use crate::dates::Zone;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 use crate::store::audit::Action;
 use crate::store::audit::Actor;
 use crate::store::sessions::SessionUser;
+use crate::store::settings::ClinicHeader;
 use crate::work::BoundedWork;
 
-const CLINIC_NAME_TTL: Duration = Duration::from_secs(30);
+const CLINIC_HEADER_TTL: Duration = Duration::from_secs(30);
 /// How long a write probe's verdict stands: health checks every second cost no commits.
 const WRITE_PROBE_EVERY: Duration = Duration::from_secs(5);
 
@@ -93,7 +95,8 @@ pub struct AppState {
     /// Every write transaction of a request goes through it (see `db::writer`).
     pub writes: crate::db::writer::WriteQueue,
     inline_reader: Option<crate::db::InlineReader>,
-    clinic_name: Arc<RwLock<(Instant, String)>>,
+    /// The clinic's name and zone, re-read once a while (another instance may change them).
+    clinic: Arc<RwLock<(Instant, ClinicHeader)>>,
     last_write_probe: Arc<std::sync::Mutex<Option<(Instant, bool)>>>,
     /// Where an SQLite database lives, to check the disk has room (None on PostgreSQL).
     database_folder: Option<Arc<std::path::Path>>,
@@ -113,7 +116,7 @@ impl AppState {
         site: SiteAddress,
         signin_limiter: SignInLimiter,
         sheet_renderer: crate::pdf::SheetRenderer,
-        clinic_name: String,
+        clinic: ClinicHeader,
         flash_key: actix_web::cookie::Key,
     ) -> std::io::Result<Self> {
         let https = site.url.starts_with("https://");
@@ -134,7 +137,7 @@ impl AppState {
             sheet_work,
             writes,
             inline_reader,
-            clinic_name: Arc::new(RwLock::new((Instant::now(), clinic_name))),
+            clinic: Arc::new(RwLock::new((Instant::now(), clinic))),
             last_write_probe: Arc::new(std::sync::Mutex::new(None)),
             database_folder: crate::db::disk::folder_of(database_url).map(Arc::from),
         })
@@ -311,25 +314,33 @@ impl AppState {
     }
 
     pub fn clinic_name(&self) -> String {
-        match self.clinic_name.read() {
-            Ok(guard) => guard.1.clone(),
-            Err(poisoned) => poisoned.into_inner().1.clone(),
+        match self.clinic.read() {
+            Ok(guard) => guard.1.name.clone(),
+            Err(poisoned) => poisoned.into_inner().1.name.clone(),
         }
     }
 
-    pub fn clinic_name_is_stale(&self) -> bool {
-        match self.clinic_name.read() {
-            Ok(guard) => guard.0.elapsed() > CLINIC_NAME_TTL,
+    /// The clinic's time zone: every time a person reads or types is in it.
+    pub fn zone(&self) -> Zone {
+        match self.clinic.read() {
+            Ok(guard) => guard.1.zone,
+            Err(poisoned) => poisoned.into_inner().1.zone,
+        }
+    }
+
+    pub fn clinic_is_stale(&self) -> bool {
+        match self.clinic.read() {
+            Ok(guard) => guard.0.elapsed() > CLINIC_HEADER_TTL,
             Err(_) => true,
         }
     }
 
-    pub fn set_clinic_name(&self, name: String) {
-        let mut guard = match self.clinic_name.write() {
+    pub fn set_clinic(&self, clinic: ClinicHeader) {
+        let mut guard = match self.clinic.write() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        *guard = (Instant::now(), name);
+        *guard = (Instant::now(), clinic);
     }
 
     pub fn link(&self, path: &str) -> String {
@@ -383,6 +394,8 @@ pub fn url_encode(text: &str) -> String {
 pub struct Layout {
     pub title: String,
     pub clinic_name: String,
+    /// The clinic's zone, for templates: `{{ at.to_minute(layout.zone) }}`.
+    pub zone: Zone,
     pub user: Option<NavUser>,
     pub csrf_token: String,
     pub flash: Option<String>,
@@ -403,6 +416,7 @@ impl Layout {
         Self {
             title: title.into(),
             clinic_name: state.clinic_name(),
+            zone: state.zone(),
             csrf_token: user
                 .as_ref()
                 .map(|u| u.csrf_token.clone())

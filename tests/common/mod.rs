@@ -360,6 +360,8 @@ pub fn html_unescape(text: &str) -> String {
         .replace("&#x27;", "'")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
+        .replace("&#62;", ">")
+        .replace("&#60;", "<")
         .replace("&amp;", "&")
 }
 

@@ -1,6 +1,6 @@
 //! The audit viewer: filter, page, and verify the hash chain.
 
-use crate::dates::Shown;
+use crate::dates::{Shown, Zone};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
@@ -29,7 +29,8 @@ pub struct AuditFilter {
 }
 
 impl AuditFilter {
-    fn parse(&self) -> (AuditSearch, Vec<String>) {
+    /// The filter's days are the clinic's (`zone`): "from 7 Dec" starts at its local midnight.
+    fn parse(&self, zone: Zone) -> (AuditSearch, Vec<String>) {
         let mut problems = Vec::new();
         let mut id = |raw: &str, what: &str| -> Option<i64> {
             let raw = raw.trim();
@@ -48,11 +49,10 @@ impl AuditFilter {
                 return None;
             }
             match parse_date(raw) {
-                Ok(d) => d.and_hms_opt(
-                    if end { 23 } else { 0 },
-                    if end { 59 } else { 0 },
-                    if end { 59 } else { 0 },
-                ),
+                Ok(d) if end => d
+                    .succ_opt()
+                    .map(|next| zone.start_of_day(next) - chrono::Duration::microseconds(1)),
+                Ok(d) => Some(zone.start_of_day(d)),
                 Err(_) => {
                     problems.push(format!("The {what} date is not a date like 2026-01-31."));
                     None
@@ -112,7 +112,7 @@ async fn page(
     filter: AuditFilter,
     report: Option<ChainReport>,
 ) -> Result<AuditPage, AppError> {
-    let (parsed, problems) = filter.parse();
+    let (parsed, problems) = filter.parse(state.zone());
     let page = filter.page;
     let base = filter.query_string();
     let who = actor(req);

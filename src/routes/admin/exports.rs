@@ -1,6 +1,6 @@
 //! CSV exports, streamed in batches so a large clinic never builds the file in memory.
 
-use crate::dates::Shown;
+use crate::dates::{Shown, Zone};
 use crate::store::audit::Action;
 use actix_web::http::header;
 use actix_web::web::Bytes;
@@ -115,11 +115,17 @@ where
         .streaming(body)
 }
 
-fn text(at: Option<NaiveDateTime>) -> String {
-    at.map(|t| t.to_utc().to_string()).unwrap_or_default()
+/// ISO 8601 with the clinic's offset: the local time a person reads, and the exact instant.
+fn text(at: Option<NaiveDateTime>, zone: Zone) -> String {
+    at.map(|t| t.to_offset(zone).to_string())
+        .unwrap_or_default()
 }
 
-fn outcome_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64), AppError> {
+fn outcome_batch(
+    conn: &mut DbConn,
+    after: i64,
+    zone: Zone,
+) -> Result<(Vec<Vec<String>>, i64), AppError> {
     let rows = exports::outcome_batch(conn, after, BATCH)?;
     let last = rows.last().map(|(r, _)| r.case_id).unwrap_or(after);
     let lines = rows
@@ -136,8 +142,8 @@ fn outcome_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64
                 row.title,
                 row.therapist,
                 row.status,
-                text(Some(row.opened_at)),
-                text(row.discharged_at),
+                text(Some(row.opened_at), zone),
+                text(row.discharged_at, zone),
                 row.discharge_outcome.unwrap_or_default(),
                 row.pain_baseline.map(|b| b.to_string()).unwrap_or_default(),
                 row.pain_latest.map(|l| l.to_string()).unwrap_or_default(),
@@ -151,7 +157,11 @@ fn outcome_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64
     Ok((lines, last))
 }
 
-fn pain_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64), AppError> {
+fn pain_batch(
+    conn: &mut DbConn,
+    after: i64,
+    zone: Zone,
+) -> Result<(Vec<Vec<String>>, i64), AppError> {
     let rows = exports::pain_batch(conn, after, BATCH)?;
     let last = rows.last().map(|r| r.id).unwrap_or(after);
     Ok((
@@ -161,7 +171,7 @@ fn pain_batch(conn: &mut DbConn, after: i64) -> Result<(Vec<Vec<String>>, i64), 
                     row.id.to_string(),
                     row.case_id.to_string(),
                     row.patient_id.to_string(),
-                    text(Some(row.recorded_at)),
+                    text(Some(row.recorded_at), zone),
                     row.context,
                     row.score.to_string(),
                     row.recorder_role,
@@ -192,6 +202,7 @@ pub async fn outcomes_csv(
 ) -> Result<HttpResponse, AppError> {
     // Written before the first byte: if the audit row fails, no data leaves.
     record_export(&req, &state, Action::ExportOutcomesCsv).await?;
+    let zone = state.zone();
     let columns = header_row(&[
         "case_id",
         "patient_id",
@@ -212,7 +223,7 @@ pub async fn outcomes_csv(
     Ok(stream_csv(
         state.pool.clone(),
         columns,
-        outcome_batch,
+        move |c: &mut DbConn, after| outcome_batch(c, after, zone),
         "physiocase-outcomes.csv",
     ))
 }
@@ -223,6 +234,7 @@ pub async fn pain_csv(
     _admin: Admin,
 ) -> Result<HttpResponse, AppError> {
     record_export(&req, &state, Action::ExportPainCsv).await?;
+    let zone = state.zone();
     let columns = header_row(&[
         "pain_score_id",
         "case_id",
@@ -235,7 +247,7 @@ pub async fn pain_csv(
     Ok(stream_csv(
         state.pool.clone(),
         columns,
-        pain_batch,
+        move |c: &mut DbConn, after| pain_batch(c, after, zone),
         "physiocase-pain-scores.csv",
     ))
 }

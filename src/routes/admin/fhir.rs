@@ -2,7 +2,7 @@
 //! EpisodeOfCare per case, an Observation per pain score, a CarePlan per programme version.
 //! Every reference points at an entry of the same bundle (urn:uuid full URLs).
 
-use crate::dates::Shown;
+use crate::dates::{Shown, Zone};
 use crate::store::audit::Action;
 use crate::store::cases::CaseStatus;
 use actix_web::http::header;
@@ -41,8 +41,10 @@ fn urn(kind: &str, id: i64) -> String {
     )
 }
 
-fn instant(at: NaiveDateTime) -> String {
-    at.to_utc().to_string()
+/// FHIR `dateTime` and `instant` with the clinic's offset: the same exact instant, read
+/// as the clinic's local time.
+fn instant(at: NaiveDateTime, zone: Zone) -> String {
+    at.to_offset(zone).to_string()
 }
 
 fn entry(full_url: String, resource: Value) -> Value {
@@ -51,7 +53,7 @@ fn entry(full_url: String, resource: Value) -> Value {
 
 /// The record as a bundle; `Patient` first, then each case with its pain scores and
 /// programmes, then everyone the record names.
-pub fn patient_bundle(record: &PatientRecord) -> Value {
+pub fn patient_bundle(record: &PatientRecord, zone: Zone) -> Value {
     let patient = &record.patient;
     let patient_id = patient.id;
     let patient_ref = urn("patient", patient_id);
@@ -92,9 +94,9 @@ pub fn patient_bundle(record: &PatientRecord) -> Value {
             CaseStatus::Discharged => "finished",
             CaseStatus::EnteredInError => "entered-in-error",
         };
-        let mut period = json!({ "start": instant(case.opened_at) });
+        let mut period = json!({ "start": instant(case.opened_at, zone) });
         if let Some(end) = case.discharged_at {
-            period["end"] = json!(instant(end));
+            period["end"] = json!(instant(end, zone));
         }
         entries.push(entry(
             urn("case", case_id),
@@ -128,7 +130,7 @@ pub fn patient_bundle(record: &PatientRecord) -> Value {
                 "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey", "display": "Survey" }] }],
                 "code": { "coding": [{ "system": "http://loinc.org", "code": LOINC_PAIN, "display": LOINC_PAIN_DISPLAY }], "text": format!("Pain ({})", crate::store::cases::context_label(&score.context)) },
                 "subject": { "reference": patient_ref },
-                "effectiveDateTime": instant(score.recorded_at),
+                "effectiveDateTime": instant(score.recorded_at, zone),
                 "performer": [{ "reference": performer }],
                 "valueInteger": score.score,
             });
@@ -151,7 +153,7 @@ pub fn patient_bundle(record: &PatientRecord) -> Value {
                     "intent": "plan",
                     "title": format!("Home exercise programme, version {number}"),
                     "subject": { "reference": patient_ref },
-                    "created": instant(version.row.created_at),
+                    "created": instant(version.row.created_at, zone),
                     "author": { "reference": urn("practitioner", version.row.author_id) },
                     "supportingInfo": [{ "reference": urn("case", case_id) }],
                     "activity": version.items.iter().map(|item| json!({
@@ -176,7 +178,7 @@ pub fn patient_bundle(record: &PatientRecord) -> Value {
         "resourceType": "Bundle",
         "id": format!("record-patient-{patient_id}"),
         "type": "collection",
-        "timestamp": instant(Utc::now().naive_utc()),
+        "timestamp": instant(Utc::now().naive_utc(), zone),
         "entry": entries,
     })
 }
@@ -187,9 +189,10 @@ async fn export(
     patient_id: i64,
 ) -> Result<HttpResponse, AppError> {
     let who = actor(req);
+    let zone = state.zone();
     let bundle = state
         .audited(who, move |c| {
-            let bundle = patient_bundle(&exports::patient_record(c, patient_id)?);
+            let bundle = patient_bundle(&exports::patient_record(c, patient_id)?, zone);
             let event = Event::new(Action::ExportFhir)
                 .entity("patient", patient_id)
                 .patient(patient_id);

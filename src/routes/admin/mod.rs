@@ -293,6 +293,8 @@ struct SettingsForm {
     default_paper: String,
     #[serde(default)]
     sheet_footer: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 #[derive(Template)]
@@ -301,6 +303,26 @@ struct SettingsPage {
     layout: Layout,
     form: SettingsForm,
     errors: FormErrors,
+    /// Zones by region; the current one is listed even when it is an old alias.
+    zones: Vec<(&'static str, Vec<&'static str>)>,
+}
+
+impl SettingsPage {
+    fn new(layout: Layout, form: SettingsForm, errors: FormErrors) -> Self {
+        let mut zones = crate::dates::zone_choices();
+        let listed = zones
+            .iter()
+            .any(|(_, names)| names.contains(&form.time_zone.as_str()));
+        if let (false, Some(current)) = (listed, crate::dates::Zone::parse(&form.time_zone)) {
+            zones.push(("Other names", vec![current.name()]));
+        }
+        Self {
+            layout,
+            form,
+            errors,
+            zones,
+        }
+    }
 }
 
 async fn settings_page(
@@ -316,14 +338,15 @@ async fn settings_page(
         email: current.email,
         default_paper: current.default_paper,
         sheet_footer: current.sheet_footer,
+        time_zone: current.time_zone,
     };
     render(
         &req,
-        &SettingsPage {
-            layout: Layout::new(&req, &state, "Clinic settings"),
+        &SettingsPage::new(
+            Layout::new(&req, &state, "Clinic settings"),
             form,
-            errors: FormErrors::default(),
-        },
+            FormErrors::default(),
+        ),
     )
 }
 
@@ -358,6 +381,11 @@ async fn save_settings(
         "sheet_footer",
         bounded_text(&form.sheet_footer, 200, "The footer"),
     );
+    let time_zone = errors.take(
+        "time_zone",
+        crate::dates::Zone::parse(&form.time_zone)
+            .ok_or_else(|| "Choose the clinic's time zone from the list.".to_owned()),
+    );
     let (
         true,
         Some(name),
@@ -366,6 +394,7 @@ async fn save_settings(
         Some(email),
         Some(default_paper),
         Some(sheet_footer),
+        Some(time_zone),
     ) = (
         errors.is_empty(),
         name,
@@ -374,13 +403,10 @@ async fn save_settings(
         email,
         paper,
         footer,
+        time_zone,
     )
     else {
-        let page = SettingsPage {
-            layout: Layout::new(&req, &state, "Clinic settings"),
-            form,
-            errors,
-        };
+        let page = SettingsPage::new(Layout::new(&req, &state, "Clinic settings"), form, errors);
         return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     };
     let who = actor(&req);
@@ -391,10 +417,14 @@ async fn save_settings(
         email,
         default_paper,
         sheet_footer,
+        time_zone,
     };
     state
         .write(move |c| Ok(settings::change(c, &who, &new)?))
         .await?;
-    state.set_clinic_name(name);
+    state.set_clinic(settings::ClinicHeader {
+        name,
+        zone: time_zone,
+    });
     Ok(state.redirect_with_flash("/admin/settings", "The clinic settings are saved."))
 }

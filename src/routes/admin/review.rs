@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use crate::domain::clinical::parse_date;
@@ -28,7 +28,8 @@ pub struct ReviewQuery {
 }
 
 impl ReviewQuery {
-    fn range(&self) -> (Range, String, String, Vec<String>) {
+    /// The range's days are the clinic's (`zone`), from local midnight to local midnight.
+    fn range(&self, zone: crate::dates::Zone) -> (Range, String, String, Vec<String>) {
         let now = Utc::now().naive_utc();
         let mut problems = Vec::new();
         let mut date = |raw: &str, default: NaiveDate, what: &str| match raw.trim() {
@@ -40,13 +41,16 @@ impl ReviewQuery {
                 default
             }),
         };
-        let to = date(&self.to, now.date(), "to");
+        let to = date(&self.to, zone.day_of(now), "to");
         let from = date(&self.from, to - Duration::days(89), "from");
         let (from, to) = if from > to { (to, from) } else { (from, to) };
         let range = Range {
-            from: from.and_hms_opt(0, 0, 0).unwrap_or_default(),
-            to: to.and_hms_opt(23, 59, 59).unwrap_or_default(),
+            from: zone.start_of_day(from),
+            to: to.succ_opt().map_or(NaiveDateTime::MAX, |next| {
+                zone.start_of_day(next) - Duration::seconds(1)
+            }),
             now,
+            zone,
         };
         (range, from.to_string(), to.to_string(), problems)
     }
@@ -122,7 +126,7 @@ pub async fn show(
     _admin: Admin,
 ) -> Result<HttpResponse, AppError> {
     let query: ReviewQuery = serde_html_form::from_str(req.query_string()).unwrap_or_default();
-    let (range, from, to, problems) = query.range();
+    let (range, from, to, problems) = query.range(state.zone());
     let who = actor(&req);
     let (facts, names, weekly) = state
         .audited_long(who, move |c| {
@@ -194,7 +198,7 @@ pub async fn case_list(
     _admin: Admin,
 ) -> Result<HttpResponse, AppError> {
     let query: ReviewQuery = serde_html_form::from_str(req.query_string()).unwrap_or_default();
-    let (range, from, to, _) = query.range();
+    let (range, from, to, _) = query.range(state.zone());
     let figure = Figure::parse(&query.figure);
     let therapist: Option<i64> = query.therapist.trim().parse().ok();
     let page = query.page;
@@ -356,7 +360,7 @@ mod charts {
         let mut start = range.from;
         while start <= range.to {
             let end = (start + step).min(range.to + Duration::seconds(1));
-            labels.push(start.format(label_format).to_string());
+            labels.push(range.zone.local(start).format(label_format).to_string());
             values.push(
                 cases
                     .iter()
@@ -408,6 +412,7 @@ mod tests {
             from: at(1),
             to: at(31),
             now: at(31),
+            zone: crate::dates::Zone::UTC,
         };
         let (weeks, labels, values) = charts::new_case_counts(&cases, &month);
         assert_eq!((weeks, labels.len()), (1, 5));
@@ -421,6 +426,7 @@ mod tests {
                     .unwrap_or_default(),
                 to: at(31),
                 now: at(31),
+                zone: crate::dates::Zone::UTC,
             };
             let (weeks, labels, values) = charts::new_case_counts(&cases, &long);
             assert!(

@@ -1,15 +1,16 @@
 //! Assessments: a draft until its author signs it; signed means read-only for everyone.
 //! Corrections to a signed assessment are addenda with their own author and time.
 
-use crate::dates::Shown;
+use crate::dates::{Shown, WallTimeError, Zone};
 use crate::store;
 use crate::store::assessments::Written;
+use crate::views::pain::with_note;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use crate::domain::FormErrors;
@@ -115,7 +116,7 @@ impl AssessmentForm {
         chosen == answer || (chosen.is_empty() && answer == "not-asked")
     }
 
-    fn from_content(content: &AssessmentContent, assessed_at: NaiveDateTime) -> Self {
+    fn from_content(content: &AssessmentContent, assessed_at: NaiveDateTime, zone: Zone) -> Self {
         let mut values = HashMap::new();
         let text = |v: &String| v.clone();
         let pairs: [(&str, String); 17] = [
@@ -159,14 +160,22 @@ impl AssessmentForm {
             values.insert(format!("psfs_activity_{}", i + 1), item.activity.clone());
             values.insert(format!("psfs_score_{}", i + 1), item.score.to_string());
         }
-        values.insert("assessed_at".into(), assessed_at.to_input().to_string());
+        values.insert("assessed_at".into(), assessed_at.to_input(zone).to_string());
         Self {
             values,
             body_regions: content.body_regions.clone(),
         }
     }
 
-    fn validate(&self) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
+    /// The form as typed, its time read as local wall time in `zone`.
+    /// When the typed time happened twice (the clocks went back), what was recorded.
+    fn time_note(&self, zone: Zone) -> Option<String> {
+        zone.from_input(self.get("assessed_at"))
+            .ok()
+            .and_then(|taken| taken.ambiguity)
+    }
+
+    fn validate(&self, zone: Zone) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
         let mut errors = FormErrors::default();
         let mut text = |field: &str, label: &str| -> String {
             errors
@@ -262,22 +271,25 @@ impl AssessmentForm {
                 }
             }
         }
-        let assessed_at =
-            match NaiveDateTime::parse_from_str(self.get("assessed_at").trim(), "%Y-%m-%dT%H:%M") {
-                // Assessments happen now or in the past; a few minutes' grace for clock skew.
-                Ok(at) if at <= Utc::now().naive_utc() + Duration::minutes(10) => Some(at),
-                Ok(_) => {
-                    errors.add(
-                        "assessed_at",
-                        "The assessment time cannot be in the future.",
-                    );
-                    None
-                }
-                Err(_) => {
-                    errors.add("assessed_at", "Enter the date and time of the assessment.");
-                    None
-                }
-            };
+        let assessed_at = match zone.past_from_input(self.get("assessed_at")) {
+            // Assessments happen now or in the past.
+            Ok(taken) => Some(taken.utc),
+            Err(WallTimeError::Future) => {
+                errors.add(
+                    "assessed_at",
+                    "The assessment time cannot be in the future.",
+                );
+                None
+            }
+            Err(WallTimeError::Skipped(why)) => {
+                errors.add("assessed_at", why);
+                None
+            }
+            Err(WallTimeError::Unreadable) => {
+                errors.add("assessed_at", "Enter the date and time of the assessment.");
+                None
+            }
+        };
         match assessed_at {
             Some(at) if errors.is_empty() => Ok((at, content)),
             _ => Err(errors),
@@ -375,10 +387,8 @@ async fn new_page(
         ));
     }
     let mut form = AssessmentForm::default();
-    form.values.insert(
-        "assessed_at".into(),
-        Utc::now().naive_utc().to_input().to_string(),
-    );
+    form.values
+        .insert("assessed_at".into(), state.zone().now_input());
     let page = FormPage::new(
         Layout::new(&req, &state, kind.label()),
         case,
@@ -441,7 +451,7 @@ async fn create(
         );
         return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let (assessed_at, content) = match within_case(form.validate(), &case, &patient)
+    let (assessed_at, content) = match within_case(form.validate(state.zone()), &case, &patient)
         .and_then(|valid| signable(valid, wants_sign(&form)))
     {
         Ok(valid) => valid,
@@ -476,7 +486,8 @@ async fn create(
     } else {
         "The draft is saved. Sign it when it is complete."
     };
-    Ok(state.redirect_with_flash(&format!("/assessments/{id}"), message))
+    let message = with_note(message, form.time_note(state.zone()));
+    Ok(state.redirect_with_flash(&format!("/assessments/{id}"), &message))
 }
 
 /// The form's checks, then the case's: an assessment (and the pain scores in it) cannot
@@ -706,7 +717,8 @@ async fn edit_page(
     if let Some(refusal) = refuse_change(&req, &state, &assessment, staff.user_id).await? {
         return Ok(refusal);
     }
-    let form = AssessmentForm::from_content(&assessment.content()?, assessment.assessed_at);
+    let form =
+        AssessmentForm::from_content(&assessment.content()?, assessment.assessed_at, state.zone());
     let page = FormPage::new(
         Layout::new(&req, &state, assessment.kind().label()),
         case,
@@ -738,7 +750,7 @@ async fn update(
         return Ok(refusal);
     }
     let form = AssessmentForm::from_pairs(pairs);
-    let (assessed_at, content) = match within_case(form.validate(), &case, &patient)
+    let (assessed_at, content) = match within_case(form.validate(state.zone()), &case, &patient)
         .and_then(|valid| signable(valid, wants_sign(&form)))
     {
         Ok(valid) => valid,
@@ -772,7 +784,8 @@ async fn update(
     } else {
         "The draft is saved."
     };
-    Ok(state.redirect_with_flash(&format!("/assessments/{id}"), message))
+    let message = with_note(message, form.time_note(state.zone()));
+    Ok(state.redirect_with_flash(&format!("/assessments/{id}"), &message))
 }
 
 async fn sign(

@@ -59,6 +59,7 @@ impl CaseForm {
         &self,
         therapists: &[(i64, String)],
         born: chrono::NaiveDate,
+        today: chrono::NaiveDate,
     ) -> Result<NewCase, FormErrors> {
         let mut errors = FormErrors::default();
         let title = errors.take("title", required_line(&self.title, 200, "A title"));
@@ -71,7 +72,7 @@ impl CaseForm {
         } else {
             errors.take(
                 "onset_date",
-                past_date(&self.onset_date, "onset date").and_then(|onset| {
+                past_date(&self.onset_date, "onset date", today).and_then(|onset| {
                     if onset < born {
                         Err(format!(
                             "The onset date cannot be before the patient's date of birth ({born})."
@@ -144,6 +145,7 @@ impl NewPage {
         therapists: &[(i64, String)],
         errors: FormErrors,
     ) -> Self {
+        let today = layout.zone.today().to_string();
         Self {
             regions: SelectOption::from_table(CASE_REGIONS, &[form.body_region.as_str()]),
             therapists: therapists
@@ -158,7 +160,7 @@ impl NewPage {
             patient,
             form,
             errors,
-            today: chrono::Utc::now().date_naive().to_string(),
+            today,
         }
     }
 }
@@ -213,7 +215,7 @@ async fn create(
             ))
         })
         .await?;
-    let case = match form.validate(&therapists, born) {
+    let case = match form.validate(&therapists, born, state.zone().today()) {
         Ok(case) => case,
         Err(errors) => {
             let patient = audited_patient(&state, actor(&req), patient_id, "new case form").await?;
@@ -240,16 +242,18 @@ async fn create(
 
 /// Adherence to the case's programme: each version's exercises, at their days a week,
 /// from the day it was saved.
+/// Days are the clinic's (`zone`).
 pub fn adherence_of(
     conn: &mut crate::db::DbConn,
     case_id: i64,
+    zone: crate::dates::Zone,
 ) -> Result<crate::store::pain::Adherence, AppError> {
-    let schedule = crate::store::programmes::schedule(conn, case_id)?;
+    let schedule = crate::store::programmes::schedule(conn, case_id, zone)?;
     Ok(crate::store::pain::adherence(
         conn,
         case_id,
         &schedule,
-        chrono::Utc::now().date_naive(),
+        zone.today(),
     )?)
 }
 
@@ -292,6 +296,7 @@ async fn show(
     let id = id.into_inner();
     let requested_page = query.into_inner().page;
     let who = actor(&req);
+    let zone = state.zone();
     let page = move |c: &mut crate::db::DbConn| {
         let (case, patient) = store::cases::find_with_patient(c, id)?;
         let therapist = patient_queries::user_name(c, case.therapist_id)?;
@@ -306,7 +311,7 @@ async fn show(
             .map(|line| (line.at, line.context, line.score))
             .collect();
         let marks = crate::store::pain::version_marks(c, id)?;
-        let adherence = adherence_of(c, id)?;
+        let adherence = adherence_of(c, id, zone)?;
         let event = Event::new(Action::CaseRead)
             .entity("case", id)
             .patient(case.patient_id);
@@ -392,8 +397,9 @@ fn show_page(
                 &format!("case-{}-pain", case.id),
                 &view.scores,
                 &view.marks,
+                state.zone(),
             ),
-            pain_form: crate::views::pain::PainForm::blank(),
+            pain_form: crate::views::pain::PainForm::blank(state.zone()),
             errors: FormErrors::default(),
             adherence: view.adherence,
             case,

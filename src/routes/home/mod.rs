@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::dates::{Shown, ShownDay};
 use crate::domain::Role;
 use crate::domain::pain::Trend;
 use crate::error::AppError;
@@ -76,8 +77,9 @@ async fn home(
     let page = query.page;
     let (shown, list_key) = Attention::from_key(&query.list);
     let who = actor(&req);
+    let today = state.zone().today();
     let read = move |c: &mut crate::db::DbConn| {
-        let total = store::caseload::count_open(c, therapist, shown)?;
+        let total = store::caseload::count_open(c, therapist, shown, today)?;
         let mut pager_query = Vec::new();
         if whole_clinic {
             pager_query.push("scope=clinic".to_owned());
@@ -86,8 +88,14 @@ async fn home(
             pager_query.push(format!("list={list_key}"));
         }
         let pager = Pager::new(page, 25, total, pager_query.join("&")).at_anchor("open-cases");
-        let cases =
-            store::caseload::open_cases(c, therapist, shown, pager.offset(), pager.per_page)?;
+        let cases = store::caseload::open_cases(
+            c,
+            therapist,
+            shown,
+            today,
+            pager.offset(),
+            pager.per_page,
+        )?;
         let mut lists = Vec::new();
         for (key, title, empty, attention) in [
             (
@@ -115,11 +123,11 @@ async fn home(
                 Attention::NoRecentPain,
             ),
         ] {
-            let total = store::caseload::count_open(c, therapist, attention)?;
+            let total = store::caseload::count_open(c, therapist, attention, today)?;
             let cases = if total == 0 {
                 Vec::new()
             } else {
-                store::caseload::open_cases(c, therapist, attention, 0, LIST_LIMIT)?
+                store::caseload::open_cases(c, therapist, attention, today, 0, LIST_LIMIT)?
             };
             lists.push(AttentionList {
                 key,

@@ -9,7 +9,7 @@ use crate::domain::FormErrors;
 use crate::error::AppError;
 use crate::store::cases::CaseRow;
 use crate::store::patients::PatientRow;
-use crate::views::pain::PainForm;
+use crate::views::pain::{PainForm, with_note};
 use crate::web::Audited;
 use crate::web::Staff;
 use crate::web::audited_case;
@@ -45,7 +45,7 @@ async fn new_page(
             layout: Layout::new(&req, &state, "Record pain"),
             case,
             patient,
-            form: PainForm::blank(),
+            form: PainForm::blank(state.zone()),
             errors: FormErrors::default(),
         },
     )
@@ -59,7 +59,8 @@ async fn record(
     CsrfForm(form): CsrfForm<PainForm>,
 ) -> Result<HttpResponse, AppError> {
     let case_id = case_id.into_inner();
-    let valid = match form.validate() {
+    let zone = state.zone();
+    let valid = match form.validate(zone) {
         Ok(valid) => valid,
         Err(errors) => {
             let (case, patient) = audited_case(&state, actor(&req), case_id, "pain form").await?;
@@ -90,8 +91,8 @@ async fn record(
     match stored {
         // Two copies of one request raced: the key's unique index let one through.
         Ok(_) | Err(AppError::Conflict(_)) => {
-            Ok(state
-                .redirect_with_flash(&format!("/cases/{case_id}"), "The pain score is recorded."))
+            let message = with_note("The pain score is recorded.", form.time_note(zone));
+            Ok(state.redirect_with_flash(&format!("/cases/{case_id}"), &message))
         }
         Err(AppError::Refused { field, message }) => {
             let (case, patient) = audited_case(&state, who_again, case_id, "pain form").await?;

@@ -6,6 +6,7 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use crate::dates::{Shown, ShownDay};
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
     SEXES, bounded_line, bounded_text, date_of_birth, label_of, red_flag_label, required_line,
@@ -156,7 +157,12 @@ impl PatientForm {
         }
     }
 
-    fn validate(&self, therapists: &[(i64, String)]) -> Result<PatientDetails, FormErrors> {
+    /// `today` is the clinic's: a birth date is not in the future there.
+    fn validate(
+        &self,
+        therapists: &[(i64, String)],
+        today: chrono::NaiveDate,
+    ) -> Result<PatientDetails, FormErrors> {
         let mut errors = FormErrors::default();
         let given_name = errors.take(
             "given_name",
@@ -166,7 +172,7 @@ impl PatientForm {
             "family_name",
             required_line(&self.family_name, 100, "Family name"),
         );
-        let dob = errors.take("date_of_birth", date_of_birth(&self.date_of_birth));
+        let dob = errors.take("date_of_birth", date_of_birth(&self.date_of_birth, today));
         let sex = if self.sex.trim().is_empty() {
             None
         } else if SEXES.iter().any(|(k, _)| *k == self.sex.trim()) {
@@ -256,6 +262,7 @@ impl FormPage {
         therapists: &[(i64, String)],
         errors: FormErrors,
     ) -> Self {
+        let today = layout.zone.today().to_string();
         Self {
             sexes: SEXES
                 .iter()
@@ -278,7 +285,7 @@ impl FormPage {
             action,
             form,
             errors,
-            today: chrono::Utc::now().date_naive().to_string(),
+            today,
         }
     }
 }
@@ -326,7 +333,7 @@ async fn create(
         );
         render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    let details = match form.validate(&therapists) {
+    let details = match form.validate(&therapists, state.zone().today()) {
         Ok(details) => details,
         Err(errors) => return retry(form, errors),
     };
@@ -463,7 +470,7 @@ async fn update(
         );
         render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    let details = match form.validate(&therapists) {
+    let details = match form.validate(&therapists, state.zone().today()) {
         Ok(details) => details,
         Err(errors) => return retry(form, errors),
     };

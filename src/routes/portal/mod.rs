@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::dates::Zone;
 use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::domain::{Email, FormErrors};
 use crate::error::AppError;
@@ -35,7 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/me/programme.pdf", web::get().to(portal_pdf))
         .route("/me/pain", web::post().to(portal_pain))
         .route("/me/done", web::post().to(portal_done))
-        .route("/me/done/undo", web::post().to(portal_undo_done));
+        .route("/me/done/undo", web::post().to(portal_undo_done))
+        .route("/me/time-zone", web::post().to(portal_time_zone));
 }
 
 /// A QR code as inline SVG (presentation attributes only, so the CSP needs no inline style).
@@ -232,6 +234,10 @@ struct PortalPage {
     can_print: bool,
     /// Red flags wait for the therapist: the patient is asked to call before exercising.
     review_pending: bool,
+    /// The patient's own zone, when set; the select's choices.
+    own_zone: String,
+    zones: Vec<(&'static str, Vec<&'static str>)>,
+    clinic_zone: &'static str,
 }
 
 impl PortalPage {
@@ -250,6 +256,14 @@ fn patient_id_of(patient: &Patient) -> Result<i64, AppError> {
     patient.patient_id.ok_or(AppError::Forbidden)
 }
 
+/// The zone a patient's day follows: their own when they set one, else the clinic's.
+async fn patient_zone(state: &AppState, patient: &Patient) -> Result<Option<Zone>, AppError> {
+    let user_id = patient.user_id;
+    state
+        .read(move |c| Ok(crate::store::users::own_zone(c, user_id)?))
+        .await
+}
+
 async fn portal_page(
     req: &HttpRequest,
     state: &AppState,
@@ -259,7 +273,11 @@ async fn portal_page(
 ) -> Result<PortalPage, AppError> {
     let patient_id = patient_id_of(patient)?;
     let who = actor(req);
-    let today = chrono::Utc::now().date_naive();
+    let own_zone = patient_zone(state, patient).await?;
+    let zone = own_zone.unwrap_or(state.zone());
+    let today = zone.today();
+    let mut layout = Layout::new(req, state, "My programme");
+    layout.zone = zone;
     let loaded = state
         .audited(who, move |c| {
             let record = patient_queries::find(c, patient_id)?;
@@ -300,7 +318,7 @@ async fn portal_page(
     let (record, data, discharged, clinic_phone) = loaded.into_inner();
     let page = match data {
         Some((case, version, exercises, scores, marks, done_today, therapist)) => PortalPage {
-            layout: Layout::new(req, state, "My programme"),
+            layout,
             name: record.given_name,
             has_case: true,
             discharged: false,
@@ -317,15 +335,18 @@ async fn portal_page(
             therapist,
             exercises,
             done_today,
-            pain: pain_panel("my-pain", &scores, &marks),
+            pain: pain_panel("my-pain", &scores, &marks, zone),
             pain_form: form,
             errors,
             stop_symptoms: STOP_SYMPTOMS,
             can_print: case.pending_flags().is_empty() && version.is_some(),
             review_pending: !case.pending_flags().is_empty(),
+            own_zone: own_zone.map_or("", Zone::name).to_owned(),
+            zones: crate::dates::zone_choices(),
+            clinic_zone: state.zone().name(),
         },
         None => PortalPage {
-            layout: Layout::new(req, state, "My programme"),
+            layout,
             name: record.given_name,
             has_case: false,
             discharged,
@@ -336,12 +357,15 @@ async fn portal_page(
             exercises: Vec::new(),
             exercise_ids: Vec::new(),
             done_today: Vec::new(),
-            pain: pain_panel("my-pain", &[], &[]),
+            pain: pain_panel("my-pain", &[], &[], zone),
             pain_form: form,
             errors,
             stop_symptoms: STOP_SYMPTOMS,
             can_print: false,
             review_pending: false,
+            own_zone: own_zone.map_or("", Zone::name).to_owned(),
+            zones: crate::dates::zone_choices(),
+            clinic_zone: state.zone().name(),
         },
     };
     Ok(page)
@@ -352,11 +376,14 @@ async fn portal_home(
     state: web::Data<AppState>,
     patient: Patient,
 ) -> Result<HttpResponse, AppError> {
+    let zone = patient_zone(&state, &patient)
+        .await?
+        .unwrap_or(state.zone());
     let page = portal_page(
         &req,
         &state,
         &patient,
-        PainForm::blank(),
+        PainForm::blank(zone),
         FormErrors::default(),
     )
     .await?;
@@ -406,7 +433,10 @@ async fn portal_pain(
     CsrfForm(form): CsrfForm<PainForm>,
 ) -> Result<HttpResponse, AppError> {
     let patient_id = patient_id_of(&patient)?;
-    let valid = match form.validate() {
+    let zone = patient_zone(&state, &patient)
+        .await?
+        .unwrap_or(state.zone());
+    let valid = match form.validate(zone) {
         Ok(valid) => valid,
         Err(errors) => {
             let page = portal_page(&req, &state, &patient, form, errors).await?;
@@ -424,7 +454,11 @@ async fn portal_pain(
         .await;
     match stored {
         Ok(_) | Err(AppError::Conflict(_)) => {
-            Ok(state.redirect_with_flash("/me", "Thank you: your pain score is saved."))
+            let message = crate::views::pain::with_note(
+                "Thank you: your pain score is saved.",
+                form.time_note(zone),
+            );
+            Ok(state.redirect_with_flash("/me", &message))
         }
         Err(AppError::Refused { field, message }) => {
             let mut errors = FormErrors::default();
@@ -461,7 +495,10 @@ async fn portal_done(
     let exercise_id = form.exercise_id()?;
     let who = actor(&req);
     let user_id = patient.user_id;
-    let today = chrono::Utc::now().date_naive();
+    let today = patient_zone(&state, &patient)
+        .await?
+        .unwrap_or(state.zone())
+        .today();
     let done = state
         .write(move |c| pain_queries::mark_done(c, &who, patient_id, user_id, exercise_id, today))
         .await?;
@@ -482,7 +519,10 @@ async fn portal_undo_done(
     let patient_id = patient_id_of(&patient)?;
     let exercise_id = form.exercise_id()?;
     let who = actor(&req);
-    let today = chrono::Utc::now().date_naive();
+    let today = patient_zone(&state, &patient)
+        .await?
+        .unwrap_or(state.zone())
+        .today();
     state
         .write(move |c| pain_queries::unmark_done(c, &who, patient_id, exercise_id, today))
         .await?;
@@ -490,4 +530,36 @@ async fn portal_undo_done(
         "/me#exercises",
         "Taken back: that exercise is no longer marked as done today.",
     ))
+}
+
+#[derive(Debug, Deserialize)]
+struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+/// A patient who lives away from the clinic sets their own zone: their day ("done today",
+/// the pain form's time) follows it. Empty goes back to the clinic's.
+async fn portal_time_zone(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    patient: Patient,
+    CsrfForm(form): CsrfForm<TimeZoneForm>,
+) -> Result<HttpResponse, AppError> {
+    let chosen = form.time_zone.trim();
+    let zone = if chosen.is_empty() {
+        None
+    } else {
+        Some(Zone::parse(chosen).ok_or_else(|| AppError::BadRequest("time zone".into()))?)
+    };
+    let who = actor(&req);
+    let user_id = patient.user_id;
+    state
+        .write(move |c| Ok(crate::store::users::set_own_zone(c, &who, user_id, zone)?))
+        .await?;
+    let message = match zone {
+        Some(zone) => format!("Your times and days now follow {}.", zone.name()),
+        None => "Your times and days now follow the clinic's time zone.".to_owned(),
+    };
+    Ok(state.redirect_with_flash("/me#time-zone", &message))
 }

@@ -3,7 +3,7 @@
 
 pub mod diff;
 
-use crate::dates::Shown;
+use crate::dates::{Shown, ShownDay};
 use crate::store;
 use std::collections::BTreeMap;
 
@@ -163,6 +163,7 @@ impl Builder {
         &self,
         names: &BTreeMap<i64, (String, bool)>,
         current: &[i64],
+        today: NaiveDate,
     ) -> Result<(Vec<ProgrammeItem>, String, Option<NaiveDate>), FormErrors> {
         let mut errors = FormErrors::default();
         if self.items.is_empty() {
@@ -224,7 +225,7 @@ impl Builder {
         } else {
             errors.take(
                 "review_date",
-                review_date(&self.review_date, chrono::Utc::now().date_naive()).map(Some),
+                review_date(&self.review_date, today).map(Some),
             )
         };
         match (notes, review_date) {
@@ -567,7 +568,7 @@ async fn save(
         .iter()
         .flat_map(|v| v.items.iter().map(|i| i.exercise_id))
         .collect();
-    let mut validated = builder.validate(&data.names, &current_ids);
+    let mut validated = builder.validate(&data.names, &current_ids, state.zone().today());
     if !data.case.pending_flags().is_empty() {
         let mut errors = validated.err().unwrap_or_default();
         errors.add(

@@ -26,9 +26,19 @@ async function launch() {
   });
 }
 
+// The browser's own zone, far from UTC (UTC+14) unless BROWSER_TIME_ZONE says otherwise:
+// pages must read in the clinic's zone whatever zone the browser is in.
+const BROWSER_TIME_ZONE = process.env.BROWSER_TIME_ZONE || 'Pacific/Kiritimati';
+
 /** A fresh context (its own cookies) that resolves relative URLs against the app. */
 async function newContext(browser, baseURL, options = {}) {
-  const context = await browser.newContext({ baseURL, viewport: WIDE, locale: 'en-GB', ...options });
+  const context = await browser.newContext({
+    baseURL,
+    viewport: WIDE,
+    locale: 'en-GB',
+    timezoneId: BROWSER_TIME_ZONE,
+    ...options,
+  });
   context.setDefaultTimeout(10000);
   context.setDefaultNavigationTimeout(15000);
   return context;
