@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
 use common::clinic::{
     case_for, case_patient_id, exercise_id, item, open_case, portal_patient, post_builder,
 };
-use common::{Browser, TestApp, html_unescape, spawn_app_with};
+use common::{Browser, TestApp, html_unescape, save_version_at, spawn_app_with};
 use diesel::prelude::*;
 use physiocase::dates::{Shown, ShownDay, Zone};
 use reqwest::StatusCode;
@@ -99,9 +99,6 @@ async fn sydney_scores_at_23_30_and_00_30_fall_on_their_local_days() {
 
 #[tokio::test]
 async fn a_version_saved_at_half_past_midnight_in_sydney_is_in_force_from_that_local_day() {
-    use physiocase::domain::{Dosage, Side};
-    use physiocase::store::programmes::{NewVersion, ProgrammeItem, save_version};
-
     let sydney = zone("Australia/Sydney");
     let app = clinic_in("Australia/Sydney").await;
     let (t, case) = case_for(&app).await;
@@ -112,44 +109,7 @@ async fn a_version_saved_at_half_past_midnight_in_sydney_is_in_force_from_that_l
         .unwrap_or_else(|e| panic!("{e}"))
         .utc;
     assert_ne!(saved_at.date(), day, "UTC's day is the one before");
-    {
-        use physiocase::db::schema::cases;
-        let mut conn = app.conn();
-        let therapist: i64 = cases::table
-            .find(case_id(&case))
-            .select(cases::therapist_id)
-            .first(&mut *conn)
-            .unwrap_or_else(|e| panic!("case: {e}"));
-        let items = [ProgrammeItem {
-            exercise_id: chin,
-            exercise_name: String::new(),
-            dosage: Dosage {
-                sets: 3,
-                reps: 10,
-                hold_seconds: 5,
-                rest_seconds: 0,
-                side: Side::Both,
-                times_per_day: 1,
-                days_per_week: 7,
-            },
-            note: String::new(),
-            steps: Vec::new(),
-            cautions: Vec::new(),
-        }];
-        save_version(
-            &mut conn,
-            &NewVersion {
-                case_id: case_id(&case),
-                author_id: therapist,
-                notes: "",
-                review_date: None,
-                template_id: None,
-                items: &items,
-                saved_at,
-            },
-        )
-        .unwrap_or_else(|e| panic!("save: {e}"));
-    }
+    save_version_at(&app, case_id(&case), chin, 7, saved_at);
     let page = t.page(&case).await;
     let row = |d: NaiveDate| format!("<td>{}</td><td>", d.with_weekday());
     let after = |d: NaiveDate| {

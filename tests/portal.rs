@@ -6,7 +6,7 @@ use common::clinic::{
     case_for, case_patient_id, exercise_id, item, open_case, portal_patient, post_builder,
     set_review_date,
 };
-use common::{Browser, PASSWORD, days_ago, location, spawn_app};
+use common::{Browser, PASSWORD, days_ago, location, save_version_at, spawn_app};
 use reqwest::StatusCode;
 
 async fn record_pain(
@@ -910,11 +910,7 @@ fn shown_before<'a>(html: &'a str, marker: &str) -> &'a str {
 /// tick, backdated as the passing of time would have written it.
 #[tokio::test]
 async fn a_three_days_a_week_programme_done_as_prescribed_reads_all_done() {
-    use diesel::prelude::*;
-    use physiocase::db::schema::cases;
-    use physiocase::domain::{Dosage, Side};
     use physiocase::store::pain as pain_queries;
-    use physiocase::store::programmes::{NewVersion, ProgrammeItem, save_version};
 
     let app = spawn_app().await;
     let (admin, t) = app.therapist().await;
@@ -927,42 +923,15 @@ async fn a_three_days_a_week_programme_done_as_prescribed_reads_all_done() {
     let chin = exercise_id(&app, "chin-tuck");
     let today = chrono::Utc::now().date_naive();
     let first_day = today - chrono::Duration::days(27);
+    let therapist = save_version_at(
+        &app,
+        case_id,
+        chin,
+        3,
+        first_day.and_hms_opt(8, 0, 0).unwrap_or_default(),
+    );
     {
         let mut conn = app.conn();
-        let therapist: i64 = cases::table
-            .find(case_id)
-            .select(cases::therapist_id)
-            .first(&mut *conn)
-            .unwrap_or_else(|e| panic!("case: {e}"));
-        let items = [ProgrammeItem {
-            exercise_id: chin,
-            exercise_name: String::new(),
-            dosage: Dosage {
-                sets: 3,
-                reps: 10,
-                hold_seconds: 5,
-                rest_seconds: 0,
-                side: Side::Both,
-                times_per_day: 1,
-                days_per_week: 3,
-            },
-            note: String::new(),
-            steps: Vec::new(),
-            cautions: Vec::new(),
-        }];
-        save_version(
-            &mut conn,
-            &NewVersion {
-                case_id,
-                author_id: therapist,
-                notes: "",
-                review_date: None,
-                template_id: None,
-                items: &items,
-                saved_at: first_day.and_hms_opt(8, 0, 0).unwrap_or_default(),
-            },
-        )
-        .unwrap_or_else(|e| panic!("save: {e}"));
         // Three days of every week counted back from today: 12 of the 28 days.
         for back in 0..28 {
             if [0, 2, 4].contains(&(back % 7)) {

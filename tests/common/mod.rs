@@ -500,3 +500,55 @@ pub fn assert_fields_described(page: &str, html: &str) {
         }
     }
 }
+
+/// Saves a version of a case's programme straight through the store, as if issued at
+/// `saved_at` (the builder always saves now): one exercise at 3 × 10, 5 s holds, on
+/// `days_per_week` days. Returns the case's therapist.
+pub fn save_version_at(
+    app: &TestApp,
+    case_id: i64,
+    exercise_id: i64,
+    days_per_week: i32,
+    saved_at: chrono::NaiveDateTime,
+) -> i64 {
+    use diesel::prelude::*;
+    use physiocase::db::schema::cases;
+    use physiocase::domain::{Dosage, Side};
+    use physiocase::store::programmes::{NewVersion, ProgrammeItem, save_version};
+    let mut conn = app.conn();
+    let therapist: i64 = cases::table
+        .find(case_id)
+        .select(cases::therapist_id)
+        .first(&mut *conn)
+        .unwrap_or_else(|e| panic!("case: {e}"));
+    let items = [ProgrammeItem {
+        exercise_id,
+        exercise_name: String::new(),
+        dosage: Dosage {
+            sets: 3,
+            reps: 10,
+            hold_seconds: 5,
+            rest_seconds: 0,
+            side: Side::Both,
+            times_per_day: 1,
+            days_per_week,
+        },
+        note: String::new(),
+        steps: Vec::new(),
+        cautions: Vec::new(),
+    }];
+    save_version(
+        &mut conn,
+        &NewVersion {
+            case_id,
+            author_id: therapist,
+            notes: "",
+            review_date: None,
+            template_id: None,
+            items: &items,
+            saved_at,
+        },
+    )
+    .unwrap_or_else(|e| panic!("save: {e}"));
+    therapist
+}
