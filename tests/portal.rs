@@ -267,7 +267,7 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap_or_default();
-    assert!(html.contains("date of birth (1980-03-31)"), "{html}");
+    assert!(html.contains("date of birth (31 Mar 1980)"), "{html}");
     // On a phone the form is far down the page: the top of the page says so and links to it.
     let top = html.split("<h1>").nth(1).unwrap_or_default();
     assert!(
@@ -277,15 +277,7 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
     assert_eq!(app.count("pain_scores"), 1);
     let chin_id = chin.to_string();
     for _ in 0..2 {
-        let response = p
-            .post_url(
-                "/me/done",
-                &[
-                    ("csrf_token", token.as_str()),
-                    ("exercise_id", chin_id.as_str()),
-                ],
-            )
-            .await;
+        let response = p.tick_done(&token, &chin_id).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
     }
     assert_eq!(app.count("adherence_ticks"), 1);
@@ -312,15 +304,7 @@ async fn a_patient_signs_in_with_the_link_logs_pain_and_adherence_and_the_therap
         me.contains("no longer marked as done today"),
         "says what happened"
     );
-    let again = p
-        .post_url(
-            "/me/done",
-            &[
-                ("csrf_token", token.as_str()),
-                ("exercise_id", chin_id.as_str()),
-            ],
-        )
-        .await;
+    let again = p.tick_done(&token, &chin_id).await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.count("adherence_ticks"), 1);
 
@@ -467,15 +451,7 @@ async fn another_patient_is_refused_everything_of_the_first_and_refusals_are_aud
         assert_eq!(status, StatusCode::FORBIDDEN, "POST {path}");
     }
     // The first patient's exercise cannot be ticked on the second's programme.
-    let response = second
-        .post_url(
-            "/me/done",
-            &[
-                ("csrf_token", token.as_str()),
-                ("exercise_id", chin.to_string().as_str()),
-            ],
-        )
-        .await;
+    let response = second.tick_done(&token, chin).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let denied_after = app
         .audit_actions()
@@ -681,7 +657,7 @@ async fn records_dated_before_the_case_allows_are_refused_and_nothing_is_stored(
     let response = record_pain(&t, &case, "4", "rest", "1900-01-01T10:00", &key()).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap_or_default();
-    assert!(html.contains("date of birth (1980-03-31)"), "{html}");
+    assert!(html.contains("date of birth (31 Mar 1980)"), "{html}");
     assert!(
         html.contains("value=\"1900-01-01T10:00\""),
         "what was typed is kept"
@@ -689,7 +665,7 @@ async fn records_dated_before_the_case_allows_are_refused_and_nothing_is_stored(
     let response = record_pain(&t, &case, "4", "rest", "2023-05-31T10:00", &key()).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap_or_default();
-    assert!(html.contains("onset date (2023-06-01)"), "{html}");
+    assert!(html.contains("onset date (1 Jun 2023)"), "{html}");
     assert_eq!(app.count("pain_scores"), 0);
     let response = record_pain(&t, &case, "6", "rest", "2023-06-01T10:00", &key()).await;
     assert_eq!(
@@ -710,7 +686,7 @@ async fn records_dated_before_the_case_allows_are_refused_and_nothing_is_stored(
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap_or_default();
-    assert!(html.contains("onset date (2023-06-01)"), "{html}");
+    assert!(html.contains("onset date (1 Jun 2023)"), "{html}");
     assert_eq!(app.count("assessments"), 0);
     assert_eq!(app.count("pain_scores"), 1);
 

@@ -305,10 +305,10 @@ async fn invalid_programmes_are_refused_with_clear_messages() {
 
     // A review date already past, or years away, is a slip: the form says so and keeps it.
     for (typed, message) in [
-        ("2024-02-01", "That review date (2024-02-01) has passed"),
+        ("2024-02-01", "That review date (1 Feb 2024) has passed"),
         (
             "2062-02-01",
-            "That review date (2062-02-01) is more than a year away",
+            "That review date (1 Feb 2062) is more than a year away",
         ),
     ] {
         let response = post_builder(

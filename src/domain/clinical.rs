@@ -1,5 +1,6 @@
 //! The clinical record's vocabulary: assessment kinds, red flags, body chart, dates.
 
+use crate::dates::ShownDay;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -151,19 +152,21 @@ pub fn past_date(raw: &str, what: &str, today: NaiveDate) -> Result<NaiveDate, S
     Ok(date)
 }
 
-/// When a programme is next to be reviewed, given today's date: not already past (the day
-/// before `today` still counts, as a clinic's day can start before UTC's) and within a
-/// year, so a mistyped year is caught rather than hiding the case from the review list.
+/// When a programme is next to be reviewed, given the clinic's local date: not already past
+/// and within a year, so a mistyped year is caught rather than hiding the case from the
+/// review list.
 pub fn review_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let date = parse_date(raw)?;
-    if date < today - chrono::Duration::days(1) {
+    if date < today {
         return Err(format!(
-            "That review date ({date}) has passed: choose today or a later date, or leave it empty."
+            "That review date ({}) has passed: choose today or a later date, or leave it empty.",
+            date.to_day()
         ));
     }
     if date > today + chrono::Duration::days(366) {
         return Err(format!(
-            "That review date ({date}) is more than a year away: check the year."
+            "That review date ({}) is more than a year away: check the year.",
+            date.to_day()
         ));
     }
     Ok(date)
@@ -396,13 +399,13 @@ mod tests {
     }
 
     #[test]
-    fn a_review_date_is_from_yesterday_to_a_year_ahead() {
+    fn a_review_date_is_from_today_to_a_year_ahead() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default();
-        for ok in ["2026-12-04", "2026-12-05", "26/12/2026", "2027-12-06"] {
+        for ok in ["2026-12-05", "26/12/2026", "2027-12-06"] {
             assert!(review_date(ok, today).is_ok(), "{ok}");
         }
-        let past = review_date("2026-12-03", today).unwrap_err();
-        assert!(past.contains("has passed"), "{past}");
+        let past = review_date("2026-12-04", today).unwrap_err();
+        assert!(past.contains("(4 Dec 2026) has passed"), "{past}");
         let far = review_date("2027-12-07", today).unwrap_err();
         assert!(far.contains("more than a year away"), "{far}");
         assert!(review_date("next week", today).is_err());

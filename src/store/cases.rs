@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::dates::{ShownDay, Zone};
 use crate::db::schema::{
     addenda, assessments, cases, pain_scores, programme_versions, red_flag_actions, users,
 };
@@ -53,28 +54,37 @@ impl CaseRow {
     /// Says why `at` is too early for a pain score or assessment of this case, if it is:
     /// before the patient's birth, before the onset, or (with no onset set) more than a
     /// year before the case was opened. An older record would silently become the case's
-    /// baseline and turn its trend around.
-    pub fn too_early(&self, at: NaiveDateTime, date_of_birth: NaiveDate) -> Option<String> {
-        let day = at.date();
+    /// baseline and turn its trend around. Days are the local days of `zone`, where the
+    /// time was typed.
+    pub fn too_early(
+        &self,
+        at: NaiveDateTime,
+        date_of_birth: NaiveDate,
+        zone: Zone,
+    ) -> Option<String> {
+        let day = zone.day_of(at);
         if day < date_of_birth {
             return Some(format!(
-                "The date cannot be before the patient's date of birth ({date_of_birth})."
+                "The date cannot be before the patient's date of birth ({}).",
+                date_of_birth.to_day()
             ));
         }
         match self.onset_date {
             Some(onset) if day < onset => Some(format!(
-                "The date cannot be before the case's onset date ({onset})."
+                "The date cannot be before the case's onset date ({}).",
+                onset.to_day()
             )),
             Some(_) => None,
             None => {
-                let opened = self.created_at.date();
+                let opened = zone.day_of(self.created_at);
                 let earliest = opened
                     .checked_sub_days(chrono::Days::new(366))
                     .unwrap_or(NaiveDate::MIN);
                 (day < earliest).then(|| {
                     format!(
                         "The date cannot be more than a year before the case was opened \
-                         ({opened}). For an older record, set the case's onset date first."
+                         ({}). For an older record, set the case's onset date first.",
+                        opened.to_day()
                     )
                 })
             }
@@ -547,19 +557,44 @@ mod tests {
 
     #[test]
     fn records_may_not_predate_birth_onset_or_a_year_before_opening() {
+        let utc = Zone::parse("UTC").unwrap_or_else(|| panic!("UTC is a zone"));
         let born = NaiveDate::from_ymd_opt(1980, 3, 31).unwrap_or_default();
         let without_onset = case(None, "2026-12-01");
-        assert_eq!(without_onset.too_early(at("2026-11-01 10:00"), born), None);
-        assert_eq!(without_onset.too_early(at("2025-12-01 00:00"), born), None);
-        let old = without_onset.too_early(at("2025-11-29 10:00"), born);
+        assert_eq!(
+            without_onset.too_early(at("2026-11-01 10:00"), born, utc),
+            None
+        );
+        assert_eq!(
+            without_onset.too_early(at("2025-12-01 00:00"), born, utc),
+            None
+        );
+        let old = without_onset.too_early(at("2025-11-29 10:00"), born, utc);
         assert!(old.is_some_and(|m| m.contains("more than a year before the case was opened")));
-        let before_birth = without_onset.too_early(at("1900-01-01 10:00"), born);
-        assert!(before_birth.is_some_and(|m| m.contains("date of birth (1980-03-31)")));
+        let before_birth = without_onset.too_early(at("1900-01-01 10:00"), born, utc);
+        assert!(before_birth.is_some_and(|m| m.contains("date of birth (31 Mar 1980)")));
 
         let with_onset = case(Some("2020-05-01"), "2026-12-01");
-        assert_eq!(with_onset.too_early(at("2021-01-01 10:00"), born), None);
-        assert_eq!(with_onset.too_early(at("2020-05-01 00:00"), born), None);
-        let before_onset = with_onset.too_early(at("2020-04-30 23:59"), born);
-        assert!(before_onset.is_some_and(|m| m.contains("onset date (2020-05-01)")));
+        assert_eq!(
+            with_onset.too_early(at("2021-01-01 10:00"), born, utc),
+            None
+        );
+        assert_eq!(
+            with_onset.too_early(at("2020-05-01 00:00"), born, utc),
+            None
+        );
+        let before_onset = with_onset.too_early(at("2020-04-30 23:59"), born, utc);
+        assert!(before_onset.is_some_and(|m| m.contains("onset date (1 May 2020)")));
+    }
+
+    #[test]
+    fn the_onset_day_is_the_local_day_the_time_was_typed_in() {
+        let sydney = Zone::parse("Australia/Sydney").unwrap_or_else(|| panic!("a zone"));
+        let utc = Zone::parse("UTC").unwrap_or_else(|| panic!("UTC is a zone"));
+        let born = NaiveDate::from_ymd_opt(1980, 3, 31).unwrap_or_default();
+        let with_onset = case(Some("2026-05-01"), "2026-12-01");
+        // 14:30 UTC on 30 April is 00:30 on 1 May in Sydney: the onset day itself.
+        let typed = at("2026-04-30 14:30");
+        assert_eq!(with_onset.too_early(typed, born, sydney), None);
+        assert!(with_onset.too_early(typed, born, utc).is_some());
     }
 }

@@ -3,6 +3,7 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::dates::Zone;
 use crate::db::schema::{adherence_ticks, cases, pain_scores, programme_versions};
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
@@ -19,6 +20,9 @@ pub struct ScoreEntry {
     pub score: i32,
     pub context: PainContext,
     pub recorded_at: NaiveDateTime,
+    /// The zone `recorded_at` was typed in: its local day is the one checked against the
+    /// patient's birth and the case's onset.
+    pub typed_in: Zone,
     pub note: String,
     /// The form's one-use key: a double click or a retried request stores one score.
     pub key: String,
@@ -84,7 +88,7 @@ fn record(
     recorder: Recorder,
     entry: &ScoreEntry,
 ) -> Result<Recorded, Refusal> {
-    if let Some(problem) = case.too_early(entry.recorded_at, born) {
+    if let Some(problem) = case.too_early(entry.recorded_at, born, entry.typed_in) {
         return Err(Refusal::rule("recorded_at", problem));
     }
     let inserted = insert_score(

@@ -14,6 +14,8 @@ use crate::web::SelectOption;
 /// The chart and its summary, ready for a template.
 pub struct PainPanel {
     pub svg: String,
+    /// The zone the chart's days and hours are drawn in, e.g. "Europe/London".
+    pub zone: &'static str,
     pub summary: PainSummary,
     pub count: usize,
 }
@@ -80,6 +82,7 @@ pub fn pain_panel(
     };
     PainPanel {
         svg: chart.to_svg(),
+        zone: zone.name(),
         summary,
         count: scores.len(),
     }
@@ -152,6 +155,7 @@ impl PainForm {
                     score: i32::from(score.value()),
                     context,
                     recorded_at,
+                    typed_in: zone,
                     note,
                     key: key.to_owned(),
                 })

@@ -340,6 +340,16 @@ impl Browser {
         all.extend_from_slice(fields);
         self.post_url(action, &all).await
     }
+
+    /// A patient's "Done today" on one exercise of their portal programme.
+    pub async fn tick_done(&self, token: &str, exercise_id: impl std::fmt::Display) -> Response {
+        let exercise_id = exercise_id.to_string();
+        self.post_url(
+            "/me/done",
+            &[("csrf_token", token), ("exercise_id", exercise_id.as_str())],
+        )
+        .await
+    }
 }
 
 pub fn csrf_from(html: &str) -> Option<String> {

@@ -451,25 +451,26 @@ async fn create(
         );
         return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let (assessed_at, content) = match within_case(form.validate(state.zone()), &case, &patient)
-        .and_then(|valid| signable(valid, wants_sign(&form)))
-    {
-        Ok(valid) => valid,
-        Err(errors) => {
-            let (case, patient) =
-                audited_case(&state, actor(&req), case_id, "assessment form").await?;
-            let page = FormPage::new(
-                Layout::new(&req, &state, kind.label()),
-                case,
-                patient,
-                kind,
-                format!("/cases/{case_id}/assessments?kind={}", kind.as_str()),
-                form,
-                errors,
-            );
-            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
-        }
-    };
+    let (assessed_at, content) =
+        match within_case(form.validate(state.zone()), &case, &patient, state.zone())
+            .and_then(|valid| signable(valid, wants_sign(&form)))
+        {
+            Ok(valid) => valid,
+            Err(errors) => {
+                let (case, patient) =
+                    audited_case(&state, actor(&req), case_id, "assessment form").await?;
+                let page = FormPage::new(
+                    Layout::new(&req, &state, kind.label()),
+                    case,
+                    patient,
+                    kind,
+                    format!("/cases/{case_id}/assessments?kind={}", kind.as_str()),
+                    form,
+                    errors,
+                );
+                return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+            }
+        };
     let sign_now = wants_sign(&form);
     let written = Written {
         assessed_at,
@@ -496,9 +497,10 @@ fn within_case(
     validated: Result<(NaiveDateTime, AssessmentContent), FormErrors>,
     case: &CaseRow,
     patient: &PatientRow,
+    zone: Zone,
 ) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
     let (assessed_at, content) = validated?;
-    match case.too_early(assessed_at, patient.date_of_birth) {
+    match case.too_early(assessed_at, patient.date_of_birth, zone) {
         None => Ok((assessed_at, content)),
         Some(problem) => {
             let mut errors = FormErrors::default();
@@ -750,25 +752,26 @@ async fn update(
         return Ok(refusal);
     }
     let form = AssessmentForm::from_pairs(pairs);
-    let (assessed_at, content) = match within_case(form.validate(state.zone()), &case, &patient)
-        .and_then(|valid| signable(valid, wants_sign(&form)))
-    {
-        Ok(valid) => valid,
-        Err(errors) => {
-            let (case, patient) =
-                audited_case(&state, actor(&req), case.id, "assessment form").await?;
-            let page = FormPage::new(
-                Layout::new(&req, &state, assessment.kind().label()),
-                case,
-                patient,
-                assessment.kind(),
-                format!("/assessments/{id}/edit"),
-                form,
-                errors,
-            );
-            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
-        }
-    };
+    let (assessed_at, content) =
+        match within_case(form.validate(state.zone()), &case, &patient, state.zone())
+            .and_then(|valid| signable(valid, wants_sign(&form)))
+        {
+            Ok(valid) => valid,
+            Err(errors) => {
+                let (case, patient) =
+                    audited_case(&state, actor(&req), case.id, "assessment form").await?;
+                let page = FormPage::new(
+                    Layout::new(&req, &state, assessment.kind().label()),
+                    case,
+                    patient,
+                    assessment.kind(),
+                    format!("/assessments/{id}/edit"),
+                    form,
+                    errors,
+                );
+                return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+            }
+        };
     let sign_now = wants_sign(&form);
     let written = Written {
         assessed_at,

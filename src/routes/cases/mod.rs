@@ -75,7 +75,8 @@ impl CaseForm {
                 past_date(&self.onset_date, "onset date", today).and_then(|onset| {
                     if onset < born {
                         Err(format!(
-                            "The onset date cannot be before the patient's date of birth ({born})."
+                            "The onset date cannot be before the patient's date of birth ({}).",
+                            born.to_day()
                         ))
                     } else {
                         Ok(Some(onset))
