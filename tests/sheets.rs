@@ -144,10 +144,6 @@ async fn the_sheet_carries_the_patient_every_exercise_and_dosage_and_page_number
         );
     }
     assert!(pdf.text.contains("Stop and contact the clinic if"));
-    assert!(
-        pdf.text.contains(&format!("{}/me", app.address)),
-        "portal link in text"
-    );
     for (w, h) in &pdf.sizes {
         assert!(
             (w - 595.28).abs() < 0.6 && (h - 841.89).abs() < 0.6,
@@ -298,8 +294,21 @@ async fn printing_waits_for_red_flag_action_and_patients_are_refused() {
     let response = t.get(&format!("{case}/programme.pdf")).await;
     assert_eq!(
         response.status(),
-        StatusCode::SEE_OTHER,
+        StatusCode::CONFLICT,
         "no sheet while a red flag waits"
+    );
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html")),
+        "a page that says why, not a PDF"
+    );
+    let page = response.text().await.unwrap_or_default();
+    assert!(page.contains("red flags waiting for action"), "{page}");
+    assert!(
+        page.contains(&format!("href=\"{case}/red-flags\"")),
+        "{page}"
     );
     assert!(
         app.audit_actions()
@@ -497,4 +506,167 @@ async fn an_upgrade_gives_versions_saved_before_it_the_exercises_text_of_the_day
             .batch_execute("UPDATE programme_items SET steps = '[]'")
     };
     assert!(refused.is_err(), "items are final again after the upgrade");
+}
+
+#[tokio::test]
+async fn the_portal_link_and_qr_code_print_only_for_a_patient_with_portal_access() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    let review = days_ago(-21);
+    let review = &review[..10];
+    let saved = post_builder(
+        &t,
+        &case,
+        &[item(chin, "3", "5", "both")],
+        "save",
+        &[("review_date", review)],
+    )
+    .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let portal_link = format!("{}/me", app.address);
+
+    let without = read_pdf(&get_pdf(&t, &format!("{case}/programme.pdf")).await);
+    assert!(
+        !without.text.contains(&portal_link),
+        "no portal link without access"
+    );
+    assert!(!without.text.contains("Your programme online"));
+    let review_day = chrono::NaiveDate::parse_from_str(review, "%Y-%m-%d")
+        .unwrap_or_else(|e| panic!("{review}: {e}"))
+        .format("%-d %b %Y")
+        .to_string();
+    assert!(without.text.contains("NEXT REVIEW"), "{}", without.text);
+    assert!(
+        without.text.contains(&review_day),
+        "review date {review_day} printed"
+    );
+
+    portal_patient(&app, &t, case_patient_id(&app, &case), "qr@example.test").await;
+    let with = read_pdf(&get_pdf(&t, &format!("{case}/programme.pdf")).await);
+    assert!(
+        with.text.contains(&portal_link),
+        "portal link once access is given"
+    );
+    assert!(with.text.contains("Your programme online"));
+}
+
+#[tokio::test]
+async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_reading_order() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let items: Vec<Item> = ["chin-tuck", "cat-cow", "wall-angels"]
+        .iter()
+        .map(|s| item(exercise_id(&app, s), "3", "5", "both"))
+        .collect();
+    post_builder(&t, &case, &items, "save", &[]).await;
+    let bytes = get_pdf(&t, &format!("{case}/programme.pdf")).await;
+    let doc = lopdf::Document::load_mem(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let catalog = doc.catalog().unwrap_or_else(|e| panic!("catalog: {e}"));
+    let text_of = |o: &lopdf::Object| {
+        o.as_str()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(catalog.get(b"Lang").map(text_of).unwrap_or_default(), "en");
+    let marked = catalog
+        .get(b"MarkInfo")
+        .and_then(|m| m.as_dict())
+        .and_then(|m| m.get(b"Marked"))
+        .and_then(|m| m.as_bool());
+    assert_eq!(marked.ok(), Some(true), "MarkInfo /Marked true");
+    let shows_title = catalog
+        .get(b"ViewerPreferences")
+        .and_then(|m| m.as_dict())
+        .and_then(|m| m.get(b"DisplayDocTitle"))
+        .and_then(|m| m.as_bool());
+    assert_eq!(shows_title.ok(), Some(true));
+    let info = doc
+        .trailer
+        .get(b"Info")
+        .and_then(|r| r.as_reference())
+        .and_then(|id| doc.get_dictionary(id))
+        .unwrap_or_else(|e| panic!("Info: {e}"));
+    let title = info.get(b"Title").map(text_of).unwrap_or_default();
+    assert!(title.contains("Home exercise programme"), "{title}");
+
+    // Every text line on every page is marked content with an id, and the structure tree
+    // holds one paragraph per id, page by page, in the order the lines were placed.
+    let root = catalog
+        .get(b"StructTreeRoot")
+        .and_then(|r| r.as_reference())
+        .and_then(|id| doc.get_dictionary(id))
+        .unwrap_or_else(|e| panic!("StructTreeRoot: {e}"));
+    let document = root
+        .get(b"K")
+        .and_then(|r| r.as_reference())
+        .and_then(|id| doc.get_dictionary(id))
+        .unwrap_or_else(|e| panic!("Document element: {e}"));
+    let kids = document
+        .get(b"K")
+        .and_then(|k| k.as_array())
+        .unwrap_or_else(|e| panic!("paragraphs: {e}"));
+    let mut expected = Vec::new();
+    for (page_id, page_number) in doc.get_pages().values().zip(1..) {
+        let content = doc
+            .get_and_decode_page_content(*page_id)
+            .unwrap_or_else(|e| panic!("page content: {e}"));
+        let mut texts = 0;
+        let mut mcids = Vec::new();
+        let mut open: Option<String> = None;
+        for op in &content.operations {
+            match op.operator.as_str() {
+                "BDC" => {
+                    let mcid = op
+                        .operands
+                        .get(1)
+                        .and_then(|d| d.as_dict().ok())
+                        .and_then(|d| d.get(b"MCID").ok())
+                        .and_then(|m| m.as_i64().ok());
+                    mcids.push(mcid.unwrap_or(-1));
+                    open = Some("P".into());
+                }
+                "BMC" => open = Some("Artifact".into()),
+                "EMC" => open = None,
+                "BT" => {
+                    texts += 1;
+                    assert_eq!(
+                        open.as_deref(),
+                        Some("P"),
+                        "text on page {page_number} is tagged"
+                    );
+                }
+                "re" | "l" | "m" => {
+                    assert_eq!(open.as_deref(), Some("Artifact"), "drawing is an artifact");
+                }
+                _ => {}
+            }
+        }
+        assert!(texts > 0);
+        assert_eq!(
+            mcids,
+            (0..texts).collect::<Vec<i64>>(),
+            "page {page_number}"
+        );
+        expected.extend((0..texts).map(|mcid| (*page_id, mcid)));
+    }
+    let found: Vec<(lopdf::ObjectId, i64)> = kids
+        .iter()
+        .map(|kid| {
+            let element = kid
+                .as_reference()
+                .and_then(|id| doc.get_dictionary(id))
+                .unwrap_or_else(|e| panic!("paragraph: {e}"));
+            let page = element
+                .get(b"Pg")
+                .and_then(|p| p.as_reference())
+                .unwrap_or_else(|e| panic!("Pg: {e}"));
+            let mcid = element
+                .get(b"K")
+                .and_then(|k| k.as_i64())
+                .unwrap_or_else(|e| panic!("K: {e}"));
+            (page, mcid)
+        })
+        .collect();
+    assert_eq!(found, expected, "one paragraph per line, in reading order");
 }

@@ -46,9 +46,10 @@ fn main() -> ExitCode {
             footer_text: "Harbour Physiotherapy · your programme, your pace".into(),
         },
         patient_name: "Zoë Łukasiewicz".into(),
-        patient_date_of_birth: "1980-03-31".into(),
+        patient_date_of_birth: "31 Mar 1980".into(),
         therapist_name: "Theo Therapist".into(),
-        issued_on: "2026-11-22".into(),
+        issued_on: "22 Nov 2026".into(),
+        review_on: Some("20 Dec 2026".into()),
         issued_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
             .and_then(|day| day.and_hms_opt(9, 30, 0))
             .unwrap_or_default(),

@@ -15,6 +15,7 @@ mod model;
 mod qr;
 mod renderer;
 mod sheet;
+mod tagging;
 
 #[cfg(test)]
 mod tests;

@@ -54,6 +54,8 @@ pub struct Sheet {
     pub patient_date_of_birth: String,
     pub therapist_name: String,
     pub issued_on: String,
+    /// When the therapist plans to review the programme, if they set a date.
+    pub review_on: Option<String>,
     /// When the programme version was issued (UTC): the PDF's creation date.
     pub issued_at: chrono::NaiveDateTime,
     pub version: i32,
@@ -61,6 +63,7 @@ pub struct Sheet {
     pub programme_notes: String,
     pub items: Vec<SheetItem>,
     pub stop_symptoms: Vec<String>,
+    /// The portal's address, printed with its QR code only for a patient who has access.
     pub portal_url: Option<String>,
     pub paper: Paper,
 }

@@ -11,6 +11,10 @@ use super::layout::{Area, Draw, Paginator, Rgb};
 use super::model::{PdfError, Sheet};
 use super::qr::QrCache;
 use super::sheet::{Builder, MUTED, RULE, Style};
+use super::tagging::{self, PageMarks};
+
+/// The language a screen reader reads the sheet in: physiocase's wording is English.
+const LANGUAGE: &str = "en";
 
 /// Nothing is drawn closer than this to any paper edge (15 mm).
 pub(super) const MARGIN_PT: f32 = 15.0 * 72.0 / 25.4;
@@ -99,9 +103,14 @@ impl SheetRenderer {
             regular: doc.add_font(self.fonts.parsed(Face::Regular)),
             bold: doc.add_font(self.fonts.parsed(Face::Bold)),
         };
+        let mut lines_per_page = Vec::with_capacity(pages.len());
         let pdf_pages: Vec<PdfPage> = pages
             .iter()
-            .map(|draws| PdfPage::new(Mm(w_mm), Mm(h_mm), to_ops(draws, page_h, &ids)))
+            .map(|draws| {
+                let (ops, lines) = to_ops(draws, page_h, &ids);
+                lines_per_page.push(lines);
+                PdfPage::new(Mm(w_mm), Mm(h_mm), ops)
+            })
             .collect();
         let mut warnings = Vec::new();
         let options = PdfSaveOptions {
@@ -111,6 +120,8 @@ impl SheetRenderer {
         let mut document = doc
             .with_pages(pdf_pages)
             .to_lopdf_document(&options, &mut warnings);
+        tagging::add_structure(&mut document, &lines_per_page, LANGUAGE)
+            .map_err(|e| PdfError::Output(format!("structure tree: {e}")))?;
         compress_streams(&mut document);
         let mut bytes = Vec::new();
         document
@@ -243,9 +254,12 @@ fn point(x: f32, y: f32) -> LinePoint {
 }
 
 /// Writes each text line as its own BT…ET with an absolute position, so every
-/// line's placement can be read straight off the content stream.
-fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> Vec<Op> {
-    let mut ops = Vec::with_capacity(draws.len() * 5);
+/// line's placement can be read straight off the content stream. Each line is marked
+/// content of its own (see `tagging`); the count of lines comes back with the operations.
+fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
+    let mut ops = Vec::with_capacity(draws.len() * 7);
+    let mut marks = PageMarks::default();
+    let mut in_artifact = false;
     let mut fill: Option<Rgb> = None;
     let mut stroke: Option<(Rgb, f32)> = None;
     let mut set_fill = |ops: &mut Vec<Op>, c: Rgb| {
@@ -262,6 +276,17 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> Vec<Op> {
         }
     };
     for d in draws {
+        let is_text = matches!(d, Draw::Text { text, .. } if !text.is_empty());
+        if is_text {
+            if in_artifact {
+                PageMarks::end(&mut ops);
+                in_artifact = false;
+            }
+            marks.begin_text(&mut ops);
+        } else if !in_artifact {
+            PageMarks::begin_artifact(&mut ops);
+            in_artifact = true;
+        }
         match d {
             Draw::Text {
                 x,
@@ -294,6 +319,7 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> Vec<Op> {
                     items: vec![TextItem::Text(text.clone())],
                 });
                 ops.push(Op::EndTextSection);
+                PageMarks::end(&mut ops);
             }
             Draw::Rect {
                 x,
@@ -344,7 +370,10 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> Vec<Op> {
             }
         }
     }
-    ops
+    if in_artifact {
+        PageMarks::end(&mut ops);
+    }
+    (ops, marks.count())
 }
 
 /// DEFLATE at the fast level. printpdf's own save uses the slowest level, which took half

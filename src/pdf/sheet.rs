@@ -213,7 +213,8 @@ impl Builder<'_> {
         let col_w = (self.cw - 2.0 * pad_x - 2.0 * gap) / 3.0;
         let label = Style::new(Face::Bold, 7.5, MUTED, 1.5);
         let value = Style::new(Face::Regular, 10.5, INK, 1.3);
-        let version = format!("Version {}", sheet.version);
+        let issued = format!("{} (version {})", sheet.issued_on, sheet.version);
+        let review = sheet.review_on.as_deref().unwrap_or("");
         let rows: [[(&str, &str, Face); 3]; 2] = [
             [
                 ("PATIENT", &sheet.patient_name, Face::Bold),
@@ -221,8 +222,8 @@ impl Builder<'_> {
                 ("THERAPIST", &sheet.therapist_name, Face::Regular),
             ],
             [
-                ("ISSUED", &sheet.issued_on, Face::Regular),
-                ("PROGRAMME", &version, Face::Regular),
+                ("ISSUED", &issued, Face::Regular),
+                ("NEXT REVIEW", review, Face::Regular),
                 ("CASE", &sheet.case_title, Face::Regular),
             ],
         ];

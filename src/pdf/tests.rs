@@ -61,6 +61,7 @@ fn sheet(items: usize, paper: Paper) -> Sheet {
         patient_date_of_birth: "14 March 1978".into(),
         therapist_name: "Sam Patel".into(),
         issued_on: "3 June 2025".into(),
+        review_on: Some("1 July 2025".into()),
         issued_at: chrono::NaiveDate::from_ymd_opt(2025, 6, 3)
             .and_then(|day| day.and_hms_opt(14, 5, 9))
             .unwrap_or_default(),

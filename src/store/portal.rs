@@ -23,6 +23,11 @@ pub fn portal_user(conn: &mut DbConn, patient_id: i64) -> QueryResult<Option<Use
         .optional()
 }
 
+/// Whether the patient can sign in to the portal (an account that is not shut out).
+pub fn has_access(conn: &mut DbConn, patient_id: i64) -> QueryResult<bool> {
+    Ok(portal_user(conn, patient_id)?.is_some_and(|user| user.active))
+}
+
 /// Without an audit event: for the demo's seeding. The app writes through the use-cases
 /// above, which record theirs.
 pub(crate) fn link_to_patient(

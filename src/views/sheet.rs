@@ -1,7 +1,8 @@
 //! The printable PDF home-exercise sheet, for staff and (through the portal) patients.
 
-use actix_web::HttpResponse;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
 use serde::Deserialize;
 
 use crate::dates::{Shown, ShownDay, Zone};
@@ -14,7 +15,7 @@ use crate::store::audit::{self, Action, Event};
 use crate::store::patients::user_name;
 use crate::store::programmes::ProgrammeVersion;
 use crate::store::settings;
-use crate::web::AppState;
+use crate::web::{AppState, Layout, render_with_status};
 
 #[derive(Debug, Deserialize)]
 pub struct PrintQuery {
@@ -88,6 +89,7 @@ pub fn prepare_sheet(
             // The clinic's day: a sheet saved at 08:00 in Sydney is not dated the day before.
             issued_on: version.row.created_at.to_day_in(zone).to_string(),
             issued_at: version.row.created_at,
+            review_on: version.row.review_date.map(|day| day.to_day().to_string()),
             version: version.row.version,
             case_title: case.title,
             programme_notes: version.row.notes.clone(),
@@ -102,10 +104,27 @@ pub fn prepare_sheet(
                 })
                 .collect(),
             stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),
-            portal_url: Some(portal_url),
+            portal_url: store::portal::has_access(c, case.patient_id)?.then_some(portal_url),
             paper: paper.unwrap_or(default_paper),
         };
         Ok((Ok(sheet), printed))
+    }
+}
+
+/// The answer at a sheet's PDF address while it may not be printed: 409, and a page that
+/// says why and where to go next (never a PDF, never a 200).
+#[derive(Template)]
+#[template(path = "programmes/sheet_blocked.html")]
+pub struct SheetBlocked {
+    pub layout: Layout,
+    pub reason: String,
+    pub next_href: String,
+    pub next_label: &'static str,
+}
+
+impl SheetBlocked {
+    pub fn respond(&self, req: &HttpRequest) -> Result<HttpResponse, AppError> {
+        render_with_status(req, self, StatusCode::CONFLICT)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::store::programmes as programme_queries;
 use crate::store::users as user_queries;
 use crate::views::pain::{PainForm, PainPanel, pain_panel};
 use crate::views::sheet::{
-    PrintQuery, SheetExercise, pdf_response, prepare_sheet, sheet_exercises,
+    PrintQuery, SheetBlocked, SheetExercise, pdf_response, prepare_sheet, sheet_exercises,
 };
 use crate::web::Audited;
 use crate::web::audited_patient;
@@ -419,10 +419,15 @@ async fn portal_pdf(
     };
     match prepared {
         Ok(sheet) => pdf_response(&state, sheet).await,
-        Err(_) => Ok(state.redirect_with_flash(
-            "/me",
-            "Your therapist needs to review your programme before it can be printed. Please contact the clinic.",
-        )),
+        Err(_) => SheetBlocked {
+            layout: Layout::new(&req, &state, "Sheet not printed"),
+            reason: "Your therapist needs to review your programme before it can be printed. \
+                     Please stop the exercises for now and contact the clinic."
+                .into(),
+            next_href: "/me".into(),
+            next_label: "Back to your programme",
+        }
+        .respond(&req),
     }
 }
 

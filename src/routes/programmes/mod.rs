@@ -24,7 +24,7 @@ use crate::store::patients::PatientRow;
 use crate::store::programmes::{NewVersion, ProgrammeItem, ProgrammeVersion, TemplateRow};
 use crate::views::library::{self as search, ExerciseCard, FacetView, LibraryQuery};
 use crate::views::sheet::{
-    PrintQuery, SheetExercise, pdf_response, prepare_sheet, sheet_exercises,
+    PrintQuery, SheetBlocked, SheetExercise, pdf_response, prepare_sheet, sheet_exercises,
 };
 use crate::web::Audited;
 use crate::web::Staff;
@@ -1105,9 +1105,14 @@ pub async fn staff_pdf(
         .into_inner();
     match prepared {
         Ok(sheet) => pdf_response(&state, sheet).await,
-        Err(_) => Ok(state.redirect_with_flash(
-            &format!("/cases/{case_id}/programme"),
-            "The sheet cannot be printed while the case has red flags waiting for action.",
-        )),
+        Err(_) => SheetBlocked {
+            layout: Layout::new(&req, &state, "Sheet not printed"),
+            reason: "The case has red flags waiting for action. Record what was done about \
+                     them (referred or cleared) before printing the sheet."
+                .into(),
+            next_href: format!("/cases/{case_id}/red-flags"),
+            next_label: "Act on the red flags",
+        }
+        .respond(&req),
     }
 }
