@@ -451,26 +451,23 @@ async fn create(
         );
         return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let (assessed_at, content) =
-        match within_case(form.validate(state.zone()), &case, &patient, state.zone())
-            .and_then(|valid| signable(valid, wants_sign(&form)))
-        {
-            Ok(valid) => valid,
-            Err(errors) => {
-                let (case, patient) =
-                    audited_case(&state, actor(&req), case_id, "assessment form").await?;
-                let page = FormPage::new(
-                    Layout::new(&req, &state, kind.label()),
-                    case,
-                    patient,
-                    kind,
-                    format!("/cases/{case_id}/assessments?kind={}", kind.as_str()),
-                    form,
-                    errors,
-                );
-                return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
-            }
-        };
+    let (assessed_at, content) = match checked(&form, &case, &patient, state.zone()) {
+        Ok(valid) => valid,
+        Err(errors) => {
+            let (case, patient) =
+                audited_case(&state, actor(&req), case_id, "assessment form").await?;
+            let page = FormPage::new(
+                Layout::new(&req, &state, kind.label()),
+                case,
+                patient,
+                kind,
+                format!("/cases/{case_id}/assessments?kind={}", kind.as_str()),
+                form,
+                errors,
+            );
+            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
     let sign_now = wants_sign(&form);
     let written = Written {
         assessed_at,
@@ -489,6 +486,18 @@ async fn create(
     };
     let message = with_note(message, form.time_note(state.zone()));
     Ok(state.redirect_with_flash(&format!("/assessments/{id}"), &message))
+}
+
+/// Everything a written assessment must pass: the form's checks, the case's dates, and
+/// (when it is to be signed) that it is not blank.
+fn checked(
+    form: &AssessmentForm,
+    case: &CaseRow,
+    patient: &PatientRow,
+    zone: Zone,
+) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
+    within_case(form.validate(zone), case, patient, zone)
+        .and_then(|valid| signable(valid, wants_sign(form)))
 }
 
 /// The form's checks, then the case's: an assessment (and the pain scores in it) cannot
@@ -752,26 +761,23 @@ async fn update(
         return Ok(refusal);
     }
     let form = AssessmentForm::from_pairs(pairs);
-    let (assessed_at, content) =
-        match within_case(form.validate(state.zone()), &case, &patient, state.zone())
-            .and_then(|valid| signable(valid, wants_sign(&form)))
-        {
-            Ok(valid) => valid,
-            Err(errors) => {
-                let (case, patient) =
-                    audited_case(&state, actor(&req), case.id, "assessment form").await?;
-                let page = FormPage::new(
-                    Layout::new(&req, &state, assessment.kind().label()),
-                    case,
-                    patient,
-                    assessment.kind(),
-                    format!("/assessments/{id}/edit"),
-                    form,
-                    errors,
-                );
-                return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
-            }
-        };
+    let (assessed_at, content) = match checked(&form, &case, &patient, state.zone()) {
+        Ok(valid) => valid,
+        Err(errors) => {
+            let (case, patient) =
+                audited_case(&state, actor(&req), case.id, "assessment form").await?;
+            let page = FormPage::new(
+                Layout::new(&req, &state, assessment.kind().label()),
+                case,
+                patient,
+                assessment.kind(),
+                format!("/assessments/{id}/edit"),
+                form,
+                errors,
+            );
+            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
     let sign_now = wants_sign(&form);
     let written = Written {
         assessed_at,
