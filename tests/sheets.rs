@@ -563,11 +563,7 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
     let bytes = get_pdf(&t, &format!("{case}/programme.pdf")).await;
     let doc = lopdf::Document::load_mem(&bytes).unwrap_or_else(|e| panic!("{e}"));
     let catalog = doc.catalog().unwrap_or_else(|e| panic!("catalog: {e}"));
-    let text_of = |o: &lopdf::Object| {
-        o.as_str()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default()
-    };
+    let text_of = |o: &lopdf::Object| lopdf::decode_text_string(o).unwrap_or_default();
     assert_eq!(catalog.get(b"Lang").map(text_of).unwrap_or_default(), "en");
     let marked = catalog
         .get(b"MarkInfo")
@@ -669,4 +665,55 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
         })
         .collect();
     assert_eq!(found, expected, "one paragraph per line, in reading order");
+}
+
+#[tokio::test]
+async fn large_print_scales_every_page_to_fourteen_point_body_text() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let items: Vec<Item> = ["chin-tuck", "cat-cow", "wall-angels", "bird-dog"]
+        .iter()
+        .map(|s| item(exercise_id(&app, s), "3", "5", "both"))
+        .collect();
+    post_builder(&t, &case, &items, "save", &[]).await;
+    let standard = get_pdf(&t, &format!("{case}/programme.pdf")).await;
+    let large = get_pdf(&t, &format!("{case}/programme.pdf?size=large")).await;
+    let scale_of_first_op = |bytes: &[u8]| -> Vec<f32> {
+        let doc = lopdf::Document::load_mem(bytes).unwrap_or_else(|e| panic!("{e}"));
+        doc.get_pages()
+            .values()
+            .map(|page| {
+                let content = doc
+                    .get_and_decode_page_content(*page)
+                    .unwrap_or_else(|e| panic!("content: {e}"));
+                match content.operations.first() {
+                    Some(op) if op.operator == "cm" => op
+                        .operands
+                        .first()
+                        .and_then(|a| a.as_float().ok())
+                        .unwrap_or(-1.0),
+                    _ => 1.0,
+                }
+            })
+            .collect()
+    };
+    let standard_scales = scale_of_first_op(&standard);
+    let large_scales = scale_of_first_op(&large);
+    assert!(
+        standard_scales.iter().all(|s| *s == 1.0),
+        "{standard_scales:?}"
+    );
+    assert!(
+        large_scales.iter().all(|s| (s - 14.0 / 11.0).abs() < 0.001),
+        "{large_scales:?}"
+    );
+    assert!(
+        large_scales.len() >= standard_scales.len(),
+        "larger text needs at least as many pages"
+    );
+    let text = read_pdf(&large).text;
+    assert!(text.contains("Chin tuck") && text.contains("Stop and contact the clinic if"));
+
+    let refused = t.get(&format!("{case}/programme.pdf?size=huge")).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }

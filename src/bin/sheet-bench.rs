@@ -72,6 +72,7 @@ fn main() -> ExitCode {
         stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),
         portal_url: Some("https://clinic.example/me".into()),
         paper: Paper::A4,
+        large_print: false,
     };
     let mut times = Vec::with_capacity(renders);
     let mut size = 0;

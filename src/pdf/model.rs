@@ -66,6 +66,8 @@ pub struct Sheet {
     /// The portal's address, printed with its QR code only for a patient who has access.
     pub portal_url: Option<String>,
     pub paper: Paper,
+    /// Everything printed larger, for patients who find the ordinary sheet hard to read.
+    pub large_print: bool,
 }
 
 /// Why a sheet could not be rendered.

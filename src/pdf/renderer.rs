@@ -2,8 +2,8 @@
 //! placed draws into printpdf operations.
 
 use printpdf::{
-    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, Rect, TextItem, date,
+    Color, CurTransMat, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, date,
 };
 
 use super::fonts::{Face, Fonts};
@@ -12,6 +12,9 @@ use super::model::{PdfError, Sheet};
 use super::qr::QrCache;
 use super::sheet::{Builder, MUTED, RULE, Style};
 use super::tagging::{self, PageMarks};
+
+/// Large print: body text from 11 pt to 14 pt, and everything else in proportion.
+const LARGE_PRINT_SCALE: f32 = 14.0 / 11.0;
 
 /// The language a screen reader reads the sheet in: physiocase's wording is English.
 const LANGUAGE: &str = "en";
@@ -46,7 +49,14 @@ impl SheetRenderer {
 
     pub fn render(&self, sheet: &Sheet) -> Result<Vec<u8>, PdfError> {
         let (w_mm, h_mm) = sheet.paper.size_mm();
-        let (page_w, page_h) = (w_mm * 72.0 / 25.4, h_mm * 72.0 / 25.4);
+        // Large print lays the sheet out on a smaller page and scales every page up to the
+        // paper: all text, rules and drawings grow alike (body text 11 pt becomes 14 pt).
+        let scale = if sheet.large_print {
+            LARGE_PRINT_SCALE
+        } else {
+            1.0
+        };
+        let (page_w, page_h) = (w_mm * 72.0 / 25.4 / scale, h_mm * 72.0 / 25.4 / scale);
         let cw = page_w - 2.0 * MARGIN_PT;
 
         let footer_lines = self.fonts.wrap_limited(
@@ -107,8 +117,16 @@ impl SheetRenderer {
         let pdf_pages: Vec<PdfPage> = pages
             .iter()
             .map(|draws| {
-                let (ops, lines) = to_ops(draws, page_h, &ids);
+                let (mut ops, lines) = to_ops(draws, page_h, &ids);
                 lines_per_page.push(lines);
+                if scale != 1.0 {
+                    ops.insert(
+                        0,
+                        Op::SetTransformationMatrix {
+                            matrix: CurTransMat::Scale(scale, scale),
+                        },
+                    );
+                }
                 PdfPage::new(Mm(w_mm), Mm(h_mm), ops)
             })
             .collect();

@@ -75,6 +75,7 @@ fn sheet(items: usize, paper: Paper) -> Sheet {
         ],
         portal_url: Some("https://portal.example/p/7Hq2Kx9a".into()),
         paper,
+        large_print: false,
     }
 }
 

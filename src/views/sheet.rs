@@ -21,6 +21,8 @@ use crate::web::{AppState, Layout, render_with_status};
 pub struct PrintQuery {
     pub version: Option<i32>,
     pub paper: Option<String>,
+    /// `large` for large print.
+    pub size: Option<String>,
 }
 
 impl PrintQuery {
@@ -30,6 +32,16 @@ impl PrintQuery {
             Some("a4") => Ok(Some(Paper::A4)),
             Some("letter") => Ok(Some(Paper::Letter)),
             Some(_) => Err(AppError::BadRequest("paper must be a4 or letter".into())),
+        }
+    }
+
+    fn large_print(&self) -> Result<bool, AppError> {
+        match self.size.as_deref() {
+            None | Some("") | Some("standard") => Ok(false),
+            Some("large") => Ok(true),
+            Some(_) => Err(AppError::BadRequest(
+                "size must be standard or large".into(),
+            )),
         }
     }
 }
@@ -47,6 +59,7 @@ pub fn prepare_sheet(
     portal_url: String,
 ) -> Result<(Prepared, Event<'static>), AppError> {
     let paper = query.paper()?;
+    let large_print = query.large_print()?;
     {
         let (case, patient) = store::cases::find_with_patient(c, case_id)?;
         if !case.pending_flags().is_empty() {
@@ -106,6 +119,7 @@ pub fn prepare_sheet(
             stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),
             portal_url: store::portal::has_access(c, case.patient_id)?.then_some(portal_url),
             paper: paper.unwrap_or(default_paper),
+            large_print,
         };
         Ok((Ok(sheet), printed))
     }

@@ -400,9 +400,11 @@ async fn portal_pdf(
     let who = actor(&req);
     let portal = state.link("/me");
     // A patient prints their current programme only; older versions are for staff.
+    let query = query.into_inner();
     let query = PrintQuery {
         version: None,
-        paper: query.into_inner().paper,
+        paper: query.paper,
+        size: query.size,
     };
     let prepared = state
         .audited(who, move |c| {
