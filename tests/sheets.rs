@@ -587,7 +587,7 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
     assert!(title.contains("Home exercise programme"), "{title}");
 
     // Every text line on every page is marked content with an id, and the structure tree
-    // holds one paragraph per id, page by page, in the order the lines were placed.
+    // holds paragraphs of those ids, page by page, in the order the lines were placed.
     let root = catalog
         .get(b"StructTreeRoot")
         .and_then(|r| r.as_reference())
@@ -657,14 +657,27 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
                 .get(b"Pg")
                 .and_then(|p| p.as_reference())
                 .unwrap_or_else(|e| panic!("Pg: {e}"));
-            let mcid = element
+            let mcids = element
                 .get(b"K")
-                .and_then(|k| k.as_i64())
+                .and_then(|k| k.as_array())
                 .unwrap_or_else(|e| panic!("K: {e}"));
-            (page, mcid)
+            mcids
+                .iter()
+                .map(|m| (page, m.as_i64().unwrap_or(-1)))
+                .collect::<Vec<_>>()
         })
-        .collect();
-    assert_eq!(found, expected, "one paragraph per line, in reading order");
+        .collect::<Vec<_>>()
+        .concat();
+    assert_eq!(
+        found, expected,
+        "every line in a paragraph, in reading order"
+    );
+    assert!(
+        kids.len() < found.len(),
+        "lines are gathered into paragraphs: {} paragraphs for {} lines",
+        kids.len(),
+        found.len()
+    );
 }
 
 #[tokio::test]

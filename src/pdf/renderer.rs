@@ -11,7 +11,7 @@ use super::layout::{Area, Draw, Paginator, Rgb};
 use super::model::{PdfError, Sheet};
 use super::qr::QrCache;
 use super::sheet::{Builder, MUTED, RULE, Style};
-use super::tagging::{self, PageMarks};
+use super::tagging::{self, LineSetting, PageMarks};
 
 /// Large print: body text from 11 pt to 14 pt, and everything else in proportion.
 const LARGE_PRINT_SCALE: f32 = 14.0 / 11.0;
@@ -113,12 +113,12 @@ impl SheetRenderer {
             regular: doc.add_font(self.fonts.parsed(Face::Regular)),
             bold: doc.add_font(self.fonts.parsed(Face::Bold)),
         };
-        let mut lines_per_page = Vec::with_capacity(pages.len());
+        let mut paragraphs_per_page = Vec::with_capacity(pages.len());
         let pdf_pages: Vec<PdfPage> = pages
             .iter()
             .map(|draws| {
-                let (mut ops, lines) = to_ops(draws, page_h, &ids);
-                lines_per_page.push(lines);
+                let (mut ops, paragraphs) = to_ops(draws, page_h, &ids);
+                paragraphs_per_page.push(paragraphs);
                 if scale != 1.0 {
                     ops.insert(
                         0,
@@ -138,12 +138,20 @@ impl SheetRenderer {
         let mut document = doc
             .with_pages(pdf_pages)
             .to_lopdf_document(&options, &mut warnings);
-        tagging::add_structure(&mut document, &lines_per_page, LANGUAGE)
+        tagging::add_structure(&mut document, &paragraphs_per_page, LANGUAGE)
             .map_err(|e| PdfError::Output(format!("structure tree: {e}")))?;
         compress_streams(&mut document);
+        // Object streams (PDF 1.5) compress the many small dictionaries a tagged sheet
+        // has: the structure tree alone would otherwise add a third to its size.
+        document.version = "1.5".into();
+        let save = lopdf::SaveOptions::builder()
+            .use_object_streams(true)
+            .use_xref_streams(true)
+            .compression_level(1)
+            .build();
         let mut bytes = Vec::new();
         document
-            .save_to(&mut bytes)
+            .save_with_options(&mut bytes, save)
             .map_err(|e| PdfError::Output(format!("{e} ({warnings:?})")))?;
         Ok(bytes)
     }
@@ -273,8 +281,8 @@ fn point(x: f32, y: f32) -> LinePoint {
 
 /// Writes each text line as its own BT…ET with an absolute position, so every
 /// line's placement can be read straight off the content stream. Each line is marked
-/// content of its own (see `tagging`); the count of lines comes back with the operations.
-fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
+/// content of its own (see `tagging`); the page's paragraphs come back with the operations.
+fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, Vec<Vec<u32>>) {
     let mut ops = Vec::with_capacity(draws.len() * 7);
     let mut marks = PageMarks::default();
     let mut in_artifact = false;
@@ -294,13 +302,28 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
         }
     };
     for d in draws {
-        let is_text = matches!(d, Draw::Text { text, .. } if !text.is_empty());
-        if is_text {
+        let line = match d {
+            Draw::Text {
+                x,
+                y,
+                face,
+                size,
+                color,
+                text,
+            } if !text.is_empty() => Some(LineSetting {
+                x: *x,
+                baseline: *y,
+                size: *size,
+                style: (*face, *color),
+            }),
+            _ => None,
+        };
+        if let Some(line) = line {
             if in_artifact {
                 PageMarks::end(&mut ops);
                 in_artifact = false;
             }
-            marks.begin_text(&mut ops);
+            marks.begin_text(&mut ops, line);
         } else if !in_artifact {
             PageMarks::begin_artifact(&mut ops);
             in_artifact = true;
@@ -391,7 +414,7 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
     if in_artifact {
         PageMarks::end(&mut ops);
     }
-    (ops, marks.count())
+    (ops, marks.into_paragraphs())
 }
 
 /// DEFLATE at the fast level. printpdf's own save uses the slowest level, which took half
