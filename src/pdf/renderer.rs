@@ -141,17 +141,9 @@ impl SheetRenderer {
         tagging::add_structure(&mut document, &paragraphs_per_page, LANGUAGE)
             .map_err(|e| PdfError::Output(format!("structure tree: {e}")))?;
         compress_streams(&mut document);
-        // Object streams (PDF 1.5) compress the many small dictionaries a tagged sheet
-        // has: the structure tree alone would otherwise add a third to its size.
-        document.version = "1.5".into();
-        let save = lopdf::SaveOptions::builder()
-            .use_object_streams(true)
-            .use_xref_streams(true)
-            .compression_level(1)
-            .build();
         let mut bytes = Vec::new();
         document
-            .save_with_options(&mut bytes, save)
+            .save_to(&mut bytes)
             .map_err(|e| PdfError::Output(format!("{e} ({warnings:?})")))?;
         Ok(bytes)
     }
@@ -280,12 +272,12 @@ fn point(x: f32, y: f32) -> LinePoint {
 }
 
 /// Writes each text line as its own BT…ET with an absolute position, so every
-/// line's placement can be read straight off the content stream. Each line is marked
-/// content of its own (see `tagging`); the page's paragraphs come back with the operations.
-fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, Vec<Vec<u32>>) {
+/// line's placement can be read straight off the content stream. Text is marked content a
+/// paragraph at a time (see `tagging`); the page's paragraph count comes back with the
+/// operations.
+fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
     let mut ops = Vec::with_capacity(draws.len() * 7);
     let mut marks = PageMarks::default();
-    let mut in_artifact = false;
     let mut fill: Option<Rgb> = None;
     let mut stroke: Option<(Rgb, f32)> = None;
     let mut set_fill = |ops: &mut Vec<Op>, c: Rgb| {
@@ -318,15 +310,9 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, Vec<Vec<u32>>
             }),
             _ => None,
         };
-        if let Some(line) = line {
-            if in_artifact {
-                PageMarks::end(&mut ops);
-                in_artifact = false;
-            }
-            marks.begin_text(&mut ops, line);
-        } else if !in_artifact {
-            PageMarks::begin_artifact(&mut ops);
-            in_artifact = true;
+        match line {
+            Some(line) => marks.text_line(&mut ops, line),
+            None => marks.drawing(&mut ops),
         }
         match d {
             Draw::Text {
@@ -360,7 +346,6 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, Vec<Vec<u32>>
                     items: vec![TextItem::Text(text.clone())],
                 });
                 ops.push(Op::EndTextSection);
-                PageMarks::end(&mut ops);
             }
             Draw::Rect {
                 x,
@@ -411,10 +396,8 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, Vec<Vec<u32>>
             }
         }
     }
-    if in_artifact {
-        PageMarks::end(&mut ops);
-    }
-    (ops, marks.into_paragraphs())
+    let paragraphs = marks.finish(&mut ops);
+    (ops, paragraphs)
 }
 
 /// DEFLATE at the fast level. printpdf's own save uses the slowest level, which took half

@@ -1,6 +1,6 @@
-//! A tagged PDF: every line of text is marked content, gathered into paragraphs in the
-//! order they were placed (the reading order), and everything else is marked as page
-//! furniture (an artifact), so a screen reader reads the sheet as the patient would.
+//! A tagged PDF: text is marked content, a paragraph at a time, in the order it was placed
+//! (the reading order), and everything else is marked as page furniture (an artifact), so
+//! a screen reader reads the sheet as the patient would.
 
 use lopdf::{Dictionary, Document, Object, ObjectId, dictionary};
 use printpdf::{DictItem, Op};
@@ -31,56 +31,82 @@ impl LineSetting {
     }
 }
 
-/// Collects one page's marked-content ids, grouped into paragraphs, while its
-/// operations are written.
-#[derive(Default)]
+/// What the content stream is inside of at the moment.
+#[derive(Clone, Copy)]
+enum Open {
+    Nothing,
+    Paragraph(LineSetting),
+    Artifact,
+}
+
+/// Marks one page's content while its operations are written: each paragraph of text is
+/// one marked-content sequence with its own id, and drawings are artifacts.
 pub(super) struct PageMarks {
-    texts: u32,
-    previous: Option<LineSetting>,
-    paragraphs: Vec<Vec<u32>>,
+    paragraphs: u32,
+    open: Open,
+}
+
+impl Default for PageMarks {
+    fn default() -> Self {
+        Self {
+            paragraphs: 0,
+            open: Open::Nothing,
+        }
+    }
 }
 
 impl PageMarks {
-    /// Opens a text line's marked content; close it with [`PageMarks::end`].
-    pub(super) fn begin_text(&mut self, ops: &mut Vec<Op>, line: LineSetting) {
+    /// Call before a line of text's operations: it joins the open paragraph or starts one.
+    pub(super) fn text_line(&mut self, ops: &mut Vec<Op>, line: LineSetting) {
+        if let Open::Paragraph(before) = self.open
+            && line.continues(&before)
+        {
+            self.open = Open::Paragraph(line);
+            return;
+        }
+        self.close(ops);
         let mut properties = std::collections::BTreeMap::new();
-        properties.insert("MCID".to_owned(), DictItem::Int(i64::from(self.texts)));
+        properties.insert("MCID".to_owned(), DictItem::Int(i64::from(self.paragraphs)));
         ops.push(Op::BeginMarkedContentWithProperties {
             tag: "P".to_owned(),
             properties: DictItem::Dict { map: properties },
         });
-        let continues = self.previous.is_some_and(|before| line.continues(&before));
-        match self.paragraphs.last_mut() {
-            Some(paragraph) if continues => paragraph.push(self.texts),
-            _ => self.paragraphs.push(vec![self.texts]),
-        }
-        self.previous = Some(line);
-        self.texts += 1;
+        self.paragraphs += 1;
+        self.open = Open::Paragraph(line);
     }
 
-    /// Opens a drawing that carries no words (rules, boxes, the QR code's modules).
-    pub(super) fn begin_artifact(ops: &mut Vec<Op>) {
+    /// Call before a drawing that carries no words (rules, boxes, the QR code's modules).
+    pub(super) fn drawing(&mut self, ops: &mut Vec<Op>) {
+        if matches!(self.open, Open::Artifact) {
+            return;
+        }
+        self.close(ops);
         ops.push(Op::BeginMarkedContent {
             tag: "Artifact".to_owned(),
         });
+        self.open = Open::Artifact;
     }
 
-    pub(super) fn end(ops: &mut Vec<Op>) {
-        ops.push(Op::EndMarkedContent);
-    }
-
-    /// The page's paragraphs, each the ids of its lines in reading order.
-    pub(super) fn into_paragraphs(self) -> Vec<Vec<u32>> {
+    /// Closes what is open; gives the number of paragraphs (their ids are 0 to n − 1).
+    pub(super) fn finish(mut self, ops: &mut Vec<Op>) -> u32 {
+        self.close(ops);
         self.paragraphs
+    }
+
+    fn close(&mut self, ops: &mut Vec<Op>) {
+        if !matches!(self.open, Open::Nothing) {
+            ops.push(Op::EndMarkedContent);
+        }
+        self.open = Open::Nothing;
     }
 }
 
 /// Adds the structure tree (a Document of paragraphs, page by page, in reading order),
 /// the language, and asks viewers to show the title rather than the file name.
-/// `paragraphs_per_page` holds each page's [`PageMarks::into_paragraphs`], in page order.
+/// `paragraphs_per_page` holds each page's [`PageMarks::finish`], in page order.
 pub(super) fn add_structure(
     document: &mut Document,
-    paragraphs_per_page: &[Vec<Vec<u32>>],
+    paragraphs_per_page: &[u32],
     language: &str,
 ) -> lopdf::Result<()> {
     let pages: Vec<ObjectId> = document.get_pages().into_values().collect();
@@ -88,23 +114,19 @@ pub(super) fn add_structure(
     let document_id = document.new_object_id();
     let mut elements = Vec::new();
     let mut parent_tree = Vec::new();
-    for (index, (page_id, paragraphs)) in pages.iter().zip(paragraphs_per_page).enumerate() {
+    for (index, (page_id, &paragraphs)) in pages.iter().zip(paragraphs_per_page).enumerate() {
         // The parent tree maps each marked-content id on the page to its paragraph.
         let mut by_mcid = Vec::new();
-        for lines in paragraphs {
-            let ids: Vec<Object> = lines
-                .iter()
-                .map(|m| Object::Integer(i64::from(*m)))
-                .collect();
+        for mcid in 0..paragraphs {
             let id = document.add_object(dictionary! {
                 "Type" => "StructElem",
                 "S" => "P",
                 "P" => document_id,
                 "Pg" => *page_id,
-                "K" => ids,
+                "K" => i64::from(mcid),
             });
             elements.push(Object::Reference(id));
-            by_mcid.extend(lines.iter().map(|_| Object::Reference(id)));
+            by_mcid.push(Object::Reference(id));
         }
         let index = i64::try_from(index).unwrap_or(i64::MAX);
         document
