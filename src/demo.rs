@@ -82,6 +82,28 @@ pub const TITLES: &[&str] = &[
     "Rib-cage pain after a cough",
 ];
 
+/// Patients with portal accounts: the first few, all still in treatment.
+const PORTAL_PATIENTS: usize = 4;
+
+/// A review on schedule: the score where the case's course has brought it.
+fn review_content(expected_pain: f64) -> AssessmentContent {
+    let pain = expected_pain.round().clamp(0.0, 10.0) as i32;
+    AssessmentContent {
+        presenting_complaint: "Review of the home programme.".into(),
+        history: "Doing the exercises most days.".into(),
+        pain_now: Some(pain),
+        pain_best: Some((pain - 2).max(0)),
+        pain_worst: Some((pain + 2).min(10)),
+        red_flags: RED_FLAGS
+            .iter()
+            .map(|(flag, _)| ((*flag).to_owned(), "no".to_owned()))
+            .collect(),
+        impression: "Progressing as expected.".into(),
+        plan: "Dose a step up; review in three weeks.".into(),
+        ..AssessmentContent::default()
+    }
+}
+
 fn err(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(e.to_string())
 }
@@ -120,6 +142,14 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
             therapists.push(account(c, &email, name, Role::Therapist)?);
             therapist_emails.push(email);
         }
+        crate::store::settings::set_contact_details(
+            c,
+            &Actor::default(),
+            "Harbourside Physiotherapy",
+            "14 Quay Street, Bristol BS1 4DJ",
+            "0117 496 0321",
+            "hello@harbourside-physio.example",
+        )?;
         let templates = programme_queries::all_template_ids(c)?;
         let mut portal_patient = String::new();
 
@@ -148,8 +178,14 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 },
                 therapist,
             )?;
-            // Each case started somewhere in the last twelve weeks.
-            let weeks = rng.random_range(1..=12_i64);
+            // Each case started somewhere in the last twelve weeks; one whose red flag still
+            // waits for the GP's answer started in the last two.
+            let red_flag = n % 23 == 5;
+            let weeks = if red_flag {
+                1
+            } else {
+                rng.random_range(1..=12_i64)
+            };
             let opened = now - Duration::weeks(weeks) - Duration::hours(rng.random_range(0..72));
             let case_id = case_queries::insert(
                 c,
@@ -171,6 +207,27 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 therapist,
             )?;
             case_queries::set_opened_at(c, case_id, opened)?;
+            // Records are signed a little after the visit, as a therapist writes them up.
+            let write_up = |rng: &mut StdRng| Duration::minutes(rng.random_range(15..=90));
+
+            // The first few patients in treatment use the portal.
+            let portal_user = if n < PORTAL_PATIENTS {
+                let email = if n == 0 {
+                    "zoe@demo.physiocase.example".to_owned()
+                } else {
+                    format!("portal{n}@demo.physiocase.example")
+                };
+                let email = Email::parse(&email).map_err(err)?;
+                let name = DisplayName::parse(&format!("{given} {family}")).map_err(err)?;
+                let user = user_queries::create(c, &email, &name, Role::Patient, Some(&hash))?;
+                portal_queries::link_to_patient(c, user, patient_id)?;
+                if n == 0 {
+                    portal_patient = email.as_str().to_owned();
+                }
+                Some(user)
+            } else {
+                None
+            };
 
             // Most improve; some stall or worsen.
             let baseline = rng.random_range(5..=8_i32);
@@ -182,7 +239,11 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
             } else {
                 baseline + 2
             };
-            let red_flag = n % 23 == 5;
+            let days = (now - opened).num_days().max(1);
+            let expected_at = |at: NaiveDateTime| {
+                let progress = ((at - opened).num_hours() as f64 / (days * 24) as f64).min(1.0);
+                f64::from(baseline) + (f64::from(target) - f64::from(baseline)) * progress
+            };
             let content = AssessmentContent {
                 presenting_complaint:
                     "Aching between the shoulder blades, worse by the end of the working day."
@@ -226,35 +287,51 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 opened,
                 &content,
             )?;
-            assessment_queries::mark_signed(c, assessment)?;
+            assessment_queries::mark_signed_at(c, assessment, opened + write_up(&mut rng))?;
             // A few cases keep a "yes" on the red-flag screen, waiting for the therapist.
             case_queries::refresh_red_flags(c, case_id)?;
 
-            // Two or three programme versions from a template, the dose rising over time.
+            // The programme from a template the day after; then a review on each review date
+            // it sets (three weeks on), and a new version with the dose a step up. A case
+            // whose red flags wait gets no new version until they are acted on.
             if let Some(template) = templates.get(n % templates.len().max(1)) {
                 let (_, mut items) = programme_queries::template(c, *template)?;
-                let versions = 1 + n % 3;
-                for v in 0..versions {
-                    if v > 0 {
+                let mut saved_at = opened + Duration::days(1);
+                let mut first = true;
+                // A visit in the last two hours may not be written up yet: leave it for later.
+                while saved_at < now - Duration::hours(2) && (first || !red_flag) {
+                    if !first {
+                        let review_at = saved_at;
+                        let review = assessment_queries::insert(
+                            c,
+                            case_id,
+                            AssessmentKind::Review,
+                            therapist,
+                            review_at,
+                            &review_content(expected_at(review_at)),
+                        )?;
+                        let signed_at = review_at + write_up(&mut rng);
+                        assessment_queries::mark_signed_at(c, review, signed_at)?;
                         for item in &mut items {
                             item.dosage.sets = (item.dosage.sets + 1).min(4);
                         }
+                        saved_at = signed_at;
                     }
-                    let saved_at = opened + Duration::days(i64::try_from(v).unwrap_or(0) * 21 + 1);
-                    if saved_at < now {
-                        programme_queries::save_version(
-                            c,
-                            &NewVersion {
-                                case_id,
-                                author_id: therapist,
-                                notes: "Little and often: spread the exercises through the day.",
-                                review_date: Some((saved_at + Duration::days(21)).date()),
-                                template_id: Some(*template),
-                                items: &items,
-                                saved_at,
-                            },
-                        )?;
-                    }
+                    let review_date = (saved_at + Duration::days(21)).date();
+                    programme_queries::save_version(
+                        c,
+                        &NewVersion {
+                            case_id,
+                            author_id: therapist,
+                            notes: "Little and often: spread the exercises through the day.",
+                            review_date: Some(review_date),
+                            template_id: Some(*template),
+                            items: &items,
+                            saved_at,
+                        },
+                    )?;
+                    first = false;
+                    saved_at = review_date.and_time(saved_at.time());
                 }
                 // Ticks on most of the last 28 days.
                 for day in 0..28 {
@@ -268,17 +345,18 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 }
             }
 
-            // A score every few days from baseline towards the target, with a little noise.
-            let days = (now - opened).num_days().max(1);
+            // A score every few days from baseline towards the target, with a little noise;
+            // a patient with the portal logs the last fortnight's scores themselves.
             let mut day = 0;
             while day <= days {
-                let progress = day as f64 / days as f64;
-                let expected =
-                    f64::from(baseline) + (f64::from(target) - f64::from(baseline)) * progress;
-                let score = (expected + rng.random_range(-1.0..1.0))
+                let at: NaiveDateTime = opened + Duration::days(day) + Duration::hours(10);
+                let score = (expected_at(at) + rng.random_range(-1.0..1.0))
                     .round()
                     .clamp(0.0, 10.0) as i32;
-                let at: NaiveDateTime = opened + Duration::days(day) + Duration::hours(10);
+                let (recorded_by, recorder_role) = match portal_user {
+                    Some(user) if now - at < Duration::days(14) => (user, "patient"),
+                    _ => (therapist, "therapist"),
+                };
                 if day > 0 && at <= now {
                     pain_queries::insert_score(
                         c,
@@ -287,8 +365,8 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                             score,
                             context: "now",
                             recorded_at: at,
-                            recorded_by: therapist,
-                            recorder_role: "therapist",
+                            recorded_by,
+                            recorder_role,
                             note: "",
                             idempotency_key: &crate::secrets::random_token(),
                         },
@@ -301,12 +379,13 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
             // Every fifth case has ended; the first patient, the one with a portal account, stays
             // in treatment so the demo portal shows a programme to print and pain to log.
             if n % 5 == 4 && !red_flag {
+                let discharged_at = now - Duration::days(1);
                 let discharge = assessment_queries::insert(
                     c,
                     case_id,
                     AssessmentKind::Discharge,
                     therapist,
-                    now - Duration::days(1),
+                    discharged_at,
                     &AssessmentContent {
                         plan: "Continue the home programme independently.".into(),
                         red_flags: RED_FLAGS
@@ -316,7 +395,11 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                         ..AssessmentContent::default()
                     },
                 )?;
-                assessment_queries::mark_signed(c, discharge)?;
+                assessment_queries::mark_signed_at(
+                    c,
+                    discharge,
+                    discharged_at + write_up(&mut rng),
+                )?;
                 case_queries::set_discharged(
                     c,
                     case_id,
@@ -326,13 +409,6 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                         "goals-partly-met"
                     },
                 )?;
-            }
-            if n == 0 {
-                let email = Email::parse("zoe@demo.physiocase.example").map_err(err)?;
-                let name = DisplayName::parse(&format!("{given} {family}")).map_err(err)?;
-                let user = user_queries::create(c, &email, &name, Role::Patient, Some(&hash))?;
-                portal_queries::link_to_patient(c, user, patient_id)?;
-                portal_patient = email.as_str().to_owned();
             }
         }
         crate::store::tokens::expire_first_admin_links(c)?;

@@ -903,3 +903,97 @@ async fn the_demo_fills_a_fresh_database_only() {
     );
     let _ = location;
 }
+
+#[tokio::test]
+async fn the_demo_reads_like_a_real_clinic() {
+    use diesel::prelude::*;
+    use physiocase::db::schema::{assessments, cases, clinic_settings, programme_versions, users};
+
+    let app = spawn_app().await;
+    physiocase::demo::populate(&mut app.conn(), 7).unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = app.conn();
+
+    // The clinic's name, address and phone are filled in, and show on its pages.
+    let (name, address, phone): (String, String, String) = clinic_settings::table
+        .select((
+            clinic_settings::name,
+            clinic_settings::address,
+            clinic_settings::phone,
+        ))
+        .first(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!name.is_empty() && !address.is_empty() && !phone.is_empty());
+    let login = app.browser().page("/login").await;
+    assert!(
+        html_unescape(&login).contains(&name),
+        "{name} heads the pages"
+    );
+
+    // Every record is signed a little after the visit: not before, within two hours.
+    let signed: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = assessments::table
+        .select((assessments::assessed_at, assessments::signed_at))
+        .load(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(signed.len() > 60);
+    for (at, signed_at) in &signed {
+        let after = signed_at.map(|s| s - *at).unwrap_or_default();
+        assert!(
+            after >= chrono::Duration::minutes(10) && after <= chrono::Duration::hours(2),
+            "signed {after} after the visit"
+        );
+    }
+
+    // Reviews happen on the date the programme set, and no open case is overdue one.
+    let reviews: Vec<(i64, chrono::NaiveDateTime)> = assessments::table
+        .filter(assessments::kind.eq("review"))
+        .select((assessments::case_id, assessments::assessed_at))
+        .load(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(reviews.len() >= 30, "{} reviews", reviews.len());
+    let versions: Vec<(i64, i32, Option<chrono::NaiveDate>)> = programme_versions::table
+        .select((
+            programme_versions::case_id,
+            programme_versions::version,
+            programme_versions::review_date,
+        ))
+        .load(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (case, at) in &reviews {
+        assert!(
+            versions
+                .iter()
+                .any(|(c, _, date)| c == case && *date == Some(at.date())),
+            "case {case}: a review on {at} that no programme set"
+        );
+    }
+    let today = chrono::Utc::now().date_naive();
+    let open: Vec<i64> = cases::table
+        .filter(cases::status.eq("open"))
+        .select(cases::id)
+        .load(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!open.is_empty());
+    for case in &open {
+        let current = versions
+            .iter()
+            .filter(|(c, _, _)| c == case)
+            .max_by_key(|(_, number, _)| *number)
+            .and_then(|(_, _, date)| *date);
+        assert!(
+            current.is_some_and(|date| date >= today),
+            "open case {case} is overdue its review ({current:?})"
+        );
+    }
+
+    // A few patients use the portal.
+    let portal: i64 = users::table
+        .filter(users::role.eq("patient"))
+        .filter(users::patient_id.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        (3..=10).contains(&portal),
+        "{portal} patients with portal access"
+    );
+}

@@ -286,7 +286,11 @@ fn replace_pain_scores(
 /// Without an audit event: for the demo's seeding. The app writes through the use-cases
 /// above, which record theirs.
 pub(crate) fn mark_signed(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
-    let now = Utc::now().naive_utc();
+    mark_signed_at(conn, id, Utc::now().naive_utc())
+}
+
+/// Signs a draft as at `now`; the demo signs its records a little after each visit.
+pub(crate) fn mark_signed_at(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
     let changed = diesel::update(
         assessments::table
             .find(id)

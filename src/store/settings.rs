@@ -87,6 +87,32 @@ fn save(conn: &mut DbConn, new: &NewSettings) -> QueryResult<usize> {
         .execute(conn)
 }
 
+/// The clinic's name and contact details alone, with their audit event (the demo's clinic).
+pub fn set_contact_details(
+    conn: &mut DbConn,
+    who: &Actor,
+    name: &str,
+    address: &str,
+    phone: &str,
+    email: &str,
+) -> QueryResult<()> {
+    diesel::update(clinic_settings::table.find(1))
+        .set((
+            clinic_settings::name.eq(name),
+            clinic_settings::address.eq(address),
+            clinic_settings::phone.eq(phone),
+            clinic_settings::email.eq(email),
+            clinic_settings::updated_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::SettingsChanged).detail("clinic name and contact details"),
+    )?;
+    Ok(())
+}
+
 /// An admin saves the clinic's settings, with its audit event. A new time zone changes how
 /// times read, never what is stored; the event names the change.
 pub fn change(conn: &mut DbConn, who: &Actor, new: &NewSettings) -> QueryResult<()> {

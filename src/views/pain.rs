@@ -16,8 +16,19 @@ pub struct PainPanel {
     pub svg: String,
     /// The zone the chart's days and hours are drawn in, e.g. "Europe/London".
     pub zone: &'static str,
+    /// The same chart laid out for a phone; the stylesheet shows one of the two.
+    pub phone_svg: String,
     pub summary: PainSummary,
     pub count: usize,
+    /// Every score, newest first: the chart's text alternative.
+    pub rows: Vec<ScoreRow>,
+}
+
+/// One score as the table under the chart shows it, in the zone the chart is drawn in.
+pub struct ScoreRow {
+    pub when: String,
+    pub context: &'static str,
+    pub score: i32,
 }
 
 impl PainPanel {
@@ -80,11 +91,25 @@ pub fn pain_panel(
             .collect(),
         title: "Pain over time (0 = no pain, 10 = worst imaginable)".into(),
     };
+    let rows = scores
+        .iter()
+        .rev()
+        .map(|(at, context, score)| ScoreRow {
+            when: at.format("%-d %b %Y %H:%M").to_string(),
+            context: PainContext::ALL
+                .iter()
+                .find(|c| c.as_str() == context.as_str())
+                .map_or("Other", |c| c.label()),
+            score: *score,
+        })
+        .collect();
     PainPanel {
         svg: chart.to_svg(),
         zone: zone.name(),
+        phone_svg: chart.to_phone_svg(),
         summary,
         count: scores.len(),
+        rows,
     }
 }
 

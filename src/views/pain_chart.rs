@@ -39,15 +39,61 @@ pub struct PainChart {
     pub title: String,
 }
 
-const W: f64 = 720.0;
-const H: f64 = 300.0;
-const PLOT_L: f64 = 48.0;
-const PLOT_R: f64 = 540.0;
-const PLOT_T: f64 = 50.0;
-const PLOT_B: f64 = 258.0;
+/// The chart's geometry in viewBox units. A phone gets a narrower frame, so that scaled to
+/// its screen the text stays at a readable size (at least 12 px at 390 px wide).
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    w: f64,
+    h: f64,
+    plot_l: f64,
+    plot_r: f64,
+    plot_t: f64,
+    plot_b: f64,
+    max_ticks: usize,
+    /// Font sizes the layout measures with; chart.css sets the same sizes.
+    legend_font: f64,
+    mark_font: f64,
+    tick_font: f64,
+    /// On a phone the reference labels go inside the plot and the legend may wrap.
+    narrow: bool,
+}
+
+const WIDE: Frame = Frame {
+    w: 720.0,
+    h: 300.0,
+    plot_l: 48.0,
+    plot_r: 540.0,
+    plot_t: 50.0,
+    plot_b: 258.0,
+    max_ticks: 8,
+    legend_font: 11.5,
+    mark_font: 10.5,
+    tick_font: 11.0,
+    narrow: false,
+};
+
+const PHONE: Frame = Frame {
+    w: 360.0,
+    h: 344.0,
+    plot_l: 30.0,
+    plot_r: 350.0,
+    plot_t: 86.0,
+    plot_b: 296.0,
+    max_ticks: 4,
+    legend_font: 13.0,
+    mark_font: 13.0,
+    tick_font: 13.0,
+    narrow: true,
+};
+
+impl Frame {
+    fn y(&self, score: u8) -> f64 {
+        let v = f64::from(score.min(PainScore::MAX));
+        self.plot_b - v / 10.0 * (self.plot_b - self.plot_t)
+    }
+}
 // Keeps first/last markers off the axes.
 const X_PAD: f64 = 14.0;
-const MAX_TICKS: usize = 8;
 const MAX_MARK_LABEL: usize = 24;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,11 +218,6 @@ fn truncate(s: &str, max: usize) -> String {
         t.push('…');
         t
     }
-}
-
-fn y_of(score: u8) -> f64 {
-    let v = f64::from(score.min(PainScore::MAX));
-    PLOT_B - v / 10.0 * (PLOT_B - PLOT_T)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,13 +347,14 @@ fn label_ticks(step: Step, ticks: &[NaiveDateTime]) -> Vec<Tick> {
 }
 
 struct TimeScale {
+    frame: Frame,
     lo: NaiveDateTime,
     span_ms: f64,
     ticks: Vec<Tick>,
 }
 
 impl TimeScale {
-    fn new(first: NaiveDateTime, last: NaiveDateTime) -> Self {
+    fn new(first: NaiveDateTime, last: NaiveDateTime, f: &Frame) -> Self {
         let span = last - first;
         if span < TimeDelta::hours(1) {
             // One moment (or nearly): centre it and label it with its date.
@@ -320,6 +362,7 @@ impl TimeScale {
             // Checked so dates at the edge of chrono's range cannot panic.
             let lo = mid.checked_sub_signed(TimeDelta::hours(12)).unwrap_or(mid);
             return TimeScale {
+                frame: *f,
                 lo,
                 span_ms: TimeDelta::hours(24).num_milliseconds() as f64,
                 ticks: vec![Tick {
@@ -331,17 +374,18 @@ impl TimeScale {
         }
         // Ticks may sit in the marker padding, so a session at 09:00 on a
         // Monday still gets its own "24 Feb" tick at midnight.
-        let pad_ms = span.num_milliseconds() as f64 * X_PAD / (PLOT_R - PLOT_L - 2.0 * X_PAD);
+        let pad_ms = span.num_milliseconds() as f64 * X_PAD / (f.plot_r - f.plot_l - 2.0 * X_PAD);
         let pad = TimeDelta::milliseconds(pad_ms as i64);
         let tick_lo = first.checked_sub_signed(pad).unwrap_or(first);
         let tick_hi = last.checked_add_signed(pad).unwrap_or(last);
         let ticks = STEPS
             .iter()
-            .map(|&s| (s, ticks_for(tick_lo, tick_hi, s, MAX_TICKS)))
-            .find(|(_, t)| t.len() <= MAX_TICKS)
+            .map(|&s| (s, ticks_for(tick_lo, tick_hi, s, f.max_ticks)))
+            .find(|(_, t)| t.len() <= f.max_ticks)
             .map(|(s, t)| label_ticks(s, &t))
             .unwrap_or_default();
         TimeScale {
+            frame: *f,
             lo: first,
             span_ms: span.num_milliseconds() as f64,
             ticks,
@@ -349,8 +393,9 @@ impl TimeScale {
     }
 
     fn x(&self, t: NaiveDateTime) -> f64 {
+        let f = &self.frame;
         let frac = (t - self.lo).num_milliseconds() as f64 / self.span_ms;
-        PLOT_L + X_PAD + frac * (PLOT_R - PLOT_L - 2.0 * X_PAD)
+        f.plot_l + X_PAD + frac * (f.plot_r - f.plot_l - 2.0 * X_PAD)
     }
 }
 
@@ -540,8 +585,21 @@ impl PainChart {
         d
     }
 
+    /// The chart for a wide screen and for print.
     pub fn to_svg(&self) -> String {
-        let id = self.dom_id();
+        self.draw(&WIDE, self.dom_id(), "pc-chart")
+    }
+
+    /// The same chart laid out for a phone: narrower, larger type, fewer ticks.
+    pub fn to_phone_svg(&self) -> String {
+        self.draw(
+            &PHONE,
+            format!("{}-phone", self.dom_id()),
+            "pc-chart pc-chart--phone",
+        )
+    }
+
+    fn draw(&self, f: &Frame, id: String, class: &str) -> String {
         let pts = self.all_points();
         let title = if self.title.trim().is_empty() {
             "Pain scores"
@@ -551,7 +609,9 @@ impl PainChart {
         let mut out = String::with_capacity(16 * 1024);
         w!(
             out,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" class="pc-chart" width="100%" viewBox="0 0 {W} {H}" preserveAspectRatio="xMidYMid meet" role="img" aria-labelledby="{id}-title {id}-desc" font-family="sans-serif">"#
+            r#"<svg xmlns="http://www.w3.org/2000/svg" class="{class}" width="100%" viewBox="0 0 {} {}" preserveAspectRatio="xMidYMid meet" role="img" aria-labelledby="{id}-title {id}-desc" font-family="sans-serif">"#,
+            Coord(f.w),
+            Coord(f.h)
         );
         w!(out, r#"<title id="{id}-title">{}</title>"#, Xml(title));
         w!(
@@ -561,7 +621,9 @@ impl PainChart {
         );
         w!(
             out,
-            r#"<rect class="pc-bg" x="0" y="0" width="{W}" height="{H}"/>"#
+            r#"<rect class="pc-bg" x="0" y="0" width="{}" height="{}"/>"#,
+            Coord(f.w),
+            Coord(f.h)
         );
 
         let first = pts.iter().map(|p| p.0).min();
@@ -570,84 +632,94 @@ impl PainChart {
             w!(
                 out,
                 r#"<text class="pc-empty" x="{}" y="{}" text-anchor="middle">No pain scores recorded yet</text></svg>"#,
-                Coord(W / 2.0),
-                Coord(H / 2.0)
+                Coord(f.w / 2.0),
+                Coord(f.h / 2.0)
             );
             return out;
         };
-        let scale = TimeScale::new(first, last);
+        let scale = TimeScale::new(first, last, f);
 
-        self.draw_reference_zone(&mut out);
-        draw_y_axis(&mut out);
-        draw_x_axis(&mut out, &scale);
-        self.draw_reference_lines(&mut out);
-        self.draw_marks(&mut out, &scale);
-        self.draw_series(&mut out, &scale);
-        self.draw_legend(&mut out);
+        self.draw_reference_zone(&mut out, f);
+        draw_y_axis(&mut out, f);
+        draw_x_axis(&mut out, &scale, f);
+        self.draw_reference_lines(&mut out, f);
+        self.draw_marks(&mut out, &scale, f);
+        self.draw_series(&mut out, &scale, f);
+        self.draw_legend(&mut out, f);
         out.push_str("</svg>");
         out
     }
 
     // The band an improvement must reach, shaded so it reads at a glance.
-    fn draw_reference_zone(&self, out: &mut String) {
+    fn draw_reference_zone(&self, out: &mut String, f: &Frame) {
         if let Some(t) = self.baseline_clamped().and_then(mcid_target) {
-            let y = y_of(t);
+            let y = f.y(t);
             w!(
                 out,
                 r#"<rect class="pc-zone" x="{}" y="{}" width="{}" height="{}"/>"#,
-                Coord(PLOT_L),
+                Coord(f.plot_l),
                 Coord(y),
-                Coord(PLOT_R - PLOT_L),
-                Coord(PLOT_B - y)
+                Coord(f.plot_r - f.plot_l),
+                Coord(f.plot_b - y)
             );
         }
     }
 
-    fn draw_reference_lines(&self, out: &mut String) {
+    fn draw_reference_lines(&self, out: &mut String, f: &Frame) {
         let Some(b) = self.baseline_clamped() else {
             return;
         };
-        let label_x = Coord(PLOT_R + 6.0);
-        let y = y_of(b);
+        // Beside the plot when there is room; inside it, right-aligned above the line, on a phone.
+        let (label_x, anchor, lift, class) = if f.narrow {
+            (f.plot_r - 4.0, "end", -4.0, "pc-ref pc-ref--inside")
+        } else {
+            (f.plot_r + 6.0, "start", 3.5, "pc-ref")
+        };
+        let label_x = Coord(label_x);
+        let y = f.y(b);
         w!(
             out,
-            r#"<line class="pc-baseline" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-ref" x="{label_x}" y="{}">Baseline {b}</text>"#,
-            Coord(PLOT_L),
+            r#"<line class="pc-baseline" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="{class}" x="{label_x}" y="{}" text-anchor="{anchor}">Baseline {b}</text>"#,
+            Coord(f.plot_l),
             Coord(y),
-            Coord(PLOT_R),
+            Coord(f.plot_r),
             Coord(y),
-            Coord(y + 3.5)
+            Coord(y + lift)
         );
         if let Some(t) = mcid_target(b) {
-            let y = y_of(t);
+            let y = f.y(t);
             w!(
                 out,
-                r#"<line class="pc-mcid" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-ref" x="{label_x}" y="{}">Important improvement ≤ {t}</text>"#,
-                Coord(PLOT_L),
+                r#"<line class="pc-mcid" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="{class}" x="{label_x}" y="{}" text-anchor="{anchor}">Important improvement ≤ {t}</text>"#,
+                Coord(f.plot_l),
                 Coord(y),
-                Coord(PLOT_R),
+                Coord(f.plot_r),
                 Coord(y),
-                Coord(y + 3.5)
+                Coord(y + lift)
             );
         }
     }
 
-    fn draw_marks(&self, out: &mut String, scale: &TimeScale) {
+    fn draw_marks(&self, out: &mut String, scale: &TimeScale, f: &Frame) {
         // Label rows: one above the plot, then two inside it, so nearby
         // version changes do not print on top of each other.
-        let rows = [PLOT_T - 6.0, PLOT_T + 12.0, PLOT_T + 25.0];
+        let rows = [
+            f.plot_t - 6.0,
+            f.plot_t + f.mark_font + 1.5,
+            f.plot_t + 2.0 * f.mark_font + 4.0,
+        ];
         let mut row_end = [f64::NEG_INFINITY; 3];
         let mut marks: Vec<&VersionMark> = self.marks.iter().collect();
         marks.sort_by_key(|m| m.at);
         for m in marks {
             let x = scale.x(m.at);
-            if !(PLOT_L..=PLOT_R).contains(&x) {
+            if !(f.plot_l..=f.plot_r).contains(&x) {
                 // Outside the scored period: nothing to relate it to.
                 continue;
             }
             let label = truncate(&m.label, MAX_MARK_LABEL);
-            let width = text_width(&label, 10.5) + 2.0;
-            let (lx, left, anchor) = if x + 3.0 + width <= PLOT_R {
+            let width = text_width(&label, f.mark_font) + 2.0;
+            let (lx, left, anchor) = if x + 3.0 + width <= f.plot_r {
                 (x + 3.0, x + 3.0, "start")
             } else {
                 (x - 3.0, x - 3.0 - width, "end")
@@ -664,9 +736,9 @@ impl PainChart {
                 out,
                 r#"<line class="pc-mark" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-mark-label" x="{}" y="{}" text-anchor="{anchor}">{}</text>"#,
                 Coord(x),
-                Coord(PLOT_T - 16.0),
+                Coord(f.plot_t - 16.0),
                 Coord(x),
-                Coord(PLOT_B),
+                Coord(f.plot_b),
                 Coord(lx),
                 Coord(rows[row]),
                 Xml(&label)
@@ -674,7 +746,7 @@ impl PainChart {
         }
     }
 
-    fn draw_series(&self, out: &mut String, scale: &TimeScale) {
+    fn draw_series(&self, out: &mut String, scale: &TimeScale, f: &Frame) {
         let nonempty = || self.series.iter().filter(|s| !s.points.is_empty());
         for s in nonempty() {
             let st = style_of(s.context);
@@ -689,7 +761,7 @@ impl PainChart {
             );
             for (i, (t, v)) in pts.iter().enumerate() {
                 let gap = if i > 0 { " " } else { "" };
-                w!(out, "{gap}{},{}", Coord(scale.x(*t)), Coord(y_of(*v)));
+                w!(out, "{gap}{},{}", Coord(scale.x(*t)), Coord(f.y(*v)));
             }
             out.push_str(r#""/>"#);
         }
@@ -701,7 +773,7 @@ impl PainChart {
                     out,
                     st.shape,
                     scale.x(t),
-                    y_of(v),
+                    f.y(v),
                     st.colour,
                     Some(&PointTip {
                         context: s.context,
@@ -713,11 +785,17 @@ impl PainChart {
         }
     }
 
-    fn draw_legend(&self, out: &mut String) {
-        let y = 18.0;
-        let mut x = PLOT_L;
+    fn draw_legend(&self, out: &mut String, f: &Frame) {
+        let mut y = 18.0;
+        let mut x = f.plot_l;
         for c in self.contexts_present() {
             let st = style_of(c);
+            let width = 46.0 + text_width(c.label(), f.legend_font);
+            if f.narrow && x > f.plot_l && x + width > f.plot_r {
+                // A phone's legend wraps onto rows of its own above the plot.
+                x = f.plot_l;
+                y += f.legend_font * 1.6;
+            }
             w!(
                 out,
                 r#"<line class="pc-line" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"{}/>"#,
@@ -736,66 +814,69 @@ impl PainChart {
                 Coord(y + 4.0),
                 Xml(c.label())
             );
-            x += 46.0 + text_width(c.label(), 11.5) + 16.0;
+            x += width + 16.0;
         }
     }
 }
 
-fn draw_y_axis(out: &mut String) {
+fn draw_y_axis(out: &mut String, f: &Frame) {
     for v in 0..=PainScore::MAX {
-        let y = y_of(v);
+        let y = f.y(v);
         w!(
             out,
             r#"<line class="pc-grid" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="pc-tick" x="{}" y="{}" text-anchor="end">{v}</text>"#,
-            Coord(PLOT_L),
+            Coord(f.plot_l),
             Coord(y),
-            Coord(PLOT_R),
+            Coord(f.plot_r),
             Coord(y),
-            Coord(PLOT_L - 6.0),
-            Coord(y + 3.8)
+            Coord(f.plot_l - 6.0),
+            Coord(y + f.tick_font * 0.345)
         );
     }
-    let mid = (PLOT_T + PLOT_B) / 2.0;
-    w!(
-        out,
-        r#"<text class="pc-ytitle" x="14" y="{}" text-anchor="middle" transform="rotate(-90 14 {})">Pain (0–10)</text>"#,
-        Coord(mid),
-        Coord(mid)
-    );
+    // A phone has no room for the axis title; the chart's heading names the scale.
+    if !f.narrow {
+        let mid = (f.plot_t + f.plot_b) / 2.0;
+        w!(
+            out,
+            r#"<text class="pc-ytitle" x="14" y="{}" text-anchor="middle" transform="rotate(-90 14 {})">Pain (0–10)</text>"#,
+            Coord(mid),
+            Coord(mid)
+        );
+    }
     w!(
         out,
         r#"<line class="pc-axis" x1="{}" y1="{}" x2="{}" y2="{}"/>"#,
-        Coord(PLOT_L),
-        Coord(PLOT_T),
-        Coord(PLOT_L),
-        Coord(PLOT_B)
+        Coord(f.plot_l),
+        Coord(f.plot_t),
+        Coord(f.plot_l),
+        Coord(f.plot_b)
     );
 }
 
-fn draw_x_axis(out: &mut String, scale: &TimeScale) {
+fn draw_x_axis(out: &mut String, scale: &TimeScale, f: &Frame) {
     w!(
         out,
         r#"<line class="pc-axis" x1="{}" y1="{}" x2="{}" y2="{}"/>"#,
-        Coord(PLOT_L),
-        Coord(PLOT_B),
-        Coord(PLOT_R),
-        Coord(PLOT_B)
+        Coord(f.plot_l),
+        Coord(f.plot_b),
+        Coord(f.plot_r),
+        Coord(f.plot_b)
     );
     for tick in &scale.ticks {
         let x = Coord(scale.x(tick.at));
         w!(
             out,
             r#"<line class="pc-axis" x1="{x}" y1="{}" x2="{x}" y2="{}"/><text class="pc-tick" x="{x}" y="{}" text-anchor="middle">{}</text>"#,
-            Coord(PLOT_B),
-            Coord(PLOT_B + 4.0),
-            Coord(PLOT_B + 16.0),
+            Coord(f.plot_b),
+            Coord(f.plot_b + 4.0),
+            Coord(f.plot_b + 5.0 + f.tick_font),
             Xml(&tick.label)
         );
         if let Some(sub) = &tick.sub {
             w!(
                 out,
                 r#"<text class="pc-sub" x="{x}" y="{}" text-anchor="middle">{}</text>"#,
-                Coord(PLOT_B + 29.0),
+                Coord(f.plot_b + 7.0 + 2.0 * f.tick_font),
                 Xml(sub)
             );
         }
@@ -859,6 +940,10 @@ mod tests {
     /// Checks every geometric attribute parses as a finite number inside the
     /// viewBox. Returns how many numbers were checked.
     fn assert_coordinates_sane(svg: &str) -> usize {
+        assert_coordinates_within(svg, WIDE.w, WIDE.h)
+    }
+
+    fn assert_coordinates_within(svg: &str, w: f64, h: f64) -> usize {
         let mut checked = 0;
         let mut rest = svg;
         while let Some(pos) = rest.find("=\"") {
@@ -877,19 +962,19 @@ mod tests {
                 continue;
             }
             if VIEW_X.contains(&name) {
-                check(value, W);
+                check(value, w);
                 checked += 1;
             } else if VIEW_Y.contains(&name) {
-                check(value, H);
+                check(value, h);
                 checked += 1;
             } else if name == "r" {
-                check(value, W);
+                check(value, w);
                 checked += 1;
             } else if name == "points" {
                 for pair in value.split(' ') {
                     let (x, y) = pair.split_once(',').expect("x,y pair");
-                    check(x, W);
-                    check(y, H);
+                    check(x, w);
+                    check(y, h);
                     checked += 2;
                 }
             }
@@ -1133,11 +1218,11 @@ mod tests {
         assert!(svg.contains(">2025</text>"));
         assert!(svg.contains("1 pain score on 3 Mar 2025."));
         // Centred on the plot.
-        let centre = (PLOT_L + PLOT_R) / 2.0;
+        let centre = (WIDE.plot_l + WIDE.plot_r) / 2.0;
         assert!(svg.contains(&format!(
             r#"x="{}" y="{}" width="7.6""#,
             Coord(centre - 3.8),
-            Coord(y_of(6) - 3.8)
+            Coord(WIDE.y(6) - 3.8)
         )));
         assert_coordinates_sane(&svg);
     }
@@ -1188,7 +1273,10 @@ mod tests {
             };
             let svg = chart.to_svg();
             let ticks = svg.matches(r#"class="pc-tick" x="#).count() - 11;
-            assert!((1..=MAX_TICKS).contains(&ticks), "{span}: {ticks} ticks");
+            assert!(
+                (1..=WIDE.max_ticks).contains(&ticks),
+                "{span}: {ticks} ticks"
+            );
             assert_coordinates_sane(&svg);
         }
     }
@@ -1251,5 +1339,60 @@ mod tests {
             ..PainChart::default()
         };
         assert_coordinates_sane(&chart.to_svg());
+    }
+
+    #[test]
+    fn the_phone_layout_fits_its_frame_with_at_most_four_ticks_and_no_axis_title() {
+        let all_contexts = PainChart {
+            series: PainContext::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, c)| series(*c, vec![(day(0), 6), (day(40 + i as i64), 3)]))
+                .collect(),
+            baseline: Some(6),
+            marks: vec![
+                VersionMark {
+                    at: day(10),
+                    label: "v2".into(),
+                },
+                VersionMark {
+                    at: day(12),
+                    label: "v3".into(),
+                },
+            ],
+            ..PainChart::default()
+        };
+        for chart in [sample_chart(), all_contexts] {
+            let svg = chart.to_phone_svg();
+            assert!(svg.contains(r#"class="pc-chart pc-chart--phone""#));
+            assert!(svg.contains(r#"viewBox="0 0 360 344""#));
+            assert!(svg.contains(&format!(r#"id="{}-phone-title""#, chart.dom_id())));
+            let ticks = svg.matches(r#"class="pc-tick" x="#).count() - 11;
+            assert!((1..=PHONE.max_ticks).contains(&ticks), "{ticks} ticks");
+            assert!(!svg.contains("pc-ytitle"), "no room for the axis title");
+            assert!(svg.contains(r#"class="pc-ref pc-ref--inside""#));
+            assert_coordinates_within(&svg, PHONE.w, PHONE.h);
+        }
+    }
+
+    #[test]
+    fn the_phone_layout_is_styled_at_13_units_so_it_reads_at_12_px_on_a_390_px_phone() {
+        let css = include_str!("../../static/chart.css");
+        let rule = css
+            .split("}")
+            .find(|rule| rule.contains(".pc-chart--phone .pc-tick"))
+            .unwrap_or_default();
+        for class in ["pc-tick", "pc-sub", "pc-ref", "pc-mark-label", "pc-legend"] {
+            assert!(
+                rule.contains(&format!(".pc-chart--phone .{class}")),
+                "{class}"
+            );
+        }
+        assert!(rule.contains("font-size: 13px"));
+        // About 350 px of a 390 px screen (page and panel padding taken off) shows 360 units.
+        const { assert!(13.0 * 350.0 / PHONE.w >= 12.0) };
+        assert_eq!(PHONE.tick_font, 13.0);
+        assert_eq!(PHONE.legend_font, 13.0);
+        assert_eq!(PHONE.mark_font, 13.0);
     }
 }

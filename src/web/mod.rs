@@ -449,6 +449,9 @@ pub fn render_with_status<T: Template>(
 ) -> Result<HttpResponse, AppError> {
     let mut body = String::with_capacity(PAGE_CAPACITY.max(T::SIZE_HINT));
     page.render_into(&mut body)?;
+    if status.is_client_error() {
+        mark_title_as_error(&mut body);
+    }
     let mut response = HttpResponse::build(status);
     response.content_type("text/html; charset=utf-8");
     if let Some(state) = req.app_data::<web::Data<AppState>>()
@@ -457,6 +460,19 @@ pub fn render_with_status<T: Template>(
         response.cookie(state.cookies.flash_removal());
     }
     Ok(response.body(body))
+}
+
+/// A refused form or request says so first in the page's title, the first thing a screen
+/// reader announces and the browser's tab shows (WCAG 3.3.1).
+fn mark_title_as_error(body: &mut String) {
+    const OPEN: &str = "<title>";
+    const PREFIX: &str = "Error: ";
+    if let Some(at) = body.find(OPEN) {
+        let start = at + OPEN.len();
+        if !body[start..].starts_with(PREFIX) {
+            body.insert_str(start, PREFIX);
+        }
+    }
 }
 
 pub fn redirect(location: &str) -> HttpResponse {

@@ -238,6 +238,29 @@ describe('the whole life of a case', () => {
     const before = await sets.inputValue();
     s.sets = before === '4' ? '5' : '4';
     await sets.fill(s.sets);
+    // Enter in a dosage field keeps everything typed and comes back to the programme.
+    const noteLabel = 'Note for the patient (e.g. when to progress)';
+    await items.first().getByLabel(noteLabel).fill('Slowly, on a count of five');
+    await sets.focus();
+    await pressAndWait(therapist, 'Enter');
+    await assertNoFormErrors(therapist);
+    assert.equal(new URL(therapist.url()).hash, '#programme-heading');
+    assert.equal(await items.first().getByLabel('Sets').inputValue(), s.sets, 'the sets as typed');
+    assert.equal(await items.first().getByLabel(noteLabel).inputValue(), 'Slowly, on a count of five');
+    // Moving an item comes back to it, on screen, not to the top of the page.
+    if (s.exerciseCount > 1) {
+      const id = await items.nth(1).getAttribute('id');
+      await go(therapist, items.nth(1).getByRole('button', { name: /Move .* up/ }));
+      assert.equal(new URL(therapist.url()).hash, `#${id}`);
+      const onScreen = await therapist.locator(`#${id}`).evaluate((el) => {
+        const box = el.getBoundingClientRect();
+        return box.top >= 0 && box.top < window.innerHeight;
+      });
+      assert.ok(onScreen, 'the moved item is on screen');
+      await go(therapist, therapist.locator(`#${id}`).getByRole('button', { name: /Move .* down/ }));
+      assert.equal(new URL(therapist.url()).hash, `#${id}`);
+      assert.equal(await items.nth(1).getAttribute('id'), id, 'back in its place');
+    }
     await record(therapist, '20-builder-template');
     await go(therapist, therapist.getByRole('button', { name: 'Save as new version' }));
     await assertNoFormErrors(therapist);
@@ -360,6 +383,27 @@ describe('the whole life of a case', () => {
     await assertPrintsCleanly(patient, dir, '27-me');
   });
 
+  step('on a phone the pain chart reads at 12 px or more, and its scores open as a table', async () => {
+    await patient.setViewportSize({ width: 390, height: 844 });
+    await patient.goto('/me');
+    const sizes = await patient.evaluate(() => [...document.querySelectorAll('.pain-panel__chart svg')]
+      .filter((svg) => svg.getBoundingClientRect().width > 0)
+      .map((svg) => {
+        const scale = svg.getScreenCTM().a;
+        return [...svg.querySelectorAll('text')].map((t) => parseFloat(getComputedStyle(t).fontSize) * scale);
+      }));
+    assert.equal(sizes.length, 1, 'one layout of the chart shows');
+    assert.ok(sizes[0].length > 11, 'the chart has its labels');
+    const smallest = Math.min(...sizes[0]);
+    assert.ok(smallest >= 12, `the smallest text on the chart is ${smallest.toFixed(1)} px`);
+    await patient.locator('.pain-panel__chart summary').click();
+    const rows = await patient.locator('.pain-panel__chart tbody tr').allInnerTexts();
+    assert.ok(rows.length >= 2, 'every score is a row');
+    assert.match(rows[0], /Now[\s\S]*3/, `the newest score first: ${rows[0]}`);
+    await patient.screenshot({ path: path.join(dir, '27-me-pain-chart-390.png'), fullPage: true });
+    await patient.setViewportSize({ width: 1280, height: 800 });
+  });
+
   step('the therapist signs out and in again with the keyboard alone', async () => {
     await go(therapist, therapist.getByRole('button', { name: 'Sign out' }));
     await assertOnPage(therapist, { path: '/login', heading: 'Sign in' });
@@ -409,7 +453,7 @@ describe('the whole life of a case', () => {
   // judge the pages it did reach rather than hide what was found there.
   function reached(t) {
     if (!step.failed()) {
-      assert.ok(axeLog.length >= 64, `every page was checked at both widths (${axeLog.length} runs)`);
+      assert.ok(axeLog.length >= 96, `every page was checked at all three widths (${axeLog.length} runs)`);
       return true;
     }
     if (axeLog.length === 0) {
@@ -422,14 +466,14 @@ describe('the whole life of a case', () => {
 
   test('axe-core finds no serious or critical problem on any page of the journey', (t) => {
     if (!reached(t)) return;
-    t.diagnostic(`axe-core checked ${axeLog.length / 2} pages, each at 1280 px and 390 px`);
+    t.diagnostic(`axe-core checked ${axeLog.length / 3} pages, each at 1280 px and 390 px (and measured at 320 px)`);
     const lesser = axeLog.filter((e) => e.other.length).map((e) => `${e.name}: ${e.other.join('; ')}`);
     for (const line of lesser) t.diagnostic(`axe, moderate or minor: ${line}`);
     const { serious, message } = axeReport(axeLog);
     assert.equal(serious.length, 0, `serious or critical axe findings:\n${message}`);
   });
 
-  test('no page is wider than the screen at 1280 px or 390 px', (t) => {
+  test('no page is wider than the screen at 1280 px, 390 px or 320 px', (t) => {
     if (!reached(t)) return;
     const overflowing = axeLog
       .filter((e) => e.overflow.wide.length > 0 || e.overflow.scrollWidth > e.overflow.width)

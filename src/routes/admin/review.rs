@@ -78,8 +78,8 @@ struct ReviewPage {
     overall: Figures,
     links: Vec<FigureLink>,
     therapists: Vec<TherapistFigures>,
-    change_chart: String,
-    cases_chart: String,
+    change_chart: charts::BarChart,
+    cases_chart: charts::BarChart,
 }
 
 impl ReviewPage {
@@ -251,6 +251,14 @@ mod charts {
 
     use super::{CaseFacts, Range};
 
+    /// A drawn chart and the same figures as rows, its text alternative.
+    pub struct BarChart {
+        pub svg: String,
+        pub label_heading: String,
+        pub value_heading: &'static str,
+        pub rows: Vec<(String, usize)>,
+    }
+
     fn bars(title: &str, labels: &[String], values: &[usize], colour: &str) -> String {
         let width = 640.0;
         let height = 220.0;
@@ -308,7 +316,7 @@ mod charts {
     }
 
     /// How many cases changed by each number of points (negative is better).
-    pub fn change_distribution(distribution: &BTreeMap<i32, usize>) -> String {
+    pub fn change_distribution(distribution: &BTreeMap<i32, usize>) -> BarChart {
         let labels: Vec<String> = (-10..=10)
             .map(|d| {
                 if d > 0 {
@@ -321,23 +329,45 @@ mod charts {
         let values: Vec<usize> = (-10..=10)
             .map(|d| distribution.get(&d).copied().unwrap_or(0))
             .collect();
-        bars(
+        let svg = bars(
             "Pain change from baseline, in points: cases per change",
             &labels,
             &values,
             "#135e7a",
-        )
+        );
+        // Only the changes some case made: 21 rows of mostly zeros would hide them.
+        let rows = labels
+            .into_iter()
+            .zip(values)
+            .filter(|(_, count)| *count > 0)
+            .collect();
+        BarChart {
+            svg,
+            label_heading: "Change (points)".to_owned(),
+            value_heading: "Cases",
+            rows,
+        }
     }
 
     /// New cases per week of the range.
-    pub fn new_cases(cases: &[CaseFacts], range: &Range) -> String {
+    pub fn new_cases(cases: &[CaseFacts], range: &Range) -> BarChart {
         let (weeks_per_bar, labels, values) = new_case_counts(cases, range);
         let title = if weeks_per_bar == 1 {
             "New cases per week".to_owned()
         } else {
             format!("New cases per {weeks_per_bar} weeks")
         };
-        bars(&title, &labels, &values, "#1e6b3a")
+        let svg = bars(&title, &labels, &values, "#1e6b3a");
+        BarChart {
+            svg,
+            label_heading: if weeks_per_bar == 1 {
+                "Week from".to_owned()
+            } else {
+                format!("{weeks_per_bar} weeks from")
+            },
+            value_heading: "New cases",
+            rows: labels.into_iter().zip(values).collect(),
+        }
     }
 
     /// New cases of the range by week; over a longer range, by as many weeks a bar as keep

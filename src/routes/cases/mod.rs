@@ -275,6 +275,8 @@ struct ShowPage {
     kinds: Vec<(&'static str, &'static str)>,
     /// The current programme version's number and exercise count.
     programme: Option<(i32, usize)>,
+    /// Clinic templates a first programme can start from in one click.
+    templates: Vec<(i64, String)>,
     pain: crate::views::pain::PainPanel,
     pain_form: crate::views::pain::PainForm,
     errors: FormErrors,
@@ -307,6 +309,12 @@ async fn show(
         let (timeline, pager) = timeline_page(id, &assessments, &lines, &sources, requested_page);
         let current = crate::store::programmes::current_exercise_ids(c, id)?;
         let programme = current.as_ref().map(|(number, ids)| (*number, ids.len()));
+        // Read only while there is no programme: then they start the first one.
+        let templates = if programme.is_none() && case.is_open() {
+            crate::store::programmes::active_templates(c)?
+        } else {
+            Vec::new()
+        };
         let scores: Vec<_> = lines
             .into_iter()
             .map(|line| (line.at, line.context, line.score))
@@ -323,6 +331,7 @@ async fn show(
             timeline,
             pager,
             programme,
+            templates,
             scores,
             marks,
             adherence,
@@ -345,6 +354,7 @@ struct CaseView {
     timeline: Vec<TimelineEntry>,
     pager: Pager,
     programme: Option<(i32, usize)>,
+    templates: Vec<(i64, String)>,
     /// The chart's data: drawn in `show_page`, while the audit event commits.
     scores: Vec<(chrono::NaiveDateTime, String, i32)>,
     marks: Vec<(chrono::NaiveDateTime, i32)>,
@@ -394,6 +404,7 @@ fn show_page(
                 .map(|k| (k.as_str(), k.label()))
                 .collect(),
             programme: view.programme,
+            templates: view.templates,
             pain: crate::views::pain::pain_panel(
                 &format!("case-{}-pain", case.id),
                 &view.scores,

@@ -247,6 +247,9 @@ pub struct ItemView {
     note: String,
     first: bool,
     last: bool,
+    /// Where the page returns after this item is removed: the item that takes its place,
+    /// else the one before it, else the list's heading.
+    after_remove: String,
 }
 
 impl ItemView {
@@ -282,6 +285,20 @@ struct BuilderPage {
     pending_flags: Vec<&'static str>,
     errors: FormErrors,
     current_version: Option<i32>,
+}
+
+impl BuilderPage {
+    /// Where every button posts; each adds the fragment the page returns to.
+    fn address(&self) -> String {
+        format!("/cases/{}/programme/builder", self.case.id)
+    }
+
+    /// Whether a library result is already in the programme (it is shown as such, not "Add").
+    fn is_chosen(&self, exercise_id: &i64) -> bool {
+        self.items
+            .iter()
+            .any(|item| item.exercise_id == *exercise_id)
+    }
 }
 
 struct BuilderData {
@@ -346,6 +363,14 @@ fn builder_page_view(
 ) -> BuilderPage {
     let result = search::search(data.library, &builder.library, LIBRARY_PER_PAGE);
     let count = builder.items.len();
+    let after_remove = |index: usize| {
+        builder
+            .items
+            .get(index + 1)
+            .or_else(|| index.checked_sub(1).and_then(|i| builder.items.get(i)))
+            .map(|item| format!("item-{}", item.exercise_id))
+            .unwrap_or_else(|| "programme-heading".to_owned())
+    };
     BuilderPage {
         layout: Layout::new(req, state, "Programme builder"),
         items: builder
@@ -375,6 +400,7 @@ fn builder_page_view(
                     note: item.note.clone(),
                     first: index == 0,
                     last: index + 1 == count,
+                    after_remove: after_remove(index),
                 }
             })
             .collect(),

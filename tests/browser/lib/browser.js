@@ -10,6 +10,16 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
 const WIDE = { width: 1280, height: 800 };
 const NARROW = { width: 390, height: 844 };
+// WCAG 1.4.10 (reflow): content must fit 320 CSS px without scrolling sideways.
+const NARROWEST = { width: 320, height: 640 };
+
+// The rules axe-core runs: WCAG 2.0 to 2.2 A and AA, best practices, and the 24 px target
+// size of WCAG 2.2 (2.5.8) switched on by name as well.
+const AXE_OPTIONS = {
+  resultTypes: ['violations'],
+  runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+  rules: { 'target-size': { enabled: true } },
+};
 
 async function launch() {
   return chromium.launch({
@@ -97,7 +107,7 @@ async function injectAxe(page) {
  */
 async function axe(page) {
   await injectAxe(page);
-  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const results = await page.evaluate((options) => window.axe.run(document, options), AXE_OPTIONS);
   const serious = [];
   const other = [];
   for (const v of results.violations) {
@@ -108,10 +118,22 @@ async function axe(page) {
   return { serious, other };
 }
 
+/** Whether anything in the page reaches past the right edge of the screen (tables inside .table-scroll may). */
+async function measureOverflow(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.table-scroll'))
+      .filter((el) => !(el.parentElement && el.parentElement.getBoundingClientRect().right > width + 1))
+      .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''}`);
+    return { scrollWidth: document.documentElement.scrollWidth, width, wide: [...new Set(wide)].slice(0, 8) };
+  });
+}
+
 /**
- * Records one distinct page at 1280 px and at 390 px: axe-core findings, whether anything in
- * <main> reaches past the right edge of the screen (tables inside .table-scroll may), and a
- * full-page screenshot. `log` collects the findings for the summary tests.
+ * Records one distinct page at 1280 px and at 390 px: axe-core findings, whether anything
+ * reaches past the right edge of the screen, and a full-page screenshot; and at 320 px
+ * whether it still fits. `log` collects the findings for the summary tests.
  */
 function pageRecorder(dir, log) {
   return async function record(page, name) {
@@ -121,17 +143,12 @@ function pageRecorder(dir, log) {
     for (const size of [WIDE, NARROW]) {
       await page.setViewportSize(size);
       const found = await axe(page);
-      const overflow = await page.evaluate(() => {
-        const width = document.documentElement.clientWidth;
-        const wide = [...document.querySelectorAll('main *')]
-          .filter((el) => el.getBoundingClientRect().right > width + 1 && !el.closest('.table-scroll'))
-          .filter((el) => !(el.parentElement && el.parentElement.getBoundingClientRect().right > width + 1))
-          .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''}`);
-        return { scrollWidth: document.documentElement.scrollWidth, width, wide: [...new Set(wide)].slice(0, 8) };
-      });
+      const overflow = await measureOverflow(page);
       log.push({ name: `${name} at ${size.width} px`, url, ...found, overflow });
       await page.screenshot({ path: path.join(dir, `${name}-${size.width}.png`), fullPage: true });
     }
+    await page.setViewportSize(NARROWEST);
+    log.push({ name: `${name} at ${NARROWEST.width} px`, url, serious: [], other: [], overflow: await measureOverflow(page) });
     await page.setViewportSize(before);
   };
 }
@@ -171,4 +188,5 @@ module.exports = {
   tabTo,
   focused,
   SCREENSHOTS,
+  NARROWEST,
 };
