@@ -111,7 +111,12 @@ async fn a_version_saved_at_half_past_midnight_in_sydney_is_in_force_from_that_l
     assert_ne!(saved_at.date(), day, "UTC's day is the one before");
     save_version_at(&app, case_id(&case), chin, 7, saved_at);
     let page = t.page(&case).await;
-    let row = |d: NaiveDate| format!("<td>{}</td><td>", d.with_weekday());
+    let row = |d: NaiveDate| {
+        format!(
+            "<td data-label=\"Day\">{}</td><td data-label=\"Exercises done\">",
+            d.with_weekday()
+        )
+    };
     let after = |d: NaiveDate| {
         page.split(&row(d))
             .nth(1)
@@ -151,7 +156,10 @@ async fn done_today_the_tick_table_and_the_sheet_follow_the_clinic_day() {
     assert!(p.page("/me").await.contains("✓ Done today"));
     let page = t.page(&case).await;
     assert!(
-        page.contains(&format!("<td>{}</td><td>1 of 1</td>", today.with_weekday())),
+        page.contains(&format!(
+            "<td data-label=\"Day\">{}</td><td data-label=\"Exercises done\">1 of 1</td>",
+            today.with_weekday()
+        )),
         "the day-by-day table ticks the clinic's today"
     );
 

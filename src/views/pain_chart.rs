@@ -1376,10 +1376,12 @@ mod tests {
     }
 
     #[test]
-    fn the_phone_layout_is_styled_at_13_units_so_it_reads_at_12_px_on_a_390_px_phone() {
+    fn the_phone_layout_is_styled_at_the_sizes_its_layout_measures_with() {
+        // The browser suite checks the type reads at 12 px or more on a 390 px screen; here
+        // the stylesheet and the layout must agree on the size, or labels would collide.
         let css = include_str!("../../static/chart.css");
         let rule = css
-            .split("}")
+            .split('}')
             .find(|rule| rule.contains(".pc-chart--phone .pc-tick"))
             .unwrap_or_default();
         for class in ["pc-tick", "pc-sub", "pc-ref", "pc-mark-label", "pc-legend"] {
@@ -1388,11 +1390,17 @@ mod tests {
                 "{class}"
             );
         }
-        assert!(rule.contains("font-size: 13px"));
-        // About 350 px of a 390 px screen (page and panel padding taken off) shows 360 units.
-        const { assert!(13.0 * 350.0 / PHONE.w >= 12.0) };
-        assert_eq!(PHONE.tick_font, 13.0);
-        assert_eq!(PHONE.legend_font, 13.0);
-        assert_eq!(PHONE.mark_font, 13.0);
+        let size: f64 = rule
+            .split("font-size:")
+            .nth(1)
+            .and_then(|v| v.trim().strip_suffix("px;"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_default();
+        for measured in [PHONE.tick_font, PHONE.legend_font, PHONE.mark_font] {
+            assert!(
+                (size - measured).abs() < 0.01,
+                "css {size} px, layout {measured}"
+            );
+        }
     }
 }

@@ -429,7 +429,7 @@ describe('the whole life of a case', () => {
     assert.match(summary, /Latest 3\/10/);
     assert.match(summary, /Change −4 points/);
     assert.match(await shown(therapist, '.pain-panel .trend'), /clinically important improvement/);
-    assert.ok(await therapist.locator('.pain-panel__chart svg').isVisible(), 'the pain chart is drawn');
+    assert.ok(await therapist.locator('.pain-panel__chart svg.pc-chart:not(.pc-chart--phone)').isVisible(), 'the pain chart is drawn');
     assert.match(await shown(therapist, '.timeline'), new RegExp(`recorded by ${PATIENT_NAME}`));
     await therapist.getByText('Day by day').click();
     const today = therapist.locator('.adherence-days tbody tr').first();
