@@ -245,6 +245,7 @@ fn demo(mut args: ServeArgs) -> Result<ExitCode, String> {
     let mut conn = app.pool().get().map_err(|e| e.to_string())?;
     let accounts = physiocase::demo::populate(&mut conn, 2026).map_err(|e| e.to_string())?;
     drop(conn);
+    app.reload_clinic().map_err(|e| e.to_string())?;
     println!(
         "Demo clinic ready at {} (database {url}).",
         app.public_url()

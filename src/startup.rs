@@ -111,6 +111,15 @@ impl Application {
         self.setup_link.as_deref()
     }
 
+    /// Reads the clinic's name, contact details and zone again, after something other than
+    /// the settings page changed them (the demo fills them in).
+    pub fn reload_clinic(&self) -> Result<(), StartupError> {
+        let mut conn = self.pool().get().map_err(DbError::from)?;
+        let clinic = store::settings::header(&mut conn).map_err(DbError::from)?;
+        self.state.set_clinic(clinic);
+        Ok(())
+    }
+
     pub fn pool(&self) -> DbPool {
         self.state.pool.clone()
     }
