@@ -5,6 +5,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod figures;
 pub mod library;
 pub mod pdf;
 pub mod routes;

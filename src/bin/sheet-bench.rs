@@ -67,6 +67,9 @@ fn main() -> ExitCode {
                 note: "Progress to the next level when this feels easy for three days in a row."
                     .into(),
                 cautions: e.cautions.clone(),
+                figures: physiocase::library::figures_for(&e.slug)
+                    .map(|f| f.drawings.clone())
+                    .unwrap_or_default(),
             })
             .collect(),
         stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),

@@ -8,6 +8,9 @@
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+use crate::figures::{self, Drawing, FigureSpec};
 
 /// The library data, embedded at compile time.
 pub const LIBRARY_TOML: &str = include_str!("exercises.toml");
@@ -76,6 +79,8 @@ const REST_RANGE: (u32, u32) = (0, 600);
 const TIMES_PER_DAY_RANGE: (u32, u32) = (1, 10);
 const DAYS_PER_WEEK_RANGE: (u32, u32) = (1, 7);
 const STEPS_RANGE: (usize, usize) = (3, 8);
+/// Every built-in exercise shows its movement in at least two drawn positions.
+const FIGURES_RANGE: (usize, usize) = (2, 4);
 
 /// Human label for `key` in one of the allowed-value tables, if present.
 pub fn label_for(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {
@@ -90,7 +95,7 @@ fn is_allowed(table: &[(&str, &str)], key: &str) -> bool {
 }
 
 /// The whole built-in library.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Library {
     pub article: Vec<Article>,
@@ -107,7 +112,7 @@ pub struct Article {
 }
 
 /// One exercise in the library.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LibraryEntry {
     pub slug: String,
@@ -128,6 +133,9 @@ pub struct LibraryEntry {
     #[serde(default)]
     pub relation: Option<String>,
     pub dosage: SeedDosage,
+    /// Key positions drawn as figures ("Start", "End", …).
+    #[serde(default)]
+    pub figure: Vec<FigureSpec>,
 }
 
 /// The starting dosage suggested for an exercise.
@@ -508,8 +516,52 @@ impl LibraryEntry {
         check_range(slug, "times_per_day", d.times_per_day, TIMES_PER_DAY_RANGE)?;
         check_range(slug, "days_per_week", d.days_per_week, DAYS_PER_WEEK_RANGE)?;
         check_allowed(slug, "dosage.side", &d.side, SIDES)?;
+
+        let (lo, hi) = FIGURES_RANGE;
+        if self.figure.len() < lo || self.figure.len() > hi {
+            return Err(LibraryError::exercise(
+                slug,
+                format!("has {} figures, must have {lo} to {hi}", self.figure.len()),
+            ));
+        }
+        for figure in &self.figure {
+            figure
+                .validate()
+                .map_err(|rule| LibraryError::exercise(slug, rule))?;
+        }
         Ok(())
     }
+}
+
+/// One built-in exercise's figures, drawn once: the geometry for the PDF sheet and the
+/// SVG for pages.
+#[derive(Debug)]
+pub struct ExerciseFigures {
+    pub drawings: Vec<Arc<Drawing>>,
+    pub svgs: Vec<String>,
+}
+
+/// The built-in library's figures by slug, drawn the first time they are asked for. The
+/// data is compiled in and checked by the tests, so this is as constant as the file.
+static FIGURES: LazyLock<HashMap<String, ExerciseFigures>> = LazyLock::new(|| {
+    let Ok(library) = load() else {
+        return HashMap::new();
+    };
+    library
+        .exercise
+        .iter()
+        .map(|entry| {
+            let drawings = figures::draw_exercise(&entry.name, &entry.figure);
+            let svgs = drawings.iter().map(figures::svg).collect();
+            let drawings = drawings.into_iter().map(Arc::new).collect();
+            (entry.slug.clone(), ExerciseFigures { drawings, svgs })
+        })
+        .collect()
+});
+
+/// The drawn figures of a built-in exercise; `None` for a clinic's own exercise.
+pub fn figures_for(slug: &str) -> Option<&'static ExerciseFigures> {
+    FIGURES.get(slug)
 }
 
 #[cfg(test)]
@@ -755,6 +807,47 @@ mod tests {
             }
             other => panic!("expected a parse error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn every_exercise_has_at_least_two_drawn_positions() {
+        for entry in library().exercise {
+            assert!(entry.figure.len() >= 2, "`{}`", entry.slug);
+            let drawn = figures_for(&entry.slug).map_or(0, |f| f.drawings.len());
+            assert_eq!(drawn, entry.figure.len(), "`{}` drawn", entry.slug);
+        }
+        assert!(figures_for("clinic-0123456789ab").is_none());
+    }
+
+    #[test]
+    fn rejects_a_figure_beyond_anatomical_limits() {
+        let text = mutated(
+            "pose = { trunk = -90, near_arm = [15, 0], near_leg = [45, 103, -32] }",
+            "pose = { trunk = -90, near_arm = [15, 0], near_leg = [45, 175, -32] }",
+        );
+        let msg = invalid_rule(&text);
+        assert!(
+            msg.contains("`knee-to-chest`") && msg.contains("knee flexion is 175"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn rejects_an_unknown_prop_and_a_lone_figure() {
+        let text = mutated("props = [\"doorway\"]", "props = [\"trampoline\"]");
+        let msg = invalid_rule(&text);
+        assert!(msg.contains("prop `trampoline`"), "{msg}");
+
+        let start = LIBRARY_TOML
+            .find("[[exercise.figure]]\nlabel = \"Start\"\nview = \"top\"")
+            .expect("fixture figure present");
+        let end = start
+            + LIBRARY_TOML[start..]
+                .find("\n\n")
+                .expect("figure ends with a blank line");
+        let mut text = LIBRARY_TOML.to_string();
+        text.replace_range(start..end, "");
+        assert!(invalid_rule(&text).contains("has 1 figures, must have 2 to 4"));
     }
 
     #[test]

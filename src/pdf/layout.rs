@@ -37,11 +37,25 @@ pub(super) enum Draw {
         color: Rgb,
         width: f32,
     },
+    /// An open path with round caps and joins (figures' limbs).
+    Polyline {
+        points: Vec<(f32, f32)>,
+        color: Rgb,
+        width: f32,
+    },
+    /// A filled shape, with an optional edge drawn with round joins.
+    Polygon {
+        points: Vec<(f32, f32)>,
+        fill: Rgb,
+        stroke: Option<(Rgb, f32)>,
+    },
+    /// A filled circle centred on (x, y).
+    Disc { x: f32, y: f32, r: f32, color: Rgb },
 }
 
 impl Draw {
     /// Moves a draw by (dx, dy).
-    fn shifted(&self, dx: f32, dy: f32) -> Draw {
+    pub(super) fn shifted(&self, dx: f32, dy: f32) -> Draw {
         match self.clone() {
             Draw::Text {
                 x,
@@ -88,8 +102,36 @@ impl Draw {
                 color,
                 width,
             },
+            Draw::Polyline {
+                points,
+                color,
+                width,
+            } => Draw::Polyline {
+                points: shift_points(points, dx, dy),
+                color,
+                width,
+            },
+            Draw::Polygon {
+                points,
+                fill,
+                stroke,
+            } => Draw::Polygon {
+                points: shift_points(points, dx, dy),
+                fill,
+                stroke,
+            },
+            Draw::Disc { x, y, r, color } => Draw::Disc {
+                x: x + dx,
+                y: y + dy,
+                r,
+                color,
+            },
         }
     }
+}
+
+fn shift_points(points: Vec<(f32, f32)>, dx: f32, dy: f32) -> Vec<(f32, f32)> {
+    points.into_iter().map(|(x, y)| (x + dx, y + dy)).collect()
 }
 
 /// The smallest unit the paginator moves: never split across pages.

@@ -1,6 +1,9 @@
 //! Input data for a printable home-exercise sheet, and the error type.
 
 use std::fmt;
+use std::sync::Arc;
+
+use crate::figures::Drawing;
 
 /// Paper size of the printed sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,6 +47,9 @@ pub struct SheetItem {
     /// The therapist's note; may be empty or very long.
     pub note: String,
     pub cautions: Vec<String>,
+    /// Drawn key positions of a built-in exercise, printed beside the steps; empty for
+    /// a clinic's own exercise.
+    pub figures: Vec<Arc<Drawing>>,
 }
 
 /// Everything printed on one home-exercise sheet.

@@ -2,8 +2,9 @@
 //! placed draws into printpdf operations.
 
 use printpdf::{
-    Color, CurTransMat, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle,
-    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, date,
+    Color, CurTransMat, FontId, Line, LineCapStyle, LineJoinStyle, LinePoint, Mm, Op, PaintMode,
+    PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rect,
+    TextItem, WindingOrder, date,
 };
 
 use super::fonts::{Face, Fonts};
@@ -271,6 +272,44 @@ fn point(x: f32, y: f32) -> LinePoint {
     }
 }
 
+fn control(x: f32, y: f32) -> LinePoint {
+    LinePoint {
+        p: Point { x: Pt(x), y: Pt(y) },
+        bezier: true,
+    }
+}
+
+/// A circle as four cubic Bézier arcs (PDF has no circle operator).
+fn circle_ring(x: f32, y: f32, r: f32) -> Vec<LinePoint> {
+    // Control-point distance for a quarter circle.
+    let k = r * 0.552_284_8;
+    vec![
+        point(x + r, y),
+        control(x + r, y + k),
+        control(x + k, y + r),
+        point(x, y + r),
+        control(x - k, y + r),
+        control(x - r, y + k),
+        point(x - r, y),
+        control(x - r, y - k),
+        control(x - k, y - r),
+        point(x, y - r),
+        control(x + k, y - r),
+        control(x + r, y - k),
+        point(x + r, y),
+    ]
+}
+
+fn fill_polygon(ring: Vec<LinePoint>, mode: PaintMode) -> Op {
+    Op::DrawPolygon {
+        polygon: Polygon {
+            rings: vec![PolygonRing { points: ring }],
+            mode,
+            winding_order: WindingOrder::NonZero,
+        },
+    }
+}
+
 /// Writes each text line as its own BT…ET with an absolute position, so every
 /// line's placement can be read straight off the content stream. Text is marked content a
 /// paragraph at a time (see `tagging`); the page's paragraph count comes back with the
@@ -291,6 +330,19 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
             ops.push(Op::SetOutlineColor { col: color(c) });
             ops.push(Op::SetOutlineThickness { pt: Pt(w) });
             stroke = Some((c, w));
+        }
+    };
+    // Figures' limbs need round ends; set once per page, before the first shape drawn.
+    let mut rounded = false;
+    let mut round_caps = |ops: &mut Vec<Op>| {
+        if !rounded {
+            ops.push(Op::SetLineCapStyle {
+                cap: LineCapStyle::Round,
+            });
+            ops.push(Op::SetLineJoinStyle {
+                join: LineJoinStyle::Round,
+            });
+            rounded = true;
         }
     };
     for d in draws {
@@ -393,6 +445,44 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
                         is_closed: false,
                     },
                 });
+            }
+            Draw::Polyline {
+                points,
+                color: c,
+                width,
+            } => {
+                round_caps(&mut ops);
+                set_stroke(&mut ops, *c, *width);
+                ops.push(Op::DrawLine {
+                    line: Line {
+                        points: points.iter().map(|(x, y)| point(*x, page_h - y)).collect(),
+                        is_closed: false,
+                    },
+                });
+            }
+            Draw::Polygon {
+                points,
+                fill: f,
+                stroke: s,
+            } => {
+                round_caps(&mut ops);
+                set_fill(&mut ops, *f);
+                let mode = match s {
+                    Some((c, lw)) => {
+                        set_stroke(&mut ops, *c, *lw);
+                        PaintMode::FillStroke
+                    }
+                    None => PaintMode::Fill,
+                };
+                let ring = points.iter().map(|(x, y)| point(*x, page_h - y)).collect();
+                ops.push(fill_polygon(ring, mode));
+            }
+            Draw::Disc { x, y, r, color: c } => {
+                set_fill(&mut ops, *c);
+                ops.push(fill_polygon(
+                    circle_ring(*x, page_h - y, *r),
+                    PaintMode::Fill,
+                ));
             }
         }
     }

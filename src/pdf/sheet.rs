@@ -1,10 +1,13 @@
 //! Turns a `Sheet` into blocks of fragments: all wording and visual style
 //! of the printed sheet lives here.
 
+use std::sync::Arc;
+
 use super::fonts::{Face, Fonts};
 use super::layout::{Block, Draw, Fragment, Frame, Rgb};
 use super::model::{Sheet, SheetItem};
 use super::qr::QrCache;
+use crate::figures::{Drawing, FRAME_H, FRAME_W, Shape, Tone};
 
 pub(super) const INK: Rgb = Rgb(0.11, 0.12, 0.13);
 pub(super) const MUTED: Rgb = Rgb(0.38, 0.41, 0.44);
@@ -20,6 +23,52 @@ const BLACK: Rgb = Rgb(0.0, 0.0, 0.0);
 
 /// Indent of everything under an exercise title, leaving room for its number.
 const NUM_W: f32 = 26.0;
+
+/// Width of one drawn position beside an exercise's steps, and the gap between two.
+const FIGURE_W: f32 = 84.0;
+const FIGURE_GAP: f32 = 6.0;
+const FIGURES_PER_ROW: usize = 3;
+
+fn tone(t: Tone) -> Rgb {
+    let (r, g, b) = t.rgb();
+    Rgb(
+        f32::from(r) / 255.0,
+        f32::from(g) / 255.0,
+        f32::from(b) / 255.0,
+    )
+}
+
+/// A figure's shapes as page draws, its frame's top-left at (x, y), scaled by `k`.
+fn figure_draws(draws: &mut Vec<Draw>, figure: &Drawing, x: f32, y: f32, k: f32) {
+    let at = |p: &crate::figures::P| (x + p.0 * k, y + p.1 * k);
+    for shape in &figure.shapes {
+        draws.push(match shape {
+            Shape::Stroke {
+                points,
+                width,
+                tone: t,
+            } => Draw::Polyline {
+                points: points.iter().map(at).collect(),
+                color: tone(*t),
+                width: width * k,
+            },
+            Shape::Disc { c, r, tone: t } => {
+                let (cx, cy) = at(c);
+                Draw::Disc {
+                    x: cx,
+                    y: cy,
+                    r: r * k,
+                    color: tone(*t),
+                }
+            }
+            Shape::Polygon { points, fill, edge } => Draw::Polygon {
+                points: points.iter().map(at).collect(),
+                fill: tone(*fill),
+                stroke: edge.map(|(t, w)| (tone(t), w * k)),
+            },
+        });
+    }
+}
 
 /// DejaVu Sans ascender (0.928 em) and descender (0.236 em): centring the
 /// glyph box in the line puts the baseline this far below the line's middle.
@@ -321,29 +370,18 @@ impl Builder<'_> {
         }
 
         let steps: Vec<&String> = item.steps.iter().filter(|s| !s.trim().is_empty()).collect();
-        if !steps.is_empty() {
+        if !steps.is_empty() || !item.figures.is_empty() {
             frags.push(Fragment {
                 h: 6.0,
                 draws: Vec::new(),
                 keep_with_next: true,
             });
             frags.push(self.label(LABEL, NUM_W, "How to do it"));
-            let text_x = NUM_W + 18.0;
-            for (i, step) in steps.iter().enumerate() {
-                if i > 0 {
-                    frags.push(Fragment::spacer(2.0));
-                }
-                let mut lines = self.lines(BODY, text_x, cw - text_x, step, false);
-                if let Some(first) = lines.first_mut() {
-                    first.draws.push(self.right_text(
-                        BODY,
-                        NUM_W + 12.0,
-                        BODY.baseline(),
-                        format!("{}.", i + 1),
-                    ));
-                }
-                frags.extend(lines);
-            }
+        }
+        if item.figures.is_empty() {
+            frags.extend(self.steps(&steps, cw));
+        } else {
+            frags.push(self.steps_beside_figures(&steps, &item.figures));
         }
 
         if !item.note.trim().is_empty() {
@@ -393,6 +431,72 @@ impl Builder<'_> {
                 draws: vec![cont.text(0.0, cont.baseline(), cont_text)],
                 keep_with_next: true,
             }],
+        }
+    }
+
+    /// Numbered steps, one fragment per line, wrapped to end at `right`.
+    fn steps(&self, steps: &[&String], right: f32) -> Vec<Fragment> {
+        let text_x = NUM_W + 18.0;
+        let mut frags = Vec::new();
+        for (i, step) in steps.iter().enumerate() {
+            if i > 0 {
+                frags.push(Fragment::spacer(2.0));
+            }
+            let mut lines = self.lines(BODY, text_x, right - text_x, step, false);
+            if let Some(first) = lines.first_mut() {
+                first.draws.push(self.right_text(
+                    BODY,
+                    NUM_W + 12.0,
+                    BODY.baseline(),
+                    format!("{}.", i + 1),
+                ));
+            }
+            frags.extend(lines);
+        }
+        frags
+    }
+
+    /// The steps with the exercise's drawn positions in a row on their right, as one
+    /// fragment so the pictures never part from their steps. Library steps are a few
+    /// lines, so this always fits on a page.
+    fn steps_beside_figures(&self, steps: &[&String], figures: &[Arc<Drawing>]) -> Fragment {
+        let shown = &figures[..figures.len().min(FIGURES_PER_ROW)];
+        let n = shown.len() as f32;
+        let fig_h = FIGURE_W * FRAME_H / FRAME_W;
+        let column = n * FIGURE_W + (n - 1.0) * FIGURE_GAP;
+        let left = self.cw - column;
+        let mut draws = Vec::new();
+        let mut y = 0.0;
+        for frag in self.steps(steps, left - 12.0) {
+            draws.extend(frag.draws.iter().map(|d| d.shifted(0.0, y)));
+            y += frag.h;
+        }
+        let caption = Style::new(Face::Regular, 7.5, MUTED, 1.3);
+        for (i, figure) in shown.iter().enumerate() {
+            let x = left + i as f32 * (FIGURE_W + FIGURE_GAP);
+            draws.push(Draw::Rect {
+                x,
+                y: 2.0,
+                w: FIGURE_W,
+                h: fig_h,
+                fill: None,
+                stroke: Some((RULE, 0.5)),
+            });
+            figure_draws(&mut draws, figure, x, 2.0, FIGURE_W / FRAME_W);
+            let label = self
+                .fonts
+                .one_line(caption.face, caption.size, FIGURE_W, &figure.label);
+            let w = self.fonts.width(caption.face, caption.size, &label);
+            draws.push(caption.text(
+                x + (FIGURE_W - w) / 2.0,
+                2.0 + fig_h + caption.baseline(),
+                label,
+            ));
+        }
+        Fragment {
+            h: y.max(2.0 + fig_h + caption.line_h()),
+            draws,
+            keep_with_next: false,
         }
     }
 

@@ -45,6 +45,7 @@ fn item(i: usize) -> SheetItem {
         ],
         note: "Keep your lower back relaxed. A gentle stretch is normal; sharp pain is not.".into(),
         cautions: vec!["Do not pull on the knee if you have had a knee replacement.".into()],
+        figures: Vec::new(),
     }
 }
 
@@ -389,7 +390,13 @@ fn assert_inside_margins(bytes: &[u8]) -> usize {
                     inside(num_at(o, 0), num_at(o, 1), "path point");
                     checked += 1;
                 }
-                "c" | "v" | "y" => panic!("page {num}: curves are not expected"),
+                "c" => {
+                    for i in [0, 2, 4] {
+                        inside(num_at(o, i), num_at(o, i + 1), "curve point");
+                    }
+                    checked += 1;
+                }
+                "v" | "y" => panic!("page {num}: only full cubic curves are written"),
                 _ => {}
             }
         }
@@ -451,6 +458,25 @@ fn sample_style_sheet_stays_inside_margins() {
         .render(&sheet(10, Paper::Letter))
         .expect("renders");
     assert!(assert_inside_margins(&bytes) > 100);
+}
+
+#[test]
+fn figures_beside_the_steps_stay_inside_margins_on_both_papers() {
+    let library = crate::library::load().expect("library loads");
+    let mut s = sheet(12, Paper::A4);
+    for (item, entry) in s.items.iter_mut().zip(&library.exercise) {
+        item.figures = crate::library::figures_for(&entry.slug)
+            .map(|f| f.drawings.clone())
+            .unwrap_or_default();
+        assert!(!item.figures.is_empty(), "{} drawn", entry.slug);
+    }
+    for paper in [Paper::A4, Paper::Letter] {
+        s.paper = paper;
+        let bytes = renderer().render(&s).expect("renders");
+        assert!(assert_inside_margins(&bytes) > 1000);
+        let (_, text) = all_text(&bytes);
+        assert!(text.contains("Start"), "positions are captioned");
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Library storage: seeding from the built-in data file, reads, and the clinic's changes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -428,6 +428,16 @@ pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> Result<Option<Exercise>, A
         .optional()?
         .map(Exercise::try_from)
         .transpose()
+}
+
+/// The slugs of the given exercises by id: a built-in entry's slug names its figures.
+pub fn slugs(conn: &mut DbConn, ids: &[i64]) -> Result<HashMap<i64, String>, AppError> {
+    Ok(exercises::table
+        .filter(exercises::id.eq_any(ids))
+        .select((exercises::id, exercises::slug))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// Every exercise in or out of the archive: the library is bounded (tens to a few

@@ -4,7 +4,9 @@
 use serde::Deserialize;
 
 use crate::domain::text::fold;
-use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, label_for};
+use crate::library::{
+    CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, figures_for, label_for,
+};
 use crate::store::exercises::Exercise;
 use crate::web::{Pager, url_encode};
 
@@ -243,6 +245,9 @@ pub struct ExerciseCard {
     pub equipment: String,
     pub dosage: String,
     pub built_in: bool,
+    /// Address of the first drawn position, for a thumbnail; `None` for a clinic's own
+    /// exercise (nothing drawn, so nothing shown).
+    pub thumbnail: Option<String>,
 }
 
 impl From<&Exercise> for ExerciseCard {
@@ -256,8 +261,37 @@ impl From<&Exercise> for ExerciseCard {
             equipment: labels(EQUIPMENT, &e.equipment),
             dosage: e.dosage.plain_words(),
             built_in: e.built_in,
+            thumbnail: figures_for(&e.slug).map(|_| figure_url(&e.slug, 1)),
         }
     }
+}
+
+/// Where one drawn position of a built-in exercise is served (`number` counts from 1).
+pub fn figure_url(slug: &str, number: usize) -> String {
+    format!("/library/figures/{slug}/{number}.svg")
+}
+
+/// One drawn position as a page shows it: the SVG was drawn by the server from numbers
+/// and fixed labels in the compiled-in library, so a template may insert it unescaped.
+pub struct FigureView {
+    pub label: &'static str,
+    pub svg: &'static str,
+}
+
+/// The drawn positions of an exercise; empty for a clinic's own.
+pub fn figure_views(slug: &str) -> Vec<FigureView> {
+    figures_for(slug)
+        .map(|f| {
+            f.drawings
+                .iter()
+                .zip(&f.svgs)
+                .map(|(d, svg)| FigureView {
+                    label: d.label.as_str(),
+                    svg: svg.as_str(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub fn labels(table: &[(&str, &'static str)], keys: &[String]) -> String {

@@ -78,6 +78,19 @@ pub fn prepare_sheet(
         let clinic = settings::load(c)?;
         let zone = Zone::parse(&clinic.time_zone).unwrap_or_default();
         let exercises = sheet_exercises(&version);
+        let ids: Vec<i64> = version.items.iter().map(|i| i.exercise_id).collect();
+        let slugs = store::exercises::slugs(c, &ids)?;
+        let figures: Vec<_> = version
+            .items
+            .iter()
+            .map(|i| {
+                slugs
+                    .get(&i.exercise_id)
+                    .and_then(|slug| crate::library::figures_for(slug))
+                    .map(|f| f.drawings.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
         let therapist = user_name(c, case.therapist_id)?;
         let printed = Event::new(Action::ProgrammePrinted)
             .entity("programme_version", version.row.id)
@@ -108,12 +121,14 @@ pub fn prepare_sheet(
             programme_notes: version.row.notes.clone(),
             items: exercises
                 .into_iter()
-                .map(|e| SheetItem {
+                .zip(figures)
+                .map(|(e, figures)| SheetItem {
                     name: e.name,
                     dosage: e.dosage,
                     steps: e.steps,
                     note: e.note,
                     cautions: e.cautions,
+                    figures,
                 })
                 .collect(),
             stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),

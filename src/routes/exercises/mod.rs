@@ -11,7 +11,9 @@ use crate::error::AppError;
 use crate::library::{CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, label_for};
 use crate::store;
 use crate::store::exercises::{Exercise, ExerciseContent};
-use crate::views::library::{self as search, ExerciseCard, FacetView, LibraryQuery, labels};
+use crate::views::library::{
+    self as search, ExerciseCard, FacetView, FigureView, LibraryQuery, figure_views, labels,
+};
 use crate::web::Staff;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
@@ -24,7 +26,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/exercises/{id}/edit", web::get().to(edit_page))
         .route("/exercises/{id}/edit", web::post().to(update))
         .route("/exercises/{id}/archive", web::post().to(archive))
-        .route("/exercises/{id}/restore", web::post().to(restore));
+        .route("/exercises/{id}/restore", web::post().to(restore))
+        .route("/library/figures", web::get().to(contact_sheet))
+        .route("/library/figures/{slug}/{file}", web::get().to(figure_svg));
 }
 
 const PER_PAGE: i64 = 20;
@@ -79,6 +83,7 @@ struct ShowPage {
     dosage: String,
     base: Option<(i64, String)>,
     variants: Vec<(i64, String, Option<String>)>,
+    figures: Vec<FigureView>,
 }
 
 async fn show(
@@ -109,9 +114,78 @@ async fn show(
             equipment: labels(EQUIPMENT, &exercise.equipment),
             difficulty: label_for(DIFFICULTIES, &exercise.difficulty).unwrap_or("Other"),
             dosage: exercise.dosage.plain_words(),
+            figures: figure_views(&exercise.slug),
             exercise,
             base,
             variants,
+        },
+    )
+}
+
+/// One drawn position of a built-in exercise. The figures are compiled in, so a browser
+/// may keep them for a day; list pages name them with `<img>` and stay small.
+async fn figure_svg(
+    _staff: Staff,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, file) = path.into_inner();
+    let svg = file
+        .strip_suffix(".svg")
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| crate::library::figures_for(&slug)?.svgs.get(i))
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "private, max-age=86400",
+        ))
+        .body(svg.as_str()))
+}
+
+#[derive(Template)]
+#[template(path = "exercises/figures.html")]
+struct ContactSheetPage {
+    layout: Layout,
+    exercises: Vec<(String, i64, Vec<FigureView>)>,
+}
+
+/// Every built-in exercise's drawn positions on one page, to check them side by side.
+async fn contact_sheet(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _staff: Staff,
+) -> Result<HttpResponse, AppError> {
+    let library = crate::library::load().map_err(|e| AppError::Internal(e.to_string()))?;
+    let slugs: Vec<String> = library.exercise.iter().map(|e| e.slug.clone()).collect();
+    let ids = state
+        .read(move |conn| {
+            slugs
+                .iter()
+                .map(|slug| {
+                    store::exercises::find_by_slug(conn, slug).map(|found| found.map(|e| e.id))
+                })
+                .collect::<Result<Vec<_>, AppError>>()
+        })
+        .await?;
+    let exercises = library
+        .exercise
+        .iter()
+        .zip(ids)
+        .map(|(entry, id)| {
+            (
+                entry.name.clone(),
+                id.unwrap_or_default(),
+                figure_views(&entry.slug),
+            )
+        })
+        .collect();
+    render(
+        &req,
+        &ContactSheetPage {
+            layout: Layout::new(&req, &state, "Exercise figures"),
+            exercises,
         },
     )
 }
