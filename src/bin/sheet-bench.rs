@@ -66,8 +66,10 @@ fn main() -> ExitCode {
                 note: "Progress to the next level when this feels easy for three days in a row."
                     .into(),
                 cautions: e.cautions.clone(),
+                pictures: Vec::new(),
             })
             .collect(),
+        pictures: Vec::new(),
         stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),
         portal_url: Some("https://clinic.example/me".into()),
         paper: Paper::A4,

@@ -37,6 +37,14 @@ pub(super) enum Draw {
         color: Rgb,
         width: f32,
     },
+    /// One of the sheet's pictures, by its index in `Sheet::pictures`; `y` is the top edge.
+    Picture {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        picture: usize,
+    },
 }
 
 impl Draw {
@@ -87,6 +95,19 @@ impl Draw {
                 y2: y2 + dy,
                 color,
                 width,
+            },
+            Draw::Picture {
+                x,
+                y,
+                w,
+                h,
+                picture,
+            } => Draw::Picture {
+                x: x + dx,
+                y: y + dy,
+                w,
+                h,
+                picture,
             },
         }
     }

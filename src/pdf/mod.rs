@@ -19,5 +19,5 @@ mod sheet;
 #[cfg(test)]
 mod tests;
 
-pub use model::{ClinicHeader, Paper, PdfError, Sheet, SheetItem};
+pub use model::{ClinicHeader, Paper, PdfError, Sheet, SheetItem, SheetPicture};
 pub use renderer::SheetRenderer;

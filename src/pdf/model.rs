@@ -44,6 +44,17 @@ pub struct SheetItem {
     /// The therapist's note; may be empty or very long.
     pub note: String,
     pub cautions: Vec<String>,
+    /// The clinic's own pictures of the exercise, as indexes into [`Sheet::pictures`].
+    pub pictures: Vec<usize>,
+}
+
+/// A picture printed on the sheet: a baseline RGB JPEG, embedded in the PDF as it is
+/// (DCTDecode) and once per document however many exercises show it.
+#[derive(Debug, Clone, Default)]
+pub struct SheetPicture {
+    pub jpeg: std::sync::Arc<[u8]>,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// Everything printed on one home-exercise sheet.
@@ -60,6 +71,8 @@ pub struct Sheet {
     pub case_title: String,
     pub programme_notes: String,
     pub items: Vec<SheetItem>,
+    /// Every picture the items show, each once.
+    pub pictures: Vec<SheetPicture>,
     pub stop_symptoms: Vec<String>,
     pub portal_url: Option<String>,
     pub paper: Paper,

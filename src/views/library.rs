@@ -243,6 +243,8 @@ pub struct ExerciseCard {
     pub equipment: String,
     pub dosage: String,
     pub built_in: bool,
+    /// The clinic's first picture, as (picture id, caption), when the exercise shows them.
+    pub thumb: Option<(i64, String)>,
 }
 
 impl From<&Exercise> for ExerciseCard {
@@ -256,6 +258,7 @@ impl From<&Exercise> for ExerciseCard {
             equipment: labels(EQUIPMENT, &e.equipment),
             dosage: e.dosage.plain_words(),
             built_in: e.built_in,
+            thumb: None,
         }
     }
 }
