@@ -207,7 +207,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The JPEG's segments before its image data, as (marker, length) pairs.
+/// The markers of a JPEG's segments up to the start of its image data.
 fn jpeg_markers(bytes: &[u8]) -> Vec<u8> {
     let mut markers = Vec::new();
     let mut at = 2;
