@@ -70,8 +70,10 @@ fn main() -> ExitCode {
                 figures: physiocase::library::figures_for(&e.slug)
                     .map(|f| f.drawings.clone())
                     .unwrap_or_default(),
+                pictures: Vec::new(),
             })
             .collect(),
+        pictures: Vec::new(),
         stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),
         portal_url: Some("https://clinic.example/me".into()),
         paper: Paper::A4,

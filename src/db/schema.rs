@@ -227,6 +227,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    exercise_pictures (id) {
+        id -> BigInt,
+        exercise_id -> BigInt,
+        position -> Integer,
+        caption -> Text,
+        screen_type -> Text,
+        screen -> Binary,
+        screen_width -> Integer,
+        screen_height -> Integer,
+        print_jpeg -> Binary,
+        print_width -> Integer,
+        print_height -> Integer,
+        thumb -> Binary,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     programme_template_items (id) {
         id -> BigInt,
         template_id -> BigInt,
@@ -266,9 +285,11 @@ diesel::joinable!(programme_items -> programme_versions (version_id));
 diesel::joinable!(programme_items -> exercises (exercise_id));
 diesel::joinable!(programme_template_items -> programme_templates (template_id));
 diesel::joinable!(programme_template_items -> exercises (exercise_id));
+diesel::joinable!(exercise_pictures -> exercises (exercise_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     exercises,
+    exercise_pictures,
     patients,
     cases,
     assessments,
@@ -320,6 +341,7 @@ diesel::table! {
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        picture_choice -> Text,
     }
 }
 

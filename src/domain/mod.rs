@@ -5,6 +5,7 @@ pub mod adherence;
 pub mod clinical;
 pub mod dosage;
 pub mod pain;
+pub mod picture;
 pub mod text;
 
 pub use account::{DisplayName, Email, NewPassword, Role};

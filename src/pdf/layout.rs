@@ -51,6 +51,14 @@ pub(super) enum Draw {
     },
     /// A filled circle centred on (x, y).
     Disc { x: f32, y: f32, r: f32, color: Rgb },
+    /// One of the sheet's pictures, by its index in `Sheet::pictures`; `y` is the top edge.
+    Picture {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        picture: usize,
+    },
 }
 
 impl Draw {
@@ -125,6 +133,19 @@ impl Draw {
                 y: y + dy,
                 r,
                 color,
+            },
+            Draw::Picture {
+                x,
+                y,
+                w,
+                h,
+                picture,
+            } => Draw::Picture {
+                x: x + dx,
+                y: y + dy,
+                w,
+                h,
+                picture,
             },
         }
     }

@@ -20,5 +20,5 @@ mod tagging;
 #[cfg(test)]
 mod tests;
 
-pub use model::{ClinicHeader, Paper, PdfError, Sheet, SheetItem};
+pub use model::{ClinicHeader, Paper, PdfError, Sheet, SheetItem, SheetPicture};
 pub use renderer::SheetRenderer;

@@ -50,6 +50,17 @@ pub struct SheetItem {
     /// Drawn key positions of a built-in exercise, printed beside the steps; empty for
     /// a clinic's own exercise.
     pub figures: Vec<Arc<Drawing>>,
+    /// The clinic's own pictures of the exercise, as indexes into [`Sheet::pictures`].
+    pub pictures: Vec<usize>,
+}
+
+/// A picture printed on the sheet: a baseline RGB JPEG, embedded in the PDF as it is
+/// (DCTDecode) and once per document however many exercises show it.
+#[derive(Debug, Clone, Default)]
+pub struct SheetPicture {
+    pub jpeg: std::sync::Arc<[u8]>,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// Everything printed on one home-exercise sheet.
@@ -68,6 +79,8 @@ pub struct Sheet {
     pub case_title: String,
     pub programme_notes: String,
     pub items: Vec<SheetItem>,
+    /// Every picture the items show, each once.
+    pub pictures: Vec<SheetPicture>,
     pub stop_symptoms: Vec<String>,
     /// The portal's address, printed with its QR code only for a patient who has access.
     pub portal_url: Option<String>,

@@ -4,12 +4,12 @@
 use printpdf::{
     Color, CurTransMat, FontId, Line, LineCapStyle, LineJoinStyle, LinePoint, Mm, Op, PaintMode,
     PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rect,
-    TextItem, WindingOrder, date,
+    TextItem, WindingOrder, XObjectId, XObjectTransform, date,
 };
 
 use super::fonts::{Face, Fonts};
 use super::layout::{Area, Draw, Paginator, Rgb};
-use super::model::{PdfError, Sheet};
+use super::model::{PdfError, Sheet, SheetPicture};
 use super::qr::QrCache;
 use super::sheet::{Builder, MUTED, RULE, Style};
 use super::tagging::{self, LineSetting, PageMarks};
@@ -113,6 +113,11 @@ impl SheetRenderer {
         let ids = FontIds {
             regular: doc.add_font(self.fonts.parsed(Face::Regular)),
             bold: doc.add_font(self.fonts.parsed(Face::Bold)),
+            pictures: sheet
+                .pictures
+                .iter()
+                .map(|picture| doc.add_xobject(&jpeg_xobject(picture)))
+                .collect(),
         };
         let mut paragraphs_per_page = Vec::with_capacity(pages.len());
         let pdf_pages: Vec<PdfPage> = pages
@@ -254,6 +259,37 @@ fn pdf_date(at: chrono::NaiveDateTime) -> date::OffsetDateTime {
 struct FontIds {
     regular: FontId,
     bold: FontId,
+    /// The sheet's pictures, in `Sheet::pictures` order.
+    pictures: Vec<XObjectId>,
+}
+
+/// An image XObject holding a picture's JPEG bytes as they are (DCTDecode): printpdf's
+/// own images would be decoded and encoded again on every sheet.
+fn jpeg_xobject(picture: &SheetPicture) -> printpdf::ExternalXObject {
+    use printpdf::DictItem;
+    let name = |n: &str| DictItem::Name(n.as_bytes().to_vec());
+    let dict = [
+        ("Type", name("XObject")),
+        ("Subtype", name("Image")),
+        ("Width", DictItem::Int(i64::from(picture.width))),
+        ("Height", DictItem::Int(i64::from(picture.height))),
+        ("ColorSpace", name("DeviceRGB")),
+        ("BitsPerComponent", DictItem::Int(8)),
+        ("Filter", name("DCTDecode")),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value))
+    .collect();
+    printpdf::ExternalXObject {
+        stream: printpdf::ExternalStream {
+            dict,
+            content: picture.jpeg.to_vec(),
+            compress: false,
+        },
+        width: None,
+        height: None,
+        dpi: None,
+    }
 }
 
 fn color(c: Rgb) -> Color {
@@ -483,6 +519,30 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
                     circle_ring(*x, page_h - y, *r),
                     PaintMode::Fill,
                 ));
+            }
+            Draw::Picture {
+                x,
+                y,
+                w,
+                h,
+                picture,
+            } => {
+                let Some(id) = ids.pictures.get(*picture) else {
+                    continue;
+                };
+                // An image fills the unit square: scale it to the box, then move it there.
+                ops.push(Op::SaveGraphicsState);
+                ops.push(Op::SetTransformationMatrix {
+                    matrix: CurTransMat::Raw([*w, 0.0, 0.0, *h, *x, page_h - y - h]),
+                });
+                ops.push(Op::UseXobject {
+                    id: id.clone(),
+                    transform: XObjectTransform {
+                        no_auto_scale: true,
+                        ..XObjectTransform::default()
+                    },
+                });
+                ops.push(Op::RestoreGraphicsState);
             }
         }
     }

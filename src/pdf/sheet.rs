@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::fonts::{Face, Fonts};
 use super::layout::{Block, Draw, Fragment, Frame, Rgb};
-use super::model::{Sheet, SheetItem};
+use super::model::{Sheet, SheetItem, SheetPicture};
 use super::qr::QrCache;
 use crate::figures::{Drawing, FRAME_H, FRAME_W, Shape, Tone};
 
@@ -177,7 +177,7 @@ impl Builder<'_> {
             blocks.push(self.programme_notes(&sheet.programme_notes));
         }
         for (i, item) in sheet.items.iter().enumerate() {
-            blocks.push(self.exercise(i + 1, item));
+            blocks.push(self.exercise(i + 1, item, &sheet.pictures));
         }
         blocks.push(self.tick_chart(&sheet.items));
         blocks.push(self.stop_box(sheet));
@@ -329,7 +329,7 @@ impl Builder<'_> {
         }
     }
 
-    fn exercise(&self, n: usize, item: &SheetItem) -> Block {
+    fn exercise(&self, n: usize, item: &SheetItem, pictures: &[SheetPicture]) -> Block {
         let cw = self.cw;
         let mut frags = Vec::new();
         if n == 1 {
@@ -367,6 +367,15 @@ impl Builder<'_> {
                 keep_with_next: true,
             });
             frags.extend(self.dosage_band(&item.dosage));
+        }
+
+        if let Some(row) = picture_row(&item.pictures, pictures) {
+            frags.push(Fragment {
+                h: 8.0,
+                draws: Vec::new(),
+                keep_with_next: true,
+            });
+            frags.push(row);
         }
 
         let steps: Vec<&String> = item.steps.iter().filter(|s| !s.trim().is_empty()).collect();
@@ -837,4 +846,39 @@ impl Builder<'_> {
             ..Block::default()
         }
     }
+}
+
+/// The clinic's pictures of one exercise side by side, each fitted into a 40 × 30 mm box
+/// (the print rendition is sized for 40 mm at 200 dpi), indented like the steps.
+fn picture_row(chosen: &[usize], pictures: &[SheetPicture]) -> Option<Fragment> {
+    const BOX_W: f32 = 40.0 * 72.0 / 25.4;
+    const BOX_H: f32 = 30.0 * 72.0 / 25.4;
+    const GAP: f32 = 8.0;
+    let mut draws = Vec::new();
+    let mut x = NUM_W;
+    let mut row_h: f32 = 0.0;
+    for &index in chosen {
+        let Some(picture) = pictures.get(index) else {
+            continue;
+        };
+        if picture.width == 0 || picture.height == 0 {
+            continue;
+        }
+        let scale = (BOX_W / picture.width as f32).min(BOX_H / picture.height as f32);
+        let (w, h) = (picture.width as f32 * scale, picture.height as f32 * scale);
+        draws.push(Draw::Picture {
+            x,
+            y: 0.0,
+            w,
+            h,
+            picture: index,
+        });
+        x += w + GAP;
+        row_h = row_h.max(h);
+    }
+    (!draws.is_empty()).then_some(Fragment {
+        h: row_h,
+        draws,
+        keep_with_next: true,
+    })
 }

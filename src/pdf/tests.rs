@@ -46,6 +46,7 @@ fn item(i: usize) -> SheetItem {
         note: "Keep your lower back relaxed. A gentle stretch is normal; sharp pain is not.".into(),
         cautions: vec!["Do not pull on the knee if you have had a knee replacement.".into()],
         figures: Vec::new(),
+        pictures: Vec::new(),
     }
 }
 
@@ -70,6 +71,7 @@ fn sheet(items: usize, paper: Paper) -> Sheet {
         case_title: "Low back pain".into(),
         programme_notes: "Do these at a steady pace.".into(),
         items: (0..items).map(item).collect(),
+        pictures: Vec::new(),
         stop_symptoms: vec![
             "numbness in your groin or inner thighs".into(),
             "new problems controlling your bladder or bowels".into(),
@@ -611,4 +613,80 @@ fn renderer_is_shared_across_threads() {
     for h in handles {
         assert!(h.join().expect("thread").expect("renders") > 1000);
     }
+}
+
+fn jpeg_picture(width: u32, height: u32) -> super::SheetPicture {
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 200) as u8, (y % 200) as u8, 120])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 70)
+        .encode_image(&pixels)
+        .expect("encodes");
+    super::SheetPicture {
+        jpeg: jpeg.into(),
+        width,
+        height,
+    }
+}
+
+#[test]
+fn pictures_are_embedded_once_as_jpeg_and_drawn_inside_the_margins() {
+    let mut s = sheet(3, Paper::A4);
+    s.pictures = vec![
+        jpeg_picture(315, 236),
+        jpeg_picture(200, 315),
+        jpeg_picture(315, 315),
+    ];
+    s.items[0].pictures = vec![0];
+    s.items[1].pictures = vec![0, 1, 2];
+    s.items[2].pictures = vec![0];
+    let bytes = renderer().render(&s).expect("renders");
+    let doc = Document::load_mem(&bytes).expect("parses");
+
+    let images: Vec<&lopdf::Stream> = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_stream().ok())
+        .filter(|st| st.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image"))
+        .collect();
+    assert_eq!(images.len(), 3, "each picture once, however often shown");
+    for image in &images {
+        assert_eq!(
+            image.dict.get(b"Filter").and_then(Object::as_name).ok(),
+            Some(&b"DCTDecode"[..])
+        );
+        assert!(s.pictures.iter().any(|p| *p.jpeg == *image.content));
+    }
+
+    let margin = MARGIN_PT;
+    let mut drawn = 0;
+    for (_, &page) in doc.get_pages().iter() {
+        let [_, _, page_w, page_h] = media_box(&doc, page);
+        let content = doc.get_and_decode_page_content(page).expect("content");
+        for op in content.operations.iter().filter(|op| op.operator == "cm") {
+            let n: Vec<f32> = op
+                .operands
+                .iter()
+                .map(|o| o.as_float().expect("number"))
+                .collect();
+            let (w, h, x, y) = (n[0], n[3], n[4], n[5]);
+            if (w, h) == (1.0, 1.0) {
+                continue;
+            }
+            drawn += 1;
+            assert!(w > 50.0 && h > 50.0, "a visible picture: {w} × {h}");
+            assert!(
+                x >= margin - 0.01 && x + w <= page_w - margin + 0.01,
+                "x {x}..{}",
+                x + w
+            );
+            assert!(
+                y >= margin - 0.01 && y + h <= page_h - margin + 0.01,
+                "y {y}..{}",
+                y + h
+            );
+        }
+    }
+    assert_eq!(drawn, 5, "every shown picture is drawn");
 }

@@ -6,6 +6,7 @@ pub mod assessments;
 pub mod audit;
 pub mod caseload;
 pub mod cases;
+pub mod exercise_pictures;
 pub mod exercises;
 pub mod exports;
 pub mod keys;

@@ -248,6 +248,8 @@ pub struct ExerciseCard {
     /// Address of the first drawn position, for a thumbnail; `None` for a clinic's own
     /// exercise (nothing drawn, so nothing shown).
     pub thumbnail: Option<String>,
+    /// The clinic's first picture, as (picture id, caption), when the exercise shows them.
+    pub thumb: Option<(i64, String)>,
 }
 
 impl From<&Exercise> for ExerciseCard {
@@ -262,6 +264,7 @@ impl From<&Exercise> for ExerciseCard {
             dosage: e.dosage.plain_words(),
             built_in: e.built_in,
             thumbnail: figures_for(&e.slug).map(|_| figure_url(&e.slug, 1)),
+            thumb: None,
         }
     }
 }

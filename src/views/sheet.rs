@@ -9,7 +9,7 @@ use crate::dates::{Shown, ShownDay, Zone};
 use crate::db::DbConn;
 use crate::domain::clinical::STOP_SYMPTOMS;
 use crate::error::AppError;
-use crate::pdf::{ClinicHeader, Paper, Sheet, SheetItem};
+use crate::pdf::{ClinicHeader, Paper, Sheet, SheetItem, SheetPicture};
 use crate::store;
 use crate::store::audit::{self, Action, Event};
 use crate::store::patients::user_name;
@@ -78,8 +78,8 @@ pub fn prepare_sheet(
         let clinic = settings::load(c)?;
         let zone = Zone::parse(&clinic.time_zone).unwrap_or_default();
         let exercises = sheet_exercises(&version);
-        let ids: Vec<i64> = version.items.iter().map(|i| i.exercise_id).collect();
-        let slugs = store::exercises::slugs(c, &ids)?;
+        let exercise_ids: Vec<i64> = version.items.iter().map(|i| i.exercise_id).collect();
+        let slugs = store::exercises::slugs(c, &exercise_ids)?;
         let figures: Vec<_> = version
             .items
             .iter()
@@ -91,6 +91,7 @@ pub fn prepare_sheet(
                     .unwrap_or_default()
             })
             .collect();
+        let pictures = SheetPictures::gather(c, &exercise_ids)?;
         let therapist = user_name(c, case.therapist_id)?;
         let printed = Event::new(Action::ProgrammePrinted)
             .entity("programme_version", version.row.id)
@@ -122,15 +123,23 @@ pub fn prepare_sheet(
             items: exercises
                 .into_iter()
                 .zip(figures)
-                .map(|(e, figures)| SheetItem {
+                .zip(&exercise_ids)
+                .map(|((e, figures), exercise_id)| SheetItem {
                     name: e.name,
                     dosage: e.dosage,
                     steps: e.steps,
                     note: e.note,
                     cautions: e.cautions,
-                    figures,
+                    // The clinic's own pictures replace the drawn ones where it chose them.
+                    figures: if pictures.of(*exercise_id).is_empty() {
+                        figures
+                    } else {
+                        Vec::new()
+                    },
+                    pictures: pictures.of(*exercise_id),
                 })
                 .collect(),
+            pictures: pictures.printed,
             stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),
             portal_url: store::portal::has_access(c, case.patient_id)?.then_some(portal_url),
             paper: paper.unwrap_or(default_paper),
@@ -201,4 +210,43 @@ pub fn sheet_exercises(version: &ProgrammeVersion) -> Vec<SheetExercise> {
             cautions: item.cautions.clone(),
         })
         .collect()
+}
+
+/// The clinic's pictures on a sheet: each printed once, however many items show it.
+struct SheetPictures {
+    printed: Vec<SheetPicture>,
+    by_exercise: std::collections::HashMap<i64, Vec<usize>>,
+}
+
+impl SheetPictures {
+    fn gather(c: &mut DbConn, exercise_ids: &[i64]) -> Result<Self, AppError> {
+        let stored = store::exercise_pictures::print_pictures(c, exercise_ids)?;
+        let mut printed = Vec::new();
+        let mut by_exercise = std::collections::HashMap::new();
+        for (exercise_id, pictures) in stored {
+            let indexes = pictures
+                .into_iter()
+                .map(|p| {
+                    printed.push(SheetPicture {
+                        jpeg: p.jpeg.into(),
+                        width: p.width,
+                        height: p.height,
+                    });
+                    printed.len() - 1
+                })
+                .collect();
+            by_exercise.insert(exercise_id, indexes);
+        }
+        Ok(Self {
+            printed,
+            by_exercise,
+        })
+    }
+
+    fn of(&self, exercise_id: i64) -> Vec<usize> {
+        self.by_exercise
+            .get(&exercise_id)
+            .cloned()
+            .unwrap_or_default()
+    }
 }

@@ -1,5 +1,7 @@
 //! The exercise library for staff: search with facets, read, and the clinic's own entries.
 
+mod pictures;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -28,7 +30,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/exercises/{id}/archive", web::post().to(archive))
         .route("/exercises/{id}/restore", web::post().to(restore))
         .route("/library/figures", web::get().to(contact_sheet))
-        .route("/library/figures/{slug}/{file}", web::get().to(figure_svg));
+        .route("/library/figures/{slug}/{file}", web::get().to(figure_svg))
+        .configure(pictures::routes);
 }
 
 const PER_PAGE: i64 = 20;
@@ -52,16 +55,26 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = LibraryQuery::parse(req.query_string());
     let archived = query.show_archived();
-    let all = state
-        .read(move |conn| store::exercises::all(conn, archived))
+    let searched = query.clone();
+    let (result, mut thumbs) = state
+        .read(move |conn| {
+            let all = store::exercises::all(conn, archived)?;
+            let result = search::search(all, &searched, PER_PAGE);
+            let shown: Vec<i64> = result.items.iter().map(|e| e.id).collect();
+            let thumbs = store::exercise_pictures::first_shown(conn, &shown)?;
+            Ok((result, thumbs))
+        })
         .await?;
-    let result = search::search(all, &query, PER_PAGE);
+    let mut items: Vec<ExerciseCard> = result.items.iter().map(ExerciseCard::from).collect();
+    for card in &mut items {
+        card.thumb = thumbs.remove(&card.id).map(|p| (p.id, p.caption));
+    }
     render(
         &req,
         &ListPage {
             layout: Layout::new(&req, &state, "Exercise library"),
             q: query.q.clone(),
-            items: result.items.iter().map(ExerciseCard::from).collect(),
+            items,
             facets: result.facets,
             pager: result.pager,
             filtered: query.is_filtered(),
@@ -84,6 +97,7 @@ struct ShowPage {
     base: Option<(i64, String)>,
     variants: Vec<(i64, String, Option<String>)>,
     figures: Vec<FigureView>,
+    pictures: pictures::PicturesSection,
 }
 
 async fn show(
@@ -92,8 +106,24 @@ async fn show(
     _staff: Staff,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let (exercise, base, variants) = state
+    let page = show_page(
+        &req,
+        &state,
+        id.into_inner(),
+        pictures::UploadForm::default(),
+    )
+    .await?;
+    render(&req, &page)
+}
+
+/// The exercise page; `upload` is the picture form as typed, with its problem if refused.
+async fn show_page(
+    req: &HttpRequest,
+    state: &AppState,
+    id: i64,
+    upload: pictures::UploadForm,
+) -> Result<ShowPage, AppError> {
+    let (exercise, base, variants, stored_pictures, choice) = state
         .read(move |conn| {
             let exercise = store::exercises::find(conn, id)?;
             let base = match &exercise.variant_of {
@@ -101,25 +131,25 @@ async fn show(
                 None => None,
             };
             let variants = store::exercises::variants_of(conn, &exercise.slug)?;
-            Ok((exercise, base, variants))
+            let stored_pictures = store::exercise_pictures::for_exercise(conn, id)?;
+            let choice = store::exercise_pictures::choice(conn, id)?;
+            Ok((exercise, base, variants, stored_pictures, choice))
         })
         .await?;
-    render(
-        &req,
-        &ShowPage {
-            layout: Layout::new(&req, &state, exercise.name.clone()),
-            category: label_for(CATEGORIES, &exercise.category).unwrap_or("Other"),
-            regions: labels(REGIONS, &exercise.regions),
-            position: label_for(POSITIONS, &exercise.position).unwrap_or("Other"),
-            equipment: labels(EQUIPMENT, &exercise.equipment),
-            difficulty: label_for(DIFFICULTIES, &exercise.difficulty).unwrap_or("Other"),
-            dosage: exercise.dosage.plain_words(),
-            figures: figure_views(&exercise.slug),
-            exercise,
-            base,
-            variants,
-        },
-    )
+    Ok(ShowPage {
+        layout: Layout::new(req, state, exercise.name.clone()),
+        pictures: pictures::PicturesSection::new(stored_pictures, choice, upload),
+        category: label_for(CATEGORIES, &exercise.category).unwrap_or("Other"),
+        regions: labels(REGIONS, &exercise.regions),
+        position: label_for(POSITIONS, &exercise.position).unwrap_or("Other"),
+        equipment: labels(EQUIPMENT, &exercise.equipment),
+        difficulty: label_for(DIFFICULTIES, &exercise.difficulty).unwrap_or("Other"),
+        dosage: exercise.dosage.plain_words(),
+        figures: figure_views(&exercise.slug),
+        exercise,
+        base,
+        variants,
+    })
 }
 
 /// One drawn position of a built-in exercise. The figures are compiled in, so a browser

@@ -1,0 +1,2 @@
+ALTER TABLE exercises DROP COLUMN picture_choice;
+DROP TABLE exercise_pictures;
