@@ -770,8 +770,9 @@ async fn every_page_of_a_patients_data_writes_exactly_one_audit_event() {
             "exercises" => route.replace("{id}", &wall_angels.to_string()),
             "templates" => route.replace("{id}", &template.to_string()),
             // A setup link's token and a static file's name are not record ids; the
-            // library's drawn figures are compiled-in pictures, no patient's data.
-            "setup" | "static" | "library" => continue,
+            // library's drawn figures and the clinic's exercise pictures are no patient's
+            // data.
+            "setup" | "static" | "library" | "exercise-pictures" => continue,
             other => panic!("a route under /{other}/ this test does not know: {route}"),
         }
         .replace("{n}", "1");
