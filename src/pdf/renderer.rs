@@ -11,11 +11,11 @@ use super::fonts::{Face, Fonts};
 use super::layout::{Area, Draw, Paginator, Rgb};
 use super::model::{PdfError, Sheet, SheetPicture};
 use super::qr::QrCache;
-use super::sheet::{Builder, MUTED, RULE, Style};
+use super::sheet::{BODY_PT, Builder, MUTED, RULE, Style};
 use super::tagging::{self, LineSetting, PageMarks};
 
-/// Large print: body text from 11 pt to 14 pt, and everything else in proportion.
-const LARGE_PRINT_SCALE: f32 = 14.0 / 11.0;
+/// Large print: body text at 14 pt, and everything else in proportion.
+const LARGE_PRINT_SCALE: f32 = 14.0 / BODY_PT;
 
 /// The language a screen reader reads the sheet in: physiocase's wording is English.
 const LANGUAGE: &str = "en";
@@ -51,7 +51,7 @@ impl SheetRenderer {
     pub fn render(&self, sheet: &Sheet) -> Result<Vec<u8>, PdfError> {
         let (w_mm, h_mm) = sheet.paper.size_mm();
         // Large print lays the sheet out on a smaller page and scales every page up to the
-        // paper: all text, rules and drawings grow alike (body text 11 pt becomes 14 pt).
+        // paper: all text, rules and drawings grow alike (body text becomes 14 pt).
         let scale = if sheet.large_print {
             LARGE_PRINT_SCALE
         } else {

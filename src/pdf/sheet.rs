@@ -113,7 +113,9 @@ impl Style {
     }
 }
 
-const BODY: Style = Style::new(Face::Regular, 10.0, INK, 1.4);
+/// The size of the sheet's body text, in points.
+pub(super) const BODY_PT: f32 = 10.0;
+const BODY: Style = Style::new(Face::Regular, BODY_PT, INK, 1.4);
 const LABEL: Style = Style::new(Face::Bold, 9.5, MUTED, 1.5);
 
 pub(super) struct Builder<'a> {
