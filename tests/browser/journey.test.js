@@ -222,6 +222,11 @@ describe('the whole life of a case', () => {
     assert.match(await shown(therapist), /Saving makes version 1\./);
     assert.match(await shown(therapist), /No exercises yet/);
     await record(therapist, '19-builder-empty');
+    // Every built-in exercise's drawn positions on one page, to look at.
+    await therapist.goto('/library/figures');
+    assert.ok((await therapist.locator('.contact-sheet svg').count()) >= 72, 'two figures for each of 36 exercises');
+    await therapist.screenshot({ path: path.join(dir, '19-exercise-figures.png'), fullPage: true });
+    await therapist.goto(`${s.casePath}/programme/builder`);
     const templates = therapist.getByLabel('Start from a template (replaces the list above)');
     const options = await templates.locator('option').allInnerTexts();
     assert.ok(options.length > 0, 'the clinic has templates to start from');
