@@ -175,6 +175,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                     clinic_reference: Some(format!("DEMO-{:04}", 1000 + n)),
                     primary_therapist_id: Some(therapist),
                     notes: String::new(),
+                    contact: Default::default(),
                 },
                 therapist,
             )?;

@@ -719,9 +719,15 @@ fn stored_patient(
         clinic_reference: reference.map(str::to_owned),
         primary_therapist_id: None,
         notes: String::new(),
+        contact: Default::default(),
     };
     let system = physiocase::store::audit::Actor::default();
-    queries::register(conn, &system, &details, 1).unwrap_or_else(|e| panic!("create: {e:?}"))
+    // Several test patients share a name and date of birth on purpose.
+    match queries::register(conn, &system, &details, 1, true) {
+        Ok(queries::Registration::Added(id)) => id,
+        Ok(queries::Registration::HeldBack(_)) => panic!("held back although confirmed"),
+        Err(e) => panic!("create: {e:?}"),
+    }
 }
 
 #[tokio::test]
@@ -1157,4 +1163,133 @@ async fn a_patient_account_is_refused_the_whole_clinical_record() {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "POST {path}");
     }
     assert_eq!(app.count("addenda"), 0);
+}
+
+#[tokio::test]
+async fn a_patient_record_keeps_address_gp_emergency_contact_and_contact_preference() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let mut fields = patient_fields("Maeve", "O'Connor", "1958-11-02", "");
+    fields.extend([
+        ("address", "12 Harbour Row\nCork T12 X123"),
+        ("preferred_language", "Irish"),
+        ("contact_by", "post"),
+        ("gp_name", "Dr Aoife Byrne"),
+        ("gp_practice", "Quayside Medical Centre"),
+        ("gp_address", "3 Quay Street\nCork"),
+        ("gp_phone", "+353 21 555 0100"),
+        ("gp_email", "quayside.gp@secure.example"),
+        ("emergency_name", "Sean O'Connor"),
+        ("emergency_relationship", "Son"),
+        ("emergency_phone", "+353 87 555 0199"),
+    ]);
+
+    // A GP email that is not an address is refused beside its field; everything typed stays.
+    let before = app.count("patients");
+    let mut bad = fields.clone();
+    bad.retain(|(k, _)| *k != "gp_email");
+    bad.push(("gp_email", "not an email"));
+    let response = t.submit("/patients/new", "/patients", &bad).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("aria-describedby=\"gp_email-error"), "{html}");
+    assert!(html.contains("Dr Aoife Byrne"), "typed GP kept");
+    assert!(html.contains("12 Harbour Row"), "typed address kept");
+    assert_eq!(app.count("patients"), before, "nothing stored");
+
+    let patient = {
+        let response = t.submit("/patients/new", "/patients", &fields).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "patient created");
+        location(&response)
+    };
+    let page = common::html_unescape(&t.page(&patient).await);
+    for shown in [
+        "12 Harbour Row",
+        "Irish",
+        "Letter by post",
+        "Dr Aoife Byrne",
+        "Quayside Medical Centre",
+        "quayside.gp@secure.example",
+        "Sean O'Connor (Son), +353 87 555 0199",
+    ] {
+        assert!(page.contains(shown), "patient page shows {shown}");
+    }
+    // The edit form starts from what is stored, and a change is kept.
+    let edit = format!("{patient}/edit");
+    let form = common::html_unescape(&t.page(&edit).await);
+    assert!(form.contains("+353 21 555 0100"));
+    assert!(form.contains("<option value=\"post\" selected>"));
+    let mut changed = fields.clone();
+    changed.retain(|(k, _)| *k != "contact_by");
+    changed.push(("contact_by", "text-message"));
+    let response = t.submit(&edit, &edit, &changed).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(t.page(&patient).await.contains("Text message"));
+}
+
+#[tokio::test]
+async fn a_second_record_for_the_same_name_and_birth_date_waits_until_the_user_says_it_is_someone_else()
+ {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let first = create_patient(&t, "Zoë", "Ångström", "1970-05-05", "R-100").await;
+    let first_id = first.trim_start_matches("/patients/");
+
+    // Same person after folding case and accents, same date of birth: held back.
+    let before = app.count("patients");
+    let mut fields = patient_fields("zoe", "ANGSTROM", "1970-05-05", "");
+    fields.push(("address", "4 New Road"));
+    let response = t.submit("/patients/new", "/patients", &fields).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap_or_default();
+    assert!(
+        html.contains(&format!("href=\"{first}\"")),
+        "links the existing record"
+    );
+    assert!(html.contains("R-100"), "names its clinic reference");
+    assert!(html.contains("Nothing has been saved yet"));
+    assert!(html.contains("4 New Road"), "typed values kept");
+    assert!(html.contains("name=\"confirmed_different\""));
+    assert_eq!(app.count("patients"), before, "nothing stored");
+    let held: i64 = {
+        use diesel::prelude::*;
+        use physiocase::db::schema::audit_events::dsl;
+        dsl::audit_events
+            .filter(dsl::action.eq("patient.duplicate_held"))
+            .filter(dsl::entity_id.eq(first_id))
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(held, 1, "showing the existing record is audited");
+
+    // A different date of birth is a different person: saved at once.
+    let response = t
+        .submit(
+            "/patients/new",
+            "/patients",
+            &patient_fields("Zoë", "Ångström", "1971-05-05", ""),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    // The user says it is someone else: saved, and the audit says so.
+    fields.push(("confirmed_different", "yes"));
+    let response = t.submit("/patients/new", "/patients", &fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("patients"), before + 2);
+    let detail: Option<String> = {
+        use diesel::prelude::*;
+        use physiocase::db::schema::audit_events::dsl;
+        dsl::audit_events
+            .filter(dsl::action.eq("patient.created"))
+            .order(dsl::id.desc())
+            .select(dsl::detail)
+            .first(&mut app.conn())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(
+        detail.as_deref(),
+        Some(format!("confirmed a different person from patient {first_id}").as_str())
+    );
 }

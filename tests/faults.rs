@@ -186,10 +186,15 @@ fn make_clinic(db: PathBuf, cases: usize) -> Clinic {
                 clinic_reference: Some(format!("F-{n}")),
                 primary_therapist_id: Some(therapist),
                 notes: String::new(),
+                contact: Default::default(),
             },
             therapist,
+            false,
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
+        let patients::Registration::Added(patient) = patient else {
+            panic!("patient {n} held back as a duplicate");
+        };
         let case = case_queries::open(
             &mut conn,
             &Actor::default(),

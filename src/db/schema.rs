@@ -96,6 +96,17 @@ diesel::table! {
         updated_at -> Timestamp,
         sort_name -> Text,
         search_words -> Text,
+        address -> Text,
+        preferred_language -> Text,
+        contact_by -> Text,
+        gp_name -> Text,
+        gp_practice -> Text,
+        gp_address -> Text,
+        gp_phone -> Text,
+        gp_email -> Text,
+        emergency_name -> Text,
+        emergency_relationship -> Text,
+        emergency_phone -> Text,
     }
 }
 

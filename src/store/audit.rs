@@ -50,6 +50,7 @@ crate::store::stored::stored_text! {
         ExportPainCsv = "export.pain_csv",
         PainRecorded = "pain.recorded",
         PatientCreated = "patient.created",
+        PatientDuplicateHeld = "patient.duplicate_held",
         PatientRead = "patient.read",
         PatientSearch = "patient.search",
         PatientUpdated = "patient.updated",

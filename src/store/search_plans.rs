@@ -20,6 +20,7 @@ fn patient(given: &str, family: &str) -> PatientDetails {
         clinic_reference: None,
         primary_therapist_id: None,
         notes: String::new(),
+        contact: Default::default(),
     }
 }
 

@@ -43,6 +43,8 @@ pub async fn new_patient(t: &Browser) -> String {
                 ("clinic_reference", ""),
                 ("primary_therapist_id", ""),
                 ("notes", ""),
+                // Tests register this same person many times in one clinic.
+                ("confirmed_different", "yes"),
             ],
         )
         .await;

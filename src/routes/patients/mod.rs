@@ -14,7 +14,9 @@ use crate::domain::clinical::{
 use crate::error::AppError;
 use crate::store;
 use crate::store::audit::{Action, Event};
-use crate::store::patients::{CaseLine, PatientDetails, PatientRow};
+use crate::store::patients::{
+    CaseLine, ContactBy, ContactDetails, PatientDetails, PatientRow, Registration, SamePerson,
+};
 use crate::store::search::{ListedPatient, PatientSearch};
 use crate::web::Audited;
 use crate::web::Staff;
@@ -137,6 +139,31 @@ pub struct PatientForm {
     primary_therapist_id: String,
     #[serde(default)]
     notes: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    preferred_language: String,
+    #[serde(default)]
+    contact_by: String,
+    #[serde(default)]
+    gp_name: String,
+    #[serde(default)]
+    gp_practice: String,
+    #[serde(default)]
+    gp_address: String,
+    #[serde(default)]
+    gp_phone: String,
+    #[serde(default)]
+    gp_email: String,
+    #[serde(default)]
+    emergency_name: String,
+    #[serde(default)]
+    emergency_relationship: String,
+    #[serde(default)]
+    emergency_phone: String,
+    /// Ticked once the user has seen the records with the same name and date of birth.
+    #[serde(default)]
+    confirmed_different: String,
 }
 
 impl PatientForm {
@@ -154,6 +181,102 @@ impl PatientForm {
                 .map(|id| id.to_string())
                 .unwrap_or_default(),
             notes: row.notes.clone(),
+            address: row.contact.address.clone(),
+            preferred_language: row.contact.preferred_language.clone(),
+            contact_by: row.contact.contact_by.as_str().to_owned(),
+            gp_name: row.contact.gp_name.clone(),
+            gp_practice: row.contact.gp_practice.clone(),
+            gp_address: row.contact.gp_address.clone(),
+            gp_phone: row.contact.gp_phone.clone(),
+            gp_email: row.contact.gp_email.clone(),
+            emergency_name: row.contact.emergency_name.clone(),
+            emergency_relationship: row.contact.emergency_relationship.clone(),
+            emergency_phone: row.contact.emergency_phone.clone(),
+            confirmed_different: String::new(),
+        }
+    }
+
+    fn confirmed_different(&self) -> bool {
+        self.confirmed_different == "yes"
+    }
+
+    /// The optional contact details; a field's refusal goes into `errors`.
+    fn validate_contact(&self, errors: &mut FormErrors) -> ContactDetails {
+        let mut line = |field: &'static str, raw: &str, max: usize, what: &str| {
+            errors
+                .take(field, bounded_line(raw, max, what))
+                .unwrap_or_default()
+        };
+        let preferred_language = line(
+            "preferred_language",
+            &self.preferred_language,
+            60,
+            "The preferred language",
+        );
+        let gp_name = line("gp_name", &self.gp_name, 100, "The GP's name");
+        let gp_practice = line("gp_practice", &self.gp_practice, 120, "The practice");
+        let gp_phone = line(
+            "gp_phone",
+            &self.gp_phone,
+            40,
+            "The practice's phone number",
+        );
+        let emergency_name = line(
+            "emergency_name",
+            &self.emergency_name,
+            100,
+            "The emergency contact's name",
+        );
+        let emergency_relationship = line(
+            "emergency_relationship",
+            &self.emergency_relationship,
+            60,
+            "The relationship",
+        );
+        let emergency_phone = line(
+            "emergency_phone",
+            &self.emergency_phone,
+            40,
+            "The emergency contact's phone number",
+        );
+        let address = errors
+            .take("address", bounded_text(&self.address, 300, "The address"))
+            .unwrap_or_default();
+        let gp_address = errors
+            .take(
+                "gp_address",
+                bounded_text(&self.gp_address, 300, "The practice's address"),
+            )
+            .unwrap_or_default();
+        let gp_email = if self.gp_email.trim().is_empty() {
+            String::new()
+        } else {
+            errors
+                .take(
+                    "gp_email",
+                    crate::domain::Email::parse(&self.gp_email).map(|e| e.as_str().to_owned()),
+                )
+                .unwrap_or_default()
+        };
+        let contact_by = match self.contact_by.trim() {
+            "" => ContactBy::NoPreference,
+            raw => ContactBy::parse(raw).unwrap_or_else(|| {
+                errors.add("contact_by", "Choose one of the options.");
+                ContactBy::NoPreference
+            }),
+        };
+        ContactDetails {
+            address,
+            preferred_language,
+            contact_by,
+            gp_name,
+            gp_practice,
+            gp_address,
+            gp_phone,
+            gp_email,
+            emergency_name,
+            emergency_relationship,
+            emergency_phone,
         }
     }
 
@@ -205,6 +328,7 @@ impl PatientForm {
             },
         };
         let notes = errors.take("notes", bounded_text(&self.notes, 4000, "Notes"));
+        let contact = self.validate_contact(&mut errors);
         match (
             given_name,
             family_name,
@@ -234,6 +358,7 @@ impl PatientForm {
                 clinic_reference: Some(reference).filter(|r| !r.is_empty()),
                 primary_therapist_id,
                 notes,
+                contact,
             }),
             _ => Err(errors),
         }
@@ -249,8 +374,11 @@ struct FormPage {
     form: PatientForm,
     sexes: Vec<SelectOption>,
     therapists: Vec<SelectOption>,
+    contact_by: Vec<SelectOption>,
     errors: FormErrors,
     today: String,
+    /// Records with the same name and date of birth, shown before a new one is added.
+    same_person: Vec<SamePerson>,
 }
 
 impl FormPage {
@@ -280,6 +408,15 @@ impl FormPage {
                     selected: form.primary_therapist_id == id.to_string(),
                 })
                 .collect(),
+            contact_by: ContactBy::ALL
+                .iter()
+                .map(|c| SelectOption {
+                    value: c.as_str().into(),
+                    label: c.label().into(),
+                    selected: form.contact_by == c.as_str(),
+                })
+                .collect(),
+            same_person: Vec::new(),
             layout,
             heading,
             action,
@@ -322,31 +459,42 @@ async fn create(
     let therapists = state
         .read(|conn| Ok(store::patients::therapists(conn)?))
         .await?;
-    let retry = |form: PatientForm, errors: FormErrors| {
-        let page = FormPage::new(
+    let page = |form: PatientForm, errors: FormErrors| {
+        FormPage::new(
             Layout::new(&req, &state, "New patient"),
             "New patient".into(),
             "/patients".into(),
             form,
             &therapists,
             errors,
-        );
-        render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
+        )
     };
     let details = match form.validate(&therapists, state.zone().today()) {
         Ok(details) => details,
-        Err(errors) => return retry(form, errors),
+        Err(errors) => {
+            return render_with_status(&req, &page(form, errors), StatusCode::UNPROCESSABLE_ENTITY);
+        }
     };
     let who = actor(&req);
     let author = staff.user_id;
-    let created = state
-        .change(move |c| store::patients::register(c, &who, &details, author))
+    let confirmed_different = form.confirmed_different();
+    let registered = state
+        .change(move |c| store::patients::register(c, &who, &details, author, confirmed_different))
         .await;
-    match created {
-        Ok(id) => Ok(
+    match registered {
+        Ok(Registration::Added(id)) => Ok(
             state.redirect_with_flash(&format!("/patients/{id}"), "The patient has been added.")
         ),
-        Err(AppError::Refused { field, message }) => retry(form, FormErrors::one(field, message)),
+        Ok(Registration::HeldBack(same_person)) => {
+            let mut held = page(form, FormErrors::default());
+            held.same_person = same_person;
+            render_with_status(&req, &held, StatusCode::CONFLICT)
+        }
+        Err(AppError::Refused { field, message }) => render_with_status(
+            &req,
+            &page(form, FormErrors::one(field, message)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(e) => Err(e),
     }
 }

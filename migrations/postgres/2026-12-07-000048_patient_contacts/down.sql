@@ -1,0 +1,11 @@
+ALTER TABLE patients DROP COLUMN emergency_phone;
+ALTER TABLE patients DROP COLUMN emergency_relationship;
+ALTER TABLE patients DROP COLUMN emergency_name;
+ALTER TABLE patients DROP COLUMN gp_email;
+ALTER TABLE patients DROP COLUMN gp_phone;
+ALTER TABLE patients DROP COLUMN gp_address;
+ALTER TABLE patients DROP COLUMN gp_practice;
+ALTER TABLE patients DROP COLUMN gp_name;
+ALTER TABLE patients DROP COLUMN contact_by;
+ALTER TABLE patients DROP COLUMN preferred_language;
+ALTER TABLE patients DROP COLUMN address;
