@@ -175,7 +175,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                     clinic_reference: Some(format!("DEMO-{:04}", 1000 + n)),
                     primary_therapist_id: Some(therapist),
                     notes: String::new(),
-                    contact: Default::default(),
+                    contact: demo_contact(n, family),
                 },
                 therapist,
             )?;
@@ -424,4 +424,72 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
             patient: portal_patient,
         })
     })
+}
+
+/// Believable contact details for demo patient `n`: an address, one of three GP practices,
+/// and for most an emergency contact.
+fn demo_contact(n: usize, family: &str) -> crate::store::patients::ContactDetails {
+    use crate::store::patients::{ContactBy, ContactDetails};
+    const STREETS: &[&str] = &[
+        "Gloucester Road",
+        "Cotham Hill",
+        "North Street",
+        "Wells Road",
+    ];
+    const PRACTICES: &[(&str, &str, &str, &str)] = &[
+        (
+            "Dr Helen Marsh",
+            "Redland Green Surgery",
+            "2 Redland Green Road\nBristol BS6 7HE",
+            "0117 496 0501",
+        ),
+        (
+            "Dr Kwame Asante",
+            "Southville Health Centre",
+            "41 Coronation Road\nBristol BS3 1AS",
+            "0117 496 0622",
+        ),
+        (
+            "Dr Sofia Rossi",
+            "Harbourside Medical Practice",
+            "9 Canons Way\nBristol BS1 5LF",
+            "0117 496 0733",
+        ),
+    ];
+    let (gp_name, gp_practice, gp_address, gp_phone) = PRACTICES[n % PRACTICES.len()];
+    let with_contact = n % 5 != 3;
+    ContactDetails {
+        address: format!(
+            "{} {}\nBristol BS{} {}AB",
+            3 + n * 7 % 90,
+            STREETS[n % STREETS.len()],
+            3 + n % 6,
+            1 + n % 9
+        ),
+        preferred_language: if n % 11 == 4 { "Polish" } else { "English" }.into(),
+        contact_by: ContactBy::ALL[n % ContactBy::ALL.len()],
+        gp_name: gp_name.into(),
+        gp_practice: gp_practice.into(),
+        gp_address: gp_address.into(),
+        gp_phone: gp_phone.into(),
+        gp_email: format!(
+            "{}@nhs.example",
+            gp_practice.to_lowercase().replace(' ', ".")
+        ),
+        emergency_name: if with_contact {
+            format!("{} {family}", ["Sam", "Alex", "Jo", "Chris"][n % 4])
+        } else {
+            String::new()
+        },
+        emergency_relationship: if with_contact {
+            ["Partner", "Daughter", "Son", "Friend"][n % 4].into()
+        } else {
+            String::new()
+        },
+        emergency_phone: if with_contact {
+            format!("07700 900{:03}", 100 + n)
+        } else {
+            String::new()
+        },
+    }
 }

@@ -304,6 +304,22 @@ async fn the_fhir_bundle_is_a_self_contained_r4_collection() {
             .first(&mut app.conn())
             .unwrap_or(0)
     };
+    {
+        use diesel::prelude::*;
+        use physiocase::db::schema::patients::dsl;
+        diesel::update(dsl::patients.find(patient))
+            .set((
+                dsl::address.eq("1 Mill Lane\nBath"),
+                dsl::preferred_language.eq("Welsh"),
+                dsl::gp_name.eq("Dr Rhys Evans"),
+                dsl::gp_practice.eq("Mill Surgery"),
+                dsl::emergency_name.eq("Cerys Evans"),
+                dsl::emergency_relationship.eq("Sister"),
+                dsl::emergency_phone.eq("07700 900123"),
+            ))
+            .execute(&mut app.conn())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     let admin = app.browser();
     admin
         .post_url(
@@ -317,6 +333,27 @@ async fn the_fhir_bundle_is_a_self_contained_r4_collection() {
     assert_eq!(response.status(), StatusCode::OK);
     let bundle: serde_json::Value = response.json().await.unwrap_or_default();
     assert_eq!(bundle["resourceType"], "Bundle");
+    let person = bundle["entry"]
+        .as_array()
+        .and_then(|entries| {
+            entries
+                .iter()
+                .find(|e| e["resource"]["resourceType"] == "Patient")
+        })
+        .map(|e| e["resource"].clone())
+        .unwrap_or_default();
+    assert_eq!(person["address"][0]["text"], "1 Mill Lane\nBath");
+    assert_eq!(person["communication"][0]["language"]["text"], "Welsh");
+    assert_eq!(
+        person["generalPractitioner"][0]["display"],
+        "Dr Rhys Evans, Mill Surgery"
+    );
+    assert_eq!(person["contact"][0]["name"]["text"], "Cerys Evans");
+    assert_eq!(
+        person["contact"][0]["relationship"][0]["coding"][0]["code"],
+        "C"
+    );
+    assert_eq!(person["contact"][0]["telecom"][0]["value"], "07700 900123");
     assert_eq!(bundle["type"], "collection");
     let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
     let urls: HashSet<String> = entries
@@ -924,6 +961,18 @@ async fn the_demo_reads_like_a_real_clinic() {
         .first(&mut conn)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!name.is_empty() && !address.is_empty() && !phone.is_empty());
+
+    // Every patient has an address and a GP a letter could go to.
+    let without_gp: i64 = physiocase::db::schema::patients::table
+        .filter(
+            physiocase::db::schema::patients::address
+                .eq("")
+                .or(physiocase::db::schema::patients::gp_address.eq("")),
+        )
+        .count()
+        .get_result(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(without_gp, 0);
 
     // Every record is signed a little after the visit: not before, within two hours.
     let signed: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = assessments::table

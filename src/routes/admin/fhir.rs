@@ -81,6 +81,40 @@ pub fn patient_bundle(record: &PatientRecord, zone: Zone) -> Value {
     if !telecom.is_empty() {
         patient_resource["telecom"] = Value::Array(telecom);
     }
+    let contact = &patient.contact;
+    if !contact.address.is_empty() {
+        patient_resource["address"] = json!([{ "use": "home", "text": contact.address }]);
+    }
+    if !contact.preferred_language.is_empty() {
+        patient_resource["communication"] = json!([{
+            "language": { "text": contact.preferred_language },
+            "preferred": true,
+        }]);
+    }
+    if !contact.emergency_name.is_empty() {
+        let mut emergency = json!({
+            "relationship": [{
+                "coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/v2-0131",
+                    "code": "C",
+                    "display": "Emergency Contact",
+                }],
+                "text": contact.emergency_relationship,
+            }],
+            "name": { "text": contact.emergency_name },
+        });
+        if !contact.emergency_phone.is_empty() {
+            emergency["telecom"] = json!([{ "system": "phone", "value": contact.emergency_phone }]);
+        }
+        patient_resource["contact"] = json!([emergency]);
+    }
+    let gp: Vec<&str> = [contact.gp_name.as_str(), contact.gp_practice.as_str()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect();
+    if !gp.is_empty() {
+        patient_resource["generalPractitioner"] = json!([{ "display": gp.join(", ") }]);
+    }
     if let Some(reference) = &patient.clinic_reference {
         patient_resource["identifier"] =
             json!([{ "system": "urn:physiocase:clinic-reference", "value": reference }]);
