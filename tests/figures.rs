@@ -124,15 +124,24 @@ async fn exercise_pages_and_the_library_show_the_drawn_positions_and_clinic_entr
         );
     }
 
-    // A patient reaches none of it.
+    // A patient may fetch a drawing (their portal shows them) but not the staff's pages.
     let patient = app.patient_account("pat@example.test").await;
-    for path in ["/library/figures", "/library/figures/cat-cow/1.svg"] {
-        assert_eq!(
-            patient.get(path).await.status(),
-            StatusCode::FORBIDDEN,
-            "{path}"
-        );
-    }
+    assert_eq!(
+        patient.get("/library/figures").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        patient.get("/library/figures/cat-cow/1.svg").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.browser()
+            .get("/library/figures/cat-cow/1.svg")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER,
+        "nobody signed out"
+    );
 
     // The contact sheet shows every built-in exercise's positions with its name.
     let sheet = t.page("/library/figures").await;

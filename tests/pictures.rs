@@ -687,3 +687,66 @@ async fn a_backup_carries_the_pictures() {
     assert_eq!(restored_screen, screen);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_builder_version_page_and_portal_show_each_exercises_pictures() {
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let case = common::clinic::open_case(&t).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    let rolls = exercise_id(&app, "shoulder-rolls");
+    post_builder(
+        &t,
+        &case,
+        &[
+            item(chin, "3", "5", "each-side"),
+            item(rolls, "2", "0", "each-side"),
+        ],
+        "save",
+        &[],
+    )
+    .await;
+    let patient = portal_patient(&app, &t, case_patient_id(&app, &case), "zoe@example.com").await;
+    let drawn = |slug: &str, n: usize| format!("src=\"/library/figures/{slug}/{n}.svg\"");
+
+    // Drawn positions: both of each exercise on the version page and the portal, the first
+    // beside the chosen item and the library results in the builder.
+    let version = t.page(&format!("{case}/programme/versions/1")).await;
+    let portal = patient.page("/me").await;
+    for page in [&version, &portal] {
+        for slug in ["chin-tuck", "shoulder-rolls"] {
+            assert!(page.contains(&drawn(slug, 1)), "{slug} start");
+            assert!(page.contains(&drawn(slug, 2)), "{slug} end");
+        }
+    }
+    let builder = t
+        .page(&format!("{case}/programme/builder?q=chin+tuck"))
+        .await;
+    assert!(
+        builder.matches(&drawn("chin-tuck", 1)).count() >= 2,
+        "beside the chosen item and the search result"
+    );
+    // The patient's browser may fetch the drawings it is shown.
+    let (kind, svg) = fetch(&patient, "/library/figures/chin-tuck/1.svg").await;
+    assert_eq!(kind, "image/svg+xml");
+    assert!(svg.starts_with(b"<svg"));
+
+    // Once the clinic's own pictures are chosen, they take the drawings' place everywhere.
+    let photo = add_picture(&app, &t, chin, jpeg(400, 300, 3)).await;
+    choose_clinic_pictures(&t, chin).await;
+    let clinic = format!("src=\"/exercise-pictures/{photo}/thumb\"");
+    let version = t.page(&format!("{case}/programme/versions/1")).await;
+    let portal = patient.page("/me").await;
+    let builder = t
+        .page(&format!("{case}/programme/builder?q=chin+tuck"))
+        .await;
+    for page in [&version, &portal, &builder] {
+        assert!(page.contains(&clinic));
+        assert!(!page.contains(&drawn("chin-tuck", 1)));
+        assert!(page.contains("Chin tuck, picture 1"), "with its caption");
+    }
+    assert!(
+        portal.contains(&drawn("shoulder-rolls", 1)),
+        "others unchanged"
+    );
+}

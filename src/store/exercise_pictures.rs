@@ -110,12 +110,12 @@ pub fn shown(conn: &mut DbConn, exercise_id: i64) -> Result<Shown, AppError> {
     })
 }
 
-/// The first picture shown for each of these exercises, for list thumbnails. Exercises
-/// showing drawn figures are absent.
-pub fn first_shown(
+/// The pictures shown for each of these exercises, in order. Exercises showing drawn
+/// figures are absent.
+pub fn shown_for(
     conn: &mut DbConn,
     exercise_ids: &[i64],
-) -> Result<HashMap<i64, PictureInfo>, AppError> {
+) -> Result<HashMap<i64, Vec<PictureInfo>>, AppError> {
     let rows: Vec<PictureInfo> = exercise_pictures::table
         .inner_join(exercises::table)
         .filter(exercise_pictures::exercise_id.eq_any(exercise_ids))
@@ -127,11 +127,11 @@ pub fn first_shown(
         ))
         .select(PictureInfo::as_select())
         .load(conn)?;
-    let mut first = HashMap::new();
+    let mut shown: HashMap<i64, Vec<PictureInfo>> = HashMap::new();
     for row in rows {
-        first.entry(row.exercise_id).or_insert(row);
+        shown.entry(row.exercise_id).or_default().push(row);
     }
-    Ok(first)
+    Ok(shown)
 }
 
 /// The print renditions shown for each of these exercises, for the sheet.

@@ -1,12 +1,18 @@
 //! Library search: free text over name, aliases and steps, plus facets that combine
 //! (values within a facet are alternatives; facets narrow each other), with counts.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
+use crate::db::DbConn;
 use crate::domain::text::fold;
+use crate::error::AppError;
 use crate::library::{
     CATEGORIES, DIFFICULTIES, EQUIPMENT, POSITIONS, REGIONS, figures_for, label_for,
 };
+use crate::store;
+use crate::store::exercise_pictures::PictureInfo;
 use crate::store::exercises::Exercise;
 use crate::web::{Pager, url_encode};
 
@@ -245,11 +251,9 @@ pub struct ExerciseCard {
     pub equipment: String,
     pub dosage: String,
     pub built_in: bool,
-    /// Address of the first drawn position, for a thumbnail; `None` for a clinic's own
-    /// exercise (nothing drawn, so nothing shown).
-    pub thumbnail: Option<String>,
-    /// The clinic's first picture, as (picture id, caption), when the exercise shows them.
-    pub thumb: Option<(i64, String)>,
+    /// The first picture the exercise shows; `None` for a clinic's own exercise without
+    /// pictures (nothing drawn, so nothing shown).
+    pub thumbnail: Option<Thumbnail>,
 }
 
 impl From<&Exercise> for ExerciseCard {
@@ -263,10 +267,72 @@ impl From<&Exercise> for ExerciseCard {
             equipment: labels(EQUIPMENT, &e.equipment),
             dosage: e.dosage.plain_words(),
             built_in: e.built_in,
-            thumbnail: figures_for(&e.slug).map(|_| figure_url(&e.slug, 1)),
-            thumb: None,
+            thumbnail: drawn_pictures(&e.slug).into_iter().next(),
         }
     }
+}
+
+/// A small picture a page shows beside an exercise's name.
+pub struct Thumbnail {
+    pub src: String,
+    pub alt: String,
+}
+
+impl Thumbnail {
+    fn of_clinic_picture(picture: &PictureInfo) -> Self {
+        Self {
+            src: format!("/exercise-pictures/{}/thumb", picture.id),
+            alt: picture.caption.clone(),
+        }
+    }
+}
+
+/// The drawn positions of a built-in exercise, as pictures; empty for a clinic's own.
+fn drawn_pictures(slug: &str) -> Vec<Thumbnail> {
+    figures_for(slug)
+        .map(|f| {
+            f.drawings
+                .iter()
+                .enumerate()
+                .map(|(i, drawing)| Thumbnail {
+                    src: figure_url(slug, i + 1),
+                    alt: drawing.label.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Gives each card the clinic's first picture where its exercise shows the clinic's.
+pub fn show_clinic_pictures(cards: &mut [ExerciseCard], clinic: &HashMap<i64, Vec<PictureInfo>>) {
+    for card in cards {
+        if let Some(first) = clinic.get(&card.id).and_then(|pictures| pictures.first()) {
+            card.thumbnail = Some(Thumbnail::of_clinic_picture(first));
+        }
+    }
+}
+
+/// What each of these exercises shows: the clinic's pictures where the therapist chose
+/// them, else the drawn positions.
+pub fn pictures_of(
+    conn: &mut DbConn,
+    exercise_ids: &[i64],
+) -> Result<HashMap<i64, Vec<Thumbnail>>, AppError> {
+    let slugs = store::exercises::slugs(conn, exercise_ids)?;
+    let clinic = store::exercise_pictures::shown_for(conn, exercise_ids)?;
+    Ok(exercise_ids
+        .iter()
+        .map(|id| {
+            let pictures = match clinic.get(id) {
+                Some(pictures) => pictures.iter().map(Thumbnail::of_clinic_picture).collect(),
+                None => slugs
+                    .get(id)
+                    .map(|slug| drawn_pictures(slug))
+                    .unwrap_or_default(),
+            };
+            (*id, pictures)
+        })
+        .collect())
 }
 
 /// Where one drawn position of a built-in exercise is served (`number` counts from 1).

@@ -16,8 +16,8 @@ use crate::store::exercises::{Exercise, ExerciseContent};
 use crate::views::library::{
     self as search, ExerciseCard, FacetView, FigureView, LibraryQuery, figure_views, labels,
 };
-use crate::web::Staff;
 use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::{AnyUser, Staff};
 use crate::web::{AppState, Layout, Pager, actor, render, render_with_status};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -56,19 +56,17 @@ async fn list(
     let query = LibraryQuery::parse(req.query_string());
     let archived = query.show_archived();
     let searched = query.clone();
-    let (result, mut thumbs) = state
+    let (result, clinic_pictures) = state
         .read(move |conn| {
             let all = store::exercises::all(conn, archived)?;
             let result = search::search(all, &searched, PER_PAGE);
             let shown: Vec<i64> = result.items.iter().map(|e| e.id).collect();
-            let thumbs = store::exercise_pictures::first_shown(conn, &shown)?;
-            Ok((result, thumbs))
+            let clinic_pictures = store::exercise_pictures::shown_for(conn, &shown)?;
+            Ok((result, clinic_pictures))
         })
         .await?;
     let mut items: Vec<ExerciseCard> = result.items.iter().map(ExerciseCard::from).collect();
-    for card in &mut items {
-        card.thumb = thumbs.remove(&card.id).map(|p| (p.id, p.caption));
-    }
+    search::show_clinic_pictures(&mut items, &clinic_pictures);
     render(
         &req,
         &ListPage {
@@ -153,9 +151,10 @@ async fn show_page(
 }
 
 /// One drawn position of a built-in exercise. The figures are compiled in, so a browser
-/// may keep them for a day; list pages name them with `<img>` and stay small.
+/// may keep them for a day; list pages name them with `<img>` and stay small. Patients
+/// see them on their portal: library drawings are not patient data.
 async fn figure_svg(
-    _staff: Staff,
+    _user: AnyUser,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, file) = path.into_inner();

@@ -15,6 +15,7 @@ use crate::store::pain as pain_queries;
 use crate::store::patients::{self as patient_queries, PatientRow};
 use crate::store::programmes as programme_queries;
 use crate::store::users as user_queries;
+use crate::views::library::Thumbnail;
 use crate::views::pain::{PainForm, PainPanel, pain_panel};
 use crate::views::sheet::{
     PrintQuery, SheetBlocked, SheetExercise, pdf_response, prepare_sheet, sheet_exercises,
@@ -226,6 +227,8 @@ struct PortalPage {
     notes: String,
     exercises: Vec<SheetExercise>,
     exercise_ids: Vec<i64>,
+    /// What each exercise shows, in the programme's order.
+    pictures: Vec<Vec<Thumbnail>>,
     done_today: Vec<i64>,
     pain: PainPanel,
     pain_form: PainForm,
@@ -249,6 +252,10 @@ impl PortalPage {
 
     fn exercise_id(&self, index: &usize) -> i64 {
         self.exercise_ids.get(*index).copied().unwrap_or(0)
+    }
+
+    fn pictures_of(&self, index: &usize) -> &[Thumbnail] {
+        self.pictures.get(*index).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -295,6 +302,15 @@ async fn portal_page(
                     Some(v) => sheet_exercises(v),
                     None => Vec::new(),
                 };
+                let ids: Vec<i64> = version
+                    .iter()
+                    .flat_map(|v| v.items.iter().map(|i| i.exercise_id))
+                    .collect();
+                let mut shown = crate::views::library::pictures_of(c, &ids)?;
+                let pictures: Vec<Vec<Thumbnail>> = ids
+                    .iter()
+                    .map(|id| shown.remove(id).unwrap_or_default())
+                    .collect();
                 let scores = pain_queries::case_scores(c, case.id)?;
                 let marks = pain_queries::version_marks(c, case.id)?;
                 let done = pain_queries::ticked_on(c, case.id, today)?;
@@ -302,7 +318,7 @@ async fn portal_page(
                 data = Some((
                     case.clone(),
                     version,
-                    exercises,
+                    (exercises, pictures),
                     scores,
                     marks,
                     done,
@@ -317,34 +333,37 @@ async fn portal_page(
         .await?;
     let (record, data, discharged, clinic_phone) = loaded.into_inner();
     let page = match data {
-        Some((case, version, exercises, scores, marks, done_today, therapist)) => PortalPage {
-            layout,
-            name: record.given_name,
-            has_case: true,
-            discharged: false,
-            clinic_phone,
-            version: version.as_ref().map(|v| v.row.version),
-            notes: version
-                .as_ref()
-                .map(|v| v.row.notes.clone())
-                .unwrap_or_default(),
-            exercise_ids: version
-                .as_ref()
-                .map(|v| v.items.iter().map(|i| i.exercise_id).collect())
-                .unwrap_or_default(),
-            therapist,
-            exercises,
-            done_today,
-            pain: pain_panel("my-pain", &scores, &marks, zone),
-            pain_form: form,
-            errors,
-            stop_symptoms: STOP_SYMPTOMS,
-            can_print: case.pending_flags().is_empty() && version.is_some(),
-            review_pending: !case.pending_flags().is_empty(),
-            own_zone: own_zone.map_or("", Zone::name).to_owned(),
-            zones: crate::dates::zone_choices(),
-            clinic_zone: state.zone().name(),
-        },
+        Some((case, version, (exercises, pictures), scores, marks, done_today, therapist)) => {
+            PortalPage {
+                layout,
+                name: record.given_name,
+                has_case: true,
+                discharged: false,
+                clinic_phone,
+                version: version.as_ref().map(|v| v.row.version),
+                notes: version
+                    .as_ref()
+                    .map(|v| v.row.notes.clone())
+                    .unwrap_or_default(),
+                exercise_ids: version
+                    .as_ref()
+                    .map(|v| v.items.iter().map(|i| i.exercise_id).collect())
+                    .unwrap_or_default(),
+                therapist,
+                exercises,
+                pictures,
+                done_today,
+                pain: pain_panel("my-pain", &scores, &marks, zone),
+                pain_form: form,
+                errors,
+                stop_symptoms: STOP_SYMPTOMS,
+                can_print: case.pending_flags().is_empty() && version.is_some(),
+                review_pending: !case.pending_flags().is_empty(),
+                own_zone: own_zone.map_or("", Zone::name).to_owned(),
+                zones: crate::dates::zone_choices(),
+                clinic_zone: state.zone().name(),
+            }
+        }
         None => PortalPage {
             layout,
             name: record.given_name,
@@ -355,6 +374,7 @@ async fn portal_page(
             therapist: String::new(),
             notes: String::new(),
             exercises: Vec::new(),
+            pictures: Vec::new(),
             exercise_ids: Vec::new(),
             done_today: Vec::new(),
             pain: pain_panel("my-pain", &[], &[], zone),

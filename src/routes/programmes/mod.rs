@@ -5,7 +5,7 @@ pub mod diff;
 
 use crate::dates::{Shown, ShownDay};
 use crate::store;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -19,10 +19,11 @@ use crate::domain::{Dosage, DosageInput, FormErrors, Side};
 use crate::error::AppError;
 use crate::store::audit::{self, Action, Event};
 use crate::store::cases::CaseRow;
+use crate::store::exercise_pictures::PictureInfo;
 use crate::store::exercises as exercise_queries;
 use crate::store::patients::PatientRow;
 use crate::store::programmes::{NewVersion, ProgrammeItem, ProgrammeVersion, TemplateRow};
-use crate::views::library::{self as search, ExerciseCard, FacetView, LibraryQuery};
+use crate::views::library::{self as search, ExerciseCard, FacetView, LibraryQuery, Thumbnail};
 use crate::views::sheet::{
     PrintQuery, SheetBlocked, SheetExercise, pdf_response, prepare_sheet, sheet_exercises,
 };
@@ -240,6 +241,7 @@ impl Builder {
 pub struct ItemView {
     index: usize,
     exercise_id: i64,
+    thumbnail: Option<Thumbnail>,
     name: String,
     archived: bool,
     dosage: DosageInput,
@@ -304,6 +306,10 @@ impl BuilderPage {
 struct BuilderData {
     case: CaseRow,
     names: BTreeMap<i64, (String, bool)>,
+    /// What each chosen exercise shows (first picture beside its name).
+    item_pictures: HashMap<i64, Vec<Thumbnail>>,
+    /// The clinic's pictures of library exercises that show them, for the results.
+    library_pictures: HashMap<i64, Vec<PictureInfo>>,
     templates: Vec<(i64, String)>,
     library: Vec<exercise_queries::Exercise>,
     current: Option<ProgrammeVersion>,
@@ -323,11 +329,15 @@ fn load_builder_data(
     let names = store::programmes::exercise_names(conn, &ids)?
         .into_iter()
         .collect();
+    let library = exercise_queries::all(conn, false)?;
+    let library_ids: Vec<i64> = library.iter().map(|e| e.id).collect();
     let data = BuilderData {
         case,
         names,
+        item_pictures: search::pictures_of(conn, &ids)?,
+        library_pictures: store::exercise_pictures::shown_for(conn, &library_ids)?,
         templates: store::programmes::active_templates(conn)?,
-        library: exercise_queries::all(conn, false)?,
+        library,
         current,
     };
     Ok((patient, data))
@@ -386,6 +396,14 @@ fn builder_page_view(
                 ItemView {
                     index,
                     exercise_id: item.exercise_id,
+                    thumbnail: data
+                        .item_pictures
+                        .get(&item.exercise_id)
+                        .and_then(|pictures| pictures.first())
+                        .map(|p| Thumbnail {
+                            src: p.src.clone(),
+                            alt: p.alt.clone(),
+                        }),
                     name,
                     archived,
                     sides: Side::ALL
@@ -410,7 +428,12 @@ fn builder_page_view(
         templates: data.templates,
         q: builder.library.q.clone(),
         facets: result.facets,
-        results: result.items.iter().map(ExerciseCard::from).collect(),
+        results: {
+            let mut cards: Vec<ExerciseCard> =
+                result.items.iter().map(ExerciseCard::from).collect();
+            search::show_clinic_pictures(&mut cards, &data.library_pictures);
+            cards
+        },
         library_pager: result.pager,
         pending_flags: data
             .case
@@ -649,6 +672,7 @@ async fn save(
 pub struct ItemLine {
     pub number: usize,
     pub exercise_id: i64,
+    pub pictures: Vec<Thumbnail>,
     pub name: String,
     pub dosage: String,
     pub note: String,
@@ -656,7 +680,10 @@ pub struct ItemLine {
     pub cautions: Vec<String>,
 }
 
-fn item_lines(version: &ProgrammeVersion) -> Vec<ItemLine> {
+fn item_lines(
+    version: &ProgrammeVersion,
+    pictures: &mut HashMap<i64, Vec<Thumbnail>>,
+) -> Vec<ItemLine> {
     version
         .items
         .iter()
@@ -664,6 +691,7 @@ fn item_lines(version: &ProgrammeVersion) -> Vec<ItemLine> {
         .map(|(i, item)| ItemLine {
             number: i + 1,
             exercise_id: item.exercise_id,
+            pictures: pictures.remove(&item.exercise_id).unwrap_or_default(),
             name: item.exercise_name.clone(),
             dosage: item.dosage.plain_words(),
             note: item.note.clone(),
@@ -730,7 +758,11 @@ async fn programme_page(
         .take(|(case, patient, current, history)| (patient, (case, current, history)));
     Ok(ProgrammePage {
         layout: Layout::new(req, state, "Programme"),
-        items: current.as_ref().map(item_lines).unwrap_or_default(),
+        // The programme page lists names and doses; pictures are on the version page.
+        items: current
+            .as_ref()
+            .map(|v| item_lines(v, &mut HashMap::new()))
+            .unwrap_or_default(),
         pending_flags: case
             .pending_flags()
             .iter()
@@ -767,7 +799,7 @@ async fn show_version(
 ) -> Result<HttpResponse, AppError> {
     let (case_id, number) = path.into_inner();
     let who = actor(&req);
-    let (patient, (case, version, previous, latest)) = state
+    let (patient, (case, version, previous, latest, mut pictures)) = state
         .audited(who, move |c| {
             let (case, patient) = store::cases::find_with_patient(c, case_id)?;
             let version =
@@ -778,15 +810,17 @@ async fn show_version(
                 None
             };
             let latest = store::programmes::current(c, case_id)?.map(|v| v.row.version);
+            let ids: Vec<i64> = version.items.iter().map(|i| i.exercise_id).collect();
+            let pictures = search::pictures_of(c, &ids)?;
             let event = Event::new(Action::ProgrammeRead)
                 .entity("programme_version", version.row.id)
                 .patient(case.patient_id)
                 .detail(format!("version {number}"));
-            Ok(((case, patient, version, previous, latest), event))
+            Ok(((case, patient, version, previous, latest, pictures), event))
         })
         .await?
-        .take(|(case, patient, version, previous, latest)| {
-            (patient, (case, version, previous, latest))
+        .take(|(case, patient, version, previous, latest, pictures)| {
+            (patient, (case, version, previous, latest, pictures))
         });
     let changes = match &previous {
         Some(prev) => diff::diff(&prev.items, &version.items),
@@ -796,7 +830,7 @@ async fn show_version(
         &req,
         &VersionPage {
             layout: Layout::new(&req, &state, format!("Programme version {number}")),
-            items: item_lines(&version),
+            items: item_lines(&version, &mut pictures),
             is_current: latest == Some(number),
             previous: previous.map(|p| p.row.version),
             changes,
