@@ -115,6 +115,16 @@ pub(super) struct Posed {
     pub view: View,
 }
 
+/// A chair's leg, from the seat at height `seat` down to the floor.
+fn chair_leg(x: f32, seat: f32) -> Shape {
+    stroke(vec![P(x, seat), P(x, 0.0)], 3.0, Tone::PropEdge)
+}
+
+/// The visible edge of a wall seen side on, from the floor up to `top`.
+fn wall_edge(x: f32, top: f32) -> Shape {
+    stroke(vec![P(x, 0.0), P(x, top)], 1.2, Tone::PropEdge)
+}
+
 fn stroke(points: Vec<P>, width: f32, tone: Tone) -> Shape {
     Shape::Stroke {
         points,
@@ -421,11 +431,7 @@ pub(super) fn pose(spec: &FigureSpec) -> Posed {
             ("wall", View::Side) => {
                 let x = min.0;
                 behind.push(rect(x - 8.0, 0.0, x, max.1 + 14.0, Tone::Wall, None));
-                behind.push(stroke(
-                    vec![P(x, 0.0), P(x, max.1 + 14.0)],
-                    1.2,
-                    Tone::PropEdge,
-                ));
+                behind.push(wall_edge(x, max.1 + 14.0));
             }
             ("wall", _) => {
                 behind.push(rect(
@@ -442,11 +448,7 @@ pub(super) fn pose(spec: &FigureSpec) -> Posed {
             ("wall-beside", _) => {
                 let x = max.0;
                 behind.push(rect(x, 0.0, x + 8.0, max.1 + 14.0, Tone::Wall, None));
-                behind.push(stroke(
-                    vec![P(x, 0.0), P(x, max.1 + 14.0)],
-                    1.2,
-                    Tone::PropEdge,
-                ));
+                behind.push(wall_edge(x, max.1 + 14.0));
             }
             ("doorway", View::Side) => {
                 let x = (j.near_elbow.0 + j.near_hand.0) / 2.0;
@@ -497,16 +499,8 @@ pub(super) fn pose(spec: &FigureSpec) -> Posed {
             ("chair", View::Side) => {
                 let seat = j.pelvis.1 - 10.0;
                 let (x0, x1) = (j.pelvis.0 - 14.0, j.pelvis.0 + 24.0);
-                behind.push(stroke(
-                    vec![P(x0 + 2.0, seat), P(x0 + 2.0, 0.0)],
-                    3.0,
-                    Tone::PropEdge,
-                ));
-                behind.push(stroke(
-                    vec![P(x1 - 2.0, seat), P(x1 - 2.0, 0.0)],
-                    3.0,
-                    Tone::PropEdge,
-                ));
+                behind.push(chair_leg(x0 + 2.0, seat));
+                behind.push(chair_leg(x1 - 2.0, seat));
                 behind.push(stroke(
                     vec![P(x0 + 1.5, seat), P(x0 - 1.5, seat + 36.0)],
                     3.0,
@@ -540,16 +534,8 @@ pub(super) fn pose(spec: &FigureSpec) -> Posed {
                     Tone::Wall,
                     Some(Tone::PropEdge),
                 ));
-                behind.push(stroke(
-                    vec![P(x - 20.0, seat), P(x - 20.0, 0.0)],
-                    3.0,
-                    Tone::PropEdge,
-                ));
-                behind.push(stroke(
-                    vec![P(x + 20.0, seat), P(x + 20.0, 0.0)],
-                    3.0,
-                    Tone::PropEdge,
-                ));
+                behind.push(chair_leg(x - 20.0, seat));
+                behind.push(chair_leg(x + 20.0, seat));
                 behind.push(rect(
                     x - 24.0,
                     seat - 4.0,
@@ -567,11 +553,7 @@ pub(super) fn pose(spec: &FigureSpec) -> Posed {
                     3.0,
                     Tone::PropEdge,
                 ));
-                behind.push(stroke(
-                    vec![P(x + 20.0, seat), P(x + 20.0, 0.0)],
-                    3.0,
-                    Tone::PropEdge,
-                ));
+                behind.push(chair_leg(x + 20.0, seat));
                 behind.push(rect(
                     x + 18.0,
                     seat,

@@ -271,17 +271,14 @@ pub fn remove(
             .filter(exercise_pictures::exercise_id.eq(exercise_id)),
     )
     .execute(conn)?;
-    if removed == 0 {
-        return Err(Refusal::Error(AppError::NotFound));
-    }
-    audit::record(
+    audited_change(
         conn,
         who,
+        removed,
         Event::new(Action::ExercisePictureRemoved)
             .entity("exercise", exercise_id)
             .detail(format!("picture {picture_id}")),
-    )?;
-    Ok(())
+    )
 }
 
 /// A therapist chooses which pictures an exercise shows, with its audit event.
@@ -294,15 +291,27 @@ pub fn set_choice(
     let changed = diesel::update(exercises::table.find(exercise_id))
         .set(exercises::picture_choice.eq(chosen.as_str()))
         .execute(conn)?;
-    if changed == 0 {
-        return Err(Refusal::Error(AppError::NotFound));
-    }
-    audit::record(
+    audited_change(
         conn,
         who,
+        changed,
         Event::new(Action::ExercisePictureChoiceChanged)
             .entity("exercise", exercise_id)
             .detail(chosen.as_str()),
-    )?;
+    )
+}
+
+/// Records `event` for a write that touched `rows` rows; none means there was no such
+/// picture or exercise, and nothing is recorded.
+fn audited_change(
+    conn: &mut DbConn,
+    who: &Actor,
+    rows: usize,
+    event: Event<'_>,
+) -> Result<(), Refusal> {
+    if rows == 0 {
+        return Err(Refusal::Error(AppError::NotFound));
+    }
+    audit::record(conn, who, event)?;
     Ok(())
 }
