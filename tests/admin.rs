@@ -1042,3 +1042,93 @@ async fn the_demo_reads_like_a_real_clinic() {
         "{portal} patients with portal access"
     );
 }
+
+#[tokio::test]
+async fn the_fhir_exports_of_a_demo_clinic_pass_an_r4_validator() {
+    use diesel::prelude::*;
+    use physiocase::db::schema::{cases, patients};
+
+    let checker = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/fhir-check.py");
+    let has_models = std::process::Command::new("python3")
+        .args(["-c", "import fhir.resources.R4B"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_models {
+        common::precondition_unmet(
+            "the_fhir_exports_of_a_demo_clinic_pass_an_r4_validator",
+            "python3 with fhir.resources (R4B models) is not installed; .ci/run installs it",
+        );
+        return;
+    }
+    let app = spawn_app().await;
+    let accounts =
+        physiocase::demo::populate(&mut app.conn(), 11).unwrap_or_else(|e| panic!("{e}"));
+    let admin = app.browser();
+    let response = admin
+        .post_url(
+            "/login",
+            &[
+                ("email", accounts.admin.as_str()),
+                ("password", physiocase::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    // One patient of each kind of case the demo holds: open, discharged, red flags.
+    let mut chosen: Vec<i64> = Vec::new();
+    for status in ["open", "discharged"] {
+        let patient: i64 = cases::table
+            .filter(cases::status.eq(status))
+            .select(cases::patient_id)
+            .first(&mut app.conn())
+            .unwrap_or_else(|e| panic!("a {status} case: {e}"));
+        chosen.push(patient);
+    }
+    let flagged: i64 = cases::table
+        .filter(cases::red_flags_pending.ne(""))
+        .select(cases::patient_id)
+        .first(&mut app.conn())
+        .unwrap_or_else(|e| panic!("a case with red flags: {e}"));
+    chosen.push(flagged);
+    let all: i64 = patients::table
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap_or(0);
+    assert!(all >= 50);
+
+    let dir = std::env::temp_dir().join(format!("physiocase-fhir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let mut files = Vec::new();
+    for patient in chosen {
+        let response = admin
+            .get(&format!("/admin/patients/{patient}/record.fhir.json"))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.bytes().await.unwrap_or_default();
+        let file = dir.join(format!("patient-{patient}.fhir.json"));
+        std::fs::write(&file, &body).unwrap_or_else(|e| panic!("{e}"));
+        files.push(file);
+    }
+    let output = std::process::Command::new("python3")
+        .arg(checker)
+        .args(&files)
+        .output()
+        .unwrap_or_else(|e| panic!("python3: {e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for kind in [
+        "Patient",
+        "EpisodeOfCare",
+        "Observation",
+        "CarePlan",
+        "Practitioner",
+    ] {
+        assert!(said.contains(kind), "{kind} was checked: {said}");
+    }
+}
