@@ -1293,3 +1293,367 @@ async fn a_second_record_for_the_same_name_and_birth_date_waits_until_the_user_s
         Some(format!("confirmed a different person from patient {first_id}").as_str())
     );
 }
+
+/// The text of a PDF as poppler's pdftotext reads it (one string, pages joined).
+fn pdf_text(bytes: &[u8]) -> Option<String> {
+    let path =
+        std::env::temp_dir().join(format!("letter-{}-{}.pdf", std::process::id(), bytes.len()));
+    std::fs::write(&path, bytes).ok()?;
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output();
+    let _ = std::fs::remove_file(&path);
+    out.ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+}
+
+async fn pdf_bytes(t: &Browser, path: &str) -> Vec<u8> {
+    let response = t.get(path).await;
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    response
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_referral_letter_is_drafted_from_the_red_flag_edited_signed_and_never_changes() {
+    let app = spawn_app().await;
+    let (admin, t) = app.therapist().await;
+    let patient = create_patient(&t, "Nell", "Harper", "1961-07-14", "L-1").await;
+    let case = open_case(&t, &patient).await;
+    record_assessment(&t, &case, "initial", &assessment_fields("yes", "sign")).await;
+    let flags = format!("{case}/red-flags");
+    let response = t
+        .submit(
+            &flags,
+            &flags,
+            &[
+                ("flag", "night-pain"),
+                ("action", "referred"),
+                ("reason", "GP to rule out a serious cause"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let case_page = t.page(&case).await;
+    let new = format!("{case}/letters/new?kind=gp-referral");
+    assert!(case_page.contains(&html_escape_amp(&new)), "offered");
+    assert!(
+        !case_page.contains("kind=discharge-summary"),
+        "not discharged"
+    );
+
+    // Without a GP on record the letter cannot be addressed: refused, nothing stored.
+    let create = format!("{case}/letters");
+    let response = t
+        .submit(
+            &new,
+            &create,
+            &[("kind", "gp-referral"), ("urgency", "urgent")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = common::html_unescape(&response.text().await.unwrap_or_default());
+    assert!(
+        html.contains("add them to the patient's details first"),
+        "{html}"
+    );
+    assert_eq!(app.count("letters"), 0);
+
+    let edit = format!("{patient}/edit");
+    let mut with_gp = patient_fields("Nell", "Harper", "1961-07-14", "L-1");
+    with_gp.extend([
+        ("gp_name", "Dr Omar Haddad"),
+        ("gp_practice", "Elm Tree Surgery"),
+        ("gp_address", "1 Elm Row\nYork YO1 7HH"),
+    ]);
+    let response = t.submit(&edit, &edit, &with_gp).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    // A referral says how urgent it is.
+    let response = t
+        .submit(&new, &create, &[("kind", "gp-referral"), ("urgency", "")])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Choose how urgent the referral is.")
+    );
+    let response = t
+        .submit(
+            &new,
+            &create,
+            &[("kind", "gp-referral"), ("urgency", "urgent")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let letter = location(&response);
+    let draft = common::html_unescape(&t.page(&letter).await);
+    for said in [
+        "Urgent: to be seen today",
+        "Pain at night that does not ease with rest or position",
+        "Dr Omar Haddad",
+        "Elm Tree Surgery",
+        "Postural thoracic pain",
+        "name=\"paragraph_1\"",
+    ] {
+        assert!(draft.contains(said), "the draft says {said}");
+    }
+
+    // The author rewrites what the patient was told; the fixed facts stay as recorded.
+    let told = "Told to ring the surgery this morning and to stop the exercises.";
+    let fields = [
+        ("paragraph_0", "Night pain for three weeks."),
+        ("paragraph_1", told),
+        ("paragraph_2", "Please assess."),
+    ];
+    let mut save = fields.to_vec();
+    save.push(("action", "save"));
+    let response = t.submit(&letter, &letter, &save).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(t.page(&letter).await.contains(told));
+
+    // Signing needs the signature block, and only the author signs.
+    let mut sign = fields.to_vec();
+    sign.push(("action", "sign"));
+    let response = t.submit(&letter, &letter, &sign).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("registration number")
+    );
+    let response = t
+        .submit(
+            "/account/signature",
+            "/account/signature",
+            &[
+                ("profession", "Physiotherapist"),
+                ("registration_number", "PH 123456"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = admin.submit(&letter, &letter, &sign).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Only the therapist who drafted this letter")
+    );
+    let response = t.submit(&letter, &letter, &sign).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(t.page(&letter).await.contains("Signed"));
+
+    // The signed letter prints the same bytes every time, with everything a GP needs.
+    let pdf = format!("{letter}/letter.pdf");
+    let first = pdf_bytes(&t, &pdf).await;
+    let again = pdf_bytes(&admin, &pdf).await;
+    assert_eq!(first, again, "a reprint is the letter as signed");
+    let Some(text) = pdf_text(&first) else {
+        common::precondition_unmet(
+            "a_referral_letter_is_drafted_from_the_red_flag_edited_signed_and_never_changes",
+            "pdftotext (poppler-utils) is not installed",
+        );
+        return;
+    };
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for printed in [
+        "Referral to the GP",
+        "Dr Omar Haddad",
+        "1 Elm Row",
+        "Re: Nell Harper",
+        "Born 14 Jul 1961",
+        "Clinic reference L-1",
+        "Dear Dr Omar Haddad,",
+        "Urgent: to be seen today",
+        told,
+        "Physiotherapist",
+        "Registration number PH 123456",
+    ] {
+        assert!(
+            text.contains(printed),
+            "the letter prints {printed}: {text}"
+        );
+    }
+
+    // Signed: no more edits, through the app or in the database.
+    let response = t.submit(&letter, &letter, &save).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("signed and cannot change")
+    );
+    {
+        use diesel::prelude::*;
+        let id: i64 = letter
+            .trim_start_matches("/letters/")
+            .parse()
+            .unwrap_or_default();
+        let changed = diesel::sql_query(format!("UPDATE letters SET body = '[]' WHERE id = {id}"))
+            .execute(&mut app.conn());
+        assert!(
+            changed.is_err(),
+            "the database refuses to change a signed letter"
+        );
+        let deleted = diesel::sql_query(format!("DELETE FROM letters WHERE id = {id}"))
+            .execute(&mut app.conn());
+        assert!(deleted.is_err(), "or to delete it");
+    }
+    assert_eq!(pdf_bytes(&t, &pdf).await, first);
+
+    // The FHIR export carries the signed letter, PDF attached, and passes the R4 models.
+    let patient_id = patient.trim_start_matches("/patients/");
+    let response = admin
+        .get(&format!("/admin/patients/{patient_id}/record.fhir.json"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.bytes().await.unwrap_or_default();
+    let bundle: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let document = bundle["entry"]
+        .as_array()
+        .and_then(|entries| {
+            entries
+                .iter()
+                .find(|e| e["resource"]["resourceType"] == "DocumentReference")
+        })
+        .map(|e| e["resource"].clone())
+        .unwrap_or_default();
+    assert_eq!(document["docStatus"], "final");
+    let attached = document["content"][0]["attachment"]["data"]
+        .as_str()
+        .unwrap_or_default();
+    {
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(attached)
+            .unwrap_or_default();
+        assert_eq!(decoded, first, "the attachment is the signed PDF");
+    }
+    let checker = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/fhir-check.py");
+    let file = std::env::temp_dir().join(format!("letter-fhir-{}.json", std::process::id()));
+    std::fs::write(&file, &body).unwrap_or_else(|e| panic!("{e}"));
+    match std::process::Command::new("python3")
+        .arg(checker)
+        .arg(&file)
+        .output()
+    {
+        Ok(out) if out.status.code() == Some(2) => common::precondition_unmet(
+            "a_referral_letter_is_drafted_from_the_red_flag_edited_signed_and_never_changes",
+            "fhir.resources is not installed",
+        ),
+        Ok(out) => assert!(
+            out.status.success()
+                && String::from_utf8_lossy(&out.stdout).contains("DocumentReference"),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => panic!("python3: {e}"),
+    }
+    let _ = std::fs::remove_file(&file);
+
+    let actions = app.audit_actions();
+    for action in [
+        "letter.drafted",
+        "letter.updated",
+        "letter.read",
+        "letter.signed",
+        "letter.printed",
+        "account.signature_changed",
+    ] {
+        assert!(actions.iter().any(|a| a == action), "{action} audited");
+    }
+}
+
+fn html_escape_amp(text: &str) -> String {
+    text.replace('&', "&amp;")
+}
+
+#[tokio::test]
+async fn a_discharge_summary_tells_the_gp_how_the_case_went() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let mut fields = patient_fields("Ida", "Moreau", "1949-02-03", "");
+    fields.extend([
+        ("gp_name", "Dr Lena Berg"),
+        ("gp_address", "Harbour Surgery\n2 Quay Road\nLeith"),
+    ]);
+    let response = t.submit("/patients/new", "/patients", &fields).await;
+    let patient = location(&response);
+    let case = open_case(&t, &patient).await;
+    record_assessment(&t, &case, "initial", &assessment_fields("no", "sign")).await;
+    let mut discharge_fields = assessment_fields("no", "sign");
+    for (key, value) in discharge_fields.iter_mut() {
+        match *key {
+            "assessed_at" => *value = "2024-03-14T10:00",
+            "pain_now" => *value = "2",
+            "psfs_score_1" => *value = "8",
+            "psfs_score_2" => *value = "9",
+            "impression" => *value = "Resolved postural pain",
+            "plan" => *value = "Keep up the desk routine twice a day.",
+            _ => {}
+        }
+    }
+    record_assessment(&t, &case, "discharge", &discharge_fields).await;
+    let discharge = format!("{case}/discharge");
+    let response = t
+        .submit(&discharge, &discharge, &[("outcome", "goals-met")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    let new = format!("{case}/letters/new?kind=discharge-summary");
+    assert!(t.page(&case).await.contains(&html_escape_amp(&new)));
+    let response = t
+        .submit(
+            &new,
+            &format!("{case}/letters"),
+            &[("kind", "discharge-summary")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let letter = location(&response);
+    let page = common::html_unescape(&t.page(&letter).await);
+    for said in [
+        "Thoracic pain",
+        "Ache between the shoulder blades",
+        "Resolved postural pain",
+        "from 6 at the start to 2 at discharge",
+        "clinically important improvement",
+        "from 4.5 on 1 Feb 2024 to 8.5 on 14 Mar 2024",
+        "Goals met. Keep up the desk routine twice a day.",
+        "No home programme was issued.",
+    ] {
+        assert!(page.contains(said), "the summary says {said}: {page}");
+    }
+    // A draft prints, marked as a draft.
+    let bytes = pdf_bytes(&t, &format!("{letter}/letter.pdf")).await;
+    if let Some(text) = pdf_text(&bytes) {
+        assert!(text.contains("draft"), "{text}");
+        assert!(text.contains("Dr Lena Berg"));
+    }
+    // The referral letter is not offered: no red flag was referred.
+    assert!(!t.page(&case).await.contains("kind=gp-referral"));
+}

@@ -756,6 +756,33 @@ async fn every_page_of_a_patients_data_writes_exactly_one_audit_event() {
             .unwrap_or_else(|e| panic!("a built-in template: {e}"))
     };
 
+    // A draft letter (its making is tested with the letters).
+    let letter: i64 = {
+        use diesel::prelude::*;
+        use physiocase::db::schema::{letters, users};
+        let author: i64 = users::table
+            .filter(users::role.eq("therapist"))
+            .select(users::id)
+            .first(&mut app.conn())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let now = chrono::Utc::now().naive_utc();
+        diesel::insert_into(letters::table)
+            .values((
+                letters::case_id.eq(case_id),
+                letters::kind.eq("gp-referral"),
+                letters::status.eq("draft"),
+                letters::urgency.eq(Some("routine")),
+                letters::recipient.eq("Dr A\n1 Road"),
+                letters::body.eq("[]"),
+                letters::author_id.eq(author),
+                letters::created_at.eq(now),
+                letters::updated_at.eq(now),
+            ))
+            .returning(letters::id)
+            .get_result(&mut app.conn())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+
     let routes = get_routes_with_a_value();
     assert!(routes.len() >= 20, "the route table was read: {routes:?}");
     let mut patient_pages = 0;
@@ -769,6 +796,7 @@ async fn every_page_of_a_patients_data_writes_exactly_one_audit_event() {
             "assessments" => route.replace("{id}", assessment.trim_start_matches("/assessments/")),
             "exercises" => route.replace("{id}", &wall_angels.to_string()),
             "templates" => route.replace("{id}", &template.to_string()),
+            "letters" => route.replace("{id}", &letter.to_string()),
             // A setup link's token and a static file's name are not record ids; the
             // library's drawn figures and the clinic's exercise pictures are no patient's
             // data.
@@ -779,6 +807,8 @@ async fn every_page_of_a_patients_data_writes_exactly_one_audit_event() {
         // The case has its initial assessment: the form offered now is a review.
         let path = if path.ends_with("/assessments/new") {
             format!("{path}?kind=review")
+        } else if path.ends_with("/letters/new") {
+            format!("{path}?kind=gp-referral")
         } else {
             path
         };

@@ -13,6 +13,8 @@ diesel::table! {
         updated_at -> Timestamp,
         patient_id -> Nullable<BigInt>,
         time_zone -> Text,
+        profession -> Text,
+        registration_number -> Text,
     }
 }
 
@@ -284,7 +286,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    letters (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        urgency -> Nullable<Text>,
+        recipient -> Text,
+        body -> Text,
+        author_id -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        signed_at -> Nullable<Timestamp>,
+        pdf -> Nullable<Binary>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(letters -> cases (case_id));
 diesel::joinable!(cases -> patients (patient_id));
 diesel::joinable!(cases -> users (therapist_id));
 diesel::joinable!(assessments -> cases (case_id));
@@ -306,6 +326,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assessments,
     addenda,
     red_flag_actions,
+    letters,
     pain_scores,
     programme_versions,
     programme_items,

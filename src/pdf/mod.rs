@@ -11,6 +11,7 @@
 
 mod fonts;
 mod layout;
+mod letter;
 mod model;
 mod qr;
 mod renderer;
@@ -20,5 +21,6 @@ mod tagging;
 #[cfg(test)]
 mod tests;
 
+pub use letter::Letter;
 pub use model::{ClinicHeader, Paper, PdfError, Sheet, SheetItem, SheetPicture};
 pub use renderer::SheetRenderer;

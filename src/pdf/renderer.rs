@@ -26,11 +26,24 @@ pub(super) const MARGIN_PT: f32 = 15.0 * 72.0 / 25.4;
 const FOOTER: Style = Style::new(Face::Regular, 7.5, MUTED, 1.35);
 const RUNNING: Style = Style::new(Face::Regular, 7.5, MUTED, 1.35);
 
-/// Renders home-exercise sheets. Fonts are parsed once in [`SheetRenderer::new`];
+/// Placed pages and what the PDF says about itself.
+pub(super) struct PdfPages<'a> {
+    pub title: &'a str,
+    /// The document's creation date (UTC).
+    pub created_at: chrono::NaiveDateTime,
+    /// Paper width and height in millimetres.
+    pub paper: (f32, f32),
+    /// Every page is laid out this much smaller and scaled up to the paper.
+    pub scale: f32,
+    pub pages: &'a [Vec<Draw>],
+    pub pictures: &'a [SheetPicture],
+}
+
+/// Renders home-exercise sheets and letters. Fonts are parsed once in [`SheetRenderer::new`];
 /// the renderer is immutable afterwards, so one instance can serve many
 /// threads behind an `Arc`.
 pub struct SheetRenderer {
-    fonts: Fonts,
+    pub(super) fonts: Fonts,
     qr: QrCache,
 }
 
@@ -77,11 +90,7 @@ impl SheetRenderer {
             bottom: page_h - MARGIN_PT - footer_h,
         };
 
-        let builder = Builder {
-            fonts: &self.fonts,
-            qr: &self.qr,
-            cw,
-        };
+        let builder = self.builder(cw);
         let mut pager = Paginator::new(area);
         for block in builder.blocks(sheet) {
             pager.place(&block);
@@ -97,39 +106,62 @@ impl SheetRenderer {
             self.footer(draws, &footer_lines, i + 1, total, cw, page_h);
         }
 
-        let title = self.fonts.one_line(
-            Face::Regular,
-            10.0,
-            f32::MAX,
-            &format!("Home exercise programme – {}", sheet.patient_name),
-        );
+        let title = format!("Home exercise programme – {}", sheet.patient_name);
+        self.write_pdf(&PdfPages {
+            title: &title,
+            created_at: sheet.issued_at,
+            paper: (w_mm, h_mm),
+            scale,
+            pages: &pages,
+            pictures: &sheet.pictures,
+        })
+    }
+
+    /// Lays out blocks for a column `cw` points wide.
+    pub(super) fn builder(&self, cw: f32) -> Builder<'_> {
+        Builder {
+            fonts: &self.fonts,
+            qr: &self.qr,
+            cw,
+        }
+    }
+
+    /// Writes placed pages as a tagged PDF: fonts, pictures, one structure element per
+    /// paragraph, compressed streams.
+    pub(super) fn write_pdf(&self, doc_pages: &PdfPages<'_>) -> Result<Vec<u8>, PdfError> {
+        let (w_mm, h_mm) = doc_pages.paper;
+        let page_h = h_mm * 72.0 / 25.4 / doc_pages.scale;
+        let title = self
+            .fonts
+            .one_line(Face::Regular, 10.0, f32::MAX, doc_pages.title);
         let mut doc = PdfDocument::new(&title);
         // printpdf dates every document 1970-01-01 unless told otherwise, and writes the
         // time as UTC (+00'00').
-        let issued = pdf_date(sheet.issued_at);
-        doc.metadata.info.creation_date = issued;
-        doc.metadata.info.modification_date = issued;
-        doc.metadata.info.metadata_date = issued;
+        let created = pdf_date(doc_pages.created_at);
+        doc.metadata.info.creation_date = created;
+        doc.metadata.info.modification_date = created;
+        doc.metadata.info.metadata_date = created;
         let ids = FontIds {
             regular: doc.add_font(self.fonts.parsed(Face::Regular)),
             bold: doc.add_font(self.fonts.parsed(Face::Bold)),
-            pictures: sheet
+            pictures: doc_pages
                 .pictures
                 .iter()
                 .map(|picture| doc.add_xobject(&jpeg_xobject(picture)))
                 .collect(),
         };
-        let mut paragraphs_per_page = Vec::with_capacity(pages.len());
-        let pdf_pages: Vec<PdfPage> = pages
+        let mut paragraphs_per_page = Vec::with_capacity(doc_pages.pages.len());
+        let pdf_pages: Vec<PdfPage> = doc_pages
+            .pages
             .iter()
             .map(|draws| {
                 let (mut ops, paragraphs) = to_ops(draws, page_h, &ids);
                 paragraphs_per_page.push(paragraphs);
-                if scale != 1.0 {
+                if doc_pages.scale != 1.0 {
                     ops.insert(
                         0,
                         Op::SetTransformationMatrix {
-                            matrix: CurTransMat::Scale(scale, scale),
+                            matrix: CurTransMat::Scale(doc_pages.scale, doc_pages.scale),
                         },
                     );
                 }
@@ -195,7 +227,7 @@ impl SheetRenderer {
         ]
     }
 
-    fn footer(
+    pub(super) fn footer(
         &self,
         draws: &mut Vec<Draw>,
         lines: &[String],

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::fonts::{Face, Fonts};
 use super::layout::{Block, Draw, Fragment, Frame, Rgb};
-use super::model::{Sheet, SheetItem, SheetPicture};
+use super::model::{ClinicHeader, Sheet, SheetItem, SheetPicture};
 use super::qr::QrCache;
 use crate::figures::{Drawing, FRAME_H, FRAME_W, Shape, Tone};
 
@@ -131,7 +131,14 @@ fn or_dash(s: &str) -> &str {
 
 impl Builder<'_> {
     /// One fragment per wrapped line; blank lines become half-height gaps.
-    fn lines(&self, st: Style, x: f32, width: f32, text: &str, keep: bool) -> Vec<Fragment> {
+    pub(super) fn lines(
+        &self,
+        st: Style,
+        x: f32,
+        width: f32,
+        text: &str,
+        keep: bool,
+    ) -> Vec<Fragment> {
         self.fonts
             .wrap(st.face, st.size, width, text)
             .into_iter()
@@ -170,7 +177,10 @@ impl Builder<'_> {
     }
 
     pub(super) fn blocks(&self, sheet: &Sheet) -> Vec<Block> {
-        let mut blocks = vec![self.letterhead(sheet), self.patient_card(sheet)];
+        let mut blocks = vec![
+            self.letterhead(&sheet.clinic, "Home exercise programme"),
+            self.patient_card(sheet),
+        ];
         // The online link sits on the first page, where it is seen, not alone on the last.
         if let Some(url) = sheet.portal_url.as_deref().filter(|u| !u.trim().is_empty()) {
             blocks.push(self.portal(url.trim()));
@@ -186,8 +196,8 @@ impl Builder<'_> {
         blocks
     }
 
-    fn letterhead(&self, sheet: &Sheet) -> Block {
-        let c = &sheet.clinic;
+    /// The clinic's name, address and contacts over a rule, then the document's title.
+    pub(super) fn letterhead(&self, c: &ClinicHeader, title_text: &str) -> Block {
         let left_w = self.cw * 0.6;
         let right_w = self.cw * 0.36;
         let mut draws = Vec::new();
@@ -249,7 +259,7 @@ impl Builder<'_> {
                 keep_with_next: true,
             },
         ];
-        frags.extend(self.lines(title, 0.0, self.cw, "Home exercise programme", true));
+        frags.extend(self.lines(title, 0.0, self.cw, title_text, true));
         frags.push(Fragment::spacer(6.0));
         Block {
             frags,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cases;
 pub mod exercises;
 pub mod home;
+pub mod letters;
 pub mod pain;
 pub mod patients;
 pub mod portal;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(pain::routes)
         .configure(portal::routes)
         .configure(programmes::routes)
+        .configure(letters::routes)
         .configure(exercises::routes)
         .configure(admin::routes);
 }

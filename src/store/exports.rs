@@ -7,10 +7,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{assessments, cases, pain_scores, patients, programme_versions, users};
+use crate::db::schema::{
+    assessments, cases, letters, pain_scores, patients, programme_versions, users,
+};
 use crate::error::AppError;
 use crate::store::assessments::AssessmentStatus;
 use crate::store::cases::CaseStatus;
+use crate::store::letters::{LetterKind, LetterStatus};
 use crate::store::patients::{self as patient_queries, PatientRow};
 use crate::store::programmes::{self as programme_queries, ProgrammeVersion};
 
@@ -130,6 +133,17 @@ pub struct CaseRecord {
     pub pain_scores: Vec<PainRecord>,
     /// Every programme version, oldest first.
     pub programmes: Vec<ProgrammeVersion>,
+    /// Signed letters, oldest first, with their PDFs as signed.
+    pub letters: Vec<SignedLetter>,
+}
+
+#[derive(Queryable)]
+pub struct SignedLetter {
+    pub id: i64,
+    pub kind: LetterKind,
+    pub signed_at: Option<NaiveDateTime>,
+    pub author_id: i64,
+    pub pdf: Option<Vec<u8>>,
 }
 
 #[derive(Queryable)]
@@ -206,6 +220,19 @@ pub fn patient_record(conn: &mut DbConn, patient_id: i64) -> Result<PatientRecor
                 programmes.push(version);
             }
         }
+        let letters: Vec<SignedLetter> = letters::table
+            .filter(letters::case_id.eq(id))
+            .filter(letters::status.eq(LetterStatus::Signed.as_str()))
+            .order(letters::id.asc())
+            .select((
+                letters::id,
+                letters::kind,
+                letters::signed_at,
+                letters::author_id,
+                letters::pdf,
+            ))
+            .load(conn)?;
+        practitioners.extend(letters.iter().map(|letter| letter.author_id));
         case_records.push(CaseRecord {
             id,
             title,
@@ -215,6 +242,7 @@ pub fn patient_record(conn: &mut DbConn, patient_id: i64) -> Result<PatientRecor
             therapist_id,
             pain_scores,
             programmes,
+            letters,
         });
     }
     practitioners.sort_unstable();

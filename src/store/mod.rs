@@ -10,6 +10,7 @@ pub mod exercise_pictures;
 pub mod exercises;
 pub mod exports;
 pub mod keys;
+pub mod letters;
 pub mod pain;
 pub mod patients;
 pub mod portal;

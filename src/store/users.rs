@@ -383,3 +383,26 @@ pub fn set_own_zone(
     )?;
     Ok(())
 }
+
+/// A member of staff sets what their letters print under their name, with its audit event.
+pub fn set_signature(
+    conn: &mut DbConn,
+    who: &Actor,
+    user_id: i64,
+    profession: &str,
+    registration_number: &str,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::profession.eq(profession),
+            users::registration_number.eq(registration_number),
+            users::updated_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::AccountSignatureChanged).entity("user", user_id),
+    )?;
+    Ok(())
+}

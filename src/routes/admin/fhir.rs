@@ -1,5 +1,6 @@
 //! A patient's whole record as a FHIR R4 Bundle (type collection): Patient, an
-//! EpisodeOfCare per case, an Observation per pain score, a CarePlan per programme version.
+//! EpisodeOfCare per case, an Observation per pain score, a CarePlan per programme version,
+//! a DocumentReference (with its PDF) per signed letter.
 //! Every reference points at an entry of the same bundle (urn:uuid full URLs).
 
 use crate::dates::{Shown, Zone};
@@ -7,6 +8,8 @@ use crate::store::audit::Action;
 use crate::store::cases::CaseStatus;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{NaiveDateTime, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -202,6 +205,38 @@ pub fn patient_bundle(record: &PatientRecord, zone: Zone) -> Value {
         }
     }
 
+    for case in &record.cases {
+        for letter in &case.letters {
+            let (Some(signed_at), Some(pdf)) = (letter.signed_at, &letter.pdf) else {
+                continue;
+            };
+            entries.push(entry(
+                urn("letter", letter.id),
+                json!({
+                    "resourceType": "DocumentReference",
+                    "id": format!("letter-{}", letter.id),
+                    "status": "current",
+                    "docStatus": "final",
+                    "type": { "text": letter.kind.label() },
+                    "subject": { "reference": patient_ref },
+                    "date": instant(signed_at, zone),
+                    "author": [{ "reference": urn("practitioner", letter.author_id) }],
+                    "description": letter.kind.label(),
+                    "content": [{
+                        "attachment": {
+                            "contentType": "application/pdf",
+                            "data": BASE64.encode(pdf),
+                            "title": format!("{} (signed)", letter.kind.label()),
+                            "creation": instant(signed_at, zone),
+                        }
+                    }],
+                    "context": {
+                        "encounter": [{ "reference": urn("case", case.id) }],
+                    },
+                }),
+            ));
+        }
+    }
     for (id, name) in &record.practitioners {
         entries.push(entry(
             urn("practitioner", *id),

@@ -15,6 +15,7 @@ use crate::domain::clinical::{
 use crate::error::AppError;
 use crate::store::audit::{Action, Event};
 use crate::store::cases::{AssessmentLine, CaseRow, NewCase};
+use crate::store::letters::{LetterKind, LetterLine};
 use crate::store::patients as patient_queries;
 use crate::store::patients::PatientRow;
 use crate::views::timeline::{TimelineEntry, timeline_page};
@@ -281,6 +282,8 @@ struct ShowPage {
     pain_form: crate::views::pain::PainForm,
     errors: FormErrors,
     adherence: crate::store::pain::Adherence,
+    letters: Vec<LetterLine>,
+    letter_kinds: Vec<LetterKind>,
 }
 
 /// Which page of the timeline a case page shows.
@@ -321,6 +324,20 @@ async fn show(
             .collect();
         let marks = crate::store::pain::version_marks(c, id)?;
         let adherence = adherence_of(c, id, zone)?;
+        let letters = crate::store::letters::lines_of_case(c, id)?;
+        // A referral letter follows a red flag recorded as referred (already read for the
+        // timeline); a discharge summary follows discharge.
+        let mut letter_kinds = Vec::new();
+        if sources
+            .red_flag_actions
+            .iter()
+            .any(|a| a.action == "referred")
+        {
+            letter_kinds.push(LetterKind::GpReferral);
+        }
+        if case.status.is_discharged() {
+            letter_kinds.push(LetterKind::DischargeSummary);
+        }
         let event = Event::new(Action::CaseRead)
             .entity("case", id)
             .patient(case.patient_id);
@@ -335,6 +352,8 @@ async fn show(
             scores,
             marks,
             adherence,
+            letters,
+            letter_kinds,
         };
         Ok(((patient, view), event))
     };
@@ -359,6 +378,9 @@ struct CaseView {
     scores: Vec<(chrono::NaiveDateTime, String, i32)>,
     marks: Vec<(chrono::NaiveDateTime, i32)>,
     adherence: crate::store::pain::Adherence,
+    letters: Vec<LetterLine>,
+    /// The letters the record allows now.
+    letter_kinds: Vec<LetterKind>,
 }
 
 fn show_page(
@@ -414,6 +436,8 @@ fn show_page(
             pain_form: crate::views::pain::PainForm::blank(state.zone()),
             errors: FormErrors::default(),
             adherence: view.adherence,
+            letters: view.letters,
+            letter_kinds: view.letter_kinds,
             case,
             patient,
             assessments: view.assessments,
