@@ -139,7 +139,16 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 "{}@demo.physiocase.example",
                 name.split(' ').next().unwrap_or("therapist").to_lowercase()
             );
-            therapists.push(account(c, &email, name, Role::Therapist)?);
+            let id = account(c, &email, name, Role::Therapist)?;
+            // Ready to sign letters: profession and an invented registration number.
+            user_queries::set_signature(
+                c,
+                &Actor::default(),
+                id,
+                "Physiotherapist",
+                &format!("PH{:06}", 100_000 + id * 7_919),
+            )?;
+            therapists.push(id);
             therapist_emails.push(email);
         }
         crate::store::settings::set_contact_details(

@@ -973,6 +973,14 @@ async fn the_demo_reads_like_a_real_clinic() {
         .get_result(&mut conn)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(without_gp, 0);
+    // Its therapists can sign letters at once.
+    let unsigned: i64 = users::table
+        .filter(users::role.eq("therapist"))
+        .filter(users::registration_number.eq(""))
+        .count()
+        .get_result(&mut conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(unsigned, 0);
 
     // Every record is signed a little after the visit: not before, within two hours.
     let signed: Vec<(chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = assessments::table
