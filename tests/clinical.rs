@@ -104,17 +104,10 @@ fn assessment_fields(
         ("intent", intent),
         ("rf_night-pain", night_pain),
     ];
-    for flag in [
-        "numbness-weakness",
-        "chest-pain",
-        "breathing",
-        "severe-headache",
-        "fall-accident",
-        "worsening",
-        "weight-loss",
-        "cancer-history",
-        "fever",
-    ] {
+    for (flag, _) in physiocase::domain::clinical::RED_FLAGS
+        .iter()
+        .filter(|(flag, _)| *flag != "night-pain")
+    {
         fields.push((Box::leak(format!("rf_{flag}").into_boxed_str()), "no"));
     }
     fields
@@ -207,6 +200,7 @@ async fn the_whole_clinical_journey_with_a_red_flag() {
             &[
                 ("flag", "night-pain"),
                 ("action", "referred"),
+                ("urgency", "soon"),
                 ("reason", "Letter to GP for review"),
             ],
         )
@@ -533,12 +527,15 @@ async fn a_blank_assessment_is_kept_as_a_draft_but_never_signed() {
     let html = t.page(&assessment).await;
     assert!(html.contains("Draft") && !html.contains("Signed"));
 
-    // One finding is enough.
-    let one = [
-        ("assessed_at", now.as_str()),
-        ("presenting_complaint", "Stiff neck"),
-        ("intent", "sign"),
-    ];
+    // One finding is enough (with the red-flag screen an initial assessment needs).
+    let one = common::clinic::with_screen(
+        &[
+            ("assessed_at", now.as_str()),
+            ("presenting_complaint", "Stiff neck"),
+            ("intent", "sign"),
+        ],
+        &[],
+    );
     let response = t
         .submit(
             &format!("{assessment}/edit"),
