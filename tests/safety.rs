@@ -424,6 +424,10 @@ async fn a_patients_stop_symptom_stops_the_programme_until_a_therapist_acts() {
     assert!(section.contains(&format!("href=\"{case}\"")), "{section}");
     let page = t.page(&case).await;
     assert!(page.contains("Red flags need action"));
+    assert!(
+        page.contains("Zoë Łukasiewicz reported stop symptoms in the portal"),
+        "on the case's timeline"
+    );
     assert!(page.contains("Patient reports numbness, tingling or weakness in the arms or legs"));
     assert!(page.contains("Patient reports chest pain or difficulty breathing"));
     let patient = t

@@ -502,6 +502,14 @@ pub struct RedFlagActionLine {
     pub urgency: Option<Urgency>,
 }
 
+/// Stop symptoms a patient reported in the portal.
+pub struct StopReportLine {
+    pub at: NaiveDateTime,
+    /// The symptoms, comma-separated keys of `STOP_SYMPTOMS`.
+    pub symptoms: String,
+    pub reporter: String,
+}
+
 /// A saved version of the case's programme.
 pub struct ProgrammeVersionLine {
     pub version: i32,
@@ -514,6 +522,7 @@ pub struct ProgrammeVersionLine {
 pub struct TimelineSources {
     pub addenda: Vec<AddendumLine>,
     pub red_flag_actions: Vec<RedFlagActionLine>,
+    pub stop_reports: Vec<StopReportLine>,
     pub programme_versions: Vec<ProgrammeVersionLine>,
 }
 
@@ -547,6 +556,16 @@ pub fn timeline_sources(conn: &mut DbConn, case_id: i64) -> QueryResult<Timeline
                 red_flag_actions::urgency,
             ))
             .load(c))?;
+    let reports: Vec<(Stamp, String, String)> = native!(conn, |c| stop_reports::table
+        .inner_join(users::table.on(users::id.eq(stop_reports::reported_by)))
+        .filter(stop_reports::case_id.eq(case_id))
+        .order((stop_reports::reported_at.desc(), stop_reports::id.desc()))
+        .select((
+            stop_reports::reported_at,
+            stop_reports::symptoms,
+            users::display_name,
+        ))
+        .load(c))?;
     let versions: Vec<(i32, Stamp, String)> = native!(conn, |c| programme_versions::table
         .inner_join(users::table.on(users::id.eq(programme_versions::author_id)))
         .filter(programme_versions::case_id.eq(case_id))
@@ -579,6 +598,14 @@ pub fn timeline_sources(conn: &mut DbConn, case_id: i64) -> QueryResult<Timeline
                     urgency: urgency.as_deref().and_then(Urgency::parse),
                 },
             )
+            .collect(),
+        stop_reports: reports
+            .into_iter()
+            .map(|(at, symptoms, reporter)| StopReportLine {
+                at: at.0,
+                symptoms,
+                reporter,
+            })
             .collect(),
         programme_versions: versions
             .into_iter()

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::domain::clinical::{AssessmentKind, red_flag_label};
+use crate::domain::clinical::{AssessmentKind, red_flag_label, stop_symptom};
 use crate::store::cases::{AssessmentLine, ScoreLine, TimelineSources, context_label};
 use crate::web::Pager;
 
@@ -26,6 +26,7 @@ enum Source {
     Addendum(usize),
     Pain(usize),
     RedFlag(usize),
+    StopReport(usize),
     Programme(usize),
 }
 
@@ -42,6 +43,7 @@ pub fn timeline_page(
     let TimelineSources {
         addenda,
         red_flag_actions,
+        stop_reports,
         programme_versions,
     } = sources;
     // Each source is newest first, and a stable sort keeps that order among equal times,
@@ -51,6 +53,7 @@ pub fn timeline_page(
             + addenda.len()
             + scores.len()
             + red_flag_actions.len()
+            + stop_reports.len()
             + programme_versions.len(),
     );
     order.extend(
@@ -77,6 +80,12 @@ pub fn timeline_page(
             .iter()
             .enumerate()
             .map(|(i, a)| (a.at, Source::RedFlag(i))),
+    );
+    order.extend(
+        stop_reports
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.at, Source::StopReport(i))),
     );
     order.extend(
         programme_versions
@@ -162,6 +171,26 @@ pub fn timeline_page(
                             action.recorder
                         ),
                         detail: format!("{}. Reason: {}", names.join("; "), action.reason),
+                        link: None,
+                        struck: false,
+                    }
+                }
+                Source::StopReport(i) => {
+                    let report = &stop_reports[i];
+                    let said: Vec<&str> = report
+                        .symptoms
+                        .split(',')
+                        .filter_map(stop_symptom)
+                        .map(|s| s.text)
+                        .collect();
+                    TimelineEntry {
+                        at,
+                        kind: "red-flag",
+                        title: format!(
+                            "{} reported stop symptoms in the portal and was told to stop",
+                            report.reporter
+                        ),
+                        detail: said.join("; "),
                         link: None,
                         struck: false,
                     }
