@@ -518,3 +518,30 @@ async fn a_stop_report_is_never_changed_or_deleted() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.count("stop_reports"), 1);
 }
+
+#[tokio::test]
+async fn a_stop_symptom_is_reported_even_when_the_score_with_it_is_not_valid() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let chin = exercise_id(&app, "chin-tuck");
+    post_builder(&t, &case, &[item(chin, "3", "5", "both")], "save", &[]).await;
+    let p = portal_patient(&app, &t, case_patient_id(&app, &case), "zoe@example.test").await;
+    // No score typed, only the tick: the patient is still told to stop, the therapist told.
+    let response = log_pain(&p, "", &["chest-breathing"]).await;
+    assert_eq!(location(&response), "/me#stop-now");
+    assert_eq!(app.count("pain_scores"), 0, "no score was given");
+    assert_eq!(app.count("stop_reports"), 1);
+    assert_eq!(pending(&app, &case), "stop:chest-breathing");
+    let me = p.page("/me").await;
+    assert!(me.contains("your pain score is not"), "{me}");
+    assert!(me.contains("Chest pain or difficulty breathing: call 112 now."));
+    assert!(!me.contains("Chin tuck"));
+    assert!(
+        app.audit_actions()
+            .contains(&"portal.stop_reported".to_owned())
+    );
+    // Without a tick, a missing score is only the form's error.
+    let response = log_pain(&p, "", &[]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("stop_reports"), 1);
+}

@@ -94,6 +94,19 @@ pub fn record_from_portal(
     Ok(recorded)
 }
 
+/// A patient's "yes" to stop symptoms when the score they typed with it cannot be stored:
+/// the report must not wait on a valid score. With its audit event.
+pub fn stop_report_from_portal(
+    conn: &mut DbConn,
+    who: &Actor,
+    patient_user_id: i64,
+    patient_id: i64,
+    stop: &[&'static StopSymptom],
+) -> Result<i64, Refusal> {
+    let case = crate::store::portal::portal_case(conn, patient_id)?.ok_or(AppError::NotFound)?;
+    crate::store::cases::report_stop_symptoms(conn, who, &case, None, stop, patient_user_id)
+}
+
 struct Recorder {
     user_id: i64,
     role: &'static str,

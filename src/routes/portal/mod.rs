@@ -460,13 +460,6 @@ async fn portal_pain(
     let zone = patient_zone(&state, &patient)
         .await?
         .unwrap_or(state.zone());
-    let valid = match form.validate(zone) {
-        Ok(valid) => valid,
-        Err(errors) => {
-            let page = portal_page(&req, &state, &patient, form, errors).await?;
-            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
-        }
-    };
     let Some(stop) = form
         .stop
         .iter()
@@ -474,6 +467,15 @@ async fn portal_pain(
         .collect::<Option<Vec<&'static StopSymptom>>>()
     else {
         return Err(AppError::BadRequest("stop symptom".into()));
+    };
+    let valid = match form.validate(zone) {
+        Ok(valid) => valid,
+        Err(errors) if stop.is_empty() => {
+            let page = portal_page(&req, &state, &patient, form, errors).await?;
+            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        // A "yes" to a stop symptom never waits on a mistyped score.
+        Err(_) => return report_stop_alone(&req, &state, &patient, stop).await,
     };
     let reported = !stop.is_empty();
     let who = actor(&req);
@@ -499,6 +501,14 @@ async fn portal_pain(
             Ok(state.redirect_with_flash(next, &message))
         }
         Err(AppError::Refused { field, message }) => {
+            if !form.stop.is_empty() {
+                let stop: Vec<&'static StopSymptom> = form
+                    .stop
+                    .iter()
+                    .filter_map(|key| stop_symptom(key))
+                    .collect();
+                return report_stop_alone(&req, &state, &patient, stop).await;
+            }
             let mut errors = FormErrors::default();
             errors.add(field, message);
             let page = portal_page(&req, &state, &patient, form, errors).await?;
@@ -506,6 +516,30 @@ async fn portal_pain(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Stores a patient's stop report without the score they typed (it could not be stored)
+/// and sends them to the message saying whom to call.
+async fn report_stop_alone(
+    req: &HttpRequest,
+    state: &AppState,
+    patient: &Patient,
+    stop: Vec<&'static StopSymptom>,
+) -> Result<HttpResponse, AppError> {
+    let patient_id = patient_id_of(patient)?;
+    let who = actor(req);
+    let user_id = patient.user_id;
+    state
+        .write(move |c| {
+            Ok(store::pain::stop_report_from_portal(
+                c, &who, user_id, patient_id, &stop,
+            )?)
+        })
+        .await?;
+    Ok(state.redirect_with_flash(
+        "/me#stop-now",
+        "What you told us is saved, but your pain score is not: please read the message below now, and enter the score again later.",
+    ))
 }
 
 #[derive(Deserialize)]
