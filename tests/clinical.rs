@@ -104,17 +104,10 @@ fn assessment_fields(
         ("intent", intent),
         ("rf_night-pain", night_pain),
     ];
-    for flag in [
-        "numbness-weakness",
-        "chest-pain",
-        "breathing",
-        "severe-headache",
-        "fall-accident",
-        "worsening",
-        "weight-loss",
-        "cancer-history",
-        "fever",
-    ] {
+    for (flag, _) in physiocase::domain::clinical::RED_FLAGS
+        .iter()
+        .filter(|(flag, _)| *flag != "night-pain")
+    {
         fields.push((Box::leak(format!("rf_{flag}").into_boxed_str()), "no"));
     }
     fields
@@ -207,6 +200,7 @@ async fn the_whole_clinical_journey_with_a_red_flag() {
             &[
                 ("flag", "night-pain"),
                 ("action", "referred"),
+                ("urgency", "soon"),
                 ("reason", "Letter to GP for review"),
             ],
         )
@@ -533,12 +527,15 @@ async fn a_blank_assessment_is_kept_as_a_draft_but_never_signed() {
     let html = t.page(&assessment).await;
     assert!(html.contains("Draft") && !html.contains("Signed"));
 
-    // One finding is enough.
-    let one = [
-        ("assessed_at", now.as_str()),
-        ("presenting_complaint", "Stiff neck"),
-        ("intent", "sign"),
-    ];
+    // One finding is enough (with the red-flag screen an initial assessment needs).
+    let one = common::clinic::with_screen(
+        &[
+            ("assessed_at", now.as_str()),
+            ("presenting_complaint", "Stiff neck"),
+            ("intent", "sign"),
+        ],
+        &[],
+    );
     let response = t
         .submit(
             &format!("{assessment}/edit"),
@@ -1342,6 +1339,7 @@ async fn a_referral_letter_is_drafted_from_the_red_flag_edited_signed_and_never_
             &[
                 ("flag", "night-pain"),
                 ("action", "referred"),
+                ("urgency", "urgent"),
                 ("reason", "GP to rule out a serious cause"),
             ],
         )
@@ -1405,7 +1403,7 @@ async fn a_referral_letter_is_drafted_from_the_red_flag_edited_signed_and_never_
     let letter = location(&response);
     let draft = common::html_unescape(&t.page(&letter).await);
     for said in [
-        "Urgent: to be seen today",
+        "Urgent: to be seen the same day",
         "Pain at night that does not ease with rest or position",
         "Dr Omar Haddad",
         "Elm Tree Surgery",
@@ -1485,7 +1483,7 @@ async fn a_referral_letter_is_drafted_from_the_red_flag_edited_signed_and_never_
         "Born 14 Jul 1961",
         "Clinic reference L-1",
         "Dear Dr Omar Haddad,",
-        "Urgent: to be seen today",
+        "Urgent: to be seen the same day",
         told,
         "Physiotherapist",
         "Registration number PH 123456",

@@ -4,7 +4,7 @@ mod common;
 
 use common::clinic::{
     case_for, case_patient_id, exercise_id, item, open_case, portal_patient, post_builder,
-    set_review_date,
+    set_review_date, with_screen,
 };
 use common::{Browser, PASSWORD, days_ago, location, save_version_at, spawn_app};
 use reqwest::StatusCode;
@@ -368,11 +368,14 @@ async fn another_patient_is_refused_everything_of_the_first_and_refusals_are_aud
         &t.submit(
             &new,
             &format!("{case}/assessments?kind=initial"),
-            &[
-                ("assessed_at", days_ago(2).as_str()),
-                ("presenting_complaint", "Neck pain at the desk"),
-                ("intent", "sign"),
-            ],
+            &with_screen(
+                &[
+                    ("assessed_at", days_ago(2).as_str()),
+                    ("presenting_complaint", "Neck pain at the desk"),
+                    ("intent", "sign"),
+                ],
+                &[],
+            ),
         )
         .await,
     );

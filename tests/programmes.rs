@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::clinic::{Item, case_for, exercise_id, item, post_builder};
+use common::clinic::{Item, case_for, exercise_id, item, post_builder, with_screen};
 use common::{days_ago, location, spawn_app};
 use diesel::prelude::*;
 use reqwest::StatusCode;
@@ -231,11 +231,10 @@ async fn the_red_flag_gate_blocks_then_allows() {
         .submit(
             &new,
             &format!("{case}/assessments?kind=initial"),
-            &[
-                ("assessed_at", days_ago(2).as_str()),
-                ("rf_chest-pain", "yes"),
-                ("intent", "sign"),
-            ],
+            &with_screen(
+                &[("assessed_at", days_ago(2).as_str()), ("intent", "sign")],
+                &["chest-pain"],
+            ),
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::clinic::{case_for, case_patient_id, exercise_id, item, portal_patient, post_builder};
+use common::clinic::{
+    case_for, case_patient_id, exercise_id, item, portal_patient, post_builder, with_screen,
+};
 use common::{Browser, days_ago, location, spawn_app, tags};
 use reqwest::StatusCode;
 
@@ -294,11 +296,10 @@ async fn a_refused_form_titles_itself_an_error_and_links_each_message_to_its_fie
         .submit(
             &new,
             &format!("{case}/assessments?kind=initial"),
-            &[
-                ("assessed_at", days_ago(1).as_str()),
-                ("rf_chest-pain", "yes"),
-                ("intent", "sign"),
-            ],
+            &with_screen(
+                &[("assessed_at", days_ago(1).as_str()), ("intent", "sign")],
+                &["chest-pain"],
+            ),
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);

@@ -74,7 +74,7 @@ fn main() -> ExitCode {
             })
             .collect(),
         pictures: Vec::new(),
-        stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),
+        stop_symptoms: STOP_SYMPTOMS.iter().map(|s| s.text.to_owned()).collect(),
         portal_url: Some("https://clinic.example/me".into()),
         paper: Paper::A4,
         large_print: false,

@@ -78,6 +78,7 @@ diesel::table! {
         sheet_footer -> Text,
         updated_at -> Timestamp,
         time_zone -> Text,
+        emergency_number -> Text,
     }
 }
 
@@ -174,6 +175,18 @@ diesel::table! {
         reason -> Text,
         recorded_by -> BigInt,
         recorded_at -> Timestamp,
+        urgency -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    stop_reports (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        pain_score_id -> Nullable<BigInt>,
+        symptoms -> Text,
+        reported_by -> BigInt,
+        reported_at -> Timestamp,
     }
 }
 
@@ -311,6 +324,7 @@ diesel::joinable!(assessments -> cases (case_id));
 diesel::joinable!(addenda -> assessments (assessment_id));
 diesel::joinable!(red_flag_actions -> cases (case_id));
 diesel::joinable!(pain_scores -> cases (case_id));
+diesel::joinable!(stop_reports -> cases (case_id));
 diesel::joinable!(programme_versions -> cases (case_id));
 diesel::joinable!(programme_items -> programme_versions (version_id));
 diesel::joinable!(programme_items -> exercises (exercise_id));
@@ -327,6 +341,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     addenda,
     red_flag_actions,
     letters,
+    stop_reports,
     pain_scores,
     programme_versions,
     programme_items,

@@ -38,27 +38,60 @@ impl AssessmentKind {
     }
 }
 
-/// Screening answers that call for medical referral.
+/// Screening answers that call for medical referral. Keys are stored with every answer:
+/// never rename one. A question added later is simply absent from older assessments.
 pub const RED_FLAGS: &[(&str, &str)] = &[
     (
         "numbness-weakness",
         "Numbness or weakness in the arms or legs",
     ),
+    (
+        "tingling",
+        "Tingling (pins and needles) in the arms or legs",
+    ),
+    (
+        "unsteady-walking",
+        "Unsteady walking or clumsy hands (spinal cord)",
+    ),
+    ("bladder-bowel", "Any change in bladder or bowel control"),
     ("chest-pain", "Chest pain"),
     ("breathing", "Difficulty breathing"),
     ("severe-headache", "Severe headache"),
     (
+        "severe-unrelieved",
+        "Severe pain that rest and pain medication do not ease",
+    ),
+    (
         "night-pain",
         "Pain at night that does not ease with rest or position",
     ),
-    ("fall-accident", "Pain after a fall or accident"),
     ("worsening", "Steadily worsening pain"),
+    (
+        "persistent-weeks",
+        "Pain lasting several weeks despite home care",
+    ),
+    ("stops-activities", "Pain that stops daily activities"),
+    ("fall-accident", "Pain after a fall or accident"),
+    (
+        "fracture-risk",
+        "Osteoporosis or fracture risk (including long-term steroid use)",
+    ),
+    (
+        "inflammatory",
+        "Morning stiffness over 30 minutes that eases with movement",
+    ),
     ("weight-loss", "Unexplained weight loss"),
     ("cancer-history", "History of cancer"),
     ("fever", "Fever or feeling unwell"),
 ];
 
+/// The prefix of a pending red flag raised by a patient's stop report, not an assessment.
+pub const REPORTED_PREFIX: &str = "stop:";
+
 pub fn red_flag_label(key: &str) -> &'static str {
+    if let Some(stop) = key.strip_prefix(REPORTED_PREFIX) {
+        return stop_symptom(stop).map_or("Reported by the patient", |s| s.flag_label);
+    }
     RED_FLAGS
         .iter()
         .find(|(k, _)| *k == key)
@@ -66,15 +99,109 @@ pub fn red_flag_label(key: &str) -> &'static str {
         .unwrap_or("Unknown red flag")
 }
 
+/// One reason to stop the exercises and contact the clinic, in a patient's words. The
+/// sheet's stop box prints the list; the portal asks it with every pain score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopSymptom {
+    /// Stored with a patient's report: never rename one.
+    pub key: &'static str,
+    pub text: &'static str,
+    /// How the case shows it while it waits for the therapist.
+    pub flag_label: &'static str,
+    /// Call the emergency number before the clinic.
+    pub emergency: bool,
+}
+
+impl std::fmt::Display for StopSymptom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.text)
+    }
+}
+
 /// When a patient should stop and contact the clinic: the red flags in a patient's words.
-pub const STOP_SYMPTOMS: &[&str] = &[
-    "numbness, tingling or weakness in your arms or legs",
-    "chest pain or difficulty breathing",
-    "a severe headache, dizziness or feeling faint",
-    "pain that keeps getting worse, or wakes you at night and does not ease",
-    "pain after a fall or accident",
-    "fever, feeling unwell, or losing weight without trying",
+pub const STOP_SYMPTOMS: &[StopSymptom] = &[
+    StopSymptom {
+        key: "numbness-tingling",
+        text: "numbness, tingling or weakness in your arms or legs",
+        flag_label: "Patient reports numbness, tingling or weakness in the arms or legs",
+        emergency: false,
+    },
+    StopSymptom {
+        key: "walking-bladder",
+        text: "unsteady walking, clumsy hands, or a change in bladder or bowel control",
+        flag_label: "Patient reports unsteady walking, clumsy hands or a bladder or bowel change",
+        emergency: false,
+    },
+    StopSymptom {
+        key: "chest-breathing",
+        text: "chest pain or difficulty breathing",
+        flag_label: "Patient reports chest pain or difficulty breathing",
+        emergency: true,
+    },
+    StopSymptom {
+        key: "headache-faint",
+        text: "a severe headache, dizziness or feeling faint",
+        flag_label: "Patient reports a severe headache, dizziness or feeling faint",
+        emergency: false,
+    },
+    StopSymptom {
+        key: "worsening-night",
+        text: "pain that keeps getting worse, or wakes you at night and does not ease",
+        flag_label: "Patient reports pain getting worse, or waking them at night",
+        emergency: false,
+    },
+    StopSymptom {
+        key: "fall-accident",
+        text: "pain after a fall or accident",
+        flag_label: "Patient reports pain after a fall or accident",
+        emergency: false,
+    },
+    StopSymptom {
+        key: "fever-weight",
+        text: "fever, feeling unwell, or losing weight without trying",
+        flag_label: "Patient reports fever, feeling unwell or weight loss",
+        emergency: false,
+    },
 ];
+
+pub fn stop_symptom(key: &str) -> Option<&'static StopSymptom> {
+    STOP_SYMPTOMS.iter().find(|s| s.key == key)
+}
+
+/// How soon a referred patient is to be seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    Emergency,
+    Urgent,
+    Soon,
+    Routine,
+}
+
+impl Urgency {
+    pub const ALL: [Urgency; 4] = [Self::Emergency, Self::Urgent, Self::Soon, Self::Routine];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Emergency => "emergency",
+            Self::Urgent => "urgent",
+            Self::Soon => "soon",
+            Self::Routine => "routine",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Emergency => "Emergency: sent to emergency care now",
+            Self::Urgent => "Urgent: to be seen the same day",
+            Self::Soon => "Soon: to be seen within a week",
+            Self::Routine => "Routine",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|u| u.as_str() == raw.trim())
+    }
+}
 
 /// The answer to one red-flag question.
 pub const RED_FLAG_ANSWERS: &[(&str, &str)] =
@@ -362,6 +489,16 @@ impl AssessmentContent {
             .collect()
     }
 
+    /// The screen's questions left "not asked" (or predating this record): an initial
+    /// assessment is not signed until each is answered.
+    pub fn unanswered_screen(&self) -> Vec<(&'static str, &'static str)> {
+        RED_FLAGS
+            .iter()
+            .filter(|(key, _)| self.red_flag_answer(key) == "not-asked")
+            .copied()
+            .collect()
+    }
+
     pub fn red_flag_answer(&self, key: &str) -> &str {
         self.red_flags
             .iter()
@@ -432,6 +569,42 @@ mod tests {
         };
         assert_eq!(content.psfs_average(), Some(3.7));
         assert_eq!(AssessmentContent::default().psfs_average(), None);
+    }
+
+    #[test]
+    fn screen_and_stop_keys_are_unique_and_only_chest_symptoms_are_emergencies() {
+        let mut flags: Vec<&str> = RED_FLAGS.iter().map(|(k, _)| *k).collect();
+        flags.sort_unstable();
+        flags.dedup();
+        assert_eq!(flags.len(), RED_FLAGS.len());
+        let mut stops: Vec<&str> = STOP_SYMPTOMS.iter().map(|s| s.key).collect();
+        stops.sort_unstable();
+        stops.dedup();
+        assert_eq!(stops.len(), STOP_SYMPTOMS.len());
+        assert!(STOP_SYMPTOMS.iter().all(|s| !s.key.contains(',')));
+        let emergencies: Vec<&str> = STOP_SYMPTOMS
+            .iter()
+            .filter(|s| s.emergency)
+            .map(|s| s.key)
+            .collect();
+        assert_eq!(emergencies, ["chest-breathing"]);
+        assert_eq!(
+            red_flag_label("stop:chest-breathing"),
+            "Patient reports chest pain or difficulty breathing"
+        );
+        assert_eq!(red_flag_label("tingling"), RED_FLAGS[1].1);
+    }
+
+    #[test]
+    fn an_old_record_lacks_the_newer_questions_and_they_count_as_not_asked() {
+        let old = AssessmentContent {
+            red_flags: vec![("chest-pain".into(), "no".into())],
+            ..AssessmentContent::default()
+        };
+        let unanswered = old.unanswered_screen();
+        assert_eq!(unanswered.len(), RED_FLAGS.len() - 1);
+        assert!(unanswered.iter().any(|(k, _)| *k == "tingling"));
+        assert!(!unanswered.iter().any(|(k, _)| *k == "chest-pain"));
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub fn write(
     written: &Written,
 ) -> Result<i64, Refusal> {
     let case = cases::find(conn, case_id)?;
+    if written.sign {
+        screen_complete(kind, &written.content)?;
+    }
     let id = insert(
         conn,
         case_id,
@@ -96,6 +99,9 @@ pub fn write(
 pub fn revise(conn: &mut DbConn, who: &Actor, id: i64, written: &Written) -> Result<(), Refusal> {
     let current = find(conn, id)?;
     let case = cases::find(conn, current.case_id)?;
+    if written.sign {
+        screen_complete(current.kind(), &written.content)?;
+    }
     if !update_draft(conn, &current, written.assessed_at, &written.content)? {
         return Err(AppError::Conflict("signed while editing".into()).into());
     }
@@ -118,8 +124,29 @@ pub fn revise(conn: &mut DbConn, who: &Actor, id: i64, written: &Written) -> Res
 pub fn sign(conn: &mut DbConn, who: &Actor, id: i64) -> Result<(), Refusal> {
     let current = find(conn, id)?;
     let case = cases::find(conn, current.case_id)?;
+    screen_complete(current.kind(), &current.content()?)?;
     sign_with_event(conn, who, id, case.patient_id)?;
     Ok(())
+}
+
+/// An initial assessment is signed only with every red-flag question answered: a
+/// question left "not asked" is refused, naming it.
+pub fn screen_complete(kind: AssessmentKind, content: &AssessmentContent) -> Result<(), Refusal> {
+    if kind != AssessmentKind::Initial {
+        return Ok(());
+    }
+    let unanswered = content.unanswered_screen();
+    if unanswered.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = unanswered.iter().map(|(_, label)| *label).collect();
+    Err(Refusal::rule(
+        "red_flags",
+        format!(
+            "Answer every red-flag question yes or no before signing an initial assessment. Not asked: {}.",
+            names.join("; ")
+        ),
+    ))
 }
 
 fn sign_with_event(conn: &mut DbConn, who: &Actor, id: i64, patient_id: i64) -> QueryResult<()> {

@@ -67,6 +67,7 @@ crate::store::stored::stored_text! {
         PortalDoneUndone = "portal.done_undone",
         PortalPainLogged = "portal.pain_logged",
         PortalRead = "portal.read",
+        PortalStopReported = "portal.stop_reported",
         ProgrammePrintRefused = "programme.print_refused",
         ProgrammePrinted = "programme.printed",
         ProgrammeRead = "programme.read",

@@ -171,3 +171,39 @@ pub fn open_cases(
     rows.sort_by_key(|row| ids.iter().position(|id| *id == row.0));
     Ok(rows.into_iter().map(to_case).collect())
 }
+
+/// Open cases (of a therapist, or the whole clinic) whose patient reported a stop symptom
+/// in the portal that no one has acted on yet, the latest report first: they head the home
+/// page. Few at any time, so all are read.
+pub fn stop_reported(conn: &mut DbConn, therapist: Option<i64>) -> QueryResult<Vec<DashboardCase>> {
+    use crate::db::schema::stop_reports;
+    let pattern = format!("%{}%", crate::domain::clinical::REPORTED_PREFIX);
+    let mut query = cases::table
+        .inner_join(patients::table)
+        .filter(cases::status.eq(CaseStatus::Open.as_str()))
+        .filter(cases::red_flags_pending.like(pattern))
+        .into_boxed();
+    if let Some(id) = therapist {
+        query = query.filter(cases::therapist_id.eq(id));
+    }
+    let latest = stop_reports::table
+        .filter(stop_reports::case_id.eq(cases::id))
+        .select(diesel::dsl::max(stop_reports::reported_at))
+        .single_value();
+    let rows = query
+        .order((latest.desc(), cases::id.desc()))
+        .select((
+            cases::id,
+            cases::title,
+            patients::given_name,
+            patients::family_name,
+            cases::pain_latest,
+            cases::pain_baseline,
+            cases::pain_trend,
+            cases::last_pain_at,
+            cases::review_date,
+            cases::red_flags_pending,
+        ))
+        .load::<Row>(conn)?;
+    Ok(rows.into_iter().map(to_case).collect())
+}

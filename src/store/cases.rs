@@ -7,11 +7,12 @@ use diesel::prelude::*;
 
 use crate::dates::{ShownDay, Zone};
 use crate::db::schema::{
-    addenda, assessments, cases, pain_scores, programme_versions, red_flag_actions, users,
+    addenda, assessments, cases, pain_scores, programme_versions, red_flag_actions, stop_reports,
+    users,
 };
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
-use crate::domain::clinical::AssessmentContent;
+use crate::domain::clinical::{AssessmentContent, REPORTED_PREFIX, StopSymptom, Urgency};
 use crate::error::AppError;
 use crate::store::Refusal;
 use crate::store::audit::{self, Action, Actor, Event};
@@ -96,6 +97,15 @@ impl CaseRow {
             .split(',')
             .filter(|f| !f.is_empty())
             .map(str::to_owned)
+            .collect()
+    }
+
+    /// The stop symptoms the patient reported that still wait for the therapist.
+    pub fn reported_stops(&self) -> Vec<&'static StopSymptom> {
+        self.red_flags_pending
+            .split(',')
+            .filter_map(|f| f.strip_prefix(REPORTED_PREFIX))
+            .filter_map(crate::domain::clinical::stop_symptom)
             .collect()
     }
 }
@@ -251,14 +261,39 @@ pub fn has_signed_discharge_assessment(conn: &mut DbConn, case_id: i64) -> Query
     .get_result(conn)
 }
 
-/// A therapist records what was done about pending red flags (referred or cleared, and
-/// why), with its audit event; the flags it covers stop waiting.
+/// What a therapist decided about pending red flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedFlagDecision {
+    /// Referred on, with how soon the patient is to be seen.
+    Referred(Urgency),
+    /// Not a concern (the reason says why).
+    Cleared,
+}
+
+impl RedFlagDecision {
+    pub fn action(self) -> &'static str {
+        match self {
+            Self::Referred(_) => "referred",
+            Self::Cleared => "cleared",
+        }
+    }
+
+    pub fn urgency(self) -> Option<Urgency> {
+        match self {
+            Self::Referred(urgency) => Some(urgency),
+            Self::Cleared => None,
+        }
+    }
+}
+
+/// A therapist records what was done about pending red flags (referred with its urgency,
+/// or cleared, and why), with its audit event; the flags it covers stop waiting.
 pub fn act_on_red_flags(
     conn: &mut DbConn,
     who: &Actor,
     case_id: i64,
     flags: &[String],
-    action: &str,
+    decision: RedFlagDecision,
     reason: &str,
     author: i64,
 ) -> Result<i64, Refusal> {
@@ -267,7 +302,8 @@ pub fn act_on_red_flags(
         .values((
             red_flag_actions::case_id.eq(case_id),
             red_flag_actions::flags.eq(flags.join(",")),
-            red_flag_actions::action.eq(action),
+            red_flag_actions::action.eq(decision.action()),
+            red_flag_actions::urgency.eq(decision.urgency().map(Urgency::as_str)),
             red_flag_actions::reason.eq(reason),
             red_flag_actions::recorded_by.eq(author),
             red_flag_actions::recorded_at.eq(Utc::now().naive_utc()),
@@ -275,40 +311,95 @@ pub fn act_on_red_flags(
         .returning(red_flag_actions::id)
         .get_result(conn)?;
     refresh_red_flags(conn, case_id)?;
+    let detail = match decision.urgency() {
+        Some(urgency) => format!("referred ({}): {}", urgency.as_str(), flags.join(",")),
+        None => format!("cleared: {}", flags.join(",")),
+    };
     audit::record(
         conn,
         who,
         Event::new(Action::RedFlagsActionRecorded)
             .entity("red_flag_action", id)
             .patient(case.patient_id)
-            .detail(format!("{action}: {}", flags.join(","))),
+            .detail(detail),
+    )?;
+    Ok(id)
+}
+
+/// A patient answers "yes" to stop symptoms in the portal, with their pain score: the
+/// report is kept, each symptom waits on the case as a red flag (so the sheet and the
+/// programme are held back), with its audit event.
+pub fn report_stop_symptoms(
+    conn: &mut DbConn,
+    who: &Actor,
+    case: &CaseRow,
+    pain_score_id: Option<i64>,
+    symptoms: &[&'static StopSymptom],
+    reported_by: i64,
+) -> Result<i64, Refusal> {
+    let keys: Vec<&str> = symptoms.iter().map(|s| s.key).collect();
+    if keys.is_empty() {
+        return Err(AppError::Internal("a stop report names no symptom".into()).into());
+    }
+    let id: i64 = diesel::insert_into(stop_reports::table)
+        .values((
+            stop_reports::case_id.eq(case.id),
+            stop_reports::pain_score_id.eq(pain_score_id),
+            stop_reports::symptoms.eq(keys.join(",")),
+            stop_reports::reported_by.eq(reported_by),
+            stop_reports::reported_at.eq(Utc::now().naive_utc()),
+        ))
+        .returning(stop_reports::id)
+        .get_result(conn)?;
+    refresh_red_flags(conn, case.id)?;
+    audit::record(
+        conn,
+        who,
+        Event::new(Action::PortalStopReported)
+            .entity("case", case.id)
+            .patient(case.patient_id)
+            .detail(keys.join(",")),
     )?;
     Ok(id)
 }
 
 /// Re-computes which red flags of a case still wait for action: a flag answered "yes"
-/// in an assessment is pending until an action covering it is recorded after that answer.
+/// in an assessment, or a stop symptom a patient reported, is pending until an action
+/// covering it is recorded after that answer.
 pub fn refresh_red_flags(conn: &mut DbConn, case_id: i64) -> Result<Vec<String>, AppError> {
     let answers: Vec<(String, NaiveDateTime)> = assessments::table
         .filter(assessments::case_id.eq(case_id))
         .filter(assessments::status.ne(AssessmentStatus::EnteredInError.as_str()))
         .select((assessments::content, assessments::updated_at))
         .load(conn)?;
+    let reports: Vec<(String, NaiveDateTime)> = stop_reports::table
+        .filter(stop_reports::case_id.eq(case_id))
+        .select((stop_reports::symptoms, stop_reports::reported_at))
+        .load(conn)?;
     let actions: Vec<(String, NaiveDateTime)> = red_flag_actions::table
         .filter(red_flag_actions::case_id.eq(case_id))
         .select((red_flag_actions::flags, red_flag_actions::recorded_at))
         .load(conn)?;
-    let mut pending = BTreeSet::new();
+    let mut raised: Vec<(String, NaiveDateTime)> = Vec::new();
     for (content, answered_at) in answers {
         let content: AssessmentContent = serde_json::from_str(&content)
             .map_err(|e| AppError::Internal(format!("assessment content: {e}")))?;
         for flag in content.flags_answered_yes() {
-            let handled = actions
-                .iter()
-                .any(|(flags, at)| *at >= answered_at && flags.split(',').any(|f| f == flag));
-            if !handled {
-                pending.insert(flag);
-            }
+            raised.push((flag, answered_at));
+        }
+    }
+    for (symptoms, reported_at) in reports {
+        for key in symptoms.split(',').filter(|k| !k.is_empty()) {
+            raised.push((format!("{REPORTED_PREFIX}{key}"), reported_at));
+        }
+    }
+    let mut pending = BTreeSet::new();
+    for (flag, raised_at) in raised {
+        let handled = actions
+            .iter()
+            .any(|(flags, at)| *at >= raised_at && flags.split(',').any(|f| f == flag));
+        if !handled {
+            pending.insert(flag);
         }
     }
     let pending: Vec<String> = pending.into_iter().collect();
@@ -408,6 +499,15 @@ pub struct RedFlagActionLine {
     pub flags: String,
     pub reason: String,
     pub recorder: String,
+    pub urgency: Option<Urgency>,
+}
+
+/// Stop symptoms a patient reported in the portal.
+pub struct StopReportLine {
+    pub at: NaiveDateTime,
+    /// The symptoms, comma-separated keys of `STOP_SYMPTOMS`.
+    pub symptoms: String,
+    pub reporter: String,
 }
 
 /// A saved version of the case's programme.
@@ -422,6 +522,7 @@ pub struct ProgrammeVersionLine {
 pub struct TimelineSources {
     pub addenda: Vec<AddendumLine>,
     pub red_flag_actions: Vec<RedFlagActionLine>,
+    pub stop_reports: Vec<StopReportLine>,
     pub programme_versions: Vec<ProgrammeVersionLine>,
 }
 
@@ -438,7 +539,7 @@ pub fn timeline_sources(conn: &mut DbConn, case_id: i64) -> QueryResult<Timeline
             addenda::body,
         ))
         .load(c))?;
-    let actions: Vec<(Stamp, String, String, String, String)> =
+    let actions: Vec<(Stamp, String, String, String, String, Option<String>)> =
         native!(conn, |c| red_flag_actions::table
             .inner_join(users::table.on(users::id.eq(red_flag_actions::recorded_by)))
             .filter(red_flag_actions::case_id.eq(case_id))
@@ -452,8 +553,19 @@ pub fn timeline_sources(conn: &mut DbConn, case_id: i64) -> QueryResult<Timeline
                 red_flag_actions::flags,
                 red_flag_actions::reason,
                 users::display_name,
+                red_flag_actions::urgency,
             ))
             .load(c))?;
+    let reports: Vec<(Stamp, String, String)> = native!(conn, |c| stop_reports::table
+        .inner_join(users::table.on(users::id.eq(stop_reports::reported_by)))
+        .filter(stop_reports::case_id.eq(case_id))
+        .order((stop_reports::reported_at.desc(), stop_reports::id.desc()))
+        .select((
+            stop_reports::reported_at,
+            stop_reports::symptoms,
+            users::display_name,
+        ))
+        .load(c))?;
     let versions: Vec<(i32, Stamp, String)> = native!(conn, |c| programme_versions::table
         .inner_join(users::table.on(users::id.eq(programme_versions::author_id)))
         .filter(programme_versions::case_id.eq(case_id))
@@ -476,12 +588,23 @@ pub fn timeline_sources(conn: &mut DbConn, case_id: i64) -> QueryResult<Timeline
             .collect(),
         red_flag_actions: actions
             .into_iter()
-            .map(|(at, action, flags, reason, recorder)| RedFlagActionLine {
+            .map(
+                |(at, action, flags, reason, recorder, urgency)| RedFlagActionLine {
+                    at: at.0,
+                    action,
+                    flags,
+                    reason,
+                    recorder,
+                    urgency: urgency.as_deref().and_then(Urgency::parse),
+                },
+            )
+            .collect(),
+        stop_reports: reports
+            .into_iter()
+            .map(|(at, symptoms, reporter)| StopReportLine {
                 at: at.0,
-                action,
-                flags,
-                reason,
-                recorder,
+                symptoms,
+                reporter,
             })
             .collect(),
         programme_versions: versions

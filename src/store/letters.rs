@@ -12,7 +12,7 @@ use crate::db::schema::{assessments, cases, letters, red_flag_actions, users};
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::clinical::{
-    AssessmentContent, DISCHARGE_OUTCOMES, PsfsItem, label_of, red_flag_label,
+    AssessmentContent, DISCHARGE_OUTCOMES, PsfsItem, Urgency, label_of, red_flag_label,
 };
 use crate::domain::pain::{PainSummary, Trend};
 use crate::error::AppError;
@@ -54,45 +54,24 @@ crate::store::stored::stored_text! {
     }
 }
 
-crate::store::stored::stored_text! {
-    /// How soon a referred patient must be seen.
-    pub enum Urgency {
-        Emergency = "emergency",
-        Urgent = "urgent",
-        Soon = "soon",
-        Routine = "routine",
-    }
-}
-
-impl Urgency {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Emergency => "Emergency: sent to emergency care now",
-            Self::Urgent => "Urgent: to be seen today",
-            Self::Soon => "Soon: to be seen within a week",
-            Self::Routine => "Routine",
+/// What the patient was told, as a referral's draft first says it.
+fn advice_given(urgency: Urgency) -> &'static str {
+    match urgency {
+        Urgency::Emergency => {
+            "I have advised the patient to go to the emergency department now and have not \
+             started treatment."
         }
-    }
-
-    /// What the patient was told, as the draft first says it.
-    fn advice_given(self) -> &'static str {
-        match self {
-            Self::Emergency => {
-                "I have advised the patient to go to the emergency department now and have \
-                 not started treatment."
-            }
-            Self::Urgent => {
-                "I have advised the patient to contact the practice today to be seen today, \
-                 and not to start the exercises until they have been seen."
-            }
-            Self::Soon => {
-                "I have advised the patient to book an appointment with you within the next \
-                 week, and to seek help sooner if their symptoms get worse."
-            }
-            Self::Routine => {
-                "I have advised the patient to book a routine appointment with you, and to \
-                 seek help sooner if their symptoms change."
-            }
+        Urgency::Urgent => {
+            "I have advised the patient to contact the practice to be seen today, and \
+             not to start the exercises until they have been seen."
+        }
+        Urgency::Soon => {
+            "I have advised the patient to book an appointment with you within the next week, \
+             and to seek help sooner if their symptoms get worse."
+        }
+        Urgency::Routine => {
+            "I have advised the patient to book a routine appointment with you, and to seek \
+             help sooner if their symptoms change."
         }
     }
 }
@@ -220,27 +199,33 @@ pub fn offered(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<LetterKind>> 
     Ok(kinds)
 }
 
-/// The red flags of the case's latest "referred" action and when it was recorded.
-fn latest_referral(
-    conn: &mut DbConn,
-    case_id: i64,
-) -> QueryResult<Option<(Vec<String>, NaiveDateTime)>> {
-    let row: Option<(String, Stamp)> = native!(conn, |c| red_flag_actions::table
+/// The case's latest "referred" action: its red flags, when, and the urgency recorded.
+pub struct Referral {
+    pub flags: Vec<String>,
+    pub at: NaiveDateTime,
+    pub urgency: Option<Urgency>,
+}
+
+pub fn latest_referral(conn: &mut DbConn, case_id: i64) -> QueryResult<Option<Referral>> {
+    let row: Option<(String, Stamp, Option<String>)> = native!(conn, |c| red_flag_actions::table
         .filter(red_flag_actions::case_id.eq(case_id))
         .filter(red_flag_actions::action.eq("referred"))
         .order(red_flag_actions::id.desc())
-        .select((red_flag_actions::flags, red_flag_actions::recorded_at))
+        .select((
+            red_flag_actions::flags,
+            red_flag_actions::recorded_at,
+            red_flag_actions::urgency,
+        ))
         .first(c)
         .optional())?;
-    Ok(row.map(|(flags, Stamp(at))| {
-        (
-            flags
-                .split(',')
-                .filter(|f| !f.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            at,
-        )
+    Ok(row.map(|(flags, Stamp(at), urgency)| Referral {
+        flags: flags
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        at,
+        urgency: urgency.as_deref().and_then(Urgency::parse),
     }))
 }
 
@@ -346,7 +331,12 @@ fn compose(
                     "Choose how urgent the referral is.",
                 ));
             };
-            let Some((flags, acted_at)) = latest_referral(conn, case_id)? else {
+            let Some(Referral {
+                flags,
+                at: acted_at,
+                ..
+            }) = latest_referral(conn, case_id)?
+            else {
                 return Err(Refusal::rule(
                     "kind",
                     "A referral letter follows a red flag recorded as referred; this case has none.",
@@ -374,19 +364,15 @@ fn compose(
                 fixed(
                     "Why I am referring",
                     format!(
-                        "On {} the screening questions for serious conditions were answered \
-                         yes to: {}. I recorded the referral on {}.",
-                        latest
-                            .map(|(_, at, _)| day(*at))
-                            .unwrap_or_else(|| day(acted_at)),
-                        answers.join("; "),
+                        "Signs of a possibly serious condition, recorded on {}: {}.",
                         day(acted_at),
+                        answers.join("; "),
                     ),
                 ),
                 editable("Relevant findings", findings.join("\n")),
                 editable(
                     "What the patient was told",
-                    urgency.advice_given().to_owned(),
+                    advice_given(urgency).to_owned(),
                 ),
                 editable(
                     "Request",

@@ -8,6 +8,7 @@ use crate::db::schema::{adherence_ticks, cases, pain_scores, programme_versions}
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::adherence::{self, InForce};
+use crate::domain::clinical::StopSymptom;
 use crate::domain::pain::{PainContext, PainSummary};
 use crate::error::AppError;
 use crate::store::Refusal;
@@ -56,13 +57,16 @@ pub fn record_for_case(
     record(conn, who, &case, patient.date_of_birth, recorder, entry)
 }
 
-/// A patient logs a score in the portal on their open case, with its audit event.
+/// A patient logs a score in the portal on their open case, with its audit event. A "yes"
+/// to any stop symptom is stored with it in the same transaction (see
+/// `cases::report_stop_symptoms`); a retried request stores neither twice.
 pub fn record_from_portal(
     conn: &mut DbConn,
     who: &Actor,
     patient_user_id: i64,
     patient_id: i64,
     entry: &ScoreEntry,
+    stop: &[&'static StopSymptom],
 ) -> Result<Recorded, Refusal> {
     let case = crate::store::portal::portal_case(conn, patient_id)?.ok_or(AppError::NotFound)?;
     let born = crate::store::patients::find(conn, patient_id)?.date_of_birth;
@@ -71,7 +75,36 @@ pub fn record_from_portal(
         role: "patient",
         action: Action::PortalPainLogged,
     };
-    record(conn, who, &case, born, recorder, entry)
+    let recorded = record(conn, who, &case, born, recorder, entry)?;
+    if recorded == Recorded::Stored && !stop.is_empty() {
+        let score_id: Option<i64> = pain_scores::table
+            .filter(pain_scores::idempotency_key.eq(&entry.key))
+            .select(pain_scores::id)
+            .first(conn)
+            .optional()?;
+        crate::store::cases::report_stop_symptoms(
+            conn,
+            who,
+            &case,
+            score_id,
+            stop,
+            patient_user_id,
+        )?;
+    }
+    Ok(recorded)
+}
+
+/// A patient's "yes" to stop symptoms when the score they typed with it cannot be stored:
+/// the report must not wait on a valid score. With its audit event.
+pub fn stop_report_from_portal(
+    conn: &mut DbConn,
+    who: &Actor,
+    patient_user_id: i64,
+    patient_id: i64,
+    stop: &[&'static StopSymptom],
+) -> Result<i64, Refusal> {
+    let case = crate::store::portal::portal_case(conn, patient_id)?.ok_or(AppError::NotFound)?;
+    crate::store::cases::report_stop_symptoms(conn, who, &case, None, stop, patient_user_id)
 }
 
 struct Recorder {

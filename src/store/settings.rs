@@ -18,6 +18,8 @@ pub struct ClinicSettings {
     pub sheet_footer: String,
     /// An IANA name; empty only before the server first starts on this database.
     pub time_zone: String,
+    /// Called first for chest pain or difficulty breathing (the stop box and the portal).
+    pub emergency_number: String,
 }
 
 pub fn load(conn: &mut DbConn) -> QueryResult<ClinicSettings> {
@@ -70,6 +72,8 @@ pub struct NewSettings {
     pub default_paper: String,
     pub sheet_footer: String,
     pub time_zone: Zone,
+    /// None leaves the number as it is.
+    pub emergency_number: Option<String>,
 }
 
 fn save(conn: &mut DbConn, new: &NewSettings) -> QueryResult<usize> {
@@ -84,7 +88,13 @@ fn save(conn: &mut DbConn, new: &NewSettings) -> QueryResult<usize> {
             clinic_settings::time_zone.eq(new.time_zone.name()),
             clinic_settings::updated_at.eq(chrono::Utc::now().naive_utc()),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    if let Some(number) = &new.emergency_number {
+        diesel::update(clinic_settings::table.find(1))
+            .set(clinic_settings::emergency_number.eq(number))
+            .execute(conn)?;
+    }
+    Ok(1)
 }
 
 /// The clinic's name and contact details alone, with their audit event (the demo's clinic).

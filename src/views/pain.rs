@@ -126,6 +126,16 @@ pub struct PainForm {
     pub note: String,
     #[serde(default)]
     pub idempotency_key: String,
+    /// The stop symptoms a patient ticked "yes" (the portal asks them with every score).
+    #[serde(default)]
+    pub stop: Vec<String>,
+}
+
+impl PainForm {
+    /// Whether the patient ticked this stop symptom.
+    pub fn stop_ticked(&self, key: &str) -> bool {
+        self.stop.iter().any(|k| k == key)
+    }
 }
 
 impl PainForm {

@@ -140,7 +140,7 @@ pub fn prepare_sheet(
                 })
                 .collect(),
             pictures: pictures.printed,
-            stop_symptoms: STOP_SYMPTOMS.iter().map(|s| (*s).to_owned()).collect(),
+            stop_symptoms: STOP_SYMPTOMS.iter().map(|s| s.text.to_owned()).collect(),
             portal_url: store::portal::has_access(c, case.patient_id)?.then_some(portal_url),
             paper: paper.unwrap_or(default_paper),
             large_print,

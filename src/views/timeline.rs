@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::domain::clinical::{AssessmentKind, red_flag_label};
+use crate::domain::clinical::{AssessmentKind, red_flag_label, stop_symptom};
 use crate::store::cases::{AssessmentLine, ScoreLine, TimelineSources, context_label};
 use crate::web::Pager;
 
@@ -26,6 +26,7 @@ enum Source {
     Addendum(usize),
     Pain(usize),
     RedFlag(usize),
+    StopReport(usize),
     Programme(usize),
 }
 
@@ -42,6 +43,7 @@ pub fn timeline_page(
     let TimelineSources {
         addenda,
         red_flag_actions,
+        stop_reports,
         programme_versions,
     } = sources;
     // Each source is newest first, and a stable sort keeps that order among equal times,
@@ -51,6 +53,7 @@ pub fn timeline_page(
             + addenda.len()
             + scores.len()
             + red_flag_actions.len()
+            + stop_reports.len()
             + programme_versions.len(),
     );
     order.extend(
@@ -79,6 +82,12 @@ pub fn timeline_page(
             .map(|(i, a)| (a.at, Source::RedFlag(i))),
     );
     order.extend(
+        stop_reports
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.at, Source::StopReport(i))),
+    );
+    order.extend(
         programme_versions
             .iter()
             .enumerate()
@@ -90,91 +99,115 @@ pub fn timeline_page(
     let pager = Pager::new(page, TIMELINE_PER_PAGE, total, String::new()).at_anchor("timeline");
     let skip = usize::try_from(pager.offset()).unwrap_or(usize::MAX);
     let take = usize::try_from(pager.per_page).unwrap_or(usize::MAX);
-    let entries = order
-        .into_iter()
-        .skip(skip)
-        .take(take)
-        .map(|(at, source)| match source {
-            Source::Assessment(i) => {
-                let a = &assessments[i];
-                let label = AssessmentKind::parse(&a.kind)
-                    .map(|k| k.label())
-                    .unwrap_or("Assessment");
-                let state = a.status.label();
-                TimelineEntry {
-                    at,
-                    kind: "assessment",
-                    title: format!("{label} ({state})"),
-                    detail: format!("by {}", a.author),
-                    link: Some(format!("/assessments/{}", a.id)),
-                    struck: a.status.is_entered_in_error(),
+    let entries =
+        order
+            .into_iter()
+            .skip(skip)
+            .take(take)
+            .map(|(at, source)| match source {
+                Source::Assessment(i) => {
+                    let a = &assessments[i];
+                    let label = AssessmentKind::parse(&a.kind)
+                        .map(|k| k.label())
+                        .unwrap_or("Assessment");
+                    let state = a.status.label();
+                    TimelineEntry {
+                        at,
+                        kind: "assessment",
+                        title: format!("{label} ({state})"),
+                        detail: format!("by {}", a.author),
+                        link: Some(format!("/assessments/{}", a.id)),
+                        struck: a.status.is_entered_in_error(),
+                    }
                 }
-            }
-            Source::Addendum(i) => {
-                let note = &addenda[i];
-                TimelineEntry {
-                    at,
-                    kind: "addendum",
-                    title: format!("Addendum by {}", note.author),
-                    detail: note.body.clone(),
-                    link: Some(format!("/assessments/{}", note.assessment_id)),
-                    struck: false,
+                Source::Addendum(i) => {
+                    let note = &addenda[i];
+                    TimelineEntry {
+                        at,
+                        kind: "addendum",
+                        title: format!("Addendum by {}", note.author),
+                        detail: note.body.clone(),
+                        link: Some(format!("/assessments/{}", note.assessment_id)),
+                        struck: false,
+                    }
                 }
-            }
-            Source::Pain(i) => {
-                let line = &scores[i];
-                let (score, who) = (line.score, &line.recorder);
-                TimelineEntry {
-                    at,
-                    kind: "pain",
-                    title: format!("Pain {score}/10 ({})", context_label(&line.context)),
-                    detail: if line.note.is_empty() {
-                        format!("recorded by {who}")
-                    } else {
-                        format!("recorded by {who}: {}", line.note)
-                    },
-                    link: None,
-                    struck: false,
-                }
-            }
-            Source::RedFlag(i) => {
-                let action = &red_flag_actions[i];
-                let names: Vec<&str> = action
-                    .flags
-                    .split(',')
-                    .filter(|f| !f.is_empty())
-                    .map(red_flag_label)
-                    .collect();
-                TimelineEntry {
-                    at,
-                    kind: "red-flag",
-                    title: format!(
-                        "Red flags {} by {}",
-                        if action.action == "referred" {
-                            "referred to a doctor"
+                Source::Pain(i) => {
+                    let line = &scores[i];
+                    let (score, who) = (line.score, &line.recorder);
+                    TimelineEntry {
+                        at,
+                        kind: "pain",
+                        title: format!("Pain {score}/10 ({})", context_label(&line.context)),
+                        detail: if line.note.is_empty() {
+                            format!("recorded by {who}")
                         } else {
-                            "cleared"
+                            format!("recorded by {who}: {}", line.note)
                         },
-                        action.recorder
-                    ),
-                    detail: format!("{}. Reason: {}", names.join("; "), action.reason),
-                    link: None,
-                    struck: false,
+                        link: None,
+                        struck: false,
+                    }
                 }
-            }
-            Source::Programme(i) => {
-                let version = &programme_versions[i];
-                let (number, who) = (version.version, &version.author);
-                TimelineEntry {
-                    at,
-                    kind: "programme",
-                    title: format!("Programme version {number}"),
-                    detail: format!("saved by {who}"),
-                    link: Some(format!("/cases/{case_id}/programme/versions/{number}")),
-                    struck: false,
+                Source::RedFlag(i) => {
+                    let action = &red_flag_actions[i];
+                    let names: Vec<&str> = action
+                        .flags
+                        .split(',')
+                        .filter(|f| !f.is_empty())
+                        .map(red_flag_label)
+                        .collect();
+                    TimelineEntry {
+                        at,
+                        kind: "red-flag",
+                        title: format!(
+                            "Red flags {} by {}",
+                            match (action.action.as_str(), action.urgency) {
+                                ("referred", Some(urgency)) => format!(
+                                    "referred to a doctor ({})",
+                                    urgency.label().to_lowercase()
+                                ),
+                                ("referred", None) => "referred to a doctor".to_owned(),
+                                _ => "cleared".to_owned(),
+                            },
+                            action.recorder
+                        ),
+                        detail: format!("{}. Reason: {}", names.join("; "), action.reason),
+                        link: None,
+                        struck: false,
+                    }
                 }
-            }
-        })
-        .collect();
+                Source::StopReport(i) => {
+                    let report = &stop_reports[i];
+                    let said: Vec<&str> = report
+                        .symptoms
+                        .split(',')
+                        .filter_map(stop_symptom)
+                        .map(|s| s.text)
+                        .collect();
+                    TimelineEntry {
+                        at,
+                        kind: "red-flag",
+                        title: format!(
+                            "{} reported stop symptoms in the portal and was told to stop",
+                            report.reporter
+                        ),
+                        detail: said.join("; "),
+                        link: None,
+                        struck: false,
+                    }
+                }
+                Source::Programme(i) => {
+                    let version = &programme_versions[i];
+                    let (number, who) = (version.version, &version.author);
+                    TimelineEntry {
+                        at,
+                        kind: "programme",
+                        title: format!("Programme version {number}"),
+                        detail: format!("saved by {who}"),
+                        link: Some(format!("/cases/{case_id}/programme/versions/{number}")),
+                        struck: false,
+                    }
+                }
+            })
+            .collect();
     (entries, pager)
 }

@@ -169,6 +169,10 @@ describe('the whole life of a case', () => {
     await therapist.getByRole('radio', { name: `${NIGHT_PAIN}: Yes`, exact: true }).check();
     assert.ok(await therapist.locator('input[name="rf_night-pain"][value="yes"]').isChecked());
     await therapist.getByRole('radio', { name: 'Chest pain: No', exact: true }).check();
+    // An initial assessment is signed only with the whole screen answered.
+    for (const no of await therapist.locator('input[name^="rf_"][value="no"]').all()) {
+      if ((await no.getAttribute('name')) !== 'rf_night-pain') await no.check();
+    }
     await therapist.getByLabel('Thoracic rotation left (°)').fill('40');
     await therapist.getByLabel('Clinical impression').fill('Postural thoracic pain; night pain to be checked by GP.');
     await therapist.getByLabel('Plan', { exact: true }).fill('Mobility programme, review in two weeks.');
@@ -203,6 +207,7 @@ describe('the whole life of a case', () => {
     await record(therapist, '17-red-flags');
     await therapist.getByRole('checkbox', { name: NIGHT_PAIN }).check();
     await therapist.getByRole('radio', { name: 'Referred to a doctor' }).check();
+    await therapist.getByRole('radio', { name: 'Urgent: to be seen the same day' }).check();
     await therapist.getByLabel('Reason and details').fill('Referred to the GP the same day for night pain.');
     await go(therapist, therapist.getByRole('button', { name: 'Record action' }));
     await assertNoFormErrors(therapist);
@@ -407,6 +412,41 @@ describe('the whole life of a case', () => {
     assert.match(rows[0], /Now[\s\S]*3/, `the newest score first: ${rows[0]}`);
     await patient.screenshot({ path: path.join(dir, '27-me-pain-chart-390.png'), fullPage: true });
     await patient.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  step('a patient who reports chest pain is told to stop and whom to call, until the therapist acts', async () => {
+    await patient.goto('/me');
+    await patient.getByLabel(/^Pain score/).fill('3');
+    await patient.getByRole('checkbox', { name: 'chest pain or difficulty breathing' }).check();
+    await go(patient, patient.getByRole('button', { name: 'Save my pain score' }));
+    await assertNoFormErrors(patient);
+    await assertOnPage(patient, { path: '/me' });
+    const stop = await shown(patient, '#stop-now');
+    assert.match(stop, /Stop your exercises now/);
+    assert.match(stop, /Chest pain or difficulty breathing: call 112 now\.[\s\S]*Then tell the clinic/);
+    assert.equal(await patient.locator('.sheet__exercises').count(), 0, 'the programme is held back');
+    assert.equal(await patient.getByRole('link', { name: 'Print or download (PDF)' }).count(), 0);
+    assert.equal((await s.patientContext.request.get('/me/programme.pdf')).status(), 409);
+    await record(patient, '27-me-stop');
+
+    await therapist.goto('/');
+    const told = therapist.locator('#stop-reported');
+    assert.match(await told.innerText(), new RegExp(`Patients told to stop[\\s\\S]*${PATIENT_NAME}`));
+    await record(therapist, '27-home-stop-reported');
+    await go(therapist, told.getByRole('link', { name: 'Record what was done' }));
+    await assertOnPage(therapist, { path: `${s.casePath}/red-flags`, heading: `Red flags for ${PATIENT_NAME}` });
+    await therapist.getByRole('checkbox', { name: 'Patient reports chest pain or difficulty breathing' }).check();
+    await therapist.getByRole('radio', { name: 'Cleared (not a concern)' }).check();
+    await therapist.getByLabel('Reason and details').fill('Phoned: a tight chest muscle after the stretch, no breathing trouble.');
+    await go(therapist, therapist.getByRole('button', { name: 'Record action' }));
+    await assertNoFormErrors(therapist);
+    await therapist.goto('/');
+    assert.equal(await therapist.locator('#stop-reported').count(), 0, 'no longer at the top');
+
+    await patient.goto('/me');
+    assert.equal(await patient.locator('#stop-now').count(), 0);
+    assert.ok((await patient.locator('.sheet__exercises > li').count()) > 0, 'the programme is back');
+    assert.equal((await s.patientContext.request.get('/me/programme.pdf')).status(), 200);
   });
 
   step('the therapist signs out and in again with the keyboard alone', async () => {

@@ -229,3 +229,14 @@ pub fn signed_review_fields() -> Vec<(String, String)> {
     }
     fields
 }
+
+/// `fields` with every red-flag question answered "no" but those in `yes`: the whole
+/// screen, which signing an initial assessment needs.
+pub fn with_screen<'a>(fields: &[(&'a str, &'a str)], yes: &[&str]) -> Vec<(&'a str, &'a str)> {
+    let mut all = fields.to_vec();
+    for (flag, _) in physiocase::domain::clinical::RED_FLAGS {
+        let name: &'static str = Box::leak(format!("rf_{flag}").into_boxed_str());
+        all.push((name, if yes.contains(flag) { "yes" } else { "no" }));
+    }
+    all
+}

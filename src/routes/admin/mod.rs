@@ -295,6 +295,8 @@ struct SettingsForm {
     sheet_footer: String,
     #[serde(default)]
     time_zone: String,
+    /// Absent from a form that predates it: the number stays as it is.
+    emergency_number: Option<String>,
 }
 
 #[derive(Template)]
@@ -339,6 +341,7 @@ async fn settings_page(
         default_paper: current.default_paper,
         sheet_footer: current.sheet_footer,
         time_zone: current.time_zone,
+        emergency_number: Some(current.emergency_number),
     };
     render(
         &req,
@@ -348,6 +351,18 @@ async fn settings_page(
             FormErrors::default(),
         ),
     )
+}
+
+/// The emergency number as dialled: digits, at most 15.
+fn emergency_number(raw: &str) -> Result<String, String> {
+    let number = raw.trim();
+    if number.is_empty() {
+        return Err("Enter the emergency number patients call first (such as 112 or 999).".into());
+    }
+    if number.len() > 15 || !number.chars().all(|c| c.is_ascii_digit()) {
+        return Err("The emergency number is digits only, such as 112 or 999.".into());
+    }
+    Ok(number.to_owned())
 }
 
 async fn save_settings(
@@ -386,8 +401,15 @@ async fn save_settings(
         crate::dates::Zone::parse(&form.time_zone)
             .ok_or_else(|| "Choose the clinic's time zone from the list.".to_owned()),
     );
+    let emergency_number = match &form.emergency_number {
+        None => Some(None),
+        Some(raw) => errors
+            .take("emergency_number", emergency_number(raw))
+            .map(Some),
+    };
     let (
         true,
+        Some(emergency_number),
         Some(name),
         Some(address),
         Some(phone),
@@ -397,6 +419,7 @@ async fn save_settings(
         Some(time_zone),
     ) = (
         errors.is_empty(),
+        emergency_number,
         name,
         address,
         phone,
@@ -418,6 +441,7 @@ async fn save_settings(
         default_paper,
         sheet_footer,
         time_zone,
+        emergency_number,
     };
     state
         .write(move |c| Ok(settings::change(c, &who, &new)?))

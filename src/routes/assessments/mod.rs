@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
     AssessmentContent, AssessmentKind, BODY_CHART, PsfsItem, RED_FLAG_ANSWERS, RED_FLAGS,
-    bounded_text, label_of, optional_int, red_flag_label, required_text,
+    bounded_text, label_of, optional_int, required_text,
 };
 use crate::error::AppError;
 use crate::store::assessments::{Addendum, AssessmentRow};
@@ -451,7 +451,7 @@ async fn create(
         );
         return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let (assessed_at, content) = match checked(&form, &case, &patient, state.zone()) {
+    let (assessed_at, content) = match checked(&form, kind, &case, &patient, state.zone()) {
         Ok(valid) => valid,
         Err(errors) => {
             let (case, patient) =
@@ -492,12 +492,13 @@ async fn create(
 /// (when it is to be signed) that it is not blank.
 fn checked(
     form: &AssessmentForm,
+    kind: AssessmentKind,
     case: &CaseRow,
     patient: &PatientRow,
     zone: Zone,
 ) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
     within_case(form.validate(zone), case, patient, zone)
-        .and_then(|valid| signable(valid, wants_sign(form)))
+        .and_then(|valid| signable(valid, kind, wants_sign(form)))
 }
 
 /// The form's checks, then the case's: an assessment (and the pain scores in it) cannot
@@ -521,8 +522,11 @@ fn within_case(
 
 /// Refuses to sign a blank assessment (see `AssessmentContent::is_blank`); a blank
 /// draft may still be saved.
+/// An initial assessment is signed only with the whole red-flag screen answered: each
+/// question left "not asked" is named beside it.
 fn signable(
     valid: (NaiveDateTime, AssessmentContent),
+    kind: AssessmentKind,
     signing: bool,
 ) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
     if signing && valid.1.is_blank() {
@@ -530,8 +534,24 @@ fn signable(
         errors.add("presenting_complaint", BLANK_SIGNING);
         return Err(errors);
     }
+    if signing && kind == AssessmentKind::Initial {
+        let unanswered = valid.1.unanswered_screen();
+        if !unanswered.is_empty() {
+            let mut errors = FormErrors::default();
+            for (flag, label) in unanswered {
+                errors.add(
+                    format!("rf_{flag}"),
+                    format!("{label}: answer yes or no before signing an initial assessment (not asked)."),
+                );
+            }
+            return Err(errors);
+        }
+    }
     Ok(valid)
 }
+
+/// How a record written before a screen question existed shows that question.
+const PREDATES_QUESTION: &str = "Not asked (the screen predates this question)";
 
 const BLANK_SIGNING: &str = "Record at least one finding before signing: a signed assessment can never be changed. To finish it later, save it as a draft.";
 
@@ -651,10 +671,18 @@ fn show_page(
             .iter()
             .map(|r| label_of(BODY_CHART, r))
             .collect(),
-        red_flags: content
-            .red_flags
+        red_flags: RED_FLAGS
             .iter()
-            .map(|(flag, answer)| (red_flag_label(flag), label_of(RED_FLAG_ANSWERS, answer)))
+            .map(|(flag, label)| {
+                let answer = content
+                    .red_flags
+                    .iter()
+                    .find(|(stored, _)| stored == flag)
+                    .map_or(PREDATES_QUESTION, |(_, answer)| {
+                        label_of(RED_FLAG_ANSWERS, answer)
+                    });
+                (*label, answer)
+            })
             .collect(),
         is_author: assessment.author_id == staff_id,
         content,
@@ -761,7 +789,8 @@ async fn update(
         return Ok(refusal);
     }
     let form = AssessmentForm::from_pairs(pairs);
-    let (assessed_at, content) = match checked(&form, &case, &patient, state.zone()) {
+    let kind = assessment.kind();
+    let (assessed_at, content) = match checked(&form, kind, &case, &patient, state.zone()) {
         Ok(valid) => valid,
         Err(errors) => {
             let (case, patient) =
@@ -811,8 +840,14 @@ async fn sign(
     if let Some(refusal) = refuse_change(&req, &state, &assessment, staff.user_id).await? {
         return Ok(refusal);
     }
-    if assessment.content()?.is_blank() {
+    let content = assessment.content()?;
+    if content.is_blank() {
         return Ok(state.redirect_with_flash(&format!("/assessments/{id}/edit"), BLANK_SIGNING));
+    }
+    if let Err(crate::store::Refusal::Rule { message, .. }) =
+        store::assessments::screen_complete(assessment.kind(), &content)
+    {
+        return Ok(state.redirect_with_flash(&format!("/assessments/{id}/edit"), &message));
     }
     let who = actor(&req);
     state

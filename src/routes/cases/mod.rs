@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
-    AssessmentKind, CASE_REGIONS, DISCHARGE_OUTCOMES, bounded_line, bounded_text, label_of, one_of,
-    past_date, red_flag_label, required_line, required_text,
+    AssessmentKind, CASE_REGIONS, DISCHARGE_OUTCOMES, Urgency, bounded_line, bounded_text,
+    label_of, one_of, past_date, red_flag_label, required_line, required_text,
 };
 use crate::error::AppError;
 use crate::store::audit::{Action, Event};
@@ -621,6 +621,8 @@ struct RedFlagsPage {
     patient: Audited<PatientRow>,
     pending: Vec<(String, &'static str, bool)>,
     action: String,
+    urgency: String,
+    urgencies: [Urgency; 4],
     reason: String,
     errors: FormErrors,
 }
@@ -649,6 +651,8 @@ async fn red_flags_page(
             patient,
             pending,
             action: String::new(),
+            urgency: String::new(),
+            urgencies: Urgency::ALL,
             reason: String::new(),
             errors: FormErrors::default(),
         },
@@ -661,6 +665,8 @@ struct RedFlagForm {
     flag: Vec<String>,
     #[serde(default)]
     action: String,
+    #[serde(default)]
+    urgency: String,
     #[serde(default)]
     reason: String,
 }
@@ -687,16 +693,25 @@ async fn record_red_flags(
     if flags.is_empty() {
         errors.add("flag", "Tick the red flags this action covers.");
     }
-    let action = errors.take(
-        "action",
-        one_of(
-            &[("referred", ""), ("cleared", "")],
-            &form.action,
-            "what was done: referred to a doctor, or cleared",
-        ),
-    );
+    let decision = match form.action.trim() {
+        "referred" => match Urgency::parse(&form.urgency) {
+            Some(urgency) => Some(store::cases::RedFlagDecision::Referred(urgency)),
+            None => {
+                errors.add(
+                    "urgency",
+                    "Choose how urgent the referral is: emergency, urgent, soon or routine.",
+                );
+                None
+            }
+        },
+        "cleared" => Some(store::cases::RedFlagDecision::Cleared),
+        _ => {
+            errors.add("action", "Choose what was done: referred on, or cleared.");
+            None
+        }
+    };
     let reason = errors.take("reason", required_text(&form.reason, 2000, "The reason"));
-    let (true, Some(action), Some(reason)) = (errors.is_empty(), action, reason) else {
+    let (true, Some(decision), Some(reason)) = (errors.is_empty(), decision, reason) else {
         let (case, patient) = audited_case(&state, actor(&req), id, "red-flag form").await?;
         let page = RedFlagsPage {
             layout: Layout::new(&req, &state, "Red flags"),
@@ -711,6 +726,8 @@ async fn record_red_flags(
             case,
             patient,
             action: form.action,
+            urgency: form.urgency,
+            urgencies: Urgency::ALL,
             reason: form.reason,
             errors,
         };
@@ -720,7 +737,7 @@ async fn record_red_flags(
     let author = staff.user_id;
     state
         .change(move |c| {
-            store::cases::act_on_red_flags(c, &who, id, &flags, &action, &reason, author)
+            store::cases::act_on_red_flags(c, &who, id, &flags, decision, &reason, author)
         })
         .await?;
     Ok(state.redirect_with_flash(

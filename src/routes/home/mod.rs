@@ -37,6 +37,8 @@ struct HomePage {
     cases: Vec<DashboardCase>,
     pager: Pager,
     attention: Vec<AttentionList>,
+    /// Patients who said "yes" to a stop symptom in the portal: first, whatever else waits.
+    stop_reported: Vec<DashboardCase>,
     scope: &'static str,
     /// The attention list the cases table shows in full, if one was chosen.
     list_key: &'static str,
@@ -96,6 +98,7 @@ async fn home(
             pager.offset(),
             pager.per_page,
         )?;
+        let stop_reported = store::caseload::stop_reported(c, therapist)?;
         let mut lists = Vec::new();
         for (key, title, empty, attention) in [
             (
@@ -139,11 +142,11 @@ async fn home(
         }
         // The dashboard shows patients' names and pain: a read of clinical data.
         let event = Event::new(Action::DashboardRead).detail(format!("{} open cases", pager.total));
-        Ok(((cases, pager, lists), event))
+        Ok(((cases, pager, lists, stop_reported), event))
     };
     state
         .audited_page(who, read, |read| {
-            let (cases, pager, attention) = read.into_inner();
+            let (cases, pager, attention, stop_reported) = read.into_inner();
             render(
                 &req,
                 &HomePage {
@@ -152,6 +155,7 @@ async fn home(
                     cases,
                     pager,
                     attention,
+                    stop_reported,
                     scope: if whole_clinic { "clinic" } else { "mine" },
                     list_key,
                 },

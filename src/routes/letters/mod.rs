@@ -8,12 +8,13 @@ use serde::Deserialize;
 
 use crate::dates::{Shown, ShownDay};
 use crate::domain::FormErrors;
+use crate::domain::clinical::Urgency;
 use crate::domain::clinical::bounded_line;
 use crate::error::AppError;
 use crate::pdf::{ClinicHeader, Letter, Paper};
 use crate::store;
 use crate::store::audit::{Action, Event};
-use crate::store::letters::{LetterKind, LetterRow, Paragraph, Signatory, Urgency};
+use crate::store::letters::{LetterKind, LetterRow, Paragraph, Signatory};
 use crate::store::patients::PatientRow;
 use crate::web::csrf::CsrfForm;
 use crate::web::{
@@ -75,6 +76,12 @@ async fn new_page(
     let case_id = case_id.into_inner();
     let kind = kind_of(&query.kind)?;
     let (patient, case) = read_case(&req, &state, case_id).await?;
+    // The urgency recorded with the referral is the letter's unless the therapist changes it.
+    let recorded = state
+        .read(move |c| Ok(store::letters::latest_referral(c, case_id)?))
+        .await?
+        .and_then(|referral| referral.urgency)
+        .map_or("", Urgency::as_str);
     render(
         &req,
         &NewPage {
@@ -83,7 +90,7 @@ async fn new_page(
             case_title: case.title,
             patient,
             kind,
-            urgencies: urgency_options(""),
+            urgencies: urgency_options(recorded),
             errors: FormErrors::default(),
         },
     )

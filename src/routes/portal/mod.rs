@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::dates::Zone;
-use crate::domain::clinical::STOP_SYMPTOMS;
+use crate::domain::clinical::{STOP_SYMPTOMS, StopSymptom, stop_symptom};
 use crate::domain::{Email, FormErrors};
 use crate::error::AppError;
 use crate::store;
@@ -233,7 +233,12 @@ struct PortalPage {
     pain: PainPanel,
     pain_form: PainForm,
     errors: FormErrors,
-    stop_symptoms: &'static [&'static str],
+    stop_symptoms: &'static [StopSymptom],
+    /// Stop symptoms the patient reported that wait for the therapist: the programme is
+    /// held back and the page says whom to call.
+    reported: Vec<&'static StopSymptom>,
+    /// Called first when a reported symptom is chest pain or difficulty breathing.
+    emergency_number: String,
     can_print: bool,
     /// Red flags wait for the therapist: the patient is asked to call before exercising.
     review_pending: bool,
@@ -244,6 +249,10 @@ struct PortalPage {
 }
 
 impl PortalPage {
+    fn emergency(&self) -> bool {
+        self.reported.iter().any(|s| s.emergency)
+    }
+
     fn is_done(&self, index: &usize) -> bool {
         self.exercise_ids
             .get(*index)
@@ -291,10 +300,11 @@ async fn portal_page(
             let case = store::portal::portal_case(c, patient_id)?;
             let mut data = None;
             let discharged = case.is_none() && store::portal::has_discharged_case(c, patient_id)?;
-            let clinic_phone = if case.is_some() {
-                crate::store::settings::load(c)?.phone
+            let (clinic_phone, emergency_number) = if case.is_some() {
+                let settings = crate::store::settings::load(c)?;
+                (settings.phone, settings.emergency_number)
             } else {
-                String::new()
+                (String::new(), String::new())
             };
             if let Some(case) = &case {
                 let version = programme_queries::current(c, case.id)?;
@@ -328,10 +338,13 @@ async fn portal_page(
             let event = Event::new(Action::PortalRead)
                 .entity("patient", patient_id)
                 .patient(patient_id);
-            Ok(((record, data, discharged, clinic_phone), event))
+            Ok((
+                (record, data, discharged, clinic_phone, emergency_number),
+                event,
+            ))
         })
         .await?;
-    let (record, data, discharged, clinic_phone) = loaded.into_inner();
+    let (record, data, discharged, clinic_phone, emergency_number) = loaded.into_inner();
     let page = match data {
         Some((case, version, (exercises, pictures), scores, marks, done_today, therapist)) => {
             PortalPage {
@@ -357,6 +370,8 @@ async fn portal_page(
                 pain_form: form,
                 errors,
                 stop_symptoms: STOP_SYMPTOMS,
+                reported: case.reported_stops(),
+                emergency_number,
                 can_print: case.pending_flags().is_empty() && version.is_some(),
                 review_pending: !case.pending_flags().is_empty(),
                 own_zone: own_zone.map_or("", Zone::name).to_owned(),
@@ -381,6 +396,8 @@ async fn portal_page(
             pain_form: form,
             errors,
             stop_symptoms: STOP_SYMPTOMS,
+            reported: Vec::new(),
+            emergency_number,
             can_print: false,
             review_pending: false,
             own_zone: own_zone.map_or("", Zone::name).to_owned(),
@@ -463,31 +480,55 @@ async fn portal_pain(
     let zone = patient_zone(&state, &patient)
         .await?
         .unwrap_or(state.zone());
+    let Some(stop) = form
+        .stop
+        .iter()
+        .map(|key| stop_symptom(key))
+        .collect::<Option<Vec<&'static StopSymptom>>>()
+    else {
+        return Err(AppError::BadRequest("stop symptom".into()));
+    };
     let valid = match form.validate(zone) {
         Ok(valid) => valid,
-        Err(errors) => {
+        Err(errors) if stop.is_empty() => {
             let page = portal_page(&req, &state, &patient, form, errors).await?;
             return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
         }
+        // A "yes" to a stop symptom never waits on a mistyped score.
+        Err(_) => return report_stop_alone(&req, &state, &patient, stop).await,
     };
+    let reported = !stop.is_empty();
     let who = actor(&req);
     let user_id = patient.user_id;
     let stored = state
         .write(move |c| {
             Ok(store::pain::record_from_portal(
-                c, &who, user_id, patient_id, &valid,
+                c, &who, user_id, patient_id, &valid, &stop,
             )?)
         })
         .await;
     match stored {
         Ok(_) | Err(AppError::Conflict(_)) => {
-            let message = crate::views::pain::with_note(
-                "Thank you: your pain score is saved.",
-                form.time_note(zone),
-            );
-            Ok(state.redirect_with_flash("/me", &message))
+            let (thanks, next) = if reported {
+                (
+                    "Your pain score and what you told us are saved. Please read the message below now.",
+                    "/me#stop-now",
+                )
+            } else {
+                ("Thank you: your pain score is saved.", "/me")
+            };
+            let message = crate::views::pain::with_note(thanks, form.time_note(zone));
+            Ok(state.redirect_with_flash(next, &message))
         }
         Err(AppError::Refused { field, message }) => {
+            if !form.stop.is_empty() {
+                let stop: Vec<&'static StopSymptom> = form
+                    .stop
+                    .iter()
+                    .filter_map(|key| stop_symptom(key))
+                    .collect();
+                return report_stop_alone(&req, &state, &patient, stop).await;
+            }
             let mut errors = FormErrors::default();
             errors.add(field, message);
             let page = portal_page(&req, &state, &patient, form, errors).await?;
@@ -495,6 +536,30 @@ async fn portal_pain(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Stores a patient's stop report without the score they typed (it could not be stored)
+/// and sends them to the message saying whom to call.
+async fn report_stop_alone(
+    req: &HttpRequest,
+    state: &AppState,
+    patient: &Patient,
+    stop: Vec<&'static StopSymptom>,
+) -> Result<HttpResponse, AppError> {
+    let patient_id = patient_id_of(patient)?;
+    let who = actor(req);
+    let user_id = patient.user_id;
+    state
+        .write(move |c| {
+            Ok(store::pain::stop_report_from_portal(
+                c, &who, user_id, patient_id, &stop,
+            )?)
+        })
+        .await?;
+    Ok(state.redirect_with_flash(
+        "/me#stop-now",
+        "What you told us is saved, but your pain score is not: please read the message below now, and enter the score again later.",
+    ))
 }
 
 #[derive(Deserialize)]

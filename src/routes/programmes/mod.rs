@@ -851,7 +851,7 @@ pub struct SheetPage {
     pub therapist: String,
     pub notes: String,
     pub exercises: Vec<SheetExercise>,
-    pub stop_symptoms: &'static [&'static str],
+    pub stop_symptoms: &'static [crate::domain::clinical::StopSymptom],
     pub pdf_link: String,
     pub back_link: String,
 }
