@@ -1380,7 +1380,13 @@ async fn a_referral_letter_is_drafted_from_the_red_flag_edited_signed_and_never_
     let response = t.submit(&edit, &edit, &with_gp).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 
-    // A referral says how urgent it is.
+    // The form starts from the urgency recorded with the referral; a referral says it.
+    assert!(
+        t.page(&new)
+            .await
+            .contains("<option value=\"urgent\" selected>"),
+        "the recorded urgency is chosen"
+    );
     let response = t
         .submit(&new, &create, &[("kind", "gp-referral"), ("urgency", "")])
         .await;
