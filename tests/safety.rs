@@ -400,6 +400,18 @@ async fn a_patients_stop_symptom_stops_the_programme_until_a_therapist_acts() {
     assert_eq!(pdf.status(), StatusCode::CONFLICT);
     let blocked = pdf.text().await.unwrap_or_default();
     assert!(blocked.contains("contact the clinic"), "{blocked}");
+    // A "done" posted anyway (an old page left open) is refused, and the refusal audited.
+    let ticks = app.count("adherence_ticks");
+    let token = p.csrf_token("/me").await;
+    let response = p.tick_done(&token, chin).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("adherence_ticks"), ticks, "no tick while on hold");
+    assert!(p.page("/me").await.contains("Your exercises are on hold"));
+    assert!(
+        app.audit_actions()
+            .iter()
+            .any(|a| a == "portal.done_refused")
+    );
 
     // Chest pain: the emergency number comes first.
     let response = log_pain(&p, "7", &["chest-breathing"]).await;

@@ -296,6 +296,9 @@ pub enum Done {
     Ticked,
     /// The exercise is not in their current programme: refused, and the refusal audited.
     NotInProgramme,
+    /// The patient reported a stop symptom and the programme is on hold until a therapist
+    /// acts: refused, and the refusal audited.
+    OnHold,
 }
 
 /// A patient marks an exercise of their current programme done on `day`, with its audit
@@ -324,6 +327,16 @@ pub fn mark_done(
             event(Action::PortalDoneRefused).outcome(Outcome::Denied),
         )?;
         return Ok(Done::NotInProgramme);
+    }
+    if !case.reported_stops().is_empty() {
+        audit::record(
+            conn,
+            who,
+            event(Action::PortalDoneRefused)
+                .outcome(Outcome::Denied)
+                .detail("programme on hold after a stop symptom"),
+        )?;
+        return Ok(Done::OnHold);
     }
     if tick(conn, case.id, exercise_id, day, patient_user_id)? {
         audit::record(conn, who, event(Action::PortalDoneTicked))?;

@@ -594,10 +594,17 @@ async fn portal_done(
     let done = state
         .write(move |c| pain_queries::mark_done(c, &who, patient_id, user_id, exercise_id, today))
         .await?;
-    if done == pain_queries::Done::NotInProgramme {
-        return Err(AppError::NotFound);
+    match done {
+        pain_queries::Done::NotInProgramme => Err(AppError::NotFound),
+        pain_queries::Done::OnHold => Ok(state.redirect_with_flash(
+            "/me",
+            "Your exercises are on hold: please do not do them until the clinic has spoken with you.",
+        )),
+        pain_queries::Done::Ticked => Ok(state.redirect_with_flash(
+            "/me#exercises",
+            "Well done: marked as done for today.",
+        )),
     }
-    Ok(state.redirect_with_flash("/me#exercises", "Well done: marked as done for today."))
 }
 
 /// Takes back today's "done" for an exercise, ticked by mistake. Earlier days stay as
