@@ -531,7 +531,7 @@ async fn the_portal_link_and_qr_code_print_only_for_a_patient_with_portal_access
         !without.text.contains(&portal_link),
         "no portal link without access"
     );
-    assert!(!without.text.contains("Your programme online"));
+    assert!(!without.text.contains("YOUR PROGRAMME ONLINE"));
     let review_day = chrono::NaiveDate::parse_from_str(review, "%Y-%m-%d")
         .unwrap_or_else(|e| panic!("{review}: {e}"))
         .format("%-d %b %Y")
@@ -548,7 +548,7 @@ async fn the_portal_link_and_qr_code_print_only_for_a_patient_with_portal_access
         with.text.contains(&portal_link),
         "portal link once access is given"
     );
-    assert!(with.text.contains("Your programme online"));
+    assert!(with.text.contains("YOUR PROGRAMME ONLINE"));
 }
 
 #[tokio::test]
@@ -712,8 +712,8 @@ async fn large_print_scales_every_page_to_fourteen_point_body_text() {
         "{standard_scales:?}"
     );
     assert!(
-        // The sheet's body text is set at 10 pt: 14 pt in large print.
-        large_scales.iter().all(|s| (s - 14.0 / 10.0).abs() < 0.001),
+        // The sheet's body text is set at 11 pt: 14 pt in large print.
+        large_scales.iter().all(|s| (s - 14.0 / 11.0).abs() < 0.001),
         "{large_scales:?}"
     );
     assert!(
@@ -725,4 +725,236 @@ async fn large_print_scales_every_page_to_fourteen_point_body_text() {
 
     let refused = t.get(&format!("{case}/programme.pdf?size=huge")).await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}
+
+/// Every line of text on every page as it is set: (page, font size, text), decoded through
+/// each font's ToUnicode map the way a viewer copies text.
+fn set_lines(bytes: &[u8]) -> Vec<(usize, f32, String)> {
+    placed_lines(bytes)
+        .into_iter()
+        .map(|line| (line.page, line.size, line.text))
+        .collect()
+}
+
+struct PlacedLine {
+    page: usize,
+    /// As printed: the font size times the page's scale.
+    size: f32,
+    /// Left edge, in points from the paper's left edge.
+    x: f32,
+    text: String,
+}
+
+/// Every line of text with its place and printed size.
+fn placed_lines(bytes: &[u8]) -> Vec<PlacedLine> {
+    let doc = lopdf::Document::load_mem(bytes).unwrap_or_else(|e| panic!("{e}"));
+    let mut lines = Vec::new();
+    for (page_id, page) in doc.get_pages().values().zip(1..) {
+        let fonts = doc
+            .get_page_fonts(*page_id)
+            .unwrap_or_else(|e| panic!("fonts: {e}"));
+        let encodings: std::collections::BTreeMap<Vec<u8>, lopdf::Encoding> = fonts
+            .iter()
+            .map(|(name, font)| {
+                let encoding = font
+                    .get_font_encoding(&doc)
+                    .unwrap_or_else(|e| panic!("encoding: {e}"));
+                (name.clone(), encoding)
+            })
+            .collect();
+        let content = doc
+            .get_and_decode_page_content(*page_id)
+            .unwrap_or_else(|e| panic!("content: {e}"));
+        let mut font: Option<&lopdf::Encoding> = None;
+        let mut size = 0.0;
+        let mut scale = 1.0;
+        let mut x = 0.0;
+        let number = |op: &lopdf::content::Operation, i: usize| {
+            op.operands
+                .get(i)
+                .and_then(|n| n.as_float().ok())
+                .unwrap_or(0.0)
+        };
+        for (index, op) in content.operations.iter().enumerate() {
+            match op.operator.as_str() {
+                // Large print scales the whole page once, first thing.
+                "cm" if index == 0 => scale = number(op, 0),
+                "Td" => x = number(op, 0),
+                "Tf" => {
+                    let name = op.operands.first().and_then(|n| n.as_name().ok());
+                    font = name.and_then(|n| encodings.get(n));
+                    size = op
+                        .operands
+                        .get(1)
+                        .and_then(|s| s.as_float().ok())
+                        .unwrap_or(0.0);
+                }
+                "Tj" | "TJ" => {
+                    let encoding = font.unwrap_or_else(|| panic!("a font before text"));
+                    let raw: Vec<u8> = match op.operands.first() {
+                        Some(lopdf::Object::Array(items)) => items
+                            .iter()
+                            .filter_map(|i| i.as_str().ok())
+                            .flatten()
+                            .copied()
+                            .collect(),
+                        Some(other) => other.as_str().map(<[u8]>::to_vec).unwrap_or_default(),
+                        None => Vec::new(),
+                    };
+                    let text = lopdf::Document::decode_text(encoding, &raw)
+                        .unwrap_or_else(|e| panic!("text: {e}"));
+                    lines.push(PlacedLine {
+                        page,
+                        size: size * scale,
+                        x: x * scale,
+                        text,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    lines
+}
+
+/// The first six exercises of the library's warm-up routine, as shipped.
+fn warm_up_six() -> Vec<physiocase::library::LibraryEntry> {
+    let library = physiocase::library::load().unwrap_or_else(|e| panic!("{e}"));
+    let routine = library
+        .template_by_slug("warm-up-routine")
+        .unwrap_or_else(|| panic!("the warm-up routine"));
+    routine
+        .exercises
+        .iter()
+        .take(6)
+        .map(|slug| {
+            library
+                .exercise
+                .iter()
+                .find(|e| &e.slug == slug)
+                .cloned()
+                .unwrap_or_else(|| panic!("{slug}"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn six_exercises_print_on_two_pages_of_a4_or_letter_with_steps_of_at_least_11_pt() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let six = warm_up_six();
+    assert_eq!(six.len(), 6);
+    let items: Vec<Item> = six
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Item {
+            note: if i % 2 == 0 {
+                "Move slowly and stop before it hurts."
+            } else {
+                ""
+            },
+            ..item(exercise_id(&app, &e.slug), "3", "5", "each-side")
+        })
+        .collect();
+    let saved = post_builder(&t, &case, &items, "save", &[]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    // A patient with portal access: the sheet carries the QR code too.
+    portal_patient(&app, &t, case_patient_id(&app, &case), "six@example.test").await;
+
+    for paper in ["a4", "letter"] {
+        let bytes = get_pdf(&t, &format!("{case}/programme.pdf?paper={paper}")).await;
+        if let Ok(dir) = std::env::var("SHEET_PNG_DIR") {
+            let path = format!("{dir}/six-{paper}.pdf");
+            std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+        let pdf = read_pdf(&bytes);
+        assert_eq!(pdf.pages, 2, "six exercises on two {paper} pages");
+        for heading in ["Weekly tick chart", "Stop and contact the clinic if"] {
+            assert!(pdf.text.contains(heading), "{heading} on the {paper} sheet");
+        }
+        for e in &six {
+            assert!(pdf.text.contains(&e.name), "{} on the sheet", e.name);
+        }
+
+        // Each line of a step is a piece of that step; every one is set at 11 pt or more.
+        let steps: Vec<String> = six
+            .iter()
+            .flat_map(|e| e.steps.iter().map(|s| normalise(s)))
+            .collect();
+        let step_sizes: Vec<f32> = set_lines(&bytes)
+            .into_iter()
+            .filter(|(_, _, text)| {
+                let text = normalise(text);
+                text.len() > 12 && steps.iter().any(|s| s.contains(&text))
+            })
+            .map(|(_, size, _)| size)
+            .collect();
+        let total_steps: usize = six.iter().map(|e| e.steps.len()).sum();
+        assert!(
+            step_sizes.len() >= total_steps,
+            "every step found: {} lines for {total_steps} steps",
+            step_sizes.len()
+        );
+        let smallest = step_sizes.iter().copied().fold(f32::MAX, f32::min);
+        assert!(smallest >= 11.0, "steps set at {smallest} pt on {paper}");
+    }
+}
+
+#[tokio::test]
+async fn large_print_starts_the_exercises_on_page_one_with_pictures_above_full_width_steps() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let six = warm_up_six();
+    let items: Vec<Item> = six
+        .iter()
+        .map(|e| item(exercise_id(&app, &e.slug), "3", "5", "each-side"))
+        .collect();
+    post_builder(&t, &case, &items, "save", &[]).await;
+    portal_patient(&app, &t, case_patient_id(&app, &case), "large@example.test").await;
+    for paper in ["a4", "letter"] {
+        let bytes = get_pdf(
+            &t,
+            &format!("{case}/programme.pdf?size=large&paper={paper}"),
+        )
+        .await;
+        if let Ok(dir) = std::env::var("SHEET_PNG_DIR") {
+            let path = format!("{dir}/large-{paper}.pdf");
+            std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+        let lines = placed_lines(&bytes);
+        let first = &six[0];
+        let first_step = normalise(&first.steps[0]);
+        let on_page_one: Vec<&PlacedLine> = lines.iter().filter(|l| l.page == 1).collect();
+        assert!(
+            on_page_one.iter().any(|l| normalise(&l.text) == first.name),
+            "the first exercise starts on page 1 ({paper})"
+        );
+        assert!(
+            on_page_one
+                .iter()
+                .any(|l| l.text.len() > 12 && first_step.contains(&normalise(&l.text))),
+            "its first step is on page 1 too ({paper})"
+        );
+
+        let steps: Vec<String> = six
+            .iter()
+            .flat_map(|e| e.steps.iter().map(|s| normalise(s)))
+            .collect();
+        let step_lines: Vec<&PlacedLine> = lines
+            .iter()
+            .filter(|l| {
+                let text = normalise(&l.text);
+                text.len() > 12 && steps.iter().any(|s| s.contains(&text))
+            })
+            .collect();
+        assert!(step_lines.len() >= 30, "{} step lines", step_lines.len());
+        let smallest = step_lines.iter().map(|l| l.size).fold(f32::MAX, f32::min);
+        assert!(smallest >= 13.99, "large print steps at {smallest} pt");
+        // Steps start near the left margin (12 mm), not beside a column of pictures.
+        let left = step_lines.iter().map(|l| l.x).fold(0.0, f32::max);
+        assert!(
+            left < 28.4 + 40.0,
+            "steps start {left} pt from the edge ({paper})"
+        );
+    }
 }

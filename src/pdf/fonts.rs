@@ -100,10 +100,12 @@ fn is_break_space(c: char) -> bool {
 }
 
 impl Fonts {
+    /// DejaVu Sans Condensed: as wide as common office fonts with a taller x-height, so
+    /// 11 pt reads large and a sheet stays short.
     pub(super) fn load() -> Result<Self, PdfError> {
         Ok(Self {
-            regular: FaceData::load(dejavu::sans::regular(), "DejaVu Sans")?,
-            bold: FaceData::load(dejavu::sans::bold(), "DejaVu Sans Bold")?,
+            regular: FaceData::load(dejavu::sans_condensed::regular(), "DejaVu Sans Condensed")?,
+            bold: FaceData::load(dejavu::sans_condensed::bold(), "DejaVu Sans Condensed Bold")?,
         })
     }
 

@@ -11,7 +11,7 @@ use super::fonts::{Face, Fonts};
 use super::layout::{Area, Draw, Paginator, Rgb};
 use super::model::{PdfError, Sheet, SheetPicture};
 use super::qr::QrCache;
-use super::sheet::{BODY_PT, Builder, MUTED, RULE, Style};
+use super::sheet::{BODY_PT, Builder, MUTED, Pictures, RULE, Style};
 use super::tagging::{self, LineSetting, PageMarks};
 
 /// Large print: body text at 14 pt, and everything else in proportion.
@@ -20,8 +20,9 @@ const LARGE_PRINT_SCALE: f32 = 14.0 / BODY_PT;
 /// The language a screen reader reads the sheet in: physiocase's wording is English.
 const LANGUAGE: &str = "en";
 
-/// Nothing is drawn closer than this to any paper edge (15 mm).
-pub(super) const MARGIN_PT: f32 = 15.0 * 72.0 / 25.4;
+/// Nothing is drawn closer than this to any paper edge (10 mm: more than home printers
+/// need, and room for six exercises on two pages).
+pub(super) const MARGIN_PT: f32 = 10.0 * 72.0 / 25.4;
 
 const FOOTER: Style = Style::new(Face::Regular, 7.5, MUTED, 1.35);
 const RUNNING: Style = Style::new(Face::Regular, 7.5, MUTED, 1.35);
@@ -67,8 +68,8 @@ impl SheetRenderer {
             &sheet.clinic.footer_text,
             2,
         );
-        let footer_h = 14.0 + footer_lines.len().max(1) as f32 * FOOTER.line_h();
-        let running_h = RUNNING.line_h() + 16.0;
+        let footer_h = 9.0 + footer_lines.len().max(1) as f32 * FOOTER.line_h();
+        let running_h = RUNNING.line_h() + 9.0;
         let area = Area {
             left: MARGIN_PT,
             width: cw,
@@ -81,6 +82,11 @@ impl SheetRenderer {
             fonts: &self.fonts,
             qr: &self.qr,
             cw,
+            pictures: if sheet.large_print {
+                Pictures::Above
+            } else {
+                Pictures::Beside
+            },
         };
         let mut pager = Paginator::new(area);
         for block in builder.blocks(sheet) {
@@ -180,7 +186,7 @@ impl SheetRenderer {
             .fonts
             .one_line(bold.face, bold.size, cw * 0.35, &sheet.clinic.name);
         let right_w = self.fonts.width(bold.face, bold.size, &right);
-        let rule_y = y + st.line_h() + 5.0;
+        let rule_y = y + st.line_h() + 3.0;
         vec![
             st.text(MARGIN_PT, y + st.baseline(), left),
             bold.text(MARGIN_PT + cw - right_w, y + bold.baseline(), right),
@@ -207,7 +213,7 @@ impl SheetRenderer {
         let st = FOOTER;
         let n = lines.len().max(1) as f32;
         let top = page_h - MARGIN_PT - n * st.line_h();
-        let rule_y = top - 6.0;
+        let rule_y = top - 4.5;
         draws.push(Draw::Line {
             x1: MARGIN_PT,
             y1: rule_y,

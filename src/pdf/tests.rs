@@ -450,7 +450,7 @@ fn huge_programme_stays_inside_margins() {
             text.contains("4. Cat and camel 4 (continued)"),
             "[{tool}] continuation heading"
         );
-        assert!(text.contains("Your programme online"), "[{tool}]");
+        assert!(text.contains("YOUR PROGRAMME ONLINE"), "[{tool}]");
     }
 }
 
@@ -491,7 +491,7 @@ fn exercise_that_fits_a_page_is_not_split() {
     s.items[1].name = "Shoulder blade squeeze".into();
     // Unique to the exercise block (the name also appears in the tick chart).
     s.items[1].dosage = "5 slow squeezes, hold 10 seconds".into();
-    s.items[1].steps = (1..=18)
+    s.items[1].steps = (1..=40)
         .map(|k| format!("Step {k}: move slowly and steadily through the whole range."))
         .collect();
     s.items[1]
@@ -598,7 +598,7 @@ fn empty_optional_parts_still_render() {
     let (tool, text) = all_text(&bytes);
     assert!(text.contains("Page 1 of 1"), "[{tool}]");
     assert!(text.contains("Stop and contact the clinic if"), "[{tool}]");
-    assert!(!text.contains("Your programme online"), "[{tool}]");
+    assert!(!text.contains("YOUR PROGRAMME ONLINE"), "[{tool}]");
 }
 
 #[test]
@@ -675,7 +675,10 @@ fn pictures_are_embedded_once_as_jpeg_and_drawn_inside_the_margins() {
                 continue;
             }
             drawn += 1;
-            assert!(w > 50.0 && h > 50.0, "a visible picture: {w} × {h}");
+            assert!(
+                w.max(h) >= 55.0 && w.min(h) >= 30.0,
+                "a visible picture: {w} × {h}"
+            );
             assert!(
                 x >= margin - 0.01 && x + w <= page_w - margin + 0.01,
                 "x {x}..{}",
@@ -689,4 +692,55 @@ fn pictures_are_embedded_once_as_jpeg_and_drawn_inside_the_margins() {
         }
     }
     assert_eq!(drawn, 5, "every shown picture is drawn");
+}
+
+/// The library's warm-up routine's first six exercises, with their drawn positions.
+fn warm_up_six(paper: Paper) -> Sheet {
+    let library = crate::library::load().expect("library loads");
+    let routine = library
+        .template_by_slug("warm-up-routine")
+        .expect("warm-up routine");
+    let mut s = sheet(6, paper);
+    s.programme_notes.clear();
+    s.stop_symptoms = crate::domain::clinical::STOP_SYMPTOMS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    for (i, (item, slug)) in s.items.iter_mut().zip(&routine.exercises).enumerate() {
+        let entry = library
+            .exercise
+            .iter()
+            .find(|e| &e.slug == slug)
+            .expect("entry");
+        item.name = entry.name.clone();
+        item.steps = entry.steps.clone();
+        item.cautions = entry.cautions.clone();
+        if i % 2 == 1 {
+            item.note.clear();
+        }
+        item.figures = crate::library::figures_for(slug)
+            .map(|f| f.drawings.clone())
+            .unwrap_or_default();
+    }
+    s
+}
+
+#[test]
+fn six_library_exercises_fill_two_pages_inside_the_margins_on_both_papers() {
+    let mut pages = Vec::new();
+    for paper in [Paper::A4, Paper::Letter] {
+        let bytes = renderer().render(&warm_up_six(paper)).expect("renders");
+        if let Ok(dir) = std::env::var("SHEET_PDF_DUMP") {
+            let path = std::path::Path::new(&dir).join(format!("six-{paper:?}.pdf"));
+            std::fs::write(path, &bytes).expect("dump");
+        }
+        pages.push(
+            Document::load_mem(&bytes)
+                .expect("parses")
+                .get_pages()
+                .len(),
+        );
+        assert!(assert_inside_margins(&bytes) > 500);
+    }
+    assert_eq!(pages, [2, 2], "A4 and Letter");
 }
