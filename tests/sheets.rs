@@ -5,7 +5,7 @@ mod common;
 use common::clinic::{
     Item, case_for, case_patient_id, exercise_id, item, portal_patient, post_builder,
 };
-use common::{days_ago, location, spawn_app};
+use common::{days_ago, location, precondition_unmet, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 
 fn normalise(text: &str) -> String {
@@ -957,4 +957,102 @@ async fn large_print_starts_the_exercises_on_page_one_with_pictures_above_full_w
             "steps start {left} pt from the edge ({paper})"
         );
     }
+}
+
+/// Noto Sans CJK from Debian's fonts-noto-cjk, which `.ci/run` installs.
+const NOTO_CJK: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+
+/// The sheet's text as poppler's pdftotext reads it (a second PDF implementation).
+fn pdftotext(bytes: &[u8], name: &str) -> Option<String> {
+    let path = std::env::temp_dir().join(format!("{name}-{}.pdf", std::process::id()));
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output();
+    let _ = std::fs::remove_file(&path);
+    let out = out.ok().filter(|o| o.status.success())?;
+    Some(normalise(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A patient, case and note in Japanese, Korean and Chinese; returns the case's path.
+async fn cjk_programme(app: &common::TestApp, t: &common::Browser) -> String {
+    let response = t
+        .submit(
+            "/patients/new",
+            "/patients",
+            &[
+                ("given_name", "美咲"),
+                ("family_name", "佐藤"),
+                ("date_of_birth", "1948-05-02"),
+                ("sex", ""),
+                ("phone", ""),
+                ("email", ""),
+                ("clinic_reference", ""),
+                ("primary_therapist_id", ""),
+                ("notes", ""),
+            ],
+        )
+        .await;
+    let patient = location(&response);
+    let case = common::clinic::add_case(t, &patient, "어깨 통증").await;
+    let chin = Item {
+        note: "每天早晚各做一次，慢慢来。",
+        ..item(exercise_id(app, "chin-tuck"), "3", "5", "both")
+    };
+    let saved = post_builder(t, &case, &[chin], "save", &[]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    case
+}
+
+#[tokio::test]
+async fn chinese_japanese_and_korean_print_with_the_configured_font() {
+    let test = "chinese_japanese_and_korean_print_with_the_configured_font";
+    if !std::path::Path::new(NOTO_CJK).exists() {
+        precondition_unmet(test, "fonts-noto-cjk is not installed");
+        return;
+    }
+    let app = spawn_app_with(|s| s.cjk_font = Some(NOTO_CJK.into())).await;
+    let (_admin, t) = app.therapist().await;
+    let case = cjk_programme(&app, &t).await;
+    let bytes = get_pdf(&t, &format!("{case}/programme.pdf")).await;
+    if let Ok(dir) = std::env::var("SHEET_PNG_DIR") {
+        let path = format!("{dir}/cjk.pdf");
+        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+    let Some(text) = pdftotext(&bytes, "cjk-sheet") else {
+        precondition_unmet(test, "poppler's pdftotext is not installed");
+        return;
+    };
+    for expected in [
+        "美咲 佐藤",
+        "어깨 통증",
+        "每天早晚各做一次，慢慢来。",
+        "Chin tuck",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    assert!(!text.contains('\u{FFFD}'), "no character replaced: {text}");
+    assert!(
+        !text.contains("PHYSIOCASE_CJK_FONT"),
+        "no notice when the font is set"
+    );
+    // Only the characters used are embedded: a few kilobytes, not the 19 MB font.
+    assert!(bytes.len() < 200 * 1024, "{} bytes", bytes.len());
+}
+
+#[tokio::test]
+async fn without_a_cjk_font_the_sheet_says_which_characters_it_cannot_print() {
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let case = cjk_programme(&app, &t).await;
+    let pdf = read_pdf(&get_pdf(&t, &format!("{case}/programme.pdf")).await);
+    assert!(pdf.text.contains('\u{FFFD}'), "a visible mark, not tofu");
+    assert!(!pdf.text.contains("佐藤"));
+    assert!(
+        pdf.text.contains("PHYSIOCASE_CJK_FONT"),
+        "the sheet says how to fix it: {}",
+        pdf.text
+    );
 }

@@ -7,7 +7,7 @@ use printpdf::{
     TextItem, WindingOrder, XObjectId, XObjectTransform, date,
 };
 
-use super::fonts::{Face, Fonts};
+use super::fonts::{Face, Fonts, Source};
 use super::layout::{Area, Draw, Paginator, Rgb};
 use super::model::{PdfError, Sheet, SheetPicture};
 use super::qr::QrCache;
@@ -45,6 +45,17 @@ impl SheetRenderer {
     pub fn new() -> Result<Self, PdfError> {
         Ok(Self {
             fonts: Fonts::load()?,
+            qr: QrCache::default(),
+        })
+    }
+
+    /// Also prints Chinese, Japanese and Korean, with the font in `font_file` (for example
+    /// Noto Sans CJK). The font is read and parsed once, here.
+    pub fn with_cjk_font(font_file: &std::path::Path) -> Result<Self, PdfError> {
+        let bytes = std::fs::read(font_file)
+            .map_err(|e| PdfError::FontFile(format!("{}: {e}", font_file.display())))?;
+        Ok(Self {
+            fonts: Fonts::load_with_fallback(&bytes)?,
             qr: QrCache::default(),
         })
     }
@@ -116,9 +127,23 @@ impl SheetRenderer {
         doc.metadata.info.creation_date = issued;
         doc.metadata.info.modification_date = issued;
         doc.metadata.info.metadata_date = issued;
+        // The fallback face is large: only a sheet that uses it carries its subset.
+        let uses_fallback = pages.iter().flatten().any(|d| match d {
+            Draw::Text { face, text, .. } => self
+                .fonts
+                .runs(*face, text)
+                .iter()
+                .any(|(source, _)| *source == Source::Fallback),
+            _ => false,
+        });
         let ids = FontIds {
             regular: doc.add_font(self.fonts.parsed(Face::Regular)),
             bold: doc.add_font(self.fonts.parsed(Face::Bold)),
+            fallback: self
+                .fonts
+                .fallback()
+                .filter(|_| uses_fallback)
+                .map(|font| doc.add_font(font)),
             pictures: sheet
                 .pictures
                 .iter()
@@ -129,7 +154,7 @@ impl SheetRenderer {
         let pdf_pages: Vec<PdfPage> = pages
             .iter()
             .map(|draws| {
-                let (mut ops, paragraphs) = to_ops(draws, page_h, &ids);
+                let (mut ops, paragraphs) = to_ops(draws, page_h, &ids, &self.fonts);
                 paragraphs_per_page.push(paragraphs);
                 if scale != 1.0 {
                     ops.insert(
@@ -265,6 +290,8 @@ fn pdf_date(at: chrono::NaiveDateTime) -> date::OffsetDateTime {
 struct FontIds {
     regular: FontId,
     bold: FontId,
+    /// Present when the sheet has text only the fallback face can draw.
+    fallback: Option<FontId>,
     /// The sheet's pictures, in `Sheet::pictures` order.
     pictures: Vec<XObjectId>,
 }
@@ -356,7 +383,7 @@ fn fill_polygon(ring: Vec<LinePoint>, mode: PaintMode) -> Op {
 /// line's placement can be read straight off the content stream. Text is marked content a
 /// paragraph at a time (see `tagging`); the page's paragraph count comes back with the
 /// operations.
-fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
+fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds, fonts: &Fonts) -> (Vec<Op>, u32) {
     let mut ops = Vec::with_capacity(draws.len() * 7);
     let mut marks = PageMarks::default();
     let mut fill: Option<Rgb> = None;
@@ -421,25 +448,32 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
                     continue;
                 }
                 set_fill(&mut ops, *c);
-                let id = match face {
-                    Face::Regular => &ids.regular,
-                    Face::Bold => &ids.bold,
-                };
-                ops.push(Op::StartTextSection);
-                ops.push(Op::SetFont {
-                    font: PdfFontHandle::External(id.clone()),
-                    size: Pt(*size),
-                });
-                ops.push(Op::SetTextCursor {
-                    pos: Point {
-                        x: Pt(*x),
-                        y: Pt(page_h - y),
-                    },
-                });
-                ops.push(Op::ShowText {
-                    items: vec![TextItem::Text(text.clone())],
-                });
-                ops.push(Op::EndTextSection);
+                // A line in two scripts is set as runs, one per face, each placed where
+                // the one before it ends.
+                let mut run_x = *x;
+                for (source, run) in fonts.runs(*face, text) {
+                    let id = match (source, &ids.fallback) {
+                        (Source::Fallback, Some(id)) => id,
+                        (Source::Bundled(Face::Bold), _) => &ids.bold,
+                        _ => &ids.regular,
+                    };
+                    ops.push(Op::StartTextSection);
+                    ops.push(Op::SetFont {
+                        font: PdfFontHandle::External(id.clone()),
+                        size: Pt(*size),
+                    });
+                    ops.push(Op::SetTextCursor {
+                        pos: Point {
+                            x: Pt(run_x),
+                            y: Pt(page_h - y),
+                        },
+                    });
+                    run_x += fonts.width(*face, *size, &run);
+                    ops.push(Op::ShowText {
+                        items: vec![TextItem::Text(run)],
+                    });
+                    ops.push(Op::EndTextSection);
+                }
             }
             Draw::Rect {
                 x,

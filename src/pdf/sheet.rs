@@ -1,7 +1,7 @@
 //! Turns a `Sheet` into blocks of fragments: all wording and visual style
 //! of the printed sheet lives here.
 
-use super::fonts::{Face, Fonts};
+use super::fonts::{Face, Fonts, is_cjk};
 use super::layout::{Block, Draw, Fragment, Frame, Rgb};
 use super::model::{Sheet, SheetItem, SheetPicture};
 use super::qr::QrCache;
@@ -182,7 +182,11 @@ impl Builder<'_> {
     }
 
     pub(super) fn blocks(&self, sheet: &Sheet) -> Vec<Block> {
-        let mut blocks = vec![self.letterhead(sheet), self.patient_card(sheet)];
+        let mut blocks = vec![self.letterhead(sheet)];
+        if !self.fonts.has_fallback() && has_cjk(sheet) {
+            blocks.push(self.cjk_notice());
+        }
+        blocks.push(self.patient_card(sheet));
         if !sheet.programme_notes.trim().is_empty() {
             blocks.push(self.programme_notes(&sheet.programme_notes));
         }
@@ -390,6 +394,20 @@ impl Builder<'_> {
             frags,
             keep_together: true,
             space_before: 6.0,
+            ..Block::default()
+        }
+    }
+
+    /// Said on the sheet itself, so a missing font is noticed where it shows.
+    fn cjk_notice(&self) -> Block {
+        let st = Style::new(Face::Bold, 9.5, WARN, 1.3);
+        let text = "Some Chinese, Japanese or Korean characters on this sheet are shown as \
+                    \u{FFFD}: this server has no font for them. The clinic can set one with \
+                    --cjk-font or PHYSIOCASE_CJK_FONT (for example Noto Sans CJK).";
+        Block {
+            frags: self.lines(st, 0.0, self.cw, text, false),
+            keep_together: true,
+            space_before: 4.0,
             ..Block::default()
         }
     }
@@ -857,6 +875,25 @@ impl Builder<'_> {
         }
         frags
     }
+}
+
+/// Whether any text the sheet prints needs the Chinese, Japanese and Korean fallback.
+fn has_cjk(sheet: &Sheet) -> bool {
+    let c = &sheet.clinic;
+    let mut texts: Vec<&str> = vec![
+        &c.name,
+        &c.address,
+        &c.footer_text,
+        &sheet.patient_name,
+        &sheet.therapist_name,
+        &sheet.case_title,
+        &sheet.programme_notes,
+    ];
+    for item in &sheet.items {
+        texts.extend([item.name.as_str(), &item.dosage, &item.note]);
+        texts.extend(item.steps.iter().chain(&item.cautions).map(String::as_str));
+    }
+    texts.iter().any(|t| t.chars().any(is_cjk))
 }
 
 fn nonblank(list: &[String]) -> Vec<&str> {
