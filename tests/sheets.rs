@@ -621,7 +621,12 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
                         .and_then(|d| d.get(b"MCID").ok())
                         .and_then(|m| m.as_i64().ok());
                     mcids.push(mcid.unwrap_or(-1));
-                    open = Some("P");
+                    let tag = op.operands.first().and_then(|t| t.as_name().ok());
+                    open = match tag {
+                        Some(b"P") => Some("P"),
+                        Some(b"Figure") => Some("Figure"),
+                        other => panic!("unexpected tag {other:?}"),
+                    };
                 }
                 "BMC" => {
                     assert_eq!(open, None, "marked content does not nest");
@@ -632,8 +637,11 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
                     lines += 1;
                     assert_eq!(open, Some("P"), "text on page {page_number} is tagged");
                 }
-                "re" | "l" | "m" => {
-                    assert_eq!(open, Some("Artifact"), "a drawing is an artifact");
+                "re" | "l" | "m" | "c" => {
+                    assert!(
+                        matches!(open, Some("Artifact" | "Figure")),
+                        "a drawing is a figure or an artifact"
+                    );
                 }
                 _ => {}
             }
@@ -643,13 +651,17 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
         assert_eq!(mcids, in_order, "page {page_number}");
         expected.extend(mcids.into_iter().map(|mcid| (*page_id, mcid)));
     }
-    let found: Vec<(lopdf::ObjectId, i64)> = kids
+    let elements: Vec<&lopdf::Dictionary> = kids
         .iter()
         .map(|kid| {
-            let element = kid
-                .as_reference()
+            kid.as_reference()
                 .and_then(|id| doc.get_dictionary(id))
-                .unwrap_or_else(|e| panic!("paragraph: {e}"));
+                .unwrap_or_else(|e| panic!("element: {e}"))
+        })
+        .collect();
+    let found: Vec<(lopdf::ObjectId, i64)> = elements
+        .iter()
+        .map(|element| {
             let page = element
                 .get(b"Pg")
                 .and_then(|p| p.as_reference())
@@ -663,13 +675,26 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
         .collect();
     assert_eq!(
         found, expected,
-        "one element per paragraph, in reading order"
+        "one element per paragraph or figure, in reading order"
     );
+    fn kind(e: &lopdf::Dictionary) -> &[u8] {
+        e.get(b"S").and_then(|s| s.as_name()).unwrap_or(b"")
+    }
+    let paragraphs = elements.iter().filter(|e| kind(e) == b"P").count();
     assert!(
-        found.len() < lines,
-        "lines are gathered into paragraphs: {} paragraphs for {lines} lines",
-        found.len()
+        paragraphs < lines,
+        "lines are gathered into paragraphs: {paragraphs} paragraphs for {lines} lines"
     );
+    // Each exercise's two drawn positions are figures a screen reader can describe.
+    let alts: Vec<String> = elements
+        .iter()
+        .filter(|e| kind(e) == b"Figure")
+        .map(|e| e.get(b"Alt").map(text_of).unwrap_or_default())
+        .collect();
+    assert_eq!(alts.len(), 6, "{alts:?}");
+    assert!(alts.iter().all(|alt| !alt.trim().is_empty()), "{alts:?}");
+    let (name, first_step, _) = chin_tuck_as_shipped();
+    assert_eq!(alts[0], format!("Start position of {name}: {first_step}"));
 }
 
 #[tokio::test]

@@ -61,6 +61,8 @@ pub struct SheetPicture {
     pub jpeg: std::sync::Arc<[u8]>,
     pub width: u32,
     pub height: u32,
+    /// What the picture shows, read out by screen readers.
+    pub caption: String,
 }
 
 /// Everything printed on one home-exercise sheet.

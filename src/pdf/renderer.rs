@@ -12,7 +12,7 @@ use super::layout::{Area, Draw, Paginator, Rgb};
 use super::model::{PdfError, Sheet, SheetPicture};
 use super::qr::QrCache;
 use super::sheet::{BODY_PT, Builder, MUTED, Pictures, RULE, Style};
-use super::tagging::{self, LineSetting, PageMarks};
+use super::tagging::{self, LineSetting, Mark, PageMarks};
 
 /// Large print: body text at 14 pt, and everything else in proportion.
 const LARGE_PRINT_SCALE: f32 = 14.0 / BODY_PT;
@@ -150,12 +150,12 @@ impl SheetRenderer {
                 .map(|picture| doc.add_xobject(&jpeg_xobject(picture)))
                 .collect(),
         };
-        let mut paragraphs_per_page = Vec::with_capacity(pages.len());
+        let mut marks_per_page = Vec::with_capacity(pages.len());
         let pdf_pages: Vec<PdfPage> = pages
             .iter()
             .map(|draws| {
-                let (mut ops, paragraphs) = to_ops(draws, page_h, &ids, &self.fonts);
-                paragraphs_per_page.push(paragraphs);
+                let (mut ops, marks) = to_ops(draws, page_h, &ids, &self.fonts);
+                marks_per_page.push(marks);
                 if scale != 1.0 {
                     ops.insert(
                         0,
@@ -175,7 +175,7 @@ impl SheetRenderer {
         let mut document = doc
             .with_pages(pdf_pages)
             .to_lopdf_document(&options, &mut warnings);
-        tagging::add_structure(&mut document, &paragraphs_per_page, LANGUAGE)
+        tagging::add_structure(&mut document, &marks_per_page, LANGUAGE)
             .map_err(|e| PdfError::Output(format!("structure tree: {e}")))?;
         compress_streams(&mut document);
         let mut bytes = Vec::new();
@@ -383,7 +383,19 @@ fn fill_polygon(ring: Vec<LinePoint>, mode: PaintMode) -> Op {
 /// line's placement can be read straight off the content stream. Text is marked content a
 /// paragraph at a time (see `tagging`); the page's paragraph count comes back with the
 /// operations.
-fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds, fonts: &Fonts) -> (Vec<Op>, u32) {
+fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds, fonts: &Fonts) -> (Vec<Op>, Vec<Mark>) {
+    // A figure's draws are written in place, each knowing which figure it belongs to.
+    let mut flat: Vec<(&Draw, Option<(usize, &str)>)> = Vec::with_capacity(draws.len());
+    let mut figures = 0;
+    for d in draws {
+        match d {
+            Draw::Figure { alt, draws: inner } => {
+                flat.extend(inner.iter().map(|i| (i, Some((figures, alt.as_str())))));
+                figures += 1;
+            }
+            _ => flat.push((d, None)),
+        }
+    }
     let mut ops = Vec::with_capacity(draws.len() * 7);
     let mut marks = PageMarks::default();
     let mut fill: Option<Rgb> = None;
@@ -414,7 +426,7 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds, fonts: &Fonts) -> (Vec<Op>
             rounded = true;
         }
     };
-    for d in draws {
+    for (d, figure) in flat {
         let line = match d {
             Draw::Text {
                 x,
@@ -431,9 +443,10 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds, fonts: &Fonts) -> (Vec<Op>
             }),
             _ => None,
         };
-        match line {
-            Some(line) => marks.text_line(&mut ops, line),
-            None => marks.drawing(&mut ops),
+        match (figure, line) {
+            (Some((number, alt)), _) => marks.figure(&mut ops, number, alt),
+            (None, Some(line)) => marks.text_line(&mut ops, line),
+            (None, None) => marks.drawing(&mut ops),
         }
         match d {
             Draw::Text {
@@ -584,10 +597,12 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds, fonts: &Fonts) -> (Vec<Op>
                 });
                 ops.push(Op::RestoreGraphicsState);
             }
+            // Flattened above; a figure inside a figure is not drawn.
+            Draw::Figure { .. } => {}
         }
     }
-    let paragraphs = marks.finish(&mut ops);
-    (ops, paragraphs)
+    let marks = marks.finish(&mut ops);
+    (ops, marks)
 }
 
 /// DEFLATE at the fast level. printpdf's own save uses the slowest level, which took half

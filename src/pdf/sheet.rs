@@ -562,11 +562,11 @@ impl Builder<'_> {
     fn picture_column(&self, figures: &ExercisePictures) -> (Vec<Draw>, f32) {
         let mut draws = Vec::new();
         let mut y = 2.0;
-        for (i, picture) in figures.iter().enumerate() {
+        for (i, (picture, alt)) in figures.iter().enumerate() {
             if i > 0 {
                 y += 4.0;
             }
-            y += self.picture(&mut draws, picture, 0.0, y, PICTURE_W);
+            y += self.picture(&mut draws, picture, alt, 0.0, y, PICTURE_W);
         }
         (draws, y)
     }
@@ -581,9 +581,9 @@ impl Builder<'_> {
         let w = ((self.cw - NUM_W - (n - 1.0) * gap) / n).min(LARGE_PICTURE_W);
         let mut draws = Vec::new();
         let mut h: f32 = 0.0;
-        for (i, picture) in figures.iter().enumerate() {
+        for (i, (picture, alt)) in figures.iter().enumerate() {
             let x = NUM_W + i as f32 * (w + gap);
-            h = h.max(self.picture(&mut draws, picture, x, 0.0, w));
+            h = h.max(self.picture(&mut draws, picture, alt, x, 0.0, w));
         }
         Some(Fragment {
             h: h + 2.0,
@@ -597,6 +597,7 @@ impl Builder<'_> {
         &self,
         draws: &mut Vec<Draw>,
         picture: ExercisePicture,
+        alt: &str,
         x: f32,
         y: f32,
         w: f32,
@@ -612,7 +613,12 @@ impl Builder<'_> {
                     fill: None,
                     stroke: Some((RULE, 0.5)),
                 });
-                figure_draws(draws, figure, x, y, w / FRAME_W);
+                let mut shapes = Vec::new();
+                figure_draws(&mut shapes, figure, x, y, w / FRAME_W);
+                draws.push(Draw::Figure {
+                    alt: alt.to_owned(),
+                    draws: shapes,
+                });
                 let label = self
                     .fonts
                     .one_line(CAPTION.face, CAPTION.size, w, &figure.label);
@@ -628,12 +634,15 @@ impl Builder<'_> {
                 // Fitted into a box as wide as the column and at most as tall.
                 let scale = (w / width as f32).min(w / height as f32);
                 let (pw, ph) = (width as f32 * scale, height as f32 * scale);
-                draws.push(Draw::Picture {
-                    x: x + (w - pw) / 2.0,
-                    y,
-                    w: pw,
-                    h: ph,
-                    picture: index,
+                draws.push(Draw::Figure {
+                    alt: alt.to_owned(),
+                    draws: vec![Draw::Picture {
+                        x: x + (w - pw) / 2.0,
+                        y,
+                        w: pw,
+                        h: ph,
+                        picture: index,
+                    }],
                 });
                 ph
             }
@@ -938,22 +947,37 @@ enum ExercisePicture<'a> {
     },
 }
 
-/// The pictures an exercise shows, in order: its drawn positions, then the clinic's photos.
-struct ExercisePictures<'a>(Vec<ExercisePicture<'a>>);
+/// The pictures an exercise shows, in order: its drawn positions, then the clinic's
+/// photos, each with the words a screen reader says for it.
+struct ExercisePictures<'a>(Vec<(ExercisePicture<'a>, String)>);
 
 impl<'a> ExercisePictures<'a> {
     fn of(item: &'a SheetItem, pictures: &'a [SheetPicture]) -> Self {
-        let drawn = item
-            .figures
-            .iter()
-            .map(|f| ExercisePicture::Drawn(f.as_ref()));
+        let name = item.name.trim();
+        let first_step = item.steps.iter().map(|s| s.trim()).find(|s| !s.is_empty());
+        let drawn = item.figures.iter().enumerate().map(|(i, f)| {
+            // The first drawing is the starting position, which the first step describes.
+            let alt = match first_step {
+                Some(step) if i == 0 => format!("{} position of {name}: {step}", f.label),
+                _ => format!("{} position of {name}", f.label),
+            };
+            (ExercisePicture::Drawn(f.as_ref()), alt)
+        });
         let photos = item.pictures.iter().filter_map(|&index| {
             let p = pictures.get(index)?;
-            (p.width > 0 && p.height > 0).then_some(ExercisePicture::Photo {
-                index,
-                width: p.width,
-                height: p.height,
-            })
+            let alt = if p.caption.trim().is_empty() {
+                format!("Photo of {name}")
+            } else {
+                p.caption.trim().to_owned()
+            };
+            (p.width > 0 && p.height > 0).then_some((
+                ExercisePicture::Photo {
+                    index,
+                    width: p.width,
+                    height: p.height,
+                },
+                alt,
+            ))
         });
         Self(drawn.chain(photos).collect())
     }
@@ -966,7 +990,7 @@ impl<'a> ExercisePictures<'a> {
         self.0.len()
     }
 
-    fn iter(&self) -> impl Iterator<Item = ExercisePicture<'a>> + '_ {
-        self.0.iter().copied()
+    fn iter(&self) -> impl Iterator<Item = (ExercisePicture<'a>, &str)> + '_ {
+        self.0.iter().map(|(picture, alt)| (*picture, alt.as_str()))
     }
 }

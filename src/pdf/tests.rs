@@ -627,6 +627,7 @@ fn jpeg_picture(width: u32, height: u32) -> super::SheetPicture {
         jpeg: jpeg.into(),
         width,
         height,
+        caption: format!("Photo, {width} by {height}"),
     }
 }
 
@@ -692,6 +693,26 @@ fn pictures_are_embedded_once_as_jpeg_and_drawn_inside_the_margins() {
         }
     }
     assert_eq!(drawn, 5, "every shown picture is drawn");
+
+    // Each shown picture is a figure element that a screen reader reads by its caption.
+    let alts: Vec<String> = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"S").and_then(Object::as_name).ok() == Some(b"Figure"))
+        .map(|d| {
+            d.get(b"Alt")
+                .map(|a| lopdf::decode_text_string(a).unwrap_or_default())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(alts.len(), 5, "{alts:?}");
+    for alt in &alts {
+        assert!(
+            s.pictures.iter().any(|p| &p.caption == alt),
+            "{alt:?} is a picture's caption"
+        );
+    }
 }
 
 /// The library's warm-up routine's first six exercises, with their drawn positions.
