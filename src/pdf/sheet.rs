@@ -487,15 +487,15 @@ impl Builder<'_> {
 
     fn exercise_title(&self, n: usize, name: &str, x: f32) -> Vec<Fragment> {
         let title = Style::new(Face::Bold, 12.5, INK, 1.15);
-        let mut frags = self.lines(title, x + NUM_W, self.cw - x - NUM_W, name, true);
+        let number = format!("{n}.");
+        let indent = NUM_W.max(self.fonts.width(title.face, title.size, &number) + 5.0);
+        let mut frags = self.lines(title, x + indent, self.cw - x - indent, name, true);
         if let Some(first) = frags.first_mut() {
             let num = Style {
                 color: ACCENT,
                 ..title
             };
-            first
-                .draws
-                .push(num.text(x, title.baseline(), format!("{n}.")));
+            first.draws.push(num.text(x, title.baseline(), number));
         }
         frags
     }
@@ -542,7 +542,12 @@ impl Builder<'_> {
         x: f32,
         mark_color: Rgb,
     ) -> Vec<Fragment> {
-        let text_x = x + STEP_NUM_W;
+        let marks: Vec<String> = marks.take(paragraphs.len()).collect();
+        let widest = marks
+            .iter()
+            .map(|m| self.fonts.width(BODY.face, BODY.size, m))
+            .fold(0.0, f32::max);
+        let text_x = x + STEP_NUM_W.max(widest + 4.0);
         let mark_st = Style {
             color: mark_color,
             ..BODY
@@ -619,12 +624,21 @@ impl Builder<'_> {
                     alt: alt.to_owned(),
                     draws: shapes,
                 });
-                let label = self
+                // Up to two lines: the column is narrow and a cut label says little.
+                let mut caption_y = y + h;
+                for line in self
                     .fonts
-                    .one_line(CAPTION.face, CAPTION.size, w, &figure.label);
-                let lw = self.fonts.width(CAPTION.face, CAPTION.size, &label);
-                draws.push(CAPTION.text(x + (w - lw) / 2.0, y + h + CAPTION.baseline(), label));
-                h + CAPTION.line_h()
+                    .wrap_limited(CAPTION.face, CAPTION.size, w, &figure.label, 2)
+                {
+                    let lw = self.fonts.width(CAPTION.face, CAPTION.size, &line);
+                    draws.push(CAPTION.text(
+                        x + (w - lw) / 2.0,
+                        caption_y + CAPTION.baseline(),
+                        line,
+                    ));
+                    caption_y += CAPTION.line_h();
+                }
+                caption_y - y
             }
             ExercisePicture::Photo {
                 index,
@@ -771,14 +785,20 @@ impl Builder<'_> {
             color: WARN,
             ..num_st
         };
+        // The full wording when the name column is wide enough (large print narrows it).
+        let pain_room = name_w - 12.0;
+        let pain_label = ["Pain today: 0 (none) to 10 (worst)", "Pain today (0–10)"]
+            .into_iter()
+            .find(|l| self.fonts.width(pain_st.face, pain_st.size, l) <= pain_room)
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                self.fonts
+                    .one_line(pain_st.face, pain_st.size, pain_room, "Pain today (0–10)")
+            });
         frags.push(row(
             pain_h,
             Some(WARN_TINT),
-            vec![pain_st.text(
-                6.0,
-                mid(pain_st, pain_h),
-                "Pain today: 0 (none) to 10 (worst)".to_string(),
-            )],
+            vec![pain_st.text(6.0, mid(pain_st, pain_h), pain_label)],
         ));
 
         Block {
