@@ -866,7 +866,28 @@ fn warm_up_six() -> Vec<physiocase::library::LibraryEntry> {
 #[tokio::test]
 async fn six_exercises_print_on_two_pages_of_a4_or_letter_with_steps_of_at_least_11_pt() {
     let app = spawn_app().await;
-    let (t, case) = case_for(&app).await;
+    let (admin, t) = app.therapist().await;
+    let case = common::clinic::open_case(&t).await;
+    // A clinic with its full letterhead: the stop box carries its phone and email.
+    let response = admin
+        .submit(
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("name", "Harbour Physiotherapy"),
+                ("address", "12 Quay Street\nBristol BS1 4AA"),
+                ("phone", "0117 496 0000"),
+                ("email", "hello@harbour-physio.example"),
+                ("default_paper", "a4"),
+                (
+                    "sheet_footer",
+                    "Harbour Physiotherapy · your programme, your pace",
+                ),
+                ("time_zone", "Europe/London"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let six = warm_up_six();
     assert_eq!(six.len(), 6);
     let items: Vec<Item> = six
@@ -894,7 +915,11 @@ async fn six_exercises_print_on_two_pages_of_a4_or_letter_with_steps_of_at_least
         }
         let pdf = read_pdf(&bytes);
         assert_eq!(pdf.pages, 2, "six exercises on two {paper} pages");
-        for heading in ["Weekly tick chart", "Stop and contact the clinic if"] {
+        for heading in [
+            "Weekly tick chart",
+            "Stop and contact the clinic if",
+            "Contact the clinic — Phone: 0117 496 0000",
+        ] {
             assert!(pdf.text.contains(heading), "{heading} on the {paper} sheet");
         }
         for e in &six {
