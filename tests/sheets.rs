@@ -93,6 +93,11 @@ async fn the_sheet_carries_the_patient_every_exercise_and_dosage_and_page_number
     if let Ok(path) = std::env::var("SAMPLE_SHEET_OUT") {
         std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
     }
+    assert!(
+        bytes.len() < 150 * 1024,
+        "ten exercises with their drawings in {} bytes",
+        bytes.len()
+    );
     let pdf = read_pdf(&bytes);
     assert!(
         pdf.text.contains("Zoë Łukasiewicz"),

@@ -643,6 +643,9 @@ fn pictures_are_embedded_once_as_jpeg_and_drawn_inside_the_margins() {
     s.items[1].pictures = vec![0, 1, 2];
     s.items[2].pictures = vec![0];
     let bytes = renderer().render(&s).expect("renders");
+    if let Ok(dir) = std::env::var("SHEET_PDF_DUMP") {
+        std::fs::write(std::path::Path::new(&dir).join("photos.pdf"), &bytes).expect("dump");
+    }
     let doc = Document::load_mem(&bytes).expect("parses");
 
     let images: Vec<&lopdf::Stream> = doc
