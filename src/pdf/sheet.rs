@@ -72,7 +72,7 @@ fn figure_draws(draws: &mut Vec<Draw>, figure: &Drawing, x: f32, y: f32, k: f32)
     }
 }
 
-/// DejaVu Sans ascender (0.928 em) and descender (0.236 em): centring the
+/// DejaVu Sans (and Condensed) ascender (0.928 em) and descender (0.236 em): centring the
 /// glyph box in the line puts the baseline this far below the line's middle.
 const BASELINE_FROM_MIDDLE: f32 = (0.928 - 0.236) / 2.0;
 

@@ -322,7 +322,7 @@ fn font_widths(doc: &Document, page: ObjectId) -> HashMap<Vec<u8>, FontWidths> {
 /// its measured width, ascender and descender), rectangle and line lies in
 /// the page box minus the margins. Returns how many items were checked.
 fn assert_inside_margins(bytes: &[u8]) -> usize {
-    // DejaVu Sans ascender and descender in em.
+    // DejaVu Sans Condensed ascender and descender in em.
     const ASC: f32 = 0.928;
     const DESC: f32 = 0.236;
     const EPS: f32 = 0.01;
