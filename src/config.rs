@@ -46,6 +46,11 @@ pub struct ServeArgs {
     /// (default: the server's own zone, else UTC). Admins change it in clinic settings.
     #[arg(long, env = "PHYSIOCASE_TIME_ZONE")]
     pub time_zone: Option<String>,
+
+    /// A font file for Chinese, Japanese and Korean on the printed sheets, for example
+    /// /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc (package fonts-noto-cjk).
+    #[arg(long, env = "PHYSIOCASE_CJK_FONT")]
+    pub cjk_font: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -89,6 +94,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// The zone a database the server has not started on before takes.
     pub default_zone: Zone,
+    /// The sheets' font for Chinese, Japanese and Korean, if the clinic set one.
+    pub cjk_font: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +128,7 @@ impl Settings {
             signin_burst_quiet: SIGNIN_BURST_QUIET,
             workers: args.workers,
             default_zone,
+            cjk_font: args.cjk_font.clone(),
         })
     }
 
@@ -136,6 +144,7 @@ impl Settings {
             signin_burst_quiet: SIGNIN_BURST_QUIET,
             workers: Some(2),
             default_zone: Zone::UTC,
+            cjk_font: None,
         }
     }
 }

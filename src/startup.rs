@@ -85,8 +85,11 @@ impl Application {
                 settings.signin_per_ip_per_minute,
                 settings.signin_burst_quiet,
             ),
-            crate::pdf::SheetRenderer::new()
-                .map_err(|e| AppError::Internal(format!("sheet fonts: {e}")))?,
+            match &settings.cjk_font {
+                Some(font_file) => crate::pdf::SheetRenderer::with_cjk_font(font_file),
+                None => crate::pdf::SheetRenderer::new(),
+            }
+            .map_err(|e| AppError::Internal(format!("sheet fonts: {e}")))?,
             clinic,
             flash_key,
         )

@@ -5,7 +5,7 @@ mod common;
 use common::clinic::{
     Item, case_for, case_patient_id, exercise_id, item, portal_patient, post_builder,
 };
-use common::{days_ago, location, spawn_app};
+use common::{days_ago, location, precondition_unmet, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 
 fn normalise(text: &str) -> String {
@@ -93,6 +93,11 @@ async fn the_sheet_carries_the_patient_every_exercise_and_dosage_and_page_number
     if let Ok(path) = std::env::var("SAMPLE_SHEET_OUT") {
         std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
     }
+    assert!(
+        bytes.len() < 150 * 1024,
+        "ten exercises with their drawings in {} bytes",
+        bytes.len()
+    );
     let pdf = read_pdf(&bytes);
     assert!(
         pdf.text.contains("Zoë Łukasiewicz"),
@@ -531,7 +536,7 @@ async fn the_portal_link_and_qr_code_print_only_for_a_patient_with_portal_access
         !without.text.contains(&portal_link),
         "no portal link without access"
     );
-    assert!(!without.text.contains("Your programme online"));
+    assert!(!without.text.contains("YOUR PROGRAMME ONLINE"));
     let review_day = chrono::NaiveDate::parse_from_str(review, "%Y-%m-%d")
         .unwrap_or_else(|e| panic!("{review}: {e}"))
         .format("%-d %b %Y")
@@ -548,7 +553,7 @@ async fn the_portal_link_and_qr_code_print_only_for_a_patient_with_portal_access
         with.text.contains(&portal_link),
         "portal link once access is given"
     );
-    assert!(with.text.contains("Your programme online"));
+    assert!(with.text.contains("YOUR PROGRAMME ONLINE"));
 }
 
 #[tokio::test]
@@ -621,7 +626,12 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
                         .and_then(|d| d.get(b"MCID").ok())
                         .and_then(|m| m.as_i64().ok());
                     mcids.push(mcid.unwrap_or(-1));
-                    open = Some("P");
+                    let tag = op.operands.first().and_then(|t| t.as_name().ok());
+                    open = match tag {
+                        Some(b"P") => Some("P"),
+                        Some(b"Figure") => Some("Figure"),
+                        other => panic!("unexpected tag {other:?}"),
+                    };
                 }
                 "BMC" => {
                     assert_eq!(open, None, "marked content does not nest");
@@ -632,8 +642,11 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
                     lines += 1;
                     assert_eq!(open, Some("P"), "text on page {page_number} is tagged");
                 }
-                "re" | "l" | "m" => {
-                    assert_eq!(open, Some("Artifact"), "a drawing is an artifact");
+                "re" | "l" | "m" | "c" => {
+                    assert!(
+                        matches!(open, Some("Artifact" | "Figure")),
+                        "a drawing is a figure or an artifact"
+                    );
                 }
                 _ => {}
             }
@@ -643,13 +656,17 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
         assert_eq!(mcids, in_order, "page {page_number}");
         expected.extend(mcids.into_iter().map(|mcid| (*page_id, mcid)));
     }
-    let found: Vec<(lopdf::ObjectId, i64)> = kids
+    let elements: Vec<&lopdf::Dictionary> = kids
         .iter()
         .map(|kid| {
-            let element = kid
-                .as_reference()
+            kid.as_reference()
                 .and_then(|id| doc.get_dictionary(id))
-                .unwrap_or_else(|e| panic!("paragraph: {e}"));
+                .unwrap_or_else(|e| panic!("element: {e}"))
+        })
+        .collect();
+    let found: Vec<(lopdf::ObjectId, i64)> = elements
+        .iter()
+        .map(|element| {
             let page = element
                 .get(b"Pg")
                 .and_then(|p| p.as_reference())
@@ -663,13 +680,26 @@ async fn the_sheet_is_a_tagged_pdf_with_its_language_title_and_every_line_in_rea
         .collect();
     assert_eq!(
         found, expected,
-        "one element per paragraph, in reading order"
+        "one element per paragraph or figure, in reading order"
     );
+    fn kind(e: &lopdf::Dictionary) -> &[u8] {
+        e.get(b"S").and_then(|s| s.as_name()).unwrap_or(b"")
+    }
+    let paragraphs = elements.iter().filter(|e| kind(e) == b"P").count();
     assert!(
-        found.len() < lines,
-        "lines are gathered into paragraphs: {} paragraphs for {lines} lines",
-        found.len()
+        paragraphs < lines,
+        "lines are gathered into paragraphs: {paragraphs} paragraphs for {lines} lines"
     );
+    // Each exercise's two drawn positions are figures a screen reader can describe.
+    let alts: Vec<String> = elements
+        .iter()
+        .filter(|e| kind(e) == b"Figure")
+        .map(|e| e.get(b"Alt").map(text_of).unwrap_or_default())
+        .collect();
+    assert_eq!(alts.len(), 6, "{alts:?}");
+    assert!(alts.iter().all(|alt| !alt.trim().is_empty()), "{alts:?}");
+    let (name, first_step, _) = chin_tuck_as_shipped();
+    assert_eq!(alts[0], format!("Start position of {name}: {first_step}"));
 }
 
 #[tokio::test]
@@ -712,8 +742,8 @@ async fn large_print_scales_every_page_to_fourteen_point_body_text() {
         "{standard_scales:?}"
     );
     assert!(
-        // The sheet's body text is set at 10 pt: 14 pt in large print.
-        large_scales.iter().all(|s| (s - 14.0 / 10.0).abs() < 0.001),
+        // The sheet's body text is set at 11 pt: 14 pt in large print.
+        large_scales.iter().all(|s| (s - 14.0 / 11.0).abs() < 0.001),
         "{large_scales:?}"
     );
     assert!(
@@ -725,4 +755,359 @@ async fn large_print_scales_every_page_to_fourteen_point_body_text() {
 
     let refused = t.get(&format!("{case}/programme.pdf?size=huge")).await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}
+
+/// Every line of text on every page as it is set: (page, font size, text), decoded through
+/// each font's ToUnicode map the way a viewer copies text.
+fn set_lines(bytes: &[u8]) -> Vec<(usize, f32, String)> {
+    placed_lines(bytes)
+        .into_iter()
+        .map(|line| (line.page, line.size, line.text))
+        .collect()
+}
+
+struct PlacedLine {
+    page: usize,
+    /// As printed: the font size times the page's scale.
+    size: f32,
+    /// Left edge, in points from the paper's left edge.
+    x: f32,
+    text: String,
+}
+
+/// Every line of text with its place and printed size.
+fn placed_lines(bytes: &[u8]) -> Vec<PlacedLine> {
+    let doc = lopdf::Document::load_mem(bytes).unwrap_or_else(|e| panic!("{e}"));
+    let mut lines = Vec::new();
+    for (page_id, page) in doc.get_pages().values().zip(1..) {
+        let fonts = doc
+            .get_page_fonts(*page_id)
+            .unwrap_or_else(|e| panic!("fonts: {e}"));
+        let encodings: std::collections::BTreeMap<Vec<u8>, lopdf::Encoding> = fonts
+            .iter()
+            .map(|(name, font)| {
+                let encoding = font
+                    .get_font_encoding(&doc)
+                    .unwrap_or_else(|e| panic!("encoding: {e}"));
+                (name.clone(), encoding)
+            })
+            .collect();
+        let content = doc
+            .get_and_decode_page_content(*page_id)
+            .unwrap_or_else(|e| panic!("content: {e}"));
+        let mut font: Option<&lopdf::Encoding> = None;
+        let mut size = 0.0;
+        let mut scale = 1.0;
+        let mut x = 0.0;
+        let number = |op: &lopdf::content::Operation, i: usize| {
+            op.operands
+                .get(i)
+                .and_then(|n| n.as_float().ok())
+                .unwrap_or(0.0)
+        };
+        for (index, op) in content.operations.iter().enumerate() {
+            match op.operator.as_str() {
+                // Large print scales the whole page once, first thing.
+                "cm" if index == 0 => scale = number(op, 0),
+                "Td" => x = number(op, 0),
+                "Tf" => {
+                    let name = op.operands.first().and_then(|n| n.as_name().ok());
+                    font = name.and_then(|n| encodings.get(n));
+                    size = op
+                        .operands
+                        .get(1)
+                        .and_then(|s| s.as_float().ok())
+                        .unwrap_or(0.0);
+                }
+                "Tj" | "TJ" => {
+                    let encoding = font.unwrap_or_else(|| panic!("a font before text"));
+                    let raw: Vec<u8> = match op.operands.first() {
+                        Some(lopdf::Object::Array(items)) => items
+                            .iter()
+                            .filter_map(|i| i.as_str().ok())
+                            .flatten()
+                            .copied()
+                            .collect(),
+                        Some(other) => other.as_str().map(<[u8]>::to_vec).unwrap_or_default(),
+                        None => Vec::new(),
+                    };
+                    let text = lopdf::Document::decode_text(encoding, &raw)
+                        .unwrap_or_else(|e| panic!("text: {e}"));
+                    lines.push(PlacedLine {
+                        page,
+                        size: size * scale,
+                        x: x * scale,
+                        text,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    lines
+}
+
+/// The first six exercises of the library's warm-up routine, as shipped.
+fn warm_up_six() -> Vec<physiocase::library::LibraryEntry> {
+    let library = physiocase::library::load().unwrap_or_else(|e| panic!("{e}"));
+    let routine = library
+        .template_by_slug("warm-up-routine")
+        .unwrap_or_else(|| panic!("the warm-up routine"));
+    routine
+        .exercises
+        .iter()
+        .take(6)
+        .map(|slug| {
+            library
+                .exercise
+                .iter()
+                .find(|e| &e.slug == slug)
+                .cloned()
+                .unwrap_or_else(|| panic!("{slug}"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn six_exercises_print_on_two_pages_of_a4_or_letter_with_steps_of_at_least_11_pt() {
+    let app = spawn_app().await;
+    let (admin, t) = app.therapist().await;
+    let case = common::clinic::open_case(&t).await;
+    // A clinic with its full letterhead: the stop box carries its phone and email.
+    let response = admin
+        .submit(
+            "/admin/settings",
+            "/admin/settings",
+            &[
+                ("name", "Harbour Physiotherapy"),
+                ("address", "12 Quay Street\nBristol BS1 4AA"),
+                ("phone", "0117 496 0000"),
+                ("email", "hello@harbour-physio.example"),
+                ("default_paper", "a4"),
+                (
+                    "sheet_footer",
+                    "Harbour Physiotherapy · your programme, your pace",
+                ),
+                ("time_zone", "Europe/London"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let six = warm_up_six();
+    assert_eq!(six.len(), 6);
+    let items: Vec<Item> = six
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Item {
+            note: if i % 2 == 0 {
+                "Move slowly and stop before it hurts."
+            } else {
+                ""
+            },
+            ..item(exercise_id(&app, &e.slug), "3", "5", "each-side")
+        })
+        .collect();
+    let saved = post_builder(&t, &case, &items, "save", &[]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    // A patient with portal access: the sheet carries the QR code too.
+    portal_patient(&app, &t, case_patient_id(&app, &case), "six@example.test").await;
+
+    for paper in ["a4", "letter"] {
+        let bytes = get_pdf(&t, &format!("{case}/programme.pdf?paper={paper}")).await;
+        if let Ok(dir) = std::env::var("SHEET_PNG_DIR") {
+            let path = format!("{dir}/six-{paper}.pdf");
+            std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+        let pdf = read_pdf(&bytes);
+        assert_eq!(pdf.pages, 2, "six exercises on two {paper} pages");
+        for heading in [
+            "Weekly tick chart",
+            "Stop and contact the clinic if",
+            "Contact the clinic — Phone: 0117 496 0000",
+        ] {
+            assert!(pdf.text.contains(heading), "{heading} on the {paper} sheet");
+        }
+        for e in &six {
+            assert!(pdf.text.contains(&e.name), "{} on the sheet", e.name);
+        }
+
+        // Each line of a step is a piece of that step; every one is set at 11 pt or more.
+        let steps: Vec<String> = six
+            .iter()
+            .flat_map(|e| e.steps.iter().map(|s| normalise(s)))
+            .collect();
+        let step_sizes: Vec<f32> = set_lines(&bytes)
+            .into_iter()
+            .filter(|(_, _, text)| {
+                let text = normalise(text);
+                text.len() > 12 && steps.iter().any(|s| s.contains(&text))
+            })
+            .map(|(_, size, _)| size)
+            .collect();
+        let total_steps: usize = six.iter().map(|e| e.steps.len()).sum();
+        assert!(
+            step_sizes.len() >= total_steps,
+            "every step found: {} lines for {total_steps} steps",
+            step_sizes.len()
+        );
+        let smallest = step_sizes.iter().copied().fold(f32::MAX, f32::min);
+        assert!(smallest >= 11.0, "steps set at {smallest} pt on {paper}");
+    }
+}
+
+#[tokio::test]
+async fn large_print_starts_the_exercises_on_page_one_with_pictures_above_full_width_steps() {
+    let app = spawn_app().await;
+    let (t, case) = case_for(&app).await;
+    let six = warm_up_six();
+    let items: Vec<Item> = six
+        .iter()
+        .map(|e| item(exercise_id(&app, &e.slug), "3", "5", "each-side"))
+        .collect();
+    post_builder(&t, &case, &items, "save", &[]).await;
+    portal_patient(&app, &t, case_patient_id(&app, &case), "large@example.test").await;
+    for paper in ["a4", "letter"] {
+        let bytes = get_pdf(
+            &t,
+            &format!("{case}/programme.pdf?size=large&paper={paper}"),
+        )
+        .await;
+        if let Ok(dir) = std::env::var("SHEET_PNG_DIR") {
+            let path = format!("{dir}/large-{paper}.pdf");
+            std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+        let lines = placed_lines(&bytes);
+        let first = &six[0];
+        let first_step = normalise(&first.steps[0]);
+        let on_page_one: Vec<&PlacedLine> = lines.iter().filter(|l| l.page == 1).collect();
+        assert!(
+            on_page_one.iter().any(|l| normalise(&l.text) == first.name),
+            "the first exercise starts on page 1 ({paper})"
+        );
+        assert!(
+            on_page_one
+                .iter()
+                .any(|l| l.text.len() > 12 && first_step.contains(&normalise(&l.text))),
+            "its first step is on page 1 too ({paper})"
+        );
+
+        let steps: Vec<String> = six
+            .iter()
+            .flat_map(|e| e.steps.iter().map(|s| normalise(s)))
+            .collect();
+        let step_lines: Vec<&PlacedLine> = lines
+            .iter()
+            .filter(|l| {
+                let text = normalise(&l.text);
+                text.len() > 12 && steps.iter().any(|s| s.contains(&text))
+            })
+            .collect();
+        assert!(step_lines.len() >= 30, "{} step lines", step_lines.len());
+        let smallest = step_lines.iter().map(|l| l.size).fold(f32::MAX, f32::min);
+        assert!(smallest >= 13.99, "large print steps at {smallest} pt");
+        // Steps start near the left margin (12 mm), not beside a column of pictures.
+        let left = step_lines.iter().map(|l| l.x).fold(0.0, f32::max);
+        assert!(
+            left < 28.4 + 40.0,
+            "steps start {left} pt from the edge ({paper})"
+        );
+    }
+}
+
+/// Noto Sans CJK from Debian's fonts-noto-cjk, which `.ci/run` installs.
+const NOTO_CJK: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+
+/// The sheet's text as poppler's pdftotext reads it (a second PDF implementation).
+fn pdftotext(bytes: &[u8], name: &str) -> Option<String> {
+    let path = std::env::temp_dir().join(format!("{name}-{}.pdf", std::process::id()));
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output();
+    let _ = std::fs::remove_file(&path);
+    let out = out.ok().filter(|o| o.status.success())?;
+    Some(normalise(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A patient, case and note in Japanese, Korean and Chinese; returns the case's path.
+async fn cjk_programme(app: &common::TestApp, t: &common::Browser) -> String {
+    let response = t
+        .submit(
+            "/patients/new",
+            "/patients",
+            &[
+                ("given_name", "美咲"),
+                ("family_name", "佐藤"),
+                ("date_of_birth", "1948-05-02"),
+                ("sex", ""),
+                ("phone", ""),
+                ("email", ""),
+                ("clinic_reference", ""),
+                ("primary_therapist_id", ""),
+                ("notes", ""),
+            ],
+        )
+        .await;
+    let patient = location(&response);
+    let case = common::clinic::add_case(t, &patient, "어깨 통증").await;
+    let chin = Item {
+        note: "每天早晚各做一次，慢慢来。",
+        ..item(exercise_id(app, "chin-tuck"), "3", "5", "both")
+    };
+    let saved = post_builder(t, &case, &[chin], "save", &[]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    case
+}
+
+#[tokio::test]
+async fn chinese_japanese_and_korean_print_with_the_configured_font() {
+    let test = "chinese_japanese_and_korean_print_with_the_configured_font";
+    if !std::path::Path::new(NOTO_CJK).exists() {
+        precondition_unmet(test, "fonts-noto-cjk is not installed");
+        return;
+    }
+    let app = spawn_app_with(|s| s.cjk_font = Some(NOTO_CJK.into())).await;
+    let (_admin, t) = app.therapist().await;
+    let case = cjk_programme(&app, &t).await;
+    let bytes = get_pdf(&t, &format!("{case}/programme.pdf")).await;
+    if let Ok(dir) = std::env::var("SHEET_PNG_DIR") {
+        let path = format!("{dir}/cjk.pdf");
+        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+    let Some(text) = pdftotext(&bytes, "cjk-sheet") else {
+        precondition_unmet(test, "poppler's pdftotext is not installed");
+        return;
+    };
+    for expected in [
+        "美咲 佐藤",
+        "어깨 통증",
+        "每天早晚各做一次，慢慢来。",
+        "Chin tuck",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    assert!(!text.contains('\u{FFFD}'), "no character replaced: {text}");
+    assert!(
+        !text.contains("PHYSIOCASE_CJK_FONT"),
+        "no notice when the font is set"
+    );
+    // Only the characters used are embedded: a few kilobytes, not the 19 MB font.
+    assert!(bytes.len() < 200 * 1024, "{} bytes", bytes.len());
+}
+
+#[tokio::test]
+async fn without_a_cjk_font_the_sheet_says_which_characters_it_cannot_print() {
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let case = cjk_programme(&app, &t).await;
+    let pdf = read_pdf(&get_pdf(&t, &format!("{case}/programme.pdf")).await);
+    assert!(pdf.text.contains('\u{FFFD}'), "a visible mark, not tofu");
+    assert!(!pdf.text.contains("佐藤"));
+    assert!(
+        pdf.text.contains("PHYSIOCASE_CJK_FONT"),
+        "the sheet says how to fix it: {}",
+        pdf.text
+    );
 }

@@ -1,4 +1,5 @@
-//! The two bundled faces, glyph-coverage cleaning, measuring and wrapping.
+//! The two bundled faces, an optional fallback face for Chinese, Japanese and Korean,
+//! glyph-coverage cleaning, measuring and wrapping.
 
 use printpdf::ParsedFont;
 
@@ -79,6 +80,30 @@ impl FaceData {
 pub(super) struct Fonts {
     regular: FaceData,
     bold: FaceData,
+    /// Draws what the bundled faces have no glyph for (Chinese, Japanese, Korean), in
+    /// both weights, when the clinic configured a font file.
+    fallback: Option<FaceData>,
+}
+
+/// Which loaded face draws a run of text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Source {
+    Bundled(Face),
+    Fallback,
+}
+
+/// Hangul, kana and the CJK ideograph blocks: what the fallback face is for.
+pub(super) fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{1100}'..='\u{11FF}'
+        | '\u{2E80}'..='\u{2FDF}'
+        | '\u{3000}'..='\u{9FFF}'
+        | '\u{A960}'..='\u{A97F}'
+        | '\u{AC00}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{FE30}'..='\u{FE4F}'
+        | '\u{FF00}'..='\u{FFEF}'
+        | '\u{20000}'..='\u{3FFFF}')
 }
 
 /// Characters that take no space and are safe to drop when a face lacks them
@@ -100,10 +125,28 @@ fn is_break_space(c: char) -> bool {
 }
 
 impl Fonts {
+    /// The bundled faces: DejaVu Sans Condensed, as wide as common office fonts with a
+    /// taller x-height, so 11 pt reads large and a sheet stays short.
     pub(super) fn load() -> Result<Self, PdfError> {
         Ok(Self {
-            regular: FaceData::load(dejavu::sans::regular(), "DejaVu Sans")?,
-            bold: FaceData::load(dejavu::sans::bold(), "DejaVu Sans Bold")?,
+            regular: FaceData::load(dejavu::sans_condensed::regular(), "DejaVu Sans Condensed")?,
+            bold: FaceData::load(dejavu::sans_condensed::bold(), "DejaVu Sans Condensed Bold")?,
+            fallback: None,
+        })
+    }
+
+    /// The bundled faces plus a fallback for Chinese, Japanese and Korean, read from a
+    /// font file (TrueType, OpenType or a collection, whose first face is used).
+    pub(super) fn load_with_fallback(font_file: &[u8]) -> Result<Self, PdfError> {
+        let fallback = FaceData::load(font_file, "CJK fallback")?;
+        if fallback.glyph('\u{4E2D}').is_none() {
+            return Err(PdfError::Font(
+                "CJK fallback (it has no Chinese characters)",
+            ));
+        }
+        Ok(Self {
+            fallback: Some(fallback),
+            ..Self::load()?
         })
     }
 
@@ -118,12 +161,58 @@ impl Fonts {
         &self.face(face).font
     }
 
+    pub(super) fn fallback(&self) -> Option<&ParsedFont> {
+        self.fallback.as_ref().map(|f| &f.font)
+    }
+
+    pub(super) fn has_fallback(&self) -> bool {
+        self.fallback.is_some()
+    }
+
+    /// The face that draws `c` in `face`: the bundled one when it has the glyph, else
+    /// the fallback when that has it.
+    fn source(&self, face: Face, c: char) -> Source {
+        if self.face(face).glyph(c).is_some() {
+            return Source::Bundled(face);
+        }
+        match &self.fallback {
+            Some(fallback) if fallback.glyph(c).is_some() => Source::Fallback,
+            _ => Source::Bundled(face),
+        }
+    }
+
+    fn source_data(&self, source: Source) -> &FaceData {
+        match (source, &self.fallback) {
+            (Source::Fallback, Some(fallback)) => fallback,
+            (Source::Bundled(_), _) | (Source::Fallback, None) => self.face(face_of(source)),
+        }
+    }
+
+    /// Advance of `c` in em, in whichever face draws it.
+    fn advance(&self, face: Face, c: char) -> f32 {
+        self.source_data(self.source(face, c)).advance(c)
+    }
+
+    /// Splits cleaned text into runs drawn by one face each.
+    pub(super) fn runs(&self, face: Face, text: &str) -> Vec<(Source, String)> {
+        let mut runs: Vec<(Source, String)> = Vec::new();
+        for c in text.chars() {
+            let source = self.source(face, c);
+            match runs.last_mut() {
+                Some((last, run)) if *last == source => run.push(c),
+                _ => runs.push((source, c.to_string())),
+            }
+        }
+        runs
+    }
+
     /// Makes `text` printable in `face`: line breaks become `\n`, tabs become
     /// spaces, control characters go, and anything without a glyph becomes a
     /// visible replacement mark (a missing glyph would otherwise print as an
     /// empty box or nothing at all).
     pub(super) fn clean(&self, face: Face, text: &str) -> String {
         let data = self.face(face);
+        let fallback = self.fallback.as_ref();
         let mut out = String::with_capacity(text.len());
         let mut chars = text.chars().peekable();
         while let Some(c) = chars.next() {
@@ -143,6 +232,7 @@ impl Fonts {
                     }
                 }
                 c if data.glyph(c).is_some() => out.push(c),
+                c if fallback.is_some_and(|f| f.glyph(c).is_some()) => out.push(c),
                 _ => out.push(data.replacement),
             }
         }
@@ -151,8 +241,7 @@ impl Fonts {
 
     /// Width in points of already-cleaned text.
     pub(super) fn width(&self, face: Face, size: f32, text: &str) -> f32 {
-        let data = self.face(face);
-        text.chars().map(|c| data.advance(c)).sum::<f32>() * size
+        text.chars().map(|c| self.advance(face, c)).sum::<f32>() * size
     }
 
     /// Cleans and wraps `text` to `max` points. Paragraph breaks are kept,
@@ -202,12 +291,11 @@ impl Fonts {
 
     /// Splits one over-long word into pieces no wider than `max`.
     fn break_word(&self, face: Face, size: f32, max: f32, word: &str) -> Vec<String> {
-        let data = self.face(face);
         let mut pieces = Vec::new();
         let mut piece = String::new();
         let mut w = 0.0;
         for c in word.chars() {
-            let cw = data.advance(c) * size;
+            let cw = self.advance(face, c) * size;
             // Always take at least one character so a too-narrow column
             // cannot loop forever.
             if !piece.is_empty() && w + cw > max {
@@ -259,12 +347,11 @@ impl Fonts {
             return text.to_string();
         }
         let body = text.strip_suffix('…').unwrap_or(text);
-        let data = self.face(face);
-        let budget = max - data.advance('…') * size;
+        let budget = max - self.advance(face, '…') * size;
         let mut out = String::new();
         let mut w = 0.0;
         for c in body.chars() {
-            let cw = data.advance(c) * size;
+            let cw = self.advance(face, c) * size;
             if w + cw > budget {
                 break;
             }
@@ -274,5 +361,12 @@ impl Fonts {
         let mut out = out.trim_end().to_string();
         out.push('…');
         out
+    }
+}
+
+fn face_of(source: Source) -> Face {
+    match source {
+        Source::Bundled(face) => face,
+        Source::Fallback => Face::Regular,
     }
 }

@@ -59,6 +59,8 @@ pub(super) enum Draw {
         h: f32,
         picture: usize,
     },
+    /// A picture's draws as one figure that a screen reader announces by `alt`.
+    Figure { alt: String, draws: Vec<Draw> },
 }
 
 impl Draw {
@@ -146,6 +148,10 @@ impl Draw {
                 w,
                 h,
                 picture,
+            },
+            Draw::Figure { alt, draws } => Draw::Figure {
+                alt,
+                draws: draws.iter().map(|d| d.shifted(dx, dy)).collect(),
             },
         }
     }

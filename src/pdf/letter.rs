@@ -5,7 +5,7 @@ use super::fonts::Face;
 use super::layout::{Area, Block, Fragment, Paginator};
 use super::model::{ClinicHeader, Paper, PdfError};
 use super::renderer::{MARGIN_PT, PdfPages, SheetRenderer};
-use super::sheet::{Builder, INK, MUTED, Style};
+use super::sheet::{Builder, INK, MUTED, Pictures, Style};
 
 const BODY: Style = Style::new(Face::Regular, 11.0, INK, 1.4);
 const HEADING: Style = Style::new(Face::Bold, 11.0, INK, 1.4);
@@ -53,7 +53,7 @@ impl SheetRenderer {
             other_top: MARGIN_PT + SMALL.line_h() + 10.0,
             bottom: page_h - MARGIN_PT - footer_h,
         };
-        let builder = self.builder(cw);
+        let builder = self.builder(cw, Pictures::Beside);
         let mut pager = Paginator::new(area);
         let title = match letter.signed_by {
             Some(_) => letter.title.clone(),

@@ -1,6 +1,7 @@
 //! Printable home-exercise sheets as PDF.
 //!
-//! A [`SheetRenderer`] parses the bundled DejaVu Sans faces once and then turns
+//! A [`SheetRenderer`] parses the bundled DejaVu Sans Condensed faces (and, when the
+//! clinic configured one, a font for Chinese, Japanese and Korean) once and then turns
 //! any number of [`Sheet`]s into PDF bytes. Layout is done here, not by
 //! printpdf: text is measured with the font's own advance widths, wrapped to
 //! the column (over-long words are broken between characters), and paginated

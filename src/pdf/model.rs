@@ -61,6 +61,8 @@ pub struct SheetPicture {
     pub jpeg: std::sync::Arc<[u8]>,
     pub width: u32,
     pub height: u32,
+    /// What the picture shows, read out by screen readers.
+    pub caption: String,
 }
 
 /// Everything printed on one home-exercise sheet.
@@ -92,8 +94,10 @@ pub struct Sheet {
 /// Why a sheet could not be rendered.
 #[derive(Debug)]
 pub enum PdfError {
-    /// A bundled font could not be parsed.
+    /// A font could not be parsed.
     Font(&'static str),
+    /// The configured font file could not be read.
+    FontFile(String),
     /// The PDF writer produced no output.
     Output(String),
 }
@@ -102,6 +106,7 @@ impl fmt::Display for PdfError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PdfError::Font(which) => write!(f, "could not load the {which} font"),
+            PdfError::FontFile(why) => write!(f, "could not read the font file: {why}"),
             PdfError::Output(why) => write!(f, "could not write the PDF: {why}"),
         }
     }

@@ -8,8 +8,8 @@ use super::layout::{Draw, Rgb};
 
 /// Smallest printed module that phone cameras read reliably (about 0.6 mm).
 const MIN_MODULE_PT: f32 = 1.7;
-/// Size bounds of the printed code in points (25–45 mm).
-const MIN_SIZE_PT: f32 = 72.0;
+/// Size bounds of the printed code in points (21–45 mm).
+const MIN_SIZE_PT: f32 = 60.0;
 const MAX_SIZE_PT: f32 = 128.0;
 
 /// Rectangles of a QR code with its side length, as `qr_draws` returns them.

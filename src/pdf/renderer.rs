@@ -7,12 +7,12 @@ use printpdf::{
     TextItem, WindingOrder, XObjectId, XObjectTransform, date,
 };
 
-use super::fonts::{Face, Fonts};
+use super::fonts::{Face, Fonts, Source};
 use super::layout::{Area, Draw, Paginator, Rgb};
 use super::model::{PdfError, Sheet, SheetPicture};
 use super::qr::QrCache;
-use super::sheet::{BODY_PT, Builder, MUTED, RULE, Style};
-use super::tagging::{self, LineSetting, PageMarks};
+use super::sheet::{BODY_PT, Builder, MUTED, Pictures, RULE, Style};
+use super::tagging::{self, LineSetting, Mark, PageMarks};
 
 /// Large print: body text at 14 pt, and everything else in proportion.
 const LARGE_PRINT_SCALE: f32 = 14.0 / BODY_PT;
@@ -20,8 +20,9 @@ const LARGE_PRINT_SCALE: f32 = 14.0 / BODY_PT;
 /// The language a screen reader reads the sheet in: physiocase's wording is English.
 const LANGUAGE: &str = "en";
 
-/// Nothing is drawn closer than this to any paper edge (15 mm).
-pub(super) const MARGIN_PT: f32 = 15.0 * 72.0 / 25.4;
+/// Nothing is drawn closer than this to any paper edge (10 mm: more than home printers
+/// need, and room for six exercises on two pages).
+pub(super) const MARGIN_PT: f32 = 10.0 * 72.0 / 25.4;
 
 const FOOTER: Style = Style::new(Face::Regular, 7.5, MUTED, 1.35);
 const RUNNING: Style = Style::new(Face::Regular, 7.5, MUTED, 1.35);
@@ -61,6 +62,17 @@ impl SheetRenderer {
         })
     }
 
+    /// Also prints Chinese, Japanese and Korean, with the font in `font_file` (for example
+    /// Noto Sans CJK). The font is read and parsed once, here.
+    pub fn with_cjk_font(font_file: &std::path::Path) -> Result<Self, PdfError> {
+        let bytes = std::fs::read(font_file)
+            .map_err(|e| PdfError::FontFile(format!("{}: {e}", font_file.display())))?;
+        Ok(Self {
+            fonts: Fonts::load_with_fallback(&bytes)?,
+            qr: QrCache::default(),
+        })
+    }
+
     pub fn render(&self, sheet: &Sheet) -> Result<Vec<u8>, PdfError> {
         let (w_mm, h_mm) = sheet.paper.size_mm();
         // Large print lays the sheet out on a smaller page and scales every page up to the
@@ -80,8 +92,8 @@ impl SheetRenderer {
             &sheet.clinic.footer_text,
             2,
         );
-        let footer_h = 14.0 + footer_lines.len().max(1) as f32 * FOOTER.line_h();
-        let running_h = RUNNING.line_h() + 16.0;
+        let footer_h = 9.0 + footer_lines.len().max(1) as f32 * FOOTER.line_h();
+        let running_h = RUNNING.line_h() + 9.0;
         let area = Area {
             left: MARGIN_PT,
             width: cw,
@@ -90,7 +102,14 @@ impl SheetRenderer {
             bottom: page_h - MARGIN_PT - footer_h,
         };
 
-        let builder = self.builder(cw);
+        let builder = self.builder(
+            cw,
+            if sheet.large_print {
+                Pictures::Above
+            } else {
+                Pictures::Beside
+            },
+        );
         let mut pager = Paginator::new(area);
         for block in builder.blocks(sheet) {
             pager.place(&block);
@@ -118,19 +137,22 @@ impl SheetRenderer {
     }
 
     /// Lays out blocks for a column `cw` points wide.
-    pub(super) fn builder(&self, cw: f32) -> Builder<'_> {
+    pub(super) fn builder(&self, cw: f32, pictures: Pictures) -> Builder<'_> {
         Builder {
             fonts: &self.fonts,
             qr: &self.qr,
             cw,
+            pictures,
         }
     }
 
-    /// Writes placed pages as a tagged PDF: fonts, pictures, one structure element per
-    /// paragraph, compressed streams.
+    /// Writes placed pages as a tagged PDF: fonts (the fallback face only when used),
+    /// pictures, one structure element per paragraph and figure, compressed streams.
     pub(super) fn write_pdf(&self, doc_pages: &PdfPages<'_>) -> Result<Vec<u8>, PdfError> {
         let (w_mm, h_mm) = doc_pages.paper;
-        let page_h = h_mm * 72.0 / 25.4 / doc_pages.scale;
+        let scale = doc_pages.scale;
+        let page_h = h_mm * 72.0 / 25.4 / scale;
+        let pages = doc_pages.pages;
         let title = self
             .fonts
             .one_line(Face::Regular, 10.0, f32::MAX, doc_pages.title);
@@ -141,27 +163,40 @@ impl SheetRenderer {
         doc.metadata.info.creation_date = created;
         doc.metadata.info.modification_date = created;
         doc.metadata.info.metadata_date = created;
+        // The fallback face is large: only a sheet that uses it carries its subset.
+        let uses_fallback = pages.iter().flatten().any(|d| match d {
+            Draw::Text { face, text, .. } => self
+                .fonts
+                .runs(*face, text)
+                .iter()
+                .any(|(source, _)| *source == Source::Fallback),
+            _ => false,
+        });
         let ids = FontIds {
             regular: doc.add_font(self.fonts.parsed(Face::Regular)),
             bold: doc.add_font(self.fonts.parsed(Face::Bold)),
+            fallback: self
+                .fonts
+                .fallback()
+                .filter(|_| uses_fallback)
+                .map(|font| doc.add_font(font)),
             pictures: doc_pages
                 .pictures
                 .iter()
                 .map(|picture| doc.add_xobject(&jpeg_xobject(picture)))
                 .collect(),
         };
-        let mut paragraphs_per_page = Vec::with_capacity(doc_pages.pages.len());
-        let pdf_pages: Vec<PdfPage> = doc_pages
-            .pages
+        let mut marks_per_page = Vec::with_capacity(pages.len());
+        let pdf_pages: Vec<PdfPage> = pages
             .iter()
             .map(|draws| {
-                let (mut ops, paragraphs) = to_ops(draws, page_h, &ids);
-                paragraphs_per_page.push(paragraphs);
-                if doc_pages.scale != 1.0 {
+                let (mut ops, marks) = to_ops(draws, page_h, &ids, &self.fonts);
+                marks_per_page.push(marks);
+                if scale != 1.0 {
                     ops.insert(
                         0,
                         Op::SetTransformationMatrix {
-                            matrix: CurTransMat::Scale(doc_pages.scale, doc_pages.scale),
+                            matrix: CurTransMat::Scale(scale, scale),
                         },
                     );
                 }
@@ -176,7 +211,7 @@ impl SheetRenderer {
         let mut document = doc
             .with_pages(pdf_pages)
             .to_lopdf_document(&options, &mut warnings);
-        tagging::add_structure(&mut document, &paragraphs_per_page, LANGUAGE)
+        tagging::add_structure(&mut document, &marks_per_page, LANGUAGE)
             .map_err(|e| PdfError::Output(format!("structure tree: {e}")))?;
         compress_streams(&mut document);
         let mut bytes = Vec::new();
@@ -212,7 +247,7 @@ impl SheetRenderer {
             .fonts
             .one_line(bold.face, bold.size, cw * 0.35, &sheet.clinic.name);
         let right_w = self.fonts.width(bold.face, bold.size, &right);
-        let rule_y = y + st.line_h() + 5.0;
+        let rule_y = y + st.line_h() + 3.0;
         vec![
             st.text(MARGIN_PT, y + st.baseline(), left),
             bold.text(MARGIN_PT + cw - right_w, y + bold.baseline(), right),
@@ -239,7 +274,7 @@ impl SheetRenderer {
         let st = FOOTER;
         let n = lines.len().max(1) as f32;
         let top = page_h - MARGIN_PT - n * st.line_h();
-        let rule_y = top - 6.0;
+        let rule_y = top - 4.5;
         draws.push(Draw::Line {
             x1: MARGIN_PT,
             y1: rule_y,
@@ -291,6 +326,8 @@ fn pdf_date(at: chrono::NaiveDateTime) -> date::OffsetDateTime {
 struct FontIds {
     regular: FontId,
     bold: FontId,
+    /// Present when the sheet has text only the fallback face can draw.
+    fallback: Option<FontId>,
     /// The sheet's pictures, in `Sheet::pictures` order.
     pictures: Vec<XObjectId>,
 }
@@ -382,7 +419,19 @@ fn fill_polygon(ring: Vec<LinePoint>, mode: PaintMode) -> Op {
 /// line's placement can be read straight off the content stream. Text is marked content a
 /// paragraph at a time (see `tagging`); the page's paragraph count comes back with the
 /// operations.
-fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
+fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds, fonts: &Fonts) -> (Vec<Op>, Vec<Mark>) {
+    // A figure's draws are written in place, each knowing which figure it belongs to.
+    let mut flat: Vec<(&Draw, Option<(usize, &str)>)> = Vec::with_capacity(draws.len());
+    let mut figures = 0;
+    for d in draws {
+        match d {
+            Draw::Figure { alt, draws: inner } => {
+                flat.extend(inner.iter().map(|i| (i, Some((figures, alt.as_str())))));
+                figures += 1;
+            }
+            _ => flat.push((d, None)),
+        }
+    }
     let mut ops = Vec::with_capacity(draws.len() * 7);
     let mut marks = PageMarks::default();
     let mut fill: Option<Rgb> = None;
@@ -413,7 +462,7 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
             rounded = true;
         }
     };
-    for d in draws {
+    for (d, figure) in flat {
         let line = match d {
             Draw::Text {
                 x,
@@ -430,9 +479,10 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
             }),
             _ => None,
         };
-        match line {
-            Some(line) => marks.text_line(&mut ops, line),
-            None => marks.drawing(&mut ops),
+        match (figure, line) {
+            (Some((number, alt)), _) => marks.figure(&mut ops, number, alt),
+            (None, Some(line)) => marks.text_line(&mut ops, line),
+            (None, None) => marks.drawing(&mut ops),
         }
         match d {
             Draw::Text {
@@ -447,25 +497,32 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
                     continue;
                 }
                 set_fill(&mut ops, *c);
-                let id = match face {
-                    Face::Regular => &ids.regular,
-                    Face::Bold => &ids.bold,
-                };
-                ops.push(Op::StartTextSection);
-                ops.push(Op::SetFont {
-                    font: PdfFontHandle::External(id.clone()),
-                    size: Pt(*size),
-                });
-                ops.push(Op::SetTextCursor {
-                    pos: Point {
-                        x: Pt(*x),
-                        y: Pt(page_h - y),
-                    },
-                });
-                ops.push(Op::ShowText {
-                    items: vec![TextItem::Text(text.clone())],
-                });
-                ops.push(Op::EndTextSection);
+                // A line in two scripts is set as runs, one per face, each placed where
+                // the one before it ends.
+                let mut run_x = *x;
+                for (source, run) in fonts.runs(*face, text) {
+                    let id = match (source, &ids.fallback) {
+                        (Source::Fallback, Some(id)) => id,
+                        (Source::Bundled(Face::Bold), _) => &ids.bold,
+                        _ => &ids.regular,
+                    };
+                    ops.push(Op::StartTextSection);
+                    ops.push(Op::SetFont {
+                        font: PdfFontHandle::External(id.clone()),
+                        size: Pt(*size),
+                    });
+                    ops.push(Op::SetTextCursor {
+                        pos: Point {
+                            x: Pt(run_x),
+                            y: Pt(page_h - y),
+                        },
+                    });
+                    run_x += fonts.width(*face, *size, &run);
+                    ops.push(Op::ShowText {
+                        items: vec![TextItem::Text(run)],
+                    });
+                    ops.push(Op::EndTextSection);
+                }
             }
             Draw::Rect {
                 x,
@@ -576,10 +633,12 @@ fn to_ops(draws: &[Draw], page_h: f32, ids: &FontIds) -> (Vec<Op>, u32) {
                 });
                 ops.push(Op::RestoreGraphicsState);
             }
+            // Flattened above; a figure inside a figure is not drawn.
+            Draw::Figure { .. } => {}
         }
     }
-    let paragraphs = marks.finish(&mut ops);
-    (ops, paragraphs)
+    let marks = marks.finish(&mut ops);
+    (ops, marks)
 }
 
 /// DEFLATE at the fast level. printpdf's own save uses the slowest level, which took half

@@ -1,6 +1,7 @@
 //! A tagged PDF: text is marked content, a paragraph at a time, in the order it was placed
-//! (the reading order), and everything else is marked as page furniture (an artifact), so
-//! a screen reader reads the sheet as the patient would.
+//! (the reading order); each picture is a figure with words for it; everything else is
+//! marked as page furniture (an artifact), so a screen reader reads the sheet as the
+//! patient would.
 
 use lopdf::{Dictionary, Document, Object, ObjectId, dictionary};
 use printpdf::{DictItem, Op};
@@ -36,20 +37,31 @@ impl LineSetting {
 enum Open {
     Nothing,
     Paragraph(LineSetting),
+    /// The figure with this number on the page.
+    Figure(usize),
     Artifact,
 }
 
-/// Marks one page's content while its operations are written: each paragraph of text is
-/// one marked-content sequence with its own id, and drawings are artifacts.
+/// A marked-content sequence that becomes a structure element: its id is its index.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Mark {
+    Paragraph,
+    /// A picture, and the words a screen reader says for it.
+    Figure(String),
+}
+
+/// Marks one page's content while its operations are written: each paragraph of text and
+/// each figure is one marked-content sequence with its own id, and other drawings are
+/// artifacts.
 pub(super) struct PageMarks {
-    paragraphs: u32,
+    marks: Vec<Mark>,
     open: Open,
 }
 
 impl Default for PageMarks {
     fn default() -> Self {
         Self {
-            paragraphs: 0,
+            marks: Vec::new(),
             open: Open::Nothing,
         }
     }
@@ -64,15 +76,29 @@ impl PageMarks {
             self.open = Open::Paragraph(line);
             return;
         }
+        self.begin(ops, "P", Mark::Paragraph);
+        self.open = Open::Paragraph(line);
+    }
+
+    /// Call before each drawing of figure number `figure` on the page: the first opens it.
+    pub(super) fn figure(&mut self, ops: &mut Vec<Op>, figure: usize, alt: &str) {
+        if matches!(self.open, Open::Figure(open) if open == figure) {
+            return;
+        }
+        self.begin(ops, "Figure", Mark::Figure(alt.to_owned()));
+        self.open = Open::Figure(figure);
+    }
+
+    fn begin(&mut self, ops: &mut Vec<Op>, tag: &str, mark: Mark) {
         self.close(ops);
+        let id = i64::try_from(self.marks.len()).unwrap_or(i64::MAX);
         let mut properties = std::collections::BTreeMap::new();
-        properties.insert("MCID".to_owned(), DictItem::Int(i64::from(self.paragraphs)));
+        properties.insert("MCID".to_owned(), DictItem::Int(id));
         ops.push(Op::BeginMarkedContentWithProperties {
-            tag: "P".to_owned(),
+            tag: tag.to_owned(),
             properties: DictItem::Dict { map: properties },
         });
-        self.paragraphs += 1;
-        self.open = Open::Paragraph(line);
+        self.marks.push(mark);
     }
 
     /// Call before a drawing that carries no words (rules, boxes, the QR code's modules).
@@ -87,10 +113,10 @@ impl PageMarks {
         self.open = Open::Artifact;
     }
 
-    /// Closes what is open; gives the number of paragraphs (their ids are 0 to n − 1).
-    pub(super) fn finish(mut self, ops: &mut Vec<Op>) -> u32 {
+    /// Closes what is open; gives the page's marks in id order.
+    pub(super) fn finish(mut self, ops: &mut Vec<Op>) -> Vec<Mark> {
         self.close(ops);
-        self.paragraphs
+        self.marks
     }
 
     fn close(&mut self, ops: &mut Vec<Op>) {
@@ -101,12 +127,12 @@ impl PageMarks {
     }
 }
 
-/// Adds the structure tree (a Document of paragraphs, page by page, in reading order),
-/// the language, and asks viewers to show the title rather than the file name.
-/// `paragraphs_per_page` holds each page's [`PageMarks::finish`], in page order.
+/// Adds the structure tree (a Document of paragraphs and figures, page by page, in reading
+/// order), the language, and asks viewers to show the title rather than the file name.
+/// `marks_per_page` holds each page's [`PageMarks::finish`], in page order.
 pub(super) fn add_structure(
     document: &mut Document,
-    paragraphs_per_page: &[u32],
+    marks_per_page: &[Vec<Mark>],
     language: &str,
 ) -> lopdf::Result<()> {
     let pages: Vec<ObjectId> = document.get_pages().into_values().collect();
@@ -114,17 +140,22 @@ pub(super) fn add_structure(
     let document_id = document.new_object_id();
     let mut elements = Vec::new();
     let mut parent_tree = Vec::new();
-    for (index, (page_id, &paragraphs)) in pages.iter().zip(paragraphs_per_page).enumerate() {
-        // The parent tree maps each marked-content id on the page to its paragraph.
+    for (index, (page_id, marks)) in pages.iter().zip(marks_per_page).enumerate() {
+        // The parent tree maps each marked-content id on the page to its element.
         let mut by_mcid = Vec::new();
-        for mcid in 0..paragraphs {
-            let id = document.add_object(dictionary! {
+        for (mcid, mark) in marks.iter().enumerate() {
+            let mut element = dictionary! {
                 "Type" => "StructElem",
                 "S" => "P",
                 "P" => document_id,
                 "Pg" => *page_id,
-                "K" => i64::from(mcid),
-            });
+                "K" => i64::try_from(mcid).unwrap_or(i64::MAX),
+            };
+            if let Mark::Figure(alt) = mark {
+                element.set("S", "Figure");
+                element.set("Alt", lopdf::text_string(alt));
+            }
+            let id = document.add_object(element);
             elements.push(Object::Reference(id));
             by_mcid.push(Object::Reference(id));
         }

@@ -322,7 +322,7 @@ fn font_widths(doc: &Document, page: ObjectId) -> HashMap<Vec<u8>, FontWidths> {
 /// its measured width, ascender and descender), rectangle and line lies in
 /// the page box minus the margins. Returns how many items were checked.
 fn assert_inside_margins(bytes: &[u8]) -> usize {
-    // DejaVu Sans ascender and descender in em.
+    // DejaVu Sans Condensed ascender and descender in em.
     const ASC: f32 = 0.928;
     const DESC: f32 = 0.236;
     const EPS: f32 = 0.01;
@@ -450,7 +450,7 @@ fn huge_programme_stays_inside_margins() {
             text.contains("4. Cat and camel 4 (continued)"),
             "[{tool}] continuation heading"
         );
-        assert!(text.contains("Your programme online"), "[{tool}]");
+        assert!(text.contains("YOUR PROGRAMME ONLINE"), "[{tool}]");
     }
 }
 
@@ -491,7 +491,7 @@ fn exercise_that_fits_a_page_is_not_split() {
     s.items[1].name = "Shoulder blade squeeze".into();
     // Unique to the exercise block (the name also appears in the tick chart).
     s.items[1].dosage = "5 slow squeezes, hold 10 seconds".into();
-    s.items[1].steps = (1..=18)
+    s.items[1].steps = (1..=40)
         .map(|k| format!("Step {k}: move slowly and steadily through the whole range."))
         .collect();
     s.items[1]
@@ -598,7 +598,7 @@ fn empty_optional_parts_still_render() {
     let (tool, text) = all_text(&bytes);
     assert!(text.contains("Page 1 of 1"), "[{tool}]");
     assert!(text.contains("Stop and contact the clinic if"), "[{tool}]");
-    assert!(!text.contains("Your programme online"), "[{tool}]");
+    assert!(!text.contains("YOUR PROGRAMME ONLINE"), "[{tool}]");
 }
 
 #[test]
@@ -627,6 +627,7 @@ fn jpeg_picture(width: u32, height: u32) -> super::SheetPicture {
         jpeg: jpeg.into(),
         width,
         height,
+        caption: format!("Photo, {width} by {height}"),
     }
 }
 
@@ -642,6 +643,9 @@ fn pictures_are_embedded_once_as_jpeg_and_drawn_inside_the_margins() {
     s.items[1].pictures = vec![0, 1, 2];
     s.items[2].pictures = vec![0];
     let bytes = renderer().render(&s).expect("renders");
+    if let Ok(dir) = std::env::var("SHEET_PDF_DUMP") {
+        std::fs::write(std::path::Path::new(&dir).join("photos.pdf"), &bytes).expect("dump");
+    }
     let doc = Document::load_mem(&bytes).expect("parses");
 
     let images: Vec<&lopdf::Stream> = doc
@@ -675,7 +679,10 @@ fn pictures_are_embedded_once_as_jpeg_and_drawn_inside_the_margins() {
                 continue;
             }
             drawn += 1;
-            assert!(w > 50.0 && h > 50.0, "a visible picture: {w} × {h}");
+            assert!(
+                w.max(h) >= 55.0 && w.min(h) >= 30.0,
+                "a visible picture: {w} × {h}"
+            );
             assert!(
                 x >= margin - 0.01 && x + w <= page_w - margin + 0.01,
                 "x {x}..{}",
@@ -689,4 +696,75 @@ fn pictures_are_embedded_once_as_jpeg_and_drawn_inside_the_margins() {
         }
     }
     assert_eq!(drawn, 5, "every shown picture is drawn");
+
+    // Each shown picture is a figure element that a screen reader reads by its caption.
+    let alts: Vec<String> = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"S").and_then(Object::as_name).ok() == Some(b"Figure"))
+        .map(|d| {
+            d.get(b"Alt")
+                .map(|a| lopdf::decode_text_string(a).unwrap_or_default())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(alts.len(), 5, "{alts:?}");
+    for alt in &alts {
+        assert!(
+            s.pictures.iter().any(|p| &p.caption == alt),
+            "{alt:?} is a picture's caption"
+        );
+    }
+}
+
+/// The library's warm-up routine's first six exercises, with their drawn positions.
+fn warm_up_six(paper: Paper) -> Sheet {
+    let library = crate::library::load().expect("library loads");
+    let routine = library
+        .template_by_slug("warm-up-routine")
+        .expect("warm-up routine");
+    let mut s = sheet(6, paper);
+    s.programme_notes.clear();
+    s.stop_symptoms = crate::domain::clinical::STOP_SYMPTOMS
+        .iter()
+        .map(|s| s.text.to_owned())
+        .collect();
+    for (i, (item, slug)) in s.items.iter_mut().zip(&routine.exercises).enumerate() {
+        let entry = library
+            .exercise
+            .iter()
+            .find(|e| &e.slug == slug)
+            .expect("entry");
+        item.name = entry.name.clone();
+        item.steps = entry.steps.clone();
+        item.cautions = entry.cautions.clone();
+        if i % 2 == 1 {
+            item.note.clear();
+        }
+        item.figures = crate::library::figures_for(slug)
+            .map(|f| f.drawings.clone())
+            .unwrap_or_default();
+    }
+    s
+}
+
+#[test]
+fn six_library_exercises_fill_two_pages_inside_the_margins_on_both_papers() {
+    let mut pages = Vec::new();
+    for paper in [Paper::A4, Paper::Letter] {
+        let bytes = renderer().render(&warm_up_six(paper)).expect("renders");
+        if let Ok(dir) = std::env::var("SHEET_PDF_DUMP") {
+            let path = std::path::Path::new(&dir).join(format!("six-{paper:?}.pdf"));
+            std::fs::write(path, &bytes).expect("dump");
+        }
+        pages.push(
+            Document::load_mem(&bytes)
+                .expect("parses")
+                .get_pages()
+                .len(),
+        );
+        assert!(assert_inside_margins(&bytes) > 500);
+    }
+    assert_eq!(pages, [2, 2], "A4 and Letter");
 }

@@ -231,6 +231,7 @@ impl SheetPictures {
                         jpeg: p.jpeg.into(),
                         width: p.width,
                         height: p.height,
+                        caption: p.caption,
                     });
                     printed.len() - 1
                 })
