@@ -72,7 +72,9 @@ async fn open_case(t: &Browser, patient_page: &str) -> String {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "case opened");
-    location(&response)
+    let case = location(&response);
+    common::clinic::record_consent(t, &case).await;
+    case
 }
 
 /// The fields of an initial assessment; `red_flag` answers the night-pain question.

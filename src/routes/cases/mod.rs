@@ -15,9 +15,11 @@ use crate::domain::clinical::{
 use crate::error::AppError;
 use crate::store::audit::{Action, Event};
 use crate::store::cases::{AssessmentLine, CaseRow, NewCase};
+use crate::store::consent::{ConsentKind, ConsentLine};
 use crate::store::patients as patient_queries;
 use crate::store::patients::PatientRow;
-use crate::views::timeline::{TimelineEntry, timeline_page};
+use crate::store::visits::VisitCounts;
+use crate::views::timeline::{CareRecords, TimelineEntry, timeline_page};
 use crate::web::Audited;
 use crate::web::Staff;
 use crate::web::csrf::CsrfForm;
@@ -281,6 +283,9 @@ struct ShowPage {
     pain_form: crate::views::pain::PainForm,
     errors: FormErrors,
     adherence: crate::store::pain::Adherence,
+    /// Where each kind of consent stands.
+    standing: Vec<(ConsentKind, Option<ConsentLine>)>,
+    visit_counts: VisitCounts,
 }
 
 /// Which page of the timeline a case page shows.
@@ -306,7 +311,16 @@ async fn show(
         let assessments = store::cases::assessments_of(c, id)?;
         let lines = store::cases::score_lines(c, id)?;
         let sources = store::cases::timeline_sources(c, id)?;
-        let (timeline, pager) = timeline_page(id, &assessments, &lines, &sources, requested_page);
+        let consents = store::consent::history(c, id)?;
+        let visits = store::visits::lines_of(c, id)?;
+        let care = CareRecords {
+            visits: &visits,
+            consents: &consents,
+        };
+        let (timeline, pager) =
+            timeline_page(id, &assessments, &lines, &sources, &care, requested_page);
+        let consent = store::consent::standing(&consents);
+        let visit_counts = store::visits::counts(&visits);
         let current = crate::store::programmes::current_exercise_ids(c, id)?;
         let programme = current.as_ref().map(|(number, ids)| (*number, ids.len()));
         // Read only while there is no programme: then they start the first one.
@@ -335,6 +349,8 @@ async fn show(
             scores,
             marks,
             adherence,
+            consent,
+            visit_counts,
         };
         Ok(((patient, view), event))
     };
@@ -359,6 +375,8 @@ struct CaseView {
     scores: Vec<(chrono::NaiveDateTime, String, i32)>,
     marks: Vec<(chrono::NaiveDateTime, i32)>,
     adherence: crate::store::pain::Adherence,
+    consent: Vec<(ConsentKind, Option<ConsentLine>)>,
+    visit_counts: VisitCounts,
 }
 
 fn show_page(
@@ -414,6 +432,8 @@ fn show_page(
             pain_form: crate::views::pain::PainForm::blank(state.zone()),
             errors: FormErrors::default(),
             adherence: view.adherence,
+            standing: view.consent,
+            visit_counts: view.visit_counts,
             case,
             patient,
             assessments: view.assessments,
