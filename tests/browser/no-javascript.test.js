@@ -112,6 +112,7 @@ describe('the core therapist journey with JavaScript off', () => {
     await page.getByLabel('Pain now').fill('6');
     await page.getByRole('checkbox', { name: 'Neck (cervical)' }).check();
     await page.getByRole('radio', { name: 'Pain after a fall or accident: No', exact: true }).check();
+    await page.getByRole('radio', { name: 'Verbal', exact: true }).check();
     await go(page, page.getByRole('button', { name: 'Save and sign' }));
     await assertNoFormErrors(page);
     await assertOnPage(page, { path: /^\/assessments\/\d+$/, heading: 'Initial assessment' });
