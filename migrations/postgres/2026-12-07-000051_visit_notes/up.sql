@@ -23,6 +23,8 @@ CREATE TABLE visit_notes (
 );
 CREATE INDEX visit_notes_case ON visit_notes(case_id, visited_at);
 CREATE INDEX visit_notes_author ON visit_notes(author_id, visited_at);
+-- The progress review counts signed visits in a period, per author, from this index alone.
+CREATE INDEX visit_notes_signed_in_period ON visit_notes(status, visited_at, author_id, attendance);
 
 CREATE FUNCTION visit_notes_signed_are_final() RETURNS trigger AS $$
 BEGIN
