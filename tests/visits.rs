@@ -480,6 +480,13 @@ async fn a_visit_note_is_drafted_edited_signed_and_then_never_changes() {
             .await
             .contains("Later: the heat pack was the patient&#39;s own.")
     );
+    let page = t.page(&case).await;
+    assert!(
+        page.contains(&format!(
+            "href=\"{visit}\">Addendum to a visit note by Theo Therapist"
+        )),
+        "the addendum is on the case timeline: {page}"
+    );
 
     let actions = app.audit_actions();
     for action in [

@@ -518,6 +518,39 @@ pub fn addenda_of(conn: &mut DbConn, visit_id: i64) -> QueryResult<Vec<VisitAdde
         .collect())
 }
 
+/// An addendum to one of a case's visit notes, as the case timeline shows it.
+pub struct VisitAddendumLine {
+    pub visit_id: i64,
+    pub at: NaiveDateTime,
+    pub author: String,
+    pub body: String,
+}
+
+/// Every addendum to a case's visit notes, newest first.
+pub fn addenda_lines_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<VisitAddendumLine>> {
+    let rows: Vec<(i64, Stamp, String, String)> = visit_addenda::table
+        .inner_join(visit_notes::table)
+        .inner_join(users::table.on(users::id.eq(visit_addenda::author_id)))
+        .filter(visit_notes::case_id.eq(case_id))
+        .order((visit_addenda::created_at.desc(), visit_addenda::id.desc()))
+        .select((
+            visit_addenda::visit_id,
+            visit_addenda::created_at,
+            users::display_name,
+            visit_addenda::body,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(visit_id, at, author, body)| VisitAddendumLine {
+            visit_id,
+            at: at.0,
+            author,
+            body,
+        })
+        .collect())
+}
+
 /// A visit note as the case timeline shows it.
 pub struct VisitLine {
     pub id: i64,

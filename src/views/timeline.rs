@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use crate::domain::clinical::{AssessmentKind, red_flag_label};
 use crate::store::cases::{AssessmentLine, ScoreLine, TimelineSources, context_label};
 use crate::store::consent::ConsentLine;
-use crate::store::visits::VisitLine;
+use crate::store::visits::{VisitAddendumLine, VisitLine};
 use crate::web::Pager;
 
 /// How many entries one page of a case's timeline shows, newest first.
@@ -31,12 +31,14 @@ enum Source {
     RedFlag(usize),
     Programme(usize),
     Visit(usize),
+    VisitAddendum(usize),
     Consent(usize),
 }
 
 /// The case's visit notes and consent decisions, each newest first.
 pub struct CareRecords<'a> {
     pub visits: &'a [VisitLine],
+    pub visit_addenda: &'a [VisitAddendumLine],
     pub consents: &'a [ConsentLine],
 }
 
@@ -65,6 +67,7 @@ pub fn timeline_page(
             + red_flag_actions.len()
             + programme_versions.len()
             + care.visits.len()
+            + care.visit_addenda.len()
             + care.consents.len(),
     );
     order.extend(
@@ -103,6 +106,12 @@ pub fn timeline_page(
             .iter()
             .enumerate()
             .map(|(i, v)| (v.at, Source::Visit(i))),
+    );
+    order.extend(
+        care.visit_addenda
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.at, Source::VisitAddendum(i))),
     );
     order.extend(
         care.consents
@@ -212,6 +221,17 @@ pub fn timeline_page(
                     ),
                     detail: format!("by {}", visit.author),
                     link: Some(format!("/visits/{}", visit.id)),
+                    struck: false,
+                }
+            }
+            Source::VisitAddendum(i) => {
+                let note = &care.visit_addenda[i];
+                TimelineEntry {
+                    at,
+                    kind: "addendum",
+                    title: format!("Addendum to a visit note by {}", note.author),
+                    detail: note.body.clone(),
+                    link: Some(format!("/visits/{}", note.visit_id)),
                     struck: false,
                 }
             }

@@ -313,8 +313,10 @@ async fn show(
         let sources = store::cases::timeline_sources(c, id)?;
         let consents = store::consent::history(c, id)?;
         let visits = store::visits::lines_of(c, id)?;
+        let visit_addenda = store::visits::addenda_lines_of(c, id)?;
         let care = CareRecords {
             visits: &visits,
+            visit_addenda: &visit_addenda,
             consents: &consents,
         };
         let (timeline, pager) =
