@@ -13,11 +13,15 @@ use crate::error::AppError;
 use crate::store::assessments as assessment_queries;
 use crate::store::audit::{self, Action, Actor, Event};
 use crate::store::cases::{self as case_queries, NewCase};
+use crate::store::consent::{
+    self as consent_queries, ConsentDecision, ConsentKind, ConsentMethod, GivenBy, NewConsent,
+};
 use crate::store::pain as pain_queries;
 use crate::store::patients::{self as patient_queries, PatientDetails};
 use crate::store::portal as portal_queries;
 use crate::store::programmes::{self as programme_queries, NewVersion};
 use crate::store::users as user_queries;
+use crate::store::visits::{self as visit_queries, Attendance, TreatmentKind, VisitContent};
 
 pub const DEMO_PASSWORD: &str = "harbour lantern demo 2026";
 
@@ -217,6 +221,42 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 therapist,
             )?;
             case_queries::set_opened_at(c, case_id, opened)?;
+            // Consent to treatment at the first visit (now and then given by a relative),
+            // and to sharing with the GP.
+            let by_relative = n % 17 == 3;
+            for kind in [ConsentKind::Treatment, ConsentKind::GpSharing] {
+                consent_queries::insert(
+                    c,
+                    case_id,
+                    therapist,
+                    &NewConsent {
+                        kind,
+                        decision: ConsentDecision::Given,
+                        method: if kind == ConsentKind::Treatment {
+                            ConsentMethod::Verbal
+                        } else {
+                            ConsentMethod::Written
+                        },
+                        given_by: if by_relative {
+                            GivenBy::Representative
+                        } else {
+                            GivenBy::Patient
+                        },
+                        representative_name: if by_relative {
+                            format!("{} {family}", GIVEN[(n + 7) % GIVEN.len()])
+                        } else {
+                            String::new()
+                        },
+                        representative_relationship: if by_relative {
+                            "daughter".into()
+                        } else {
+                            String::new()
+                        },
+                        occurred_at: opened,
+                    },
+                    opened,
+                )?;
+            }
             // Records are signed a little after the visit, as a therapist writes them up.
             let write_up = |rng: &mut StdRng| Duration::minutes(rng.random_range(15..=90));
 
@@ -238,6 +278,77 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
             } else {
                 None
             };
+
+            if portal_user.is_some() {
+                consent_queries::insert(
+                    c,
+                    case_id,
+                    therapist,
+                    &NewConsent {
+                        kind: ConsentKind::Portal,
+                        decision: ConsentDecision::Given,
+                        method: ConsentMethod::Verbal,
+                        given_by: GivenBy::Patient,
+                        representative_name: String::new(),
+                        representative_relationship: String::new(),
+                        occurred_at: opened,
+                    },
+                    opened,
+                )?;
+            }
+
+            // A visit a week after the first, written up the same day; now and then one
+            // missed.
+            let mut visit_at = opened + Duration::days(7);
+            while visit_at < now - Duration::hours(2) {
+                let roll = rng.random_range(0..100);
+                let attendance = match roll {
+                    0..8 => Attendance::DidNotAttend,
+                    8..12 => Attendance::CancelledLate,
+                    _ => Attendance::Attended,
+                };
+                let content = if attendance.took_place() {
+                    VisitContent {
+                        visited_at: visit_at,
+                        attendance,
+                        duration_minutes: Some(30),
+                        subjective: [
+                            "Less stiff in the mornings; doing the exercises most days.",
+                            "Sore after a long week at the desk; exercises help.",
+                            "Sleeping better; pain mostly late in the day.",
+                        ][roll % 3]
+                            .into(),
+                        pain_today: None,
+                        objective: "Thoracic rotation improving; no neurological signs.".into(),
+                        treatments: vec![
+                            TreatmentKind::ExerciseTherapy,
+                            TreatmentKind::EducationAdvice,
+                        ],
+                        treatment_note: "Reviewed the home programme; advice on desk breaks."
+                            .into(),
+                        response: "Moved more freely after the session.".into(),
+                        plan: "Continue the home programme.".into(),
+                        note: String::new(),
+                    }
+                } else {
+                    VisitContent {
+                        visited_at: visit_at,
+                        attendance,
+                        duration_minutes: None,
+                        subjective: String::new(),
+                        pain_today: None,
+                        objective: String::new(),
+                        treatments: Vec::new(),
+                        treatment_note: String::new(),
+                        response: String::new(),
+                        plan: String::new(),
+                        note: "No reason given; a new appointment offered by text.".into(),
+                    }
+                };
+                let signed_at = visit_at + write_up(&mut rng);
+                visit_queries::insert_signed(c, case_id, therapist, &content, signed_at)?;
+                visit_at += Duration::days(7);
+            }
 
             // Most improve; some stall or worsen.
             let baseline = rng.random_range(5..=8_i32);

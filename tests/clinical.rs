@@ -72,7 +72,9 @@ async fn open_case(t: &Browser, patient_page: &str) -> String {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "case opened");
-    location(&response)
+    let case = location(&response);
+    common::clinic::record_consent(t, &case).await;
+    case
 }
 
 /// The fields of an initial assessment; `red_flag` answers the night-pain question.
@@ -1621,6 +1623,34 @@ async fn a_discharge_summary_tells_the_gp_how_the_case_went() {
             _ => {}
         }
     }
+    // One visit attended, one missed, between the two assessments.
+    for (at, attendance, field) in [
+        (
+            "2024-02-20T10:00",
+            "attended",
+            ("subjective", "Easier at work"),
+        ),
+        (
+            "2024-02-27T10:00",
+            "did-not-attend",
+            ("note", "No answer by phone"),
+        ),
+    ] {
+        let new_visit = format!("{case}/visits/new");
+        let response = t
+            .submit(
+                &new_visit,
+                &format!("{case}/visits"),
+                &[
+                    ("visited_at", at),
+                    ("attendance", attendance),
+                    field,
+                    ("intent", "sign"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{attendance}");
+    }
     record_assessment(&t, &case, "discharge", &discharge_fields).await;
     let discharge = format!("{case}/discharge");
     let response = t
@@ -1647,6 +1677,7 @@ async fn a_discharge_summary_tells_the_gp_how_the_case_went() {
         "from 6 at the start to 2 at discharge",
         "clinically important improvement",
         "from 4.5 on 1 Feb 2024 to 8.5 on 14 Mar 2024",
+        "Visits attended: 1; not attended (did not attend or cancelled late): 1.",
         "Goals met. Keep up the desk routine twice a day.",
         "No home programme was issued.",
     ] {

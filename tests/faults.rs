@@ -211,6 +211,23 @@ fn make_clinic(db: PathBuf, cases: usize) -> Clinic {
             therapist,
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
+        // Signed reviews need the patient's consent to treatment.
+        physiocase::store::consent::record(
+            &mut conn,
+            &Actor::default(),
+            case,
+            therapist,
+            &physiocase::store::consent::NewConsent {
+                kind: physiocase::store::consent::ConsentKind::Treatment,
+                decision: physiocase::store::consent::ConsentDecision::Given,
+                method: physiocase::store::consent::ConsentMethod::Verbal,
+                given_by: physiocase::store::consent::GivenBy::Patient,
+                representative_name: String::new(),
+                representative_relationship: String::new(),
+                occurred_at: chrono::Utc::now().naive_utc(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
         ids.push(case);
     }
     use physiocase::db::schema::exercises::dsl as ex;

@@ -735,6 +735,20 @@ async fn every_page_of_a_patients_data_writes_exactly_one_audit_event() {
         .await;
     let assessment = location(&response);
     assert!(assessment.starts_with("/assessments/"), "{assessment}");
+    let response = t
+        .submit(
+            &format!("{case}/visits/new"),
+            &format!("{case}/visits"),
+            &[
+                ("visited_at", now.as_str()),
+                ("attendance", "attended"),
+                ("subjective", "Easier this week"),
+                ("intent", "draft"),
+            ],
+        )
+        .await;
+    let visit = location(&response);
+    assert!(visit.starts_with("/visits/"), "{visit}");
     let wall_angels = exercise_id(&app, "wall-angels");
     let response = post_builder(
         &t,
@@ -794,6 +808,7 @@ async fn every_page_of_a_patients_data_writes_exactly_one_audit_event() {
             "patients" | "admin" => route.replace("{id}", &patient_id.to_string()),
             "cases" => route.replace("{id}", &case_id.to_string()),
             "assessments" => route.replace("{id}", assessment.trim_start_matches("/assessments/")),
+            "visits" => route.replace("{id}", visit.trim_start_matches("/visits/")),
             "exercises" => route.replace("{id}", &wall_angels.to_string()),
             "templates" => route.replace("{id}", &template.to_string()),
             "letters" => route.replace("{id}", &letter.to_string()),

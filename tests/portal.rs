@@ -163,16 +163,18 @@ async fn the_case_timeline_pages_newest_first_while_the_chart_shows_every_score(
     }
     let entries = |html: &str| html.matches("<li class=\"timeline__entry").count();
 
+    // The newest entry is the consent to treatment recorded when the case was opened.
     let first = t.page(&case).await;
     assert_eq!(entries(&first), 25);
+    assert!(first.contains("Consent to assessment and treatment given"));
     assert!(
-        first.contains(">27 Jan 2024, 09:00 UTC<") && first.contains(">3 Jan 2024, 09:00 UTC<")
+        first.contains(">27 Jan 2024, 09:00 UTC<") && first.contains(">4 Jan 2024, 09:00 UTC<")
     );
     assert!(
-        !first.contains(">2 Jan 2024, 09:00 UTC<"),
-        "day 2 is on the next page"
+        !first.contains(">3 Jan 2024, 09:00 UTC<"),
+        "day 3 is on the next page"
     );
-    assert!(first.contains("1–25 of 27"), "the pager counts every entry");
+    assert!(first.contains("1–25 of 28"), "the pager counts every entry");
     assert!(
         first.contains("href=\"?page=2#timeline\""),
         "the next page opens at the timeline"
@@ -183,11 +185,11 @@ async fn the_case_timeline_pages_newest_first_while_the_chart_shows_every_score(
     );
 
     let second = t.page(&format!("{case}?page=2")).await;
-    assert_eq!(entries(&second), 2);
+    assert_eq!(entries(&second), 3);
     assert!(
-        second.contains(">2 Jan 2024, 09:00 UTC<") && second.contains(">1 Jan 2024, 09:00 UTC<")
+        second.contains(">3 Jan 2024, 09:00 UTC<") && second.contains(">1 Jan 2024, 09:00 UTC<")
     );
-    assert!(!second.contains(">3 Jan 2024, 09:00 UTC<"));
+    assert!(!second.contains(">4 Jan 2024, 09:00 UTC<"));
     assert!(second.contains("href=\"?page=1#timeline\""));
     assert!(
         second.contains("27 pain scores"),
@@ -197,7 +199,7 @@ async fn the_case_timeline_pages_newest_first_while_the_chart_shows_every_score(
     // A page past the end shows the last one.
     let (status, beyond) = t.get_text(&format!("{case}?page=99")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(entries(&beyond), 2);
+    assert_eq!(entries(&beyond), 3);
 }
 
 #[tokio::test]

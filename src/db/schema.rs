@@ -316,6 +316,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    consent_events (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        kind -> Text,
+        decision -> Text,
+        method -> Text,
+        given_by -> Text,
+        representative_name -> Text,
+        representative_relationship -> Text,
+        occurred_at -> Timestamp,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visit_notes (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        author_id -> BigInt,
+        status -> Text,
+        visited_at -> Timestamp,
+        attendance -> Text,
+        duration_minutes -> Nullable<Integer>,
+        subjective -> Text,
+        pain_today -> Nullable<Integer>,
+        objective -> Text,
+        treatments -> Text,
+        treatment_note -> Text,
+        response -> Text,
+        plan -> Text,
+        note -> Text,
+        programme_version -> Nullable<Integer>,
+        signed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visit_addenda (id) {
+        id -> BigInt,
+        visit_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(letters -> cases (case_id));
 diesel::joinable!(cases -> patients (patient_id));
@@ -323,6 +373,9 @@ diesel::joinable!(cases -> users (therapist_id));
 diesel::joinable!(assessments -> cases (case_id));
 diesel::joinable!(addenda -> assessments (assessment_id));
 diesel::joinable!(red_flag_actions -> cases (case_id));
+diesel::joinable!(consent_events -> cases (case_id));
+diesel::joinable!(visit_notes -> cases (case_id));
+diesel::joinable!(visit_addenda -> visit_notes (visit_id));
 diesel::joinable!(pain_scores -> cases (case_id));
 diesel::joinable!(stop_reports -> cases (case_id));
 diesel::joinable!(programme_versions -> cases (case_id));
@@ -342,6 +395,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     red_flag_actions,
     letters,
     stop_reports,
+    consent_events,
+    visit_notes,
+    visit_addenda,
     pain_scores,
     programme_versions,
     programme_items,

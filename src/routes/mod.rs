@@ -4,6 +4,7 @@ pub mod admin;
 pub mod assessments;
 pub mod auth;
 pub mod cases;
+pub mod consent;
 pub mod exercises;
 pub mod home;
 pub mod letters;
@@ -11,6 +12,7 @@ pub mod pain;
 pub mod patients;
 pub mod portal;
 pub mod programmes;
+pub mod visits;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -25,11 +27,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(auth::routes)
         .configure(patients::routes)
         .configure(cases::routes)
+        .configure(consent::routes)
         .configure(assessments::routes)
         .configure(pain::routes)
         .configure(portal::routes)
         .configure(programmes::routes)
         .configure(letters::routes)
+        .configure(visits::routes)
         .configure(exercises::routes)
         .configure(admin::routes);
 }

@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::store::Refusal;
 use crate::store::audit::{self, Action, Actor, Event};
 use crate::store::cases;
+use crate::store::consent::{self, NewConsent};
 pub use crate::store::status::AssessmentStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -55,10 +56,31 @@ pub struct Written {
     pub assessed_at: NaiveDateTime,
     pub content: AssessmentContent,
     pub sign: bool,
+    /// Consent to treatment recorded in the same submit, on a case that had none.
+    pub consent: Option<NewConsent>,
+}
+
+/// Records the consent a form carried, then, when it is to be signed, checks that the
+/// case has consent to treatment: in the one transaction, so neither happens alone.
+fn consent_for(
+    conn: &mut DbConn,
+    who: &Actor,
+    case_id: i64,
+    recorder: i64,
+    written: &Written,
+) -> Result<(), Refusal> {
+    if let Some(given) = &written.consent {
+        consent::record(conn, who, case_id, recorder, given)?;
+    }
+    if written.sign {
+        consent::require_treatment(conn, case_id)?;
+    }
+    Ok(())
 }
 
 /// A therapist writes a new assessment on a case, as a draft or signed at once, with its
-/// audit events; the case's pending red flags follow its answers.
+/// audit events; the case's pending red flags follow its answers. Signing is refused
+/// while the case has no consent to treatment.
 pub fn write(
     conn: &mut DbConn,
     who: &Actor,
@@ -87,6 +109,7 @@ pub fn write(
             .patient(case.patient_id)
             .detail(kind.as_str()),
     )?;
+    consent_for(conn, who, case_id, author, written)?;
     if written.sign {
         sign_with_event(conn, who, id, case.patient_id)?;
     }
@@ -112,6 +135,7 @@ pub fn revise(conn: &mut DbConn, who: &Actor, id: i64, written: &Written) -> Res
             .entity("assessment", id)
             .patient(case.patient_id),
     )?;
+    consent_for(conn, who, current.case_id, current.author_id, written)?;
     if written.sign {
         sign_with_event(conn, who, id, case.patient_id)?;
     }
@@ -120,10 +144,14 @@ pub fn revise(conn: &mut DbConn, who: &Actor, id: i64, written: &Written) -> Res
 }
 
 /// The author signs a draft, with its audit event; from then on it never changes.
-/// Signing a signed assessment again changes nothing.
+/// Signing a signed assessment again changes nothing. Refused while the case has no
+/// consent to treatment.
 pub fn sign(conn: &mut DbConn, who: &Actor, id: i64) -> Result<(), Refusal> {
     let current = find(conn, id)?;
     let case = cases::find(conn, current.case_id)?;
+    if current.is_draft() {
+        consent::require_treatment(conn, current.case_id)?;
+    }
     screen_complete(current.kind(), &current.content()?)?;
     sign_with_event(conn, who, id, case.patient_id)?;
     Ok(())

@@ -35,6 +35,8 @@ crate::store::stored::stored_text! {
         CaseEnteredInError = "case.entered_in_error",
         CaseOpened = "case.opened",
         CaseRead = "case.read",
+        ConsentRecorded = "consent.recorded",
+        ConsentSigningRefused = "consent.signing_refused",
         CsrfOriginRefused = "csrf.origin_refused",
         CsrfTokenRefused = "csrf.token_refused",
         DashboardRead = "dashboard.read",
@@ -92,6 +94,12 @@ crate::store::stored::stored_text! {
         TemplateRestored = "template.restored",
         TemplateUpdated = "template.updated",
         TemplateUsed = "template.used",
+        VisitAddendumAdded = "visit.addendum_added",
+        VisitChangeRefused = "visit.change_refused",
+        VisitCreated = "visit.created",
+        VisitRead = "visit.read",
+        VisitSigned = "visit.signed",
+        VisitUpdated = "visit.updated",
     }
 }
 

@@ -404,6 +404,15 @@ fn compose(
             {
                 reason = format!("{reason}. {}", content.presenting_complaint.trim());
             }
+            let visits =
+                crate::store::visits::counts(&crate::store::visits::lines_of(conn, case_id)?);
+            let seen = match (visits.attended, visits.missed) {
+                (0, 0) => String::new(),
+                (attended, missed) => format!(
+                    " Visits attended: {attended}; not attended (did not attend or cancelled \
+                     late): {missed}."
+                ),
+            };
             let attendance = match (first, discharge) {
                 (Some((_, from, _)), Some((_, to, _))) => format!(
                     "Assessed on {}, {}, discharged on {}.",
@@ -412,7 +421,7 @@ fn compose(
                     day(*to)
                 ),
                 _ => format!("{}.", reviewed(reviews)),
-            };
+            } + &seen;
             // The case keeps its first score and the newest one in the same context (like
             // with like); the change and its label come from those two.
             let pain_text = match (case.pain_baseline, case.pain_latest) {

@@ -6,6 +6,7 @@ pub mod assessments;
 pub mod audit;
 pub mod caseload;
 pub mod cases;
+pub mod consent;
 pub mod exercise_pictures;
 pub mod exercises;
 pub mod exports;
@@ -23,6 +24,7 @@ pub mod status;
 pub(crate) mod stored;
 pub mod tokens;
 pub mod users;
+pub mod visits;
 
 #[cfg(test)]
 pub(crate) mod query_plans;

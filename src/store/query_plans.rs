@@ -68,6 +68,9 @@ fn the_case_page_scans_no_table_and_reads_histories_from_indexes() -> Result<(),
         let _ = super::cases::assessments_of(c, case_id);
         let _ = super::cases::score_lines(c, case_id);
         let _ = super::cases::timeline_sources(c, case_id);
+        let _ = crate::store::consent::history(c, case_id);
+        let _ = crate::store::visits::lines_of(c, case_id);
+        let _ = crate::store::visits::addenda_lines_of(c, case_id);
         let _ = crate::store::programmes::current(c, case_id);
         let _ = crate::store::programmes::current_exercise_ids(c, case_id);
         let _ = crate::store::pain::version_marks(c, case_id);

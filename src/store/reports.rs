@@ -351,6 +351,14 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
         .collect())
 }
 
+/// Each therapist's signed visit notes of visits in the range: attended and not attended.
+pub fn visit_counts(
+    conn: &mut DbConn,
+    range: &Range,
+) -> QueryResult<BTreeMap<i64, crate::store::visits::VisitCounts>> {
+    crate::store::visits::counts_by_author(conn, range.from, range.to)
+}
+
 /// Every member of staff, by name.
 pub fn therapist_names(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
     users::table

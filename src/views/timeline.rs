@@ -1,10 +1,13 @@
-//! The case timeline: assessments, addenda, pain scores, red-flag decisions and programme
-//! versions merged into one list, newest first, a page at a time.
+//! The case timeline: assessments, addenda, visit notes, consent decisions, pain scores,
+//! red-flag decisions and programme versions merged into one list, newest first, a page
+//! at a time.
 
 use chrono::NaiveDateTime;
 
 use crate::domain::clinical::{AssessmentKind, red_flag_label, stop_symptom};
 use crate::store::cases::{AssessmentLine, ScoreLine, TimelineSources, context_label};
+use crate::store::consent::ConsentLine;
+use crate::store::visits::{VisitAddendumLine, VisitLine};
 use crate::web::Pager;
 
 /// How many entries one page of a case's timeline shows, newest first.
@@ -28,6 +31,16 @@ enum Source {
     RedFlag(usize),
     StopReport(usize),
     Programme(usize),
+    Visit(usize),
+    VisitAddendum(usize),
+    Consent(usize),
+}
+
+/// The case's visit notes and consent decisions, each newest first.
+pub struct CareRecords<'a> {
+    pub visits: &'a [VisitLine],
+    pub visit_addenda: &'a [VisitAddendumLine],
+    pub consents: &'a [ConsentLine],
 }
 
 /// One page of a case's timeline (every source merged, newest first) and the pager over
@@ -38,6 +51,7 @@ pub fn timeline_page(
     assessments: &[AssessmentLine],
     scores: &[ScoreLine],
     sources: &TimelineSources,
+    care: &CareRecords<'_>,
     page: Option<i64>,
 ) -> (Vec<TimelineEntry>, Pager) {
     let TimelineSources {
@@ -54,7 +68,10 @@ pub fn timeline_page(
             + scores.len()
             + red_flag_actions.len()
             + stop_reports.len()
-            + programme_versions.len(),
+            + programme_versions.len()
+            + care.visits.len()
+            + care.visit_addenda.len()
+            + care.consents.len(),
     );
     order.extend(
         assessments
@@ -92,6 +109,24 @@ pub fn timeline_page(
             .iter()
             .enumerate()
             .map(|(i, v)| (v.at, Source::Programme(i))),
+    );
+    order.extend(
+        care.visits
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.at, Source::Visit(i))),
+    );
+    order.extend(
+        care.visit_addenda
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.at, Source::VisitAddendum(i))),
+    );
+    order.extend(
+        care.consents
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.occurred_at, Source::Consent(i))),
     );
     order.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
 
@@ -204,6 +239,47 @@ pub fn timeline_page(
                         title: format!("Programme version {number}"),
                         detail: format!("saved by {who}"),
                         link: Some(format!("/cases/{case_id}/programme/versions/{number}")),
+                        struck: false,
+                    }
+                }
+                Source::Visit(i) => {
+                    let visit = &care.visits[i];
+                    TimelineEntry {
+                        at,
+                        kind: "visit",
+                        title: format!(
+                            "Visit: {} ({})",
+                            visit.attendance.label().to_lowercase(),
+                            visit.status.label()
+                        ),
+                        detail: format!("by {}", visit.author),
+                        link: Some(format!("/visits/{}", visit.id)),
+                        struck: false,
+                    }
+                }
+                Source::VisitAddendum(i) => {
+                    let note = &care.visit_addenda[i];
+                    TimelineEntry {
+                        at,
+                        kind: "addendum",
+                        title: format!("Addendum to a visit note by {}", note.author),
+                        detail: note.body.clone(),
+                        link: Some(format!("/visits/{}", note.visit_id)),
+                        struck: false,
+                    }
+                }
+                Source::Consent(i) => {
+                    let line = &care.consents[i];
+                    TimelineEntry {
+                        at,
+                        kind: "consent",
+                        title: format!(
+                            "Consent to {} {}",
+                            line.kind.label().to_lowercase(),
+                            line.decision.label()
+                        ),
+                        detail: format!("{}; recorded by {}", line.how(), line.recorder),
+                        link: Some(format!("/cases/{case_id}/consent")),
                         struck: false,
                     }
                 }

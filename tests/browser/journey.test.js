@@ -176,6 +176,9 @@ describe('the whole life of a case', () => {
     await therapist.getByLabel('Thoracic rotation left (°)').fill('40');
     await therapist.getByLabel('Clinical impression').fill('Postural thoracic pain; night pain to be checked by GP.');
     await therapist.getByLabel('Plan', { exact: true }).fill('Mobility programme, review in two weeks.');
+    // A new case has no consent yet: the form takes the patient's consent with the signature.
+    assert.match(await shown(therapist), /no consent to assessment and treatment recorded/);
+    await therapist.getByRole('radio', { name: 'Verbal', exact: true }).check();
     await go(therapist, therapist.getByRole('button', { name: 'Save and sign' }));
     await assertNoFormErrors(therapist);
     await assertOnPage(therapist, { path: /^\/assessments\/\d+$/, heading: 'Initial assessment' });

@@ -114,6 +114,7 @@ describe('the core therapist journey with JavaScript off', () => {
     await page.getByRole('radio', { name: 'Pain after a fall or accident: No', exact: true }).check();
     // An initial assessment is signed only with the whole red-flag screen answered.
     for (const no of await page.locator('input[name^="rf_"][value="no"]').all()) await no.check();
+    await page.getByRole('radio', { name: 'Verbal', exact: true }).check();
     await go(page, page.getByRole('button', { name: 'Save and sign' }));
     await assertNoFormErrors(page);
     await assertOnPage(page, { path: /^\/assessments\/\d+$/, heading: 'Initial assessment' });

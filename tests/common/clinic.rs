@@ -52,8 +52,15 @@ pub async fn new_patient(t: &Browser) -> String {
 }
 
 /// Opens another case for the patient at `patient` (its path), assigned to the signed-in
-/// therapist. Returns the case path.
+/// therapist, with the patient's consent to treatment. Returns the case path.
 pub async fn add_case(t: &Browser, patient: &str, title: &str) -> String {
+    let case = add_case_without_consent(t, patient, title).await;
+    record_consent(t, &case).await;
+    case
+}
+
+/// `add_case` without any consent recorded: nothing on it can be signed yet.
+pub async fn add_case_without_consent(t: &Browser, patient: &str, title: &str) -> String {
     let form = t.page(&format!("{patient}/cases/new")).await;
     let select = form
         .split("name=\"therapist_id\">")
@@ -86,6 +93,46 @@ pub async fn add_case(t: &Browser, patient: &str, title: &str) -> String {
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     location(&response)
+}
+
+/// Records the patient's verbal consent to assessment and treatment on a case (its path)
+/// through its consent page: nothing on a case is signed without it.
+pub async fn record_consent(t: &Browser, case: &str) {
+    consent_decision(t, case, "treatment", "given").await;
+}
+
+/// Records a consent decision on a case, by the patient, verbally, at the time the consent
+/// page offers (now, in the clinic's zone).
+pub async fn consent_decision(t: &Browser, case: &str, kind: &str, decision: &str) {
+    let page = format!("{case}/consent");
+    let html = t.page(&page).await;
+    let token = super::csrf_from(&html).unwrap_or_default();
+    let at = super::extract_between(
+        &html,
+        "name=\"consent_at\" type=\"datetime-local\" value=\"",
+        "\"",
+    )
+    .unwrap_or_else(|| panic!("the consent page offers a time: {html}"));
+    let response = t
+        .post_url(
+            &page,
+            &[
+                ("csrf_token", token.as_str()),
+                ("consent_kind", kind),
+                ("consent_decision", decision),
+                ("consent_method", "verbal"),
+                ("consent_given_by", "patient"),
+                ("consent_name", ""),
+                ("consent_relationship", ""),
+                ("consent_at", at.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "consent {kind} {decision} recorded on {case}"
+    );
 }
 
 pub struct Item {

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::store::audit::Action;
 use crate::store::audit::Event;
 use crate::store::reports::{self, CaseFacts, CaseListLine, Figure, Figures, Range};
+use crate::store::visits::VisitCounts;
 use crate::web::Admin;
 use crate::web::{AppState, Layout, Pager, actor, render, url_encode};
 
@@ -60,6 +61,8 @@ pub struct TherapistFigures {
     pub id: i64,
     pub name: String,
     pub figures: Figures,
+    /// Their signed visit notes of visits in the range.
+    pub visits: VisitCounts,
 }
 
 pub struct FigureLink {
@@ -128,12 +131,13 @@ pub async fn show(
     let query: ReviewQuery = serde_html_form::from_str(req.query_string()).unwrap_or_default();
     let (range, from, to, problems) = query.range(state.zone());
     let who = actor(&req);
-    let (facts, names, weekly) = state
+    let (facts, names, weekly, visits) = state
         .audited_long(who, move |c| {
             let facts = reports::load_facts(c, &range)?;
             let names = reports::therapist_names(c)?;
+            let visits = reports::visit_counts(c, &range)?;
             let event = Event::new(Action::ReviewRead);
-            Ok(((facts, names, range), event))
+            Ok(((facts, names, range, visits), event))
         })
         .await?
         .into_inner();
@@ -147,10 +151,12 @@ pub async fn show(
                 .filter(|c| c.therapist_id == id)
                 .cloned()
                 .collect();
-            (!own.is_empty()).then(|| TherapistFigures {
+            let seen = visits.get(&id).copied();
+            (!own.is_empty() || seen.is_some()).then(|| TherapistFigures {
                 id,
                 name,
                 figures: reports::compute(&own, &range),
+                visits: seen.unwrap_or_default(),
             })
         })
         .collect();

@@ -4,6 +4,8 @@
 use crate::dates::{Shown, WallTimeError, Zone};
 use crate::store;
 use crate::store::assessments::Written;
+use crate::store::consent::NewConsent;
+use crate::views::consent::ConsentForm;
 use crate::views::pain::with_note;
 use std::collections::HashMap;
 
@@ -105,6 +107,11 @@ impl AssessmentForm {
 
     pub fn get(&self, field: &str) -> &str {
         self.values.get(field).map(String::as_str).unwrap_or("")
+    }
+
+    /// The consent fields typed on this form (see `views::consent`).
+    fn consent(&self) -> ConsentForm {
+        ConsentForm::from_fields(|key| self.get(key).to_owned())
     }
 
     pub fn region_checked(&self, key: &str) -> bool {
@@ -316,6 +323,10 @@ struct FormPage {
     body_chart: &'static [(&'static str, &'static str)],
     red_flag_list: &'static [(&'static str, &'static str)],
     answers: &'static [(&'static str, &'static str)],
+    /// Why the case cannot be signed yet (no consent to treatment): its consent fields
+    /// are shown, to record it in the same submit.
+    consent_missing: Option<&'static str>,
+    consent: ConsentForm,
 }
 
 impl FormPage {
@@ -345,7 +356,16 @@ impl FormPage {
             body_chart: BODY_CHART,
             red_flag_list: RED_FLAGS,
             answers: RED_FLAG_ANSWERS,
+            consent_missing: None,
+            consent: ConsentForm::default(),
         }
+    }
+
+    /// Shows the consent fields when the case has no consent to treatment.
+    fn with_consent(mut self, missing: Option<&'static str>, zone: Zone) -> Self {
+        self.consent_missing = missing;
+        self.consent = self.form.consent().or_blank(zone);
+        self
     }
 }
 
@@ -365,18 +385,19 @@ async fn new_page(
     let case_id = case_id.into_inner();
     let kind = AssessmentKind::parse(&query.kind).unwrap_or(AssessmentKind::Initial);
     let who = actor(&req);
-    let (patient, (case, initial)) = state
+    let (patient, (case, initial, missing)) = state
         .audited(who, move |c| {
             let loaded = store::cases::find_with_patient(c, case_id)?;
             let initial = store::assessments::initial_in_the_way(c, case_id, kind)?;
+            let missing = store::consent::treatment_consent_missing(c, case_id)?;
             let event = Event::new(Action::CaseRead)
                 .entity("case", case_id)
                 .patient(loaded.0.patient_id)
                 .detail("new assessment form");
-            Ok(((loaded, initial), event))
+            Ok(((loaded, initial, missing), event))
         })
         .await?
-        .take(|((case, patient), initial)| (patient, (case, initial)));
+        .take(|((case, patient), initial, missing)| (patient, (case, initial, missing)));
     if !case.is_open() {
         return Err(AppError::NotFound);
     }
@@ -397,7 +418,8 @@ async fn new_page(
         format!("/cases/{case_id}/assessments?kind={}", kind.as_str()),
         form,
         FormErrors::default(),
-    );
+    )
+    .with_consent(missing, state.zone());
     render(&req, &page)
 }
 
@@ -425,10 +447,15 @@ async fn create(
     let case_id = case_id.into_inner();
     let kind = AssessmentKind::parse(&query.kind).map_err(AppError::BadRequest)?;
     let form = AssessmentForm::from_pairs(pairs);
-    let ((case, patient), initial) = state
+    let ((case, patient), initial, missing) = state
         .read(move |conn| {
             let initial = store::assessments::initial_in_the_way(conn, case_id, kind)?;
-            Ok::<_, AppError>((store::cases::find_with_patient(conn, case_id)?, initial))
+            let missing = store::consent::treatment_consent_missing(conn, case_id)?;
+            Ok::<_, AppError>((
+                store::cases::find_with_patient(conn, case_id)?,
+                initial,
+                missing,
+            ))
         })
         .await?;
     if !case.is_open() {
@@ -448,12 +475,14 @@ async fn create(
             format!("/cases/{case_id}/assessments?kind=review"),
             form,
             errors,
-        );
+        )
+        .with_consent(missing, state.zone());
         return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let (assessed_at, content) = match checked(&form, kind, &case, &patient, state.zone()) {
-        Ok(valid) => valid,
-        Err(errors) => {
+    let refused = |errors: FormErrors, form: AssessmentForm, missing: Option<&'static str>| {
+        let (req, state) = (req.clone(), state.clone());
+        async move {
+            refuse_without_consent(&req, &errors, missing).await?;
             let (case, patient) =
                 audited_case(&state, actor(&req), case_id, "assessment form").await?;
             let page = FormPage::new(
@@ -464,21 +493,39 @@ async fn create(
                 format!("/cases/{case_id}/assessments?kind={}", kind.as_str()),
                 form,
                 errors,
-            );
-            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+            )
+            .with_consent(missing, state.zone());
+            render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
         }
     };
+    let (assessed_at, content, consent) =
+        match checked(&form, kind, &case, &patient, state.zone(), missing) {
+            Ok(valid) => valid,
+            Err(errors) => return refused(errors, form, missing).await,
+        };
     let sign_now = wants_sign(&form);
     let written = Written {
         assessed_at,
         content,
         sign: sign_now,
+        consent,
     };
     let who = actor(&req);
     let author = staff.user_id;
-    let id = state
+    let id = match state
         .change(move |c| store::assessments::write(c, &who, case_id, kind, author, &written))
-        .await?;
+        .await
+    {
+        Ok(id) => id,
+        // Consent withdrawn since the form was read: shown as on any refused form.
+        Err(AppError::Refused { field, message }) => {
+            let missing = state
+                .read(move |c| Ok(store::consent::treatment_consent_missing(c, case_id)?))
+                .await?;
+            return refused(FormErrors::one(field, message), form, missing).await;
+        }
+        Err(other) => return Err(other),
+    };
     let message = if sign_now {
         "The assessment is signed."
     } else {
@@ -489,16 +536,41 @@ async fn create(
 }
 
 /// Everything a written assessment must pass: the form's checks, the case's dates, and
-/// (when it is to be signed) that it is not blank.
+/// (when it is to be signed) that it is not blank and the case has consent to treatment,
+/// or the form records it (`missing` says why the case has none).
 fn checked(
     form: &AssessmentForm,
     kind: AssessmentKind,
     case: &CaseRow,
     patient: &PatientRow,
     zone: Zone,
-) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
-    within_case(form.validate(zone), case, patient, zone)
-        .and_then(|valid| signable(valid, kind, wants_sign(form)))
+    missing: Option<&'static str>,
+) -> Result<(NaiveDateTime, AssessmentContent, Option<NewConsent>), FormErrors> {
+    let valid = within_case(form.validate(zone), case, patient, zone)
+        .and_then(|valid| signable(valid, kind, wants_sign(form)));
+    let consent = form.consent().for_signing(missing, wants_sign(form), zone);
+    match (valid, consent) {
+        (Ok((at, content)), Ok(consent)) => Ok((at, content, consent)),
+        (Err(mut errors), Err(more)) => {
+            errors.0.extend(more.0);
+            Err(errors)
+        }
+        (Err(errors), _) | (_, Err(errors)) => Err(errors),
+    }
+}
+
+/// A signature refused for want of consent is audited, as every refusal is.
+async fn refuse_without_consent(
+    req: &HttpRequest,
+    errors: &FormErrors,
+    missing: Option<&'static str>,
+) -> Result<(), AppError> {
+    if let Some(why) = missing
+        && errors.get("consent_method") == why
+    {
+        record_refusal(req, Action::ConsentSigningRefused).await?;
+    }
+    Ok(())
 }
 
 /// The form's checks, then the case's: an assessment (and the pain scores in it) cannot
@@ -756,6 +828,10 @@ async fn edit_page(
     if let Some(refusal) = refuse_change(&req, &state, &assessment, staff.user_id).await? {
         return Ok(refusal);
     }
+    let case_id = case.id;
+    let missing = state
+        .read(move |c| Ok(store::consent::treatment_consent_missing(c, case_id)?))
+        .await?;
     let form =
         AssessmentForm::from_content(&assessment.content()?, assessment.assessed_at, state.zone());
     let page = FormPage::new(
@@ -766,7 +842,8 @@ async fn edit_page(
         format!("/assessments/{id}/edit"),
         form,
         FormErrors::default(),
-    );
+    )
+    .with_consent(missing, state.zone());
     render(&req, &page)
 }
 
@@ -778,45 +855,66 @@ async fn update(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let (assessment, case, patient) = state
+    let (assessment, case, patient, missing) = state
         .read(move |conn| {
             let assessment = store::assessments::find(conn, id)?;
             let (case, patient) = store::cases::find_with_patient(conn, assessment.case_id)?;
-            Ok((assessment, case, patient))
+            let missing = store::consent::treatment_consent_missing(conn, case.id)?;
+            Ok((assessment, case, patient, missing))
         })
         .await?;
     if let Some(refusal) = refuse_change(&req, &state, &assessment, staff.user_id).await? {
         return Ok(refusal);
     }
     let form = AssessmentForm::from_pairs(pairs);
+    let case_id = case.id;
     let kind = assessment.kind();
-    let (assessed_at, content) = match checked(&form, kind, &case, &patient, state.zone()) {
-        Ok(valid) => valid,
-        Err(errors) => {
+    let refused = |errors: FormErrors, form: AssessmentForm, missing: Option<&'static str>| {
+        let (req, state) = (req.clone(), state.clone());
+        async move {
+            refuse_without_consent(&req, &errors, missing).await?;
             let (case, patient) =
-                audited_case(&state, actor(&req), case.id, "assessment form").await?;
+                audited_case(&state, actor(&req), case_id, "assessment form").await?;
             let page = FormPage::new(
-                Layout::new(&req, &state, assessment.kind().label()),
+                Layout::new(&req, &state, kind.label()),
                 case,
                 patient,
-                assessment.kind(),
+                kind,
                 format!("/assessments/{id}/edit"),
                 form,
                 errors,
-            );
-            return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
+            )
+            .with_consent(missing, state.zone());
+            render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
         }
     };
+    let (assessed_at, content, consent) =
+        match checked(&form, kind, &case, &patient, state.zone(), missing) {
+            Ok(valid) => valid,
+            Err(errors) => return refused(errors, form, missing).await,
+        };
     let sign_now = wants_sign(&form);
     let written = Written {
         assessed_at,
         content,
         sign: sign_now,
+        consent,
     };
     let who = actor(&req);
-    state
+    match state
         .change(move |c| store::assessments::revise(c, &who, id, &written))
-        .await?;
+        .await
+    {
+        Ok(()) => {}
+        // Consent withdrawn since the form was read: shown as on any refused form.
+        Err(AppError::Refused { field, message }) => {
+            let missing = state
+                .read(move |c| Ok(store::consent::treatment_consent_missing(c, case_id)?))
+                .await?;
+            return refused(FormErrors::one(field, message), form, missing).await;
+        }
+        Err(other) => return Err(other),
+    }
     let message = if sign_now {
         "The assessment is signed."
     } else {
@@ -849,10 +947,31 @@ async fn sign(
     {
         return Ok(state.redirect_with_flash(&format!("/assessments/{id}/edit"), &message));
     }
-    let who = actor(&req);
-    state
-        .change(move |c| store::assessments::sign(c, &who, id))
+    let case_id = assessment.case_id;
+    let missing = state
+        .read(move |c| Ok(store::consent::treatment_consent_missing(c, case_id)?))
         .await?;
+    // Without consent to treatment the edit form takes it and signs in one step.
+    let no_consent = |why: &str| {
+        let (req, state) = (req.clone(), state.clone());
+        let why = why.to_owned();
+        async move {
+            record_refusal(&req, Action::ConsentSigningRefused).await?;
+            Ok::<_, AppError>(state.redirect_with_flash(&format!("/assessments/{id}/edit"), &why))
+        }
+    };
+    if let Some(why) = missing {
+        return no_consent(why).await;
+    }
+    let who = actor(&req);
+    match state
+        .change(move |c| store::assessments::sign(c, &who, id))
+        .await
+    {
+        Ok(()) => {}
+        Err(AppError::Refused { message, .. }) => return no_consent(&message).await,
+        Err(other) => return Err(other),
+    }
     Ok(state.redirect_with_flash(&format!("/assessments/{id}"), "The assessment is signed."))
 }
 

@@ -15,10 +15,12 @@ use crate::domain::clinical::{
 use crate::error::AppError;
 use crate::store::audit::{Action, Event};
 use crate::store::cases::{AssessmentLine, CaseRow, NewCase};
+use crate::store::consent::{ConsentKind, ConsentLine};
 use crate::store::letters::{LetterKind, LetterLine};
 use crate::store::patients as patient_queries;
 use crate::store::patients::PatientRow;
-use crate::views::timeline::{TimelineEntry, timeline_page};
+use crate::store::visits::VisitCounts;
+use crate::views::timeline::{CareRecords, TimelineEntry, timeline_page};
 use crate::web::Audited;
 use crate::web::Staff;
 use crate::web::csrf::CsrfForm;
@@ -284,6 +286,9 @@ struct ShowPage {
     adherence: crate::store::pain::Adherence,
     letters: Vec<LetterLine>,
     letter_kinds: Vec<LetterKind>,
+    /// Where each kind of consent stands.
+    standing: Vec<(ConsentKind, Option<ConsentLine>)>,
+    visit_counts: VisitCounts,
 }
 
 /// Which page of the timeline a case page shows.
@@ -309,7 +314,18 @@ async fn show(
         let assessments = store::cases::assessments_of(c, id)?;
         let lines = store::cases::score_lines(c, id)?;
         let sources = store::cases::timeline_sources(c, id)?;
-        let (timeline, pager) = timeline_page(id, &assessments, &lines, &sources, requested_page);
+        let consents = store::consent::history(c, id)?;
+        let visits = store::visits::lines_of(c, id)?;
+        let visit_addenda = store::visits::addenda_lines_of(c, id)?;
+        let care = CareRecords {
+            visits: &visits,
+            visit_addenda: &visit_addenda,
+            consents: &consents,
+        };
+        let (timeline, pager) =
+            timeline_page(id, &assessments, &lines, &sources, &care, requested_page);
+        let consent = store::consent::standing(&consents);
+        let visit_counts = store::visits::counts(&visits);
         let current = crate::store::programmes::current_exercise_ids(c, id)?;
         let programme = current.as_ref().map(|(number, ids)| (*number, ids.len()));
         // Read only while there is no programme: then they start the first one.
@@ -354,6 +370,8 @@ async fn show(
             adherence,
             letters,
             letter_kinds,
+            consent,
+            visit_counts,
         };
         Ok(((patient, view), event))
     };
@@ -381,6 +399,8 @@ struct CaseView {
     letters: Vec<LetterLine>,
     /// The letters the record allows now.
     letter_kinds: Vec<LetterKind>,
+    consent: Vec<(ConsentKind, Option<ConsentLine>)>,
+    visit_counts: VisitCounts,
 }
 
 fn show_page(
@@ -438,6 +458,8 @@ fn show_page(
             adherence: view.adherence,
             letters: view.letters,
             letter_kinds: view.letter_kinds,
+            standing: view.consent,
+            visit_counts: view.visit_counts,
             case,
             patient,
             assessments: view.assessments,
