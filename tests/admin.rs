@@ -1136,6 +1136,8 @@ async fn the_fhir_exports_of_a_demo_clinic_pass_an_r4_validator() {
         "Observation",
         "CarePlan",
         "Practitioner",
+        "Encounter",
+        "Consent",
     ] {
         assert!(said.contains(kind), "{kind} was checked: {said}");
     }

@@ -13,9 +13,11 @@ use crate::db::schema::{
 use crate::error::AppError;
 use crate::store::assessments::AssessmentStatus;
 use crate::store::cases::CaseStatus;
+use crate::store::consent::ConsentLine;
 use crate::store::letters::{LetterKind, LetterStatus};
 use crate::store::patients::{self as patient_queries, PatientRow};
 use crate::store::programmes::{self as programme_queries, ProgrammeVersion};
+use crate::store::visits::VisitRow;
 
 /// One case as the outcomes export writes it.
 #[derive(Queryable)]
@@ -135,6 +137,10 @@ pub struct CaseRecord {
     pub programmes: Vec<ProgrammeVersion>,
     /// Signed letters, oldest first, with their PDFs as signed.
     pub letters: Vec<SignedLetter>,
+    /// Signed visit notes, oldest first.
+    pub visits: Vec<VisitRow>,
+    /// Every consent decision, newest first.
+    pub consents: Vec<ConsentLine>,
 }
 
 #[derive(Queryable)]
@@ -233,6 +239,9 @@ pub fn patient_record(conn: &mut DbConn, patient_id: i64) -> Result<PatientRecor
             ))
             .load(conn)?;
         practitioners.extend(letters.iter().map(|letter| letter.author_id));
+        let visits = crate::store::visits::signed_of_case(conn, id)?;
+        practitioners.extend(visits.iter().map(|visit| visit.author_id));
+        let consents = crate::store::consent::history(conn, id)?;
         case_records.push(CaseRecord {
             id,
             title,
@@ -243,6 +252,8 @@ pub fn patient_record(conn: &mut DbConn, patient_id: i64) -> Result<PatientRecor
             pain_scores,
             programmes,
             letters,
+            visits,
+            consents,
         });
     }
     practitioners.sort_unstable();

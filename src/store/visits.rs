@@ -485,6 +485,16 @@ fn version_on_day(
         .optional()
 }
 
+/// A case's signed visit notes, oldest first (for the FHIR export).
+pub fn signed_of_case(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<VisitRow>> {
+    visit_notes::table
+        .filter(visit_notes::case_id.eq(case_id))
+        .filter(visit_notes::status.eq(VisitStatus::Signed.as_str()))
+        .order((visit_notes::visited_at.asc(), visit_notes::id.asc()))
+        .select(VisitRow::as_select())
+        .load(conn)
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<VisitRow> {
     visit_notes::table
         .find(id)

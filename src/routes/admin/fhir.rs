@@ -1,6 +1,7 @@
 //! A patient's whole record as a FHIR R4 Bundle (type collection): Patient, an
 //! EpisodeOfCare per case, an Observation per pain score, a CarePlan per programme version,
-//! a DocumentReference (with its PDF) per signed letter.
+//! an Encounter per signed visit note, a Consent per consent decision, a DocumentReference
+//! (with its PDF) per signed letter.
 //! Every reference points at an entry of the same bundle (urn:uuid full URLs).
 
 use crate::dates::{Shown, Zone};
@@ -16,7 +17,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::store::audit::Event;
+use crate::store::consent::{ConsentKind, ConsentLine, GivenBy};
 use crate::store::exports::{self, PatientRecord};
+use crate::store::visits::VisitRow;
 use crate::web::{Admin, Patient};
 use crate::web::{AppState, actor};
 
@@ -48,6 +51,97 @@ fn urn(kind: &str, id: i64) -> String {
 /// as the clinic's local time.
 fn instant(at: NaiveDateTime, zone: Zone) -> String {
     at.to_offset(zone).to_string()
+}
+
+/// A signed visit note as an Encounter of its case's EpisodeOfCare.
+fn encounter(visit: &VisitRow, case_id: i64, patient_ref: &str, zone: Zone) -> Value {
+    let status = if visit.attendance.took_place() {
+        "finished"
+    } else {
+        "cancelled"
+    };
+    let mut period = json!({ "start": instant(visit.visited_at, zone) });
+    let mut resource = json!({
+        "resourceType": "Encounter",
+        "id": format!("visit-{}", visit.id),
+        "status": status,
+        "class": {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": "AMB",
+            "display": "ambulatory",
+        },
+        "type": [{ "text": format!("Physiotherapy visit: {}", visit.attendance.label()) }],
+        "subject": { "reference": patient_ref },
+        "episodeOfCare": [{ "reference": urn("case", case_id) }],
+        "participant": [{ "individual": { "reference": urn("practitioner", visit.author_id) } }],
+    });
+    if let Some(minutes) = visit.duration_minutes.filter(|m| *m > 0) {
+        period["end"] = json!(instant(
+            visit.visited_at + chrono::Duration::minutes(i64::from(minutes)),
+            zone
+        ));
+        resource["length"] = json!({
+            "value": minutes,
+            "unit": "min",
+            "system": "http://unitsofmeasure.org",
+            "code": "min",
+        });
+    }
+    resource["period"] = period;
+    resource
+}
+
+/// One consent decision. The newest decision of each kind is active; a withdrawal is a
+/// "deny" provision.
+fn consent_resource(consent: &ConsentLine, current: bool, patient_ref: &str, zone: Zone) -> Value {
+    let scope = match consent.kind {
+        ConsentKind::Treatment => ("treatment", "Treatment"),
+        ConsentKind::Portal | ConsentKind::GpSharing => ("patient-privacy", "Privacy Consent"),
+    };
+    let performer = match consent.given_by {
+        GivenBy::Patient => json!({ "reference": patient_ref }),
+        GivenBy::Representative => json!({
+            "display": if consent.representative_relationship.is_empty() {
+                consent.representative_name.clone()
+            } else {
+                format!(
+                    "{} ({})",
+                    consent.representative_name, consent.representative_relationship
+                )
+            }
+        }),
+    };
+    let (rule, provision) = if consent.is_given() {
+        ("OPTIN", "permit")
+    } else {
+        ("OPTOUT", "deny")
+    };
+    json!({
+        "resourceType": "Consent",
+        "id": format!("consent-{}", consent.id),
+        "status": if current { "active" } else { "inactive" },
+        "scope": {
+            "coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                "code": scope.0,
+                "display": scope.1,
+            }],
+        },
+        "category": [{
+            "coding": [{ "system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent" }],
+            "text": format!("{} ({})", consent.kind.label(), consent.method.label()),
+        }],
+        "patient": { "reference": patient_ref },
+        "dateTime": instant(consent.occurred_at, zone),
+        "performer": [performer],
+        "policyRule": {
+            "coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                "code": rule,
+            }],
+        },
+        "provision": { "type": provision },
+    })
 }
 
 fn entry(full_url: String, resource: Value) -> Value {
@@ -206,6 +300,22 @@ pub fn patient_bundle(record: &PatientRecord, zone: Zone) -> Value {
     }
 
     for case in &record.cases {
+        for visit in &case.visits {
+            entries.push(entry(
+                urn("visit", visit.id),
+                encounter(visit, case.id, &patient_ref, zone),
+            ));
+        }
+        // Each kind's newest decision stands; earlier ones are kept as inactive.
+        let mut seen = Vec::new();
+        for consent in &case.consents {
+            let current = !seen.contains(&consent.kind);
+            seen.push(consent.kind);
+            entries.push(entry(
+                urn("consent", consent.id),
+                consent_resource(consent, current, &patient_ref, zone),
+            ));
+        }
         for letter in &case.letters {
             let (Some(signed_at), Some(pdf)) = (letter.signed_at, &letter.pdf) else {
                 continue;
