@@ -1105,6 +1105,22 @@ async fn the_fhir_exports_of_a_demo_clinic_pass_an_r4_validator() {
         .unwrap_or(0);
     assert!(all >= 50);
 
+    /// Every `reference` anywhere in a resource.
+    fn references(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner.as_str()) {
+                        ("reference", Some(target)) => found.push(target.to_owned()),
+                        _ => references(inner, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| references(i, found)),
+            _ => {}
+        }
+    }
+
     let dir = std::env::temp_dir().join(format!("physiocase-fhir-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let mut files = Vec::new();
@@ -1114,6 +1130,22 @@ async fn the_fhir_exports_of_a_demo_clinic_pass_an_r4_validator() {
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         let body = response.bytes().await.unwrap_or_default();
+        // Every reference resolves to an entry of the same bundle.
+        let bundle: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
+        let urls: HashSet<String> = entries
+            .iter()
+            .filter_map(|e| e["fullUrl"].as_str().map(str::to_owned))
+            .collect();
+        let mut found = Vec::new();
+        references(&bundle, &mut found);
+        assert!(!found.is_empty());
+        for target in &found {
+            assert!(
+                urls.contains(target),
+                "patient {patient}: {target} resolves"
+            );
+        }
         let file = dir.join(format!("patient-{patient}.fhir.json"));
         std::fs::write(&file, &body).unwrap_or_else(|e| panic!("{e}"));
         files.push(file);

@@ -6,6 +6,7 @@
 // screenshotted at 1280 px and 390 px; the patient-facing sheets also in print media.
 
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { describe, before, after, test } = require('node:test');
@@ -305,6 +306,16 @@ describe('the whole life of a case', () => {
     assert.equal(body.subarray(0, 4).toString('latin1'), '%PDF');
     assert.ok(body.length > 1000, `a real sheet, not ${body.length} bytes`);
     fs.writeFileSync(path.join(dir, '22-programme-sheet.pdf'), body);
+    // The sheet as it prints on each paper, page by page (poppler's pdftoppm, which
+    // .ci/run installs), beside the screenshots.
+    for (const paper of ['a4', 'letter']) {
+      const printed = await s.therapistContext.request.get(`${href}?paper=${paper}`);
+      assert.equal(printed.status(), 200);
+      const file = path.join(dir, `22-sheet-${paper}.pdf`);
+      fs.writeFileSync(file, await printed.body());
+      execFileSync('pdftoppm', ['-png', '-r', '60', file, path.join(dir, `22-sheet-${paper}`)]);
+      assert.ok(fs.existsSync(path.join(dir, `22-sheet-${paper}-1.png`)), `page 1 on ${paper}`);
+    }
 
     await go(therapist, therapist.getByRole('link', { name: 'Patient view' }));
     await assertOnPage(therapist, { path: `${s.casePath}/programme/sheet`, heading: 'Your home exercise programme' });
