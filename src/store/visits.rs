@@ -181,7 +181,41 @@ pub struct VisitContent {
     pub note: String,
 }
 
+/// A visit's content as written to its row: one list of columns for a new note, a revised
+/// draft and the demo's signed notes.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = visit_notes, treat_none_as_null = true)]
+struct ContentColumns<'a> {
+    visited_at: NaiveDateTime,
+    attendance: &'static str,
+    duration_minutes: Option<i32>,
+    subjective: &'a str,
+    pain_today: Option<i32>,
+    objective: &'a str,
+    treatments: String,
+    treatment_note: &'a str,
+    response: &'a str,
+    plan: &'a str,
+    note: &'a str,
+}
+
 impl VisitContent {
+    fn columns(&self) -> ContentColumns<'_> {
+        ContentColumns {
+            visited_at: self.visited_at,
+            attendance: self.attendance.as_str(),
+            duration_minutes: self.duration_minutes,
+            subjective: &self.subjective,
+            pain_today: self.pain_today,
+            objective: &self.objective,
+            treatments: treatments_text(&self.treatments),
+            treatment_note: &self.treatment_note,
+            response: &self.response,
+            plan: &self.plan,
+            note: &self.note,
+        }
+    }
+
     /// Nothing recorded about the visit at all: not signed, to keep empty notes off the record.
     pub fn is_blank(&self) -> bool {
         self.subjective.is_empty()
@@ -228,17 +262,7 @@ pub fn write(
             visit_notes::case_id.eq(case_id),
             visit_notes::author_id.eq(author),
             visit_notes::status.eq(VisitStatus::Draft.as_str()),
-            visit_notes::visited_at.eq(c.visited_at),
-            visit_notes::attendance.eq(c.attendance.as_str()),
-            visit_notes::duration_minutes.eq(c.duration_minutes),
-            visit_notes::subjective.eq(&c.subjective),
-            visit_notes::pain_today.eq(c.pain_today),
-            visit_notes::objective.eq(&c.objective),
-            visit_notes::treatments.eq(treatments_text(&c.treatments)),
-            visit_notes::treatment_note.eq(&c.treatment_note),
-            visit_notes::response.eq(&c.response),
-            visit_notes::plan.eq(&c.plan),
-            visit_notes::note.eq(&c.note),
+            c.columns(),
             visit_notes::programme_version.eq(version),
             visit_notes::created_at.eq(now),
             visit_notes::updated_at.eq(now),
@@ -283,17 +307,7 @@ pub fn revise(
             .filter(visit_notes::status.eq(VisitStatus::Draft.as_str())),
     )
     .set((
-        visit_notes::visited_at.eq(c.visited_at),
-        visit_notes::attendance.eq(c.attendance.as_str()),
-        visit_notes::duration_minutes.eq(c.duration_minutes),
-        visit_notes::subjective.eq(&c.subjective),
-        visit_notes::pain_today.eq(c.pain_today),
-        visit_notes::objective.eq(&c.objective),
-        visit_notes::treatments.eq(treatments_text(&c.treatments)),
-        visit_notes::treatment_note.eq(&c.treatment_note),
-        visit_notes::response.eq(&c.response),
-        visit_notes::plan.eq(&c.plan),
-        visit_notes::note.eq(&c.note),
+        c.columns(),
         visit_notes::programme_version.eq(version),
         visit_notes::updated_at.eq(Utc::now().naive_utc()),
     ))
@@ -443,17 +457,7 @@ pub(crate) fn insert_signed(
             visit_notes::case_id.eq(case_id),
             visit_notes::author_id.eq(author),
             visit_notes::status.eq(VisitStatus::Signed.as_str()),
-            visit_notes::visited_at.eq(c.visited_at),
-            visit_notes::attendance.eq(c.attendance.as_str()),
-            visit_notes::duration_minutes.eq(c.duration_minutes),
-            visit_notes::subjective.eq(&c.subjective),
-            visit_notes::pain_today.eq(c.pain_today),
-            visit_notes::objective.eq(&c.objective),
-            visit_notes::treatments.eq(treatments_text(&c.treatments)),
-            visit_notes::treatment_note.eq(&c.treatment_note),
-            visit_notes::response.eq(&c.response),
-            visit_notes::plan.eq(&c.plan),
-            visit_notes::note.eq(&c.note),
+            c.columns(),
             visit_notes::signed_at.eq(signed_at),
             visit_notes::created_at.eq(signed_at),
             visit_notes::updated_at.eq(signed_at),

@@ -747,3 +747,25 @@ mod tests {
         );
     }
 }
+
+/// An addendum as typed under a signed record (an assessment or a visit note).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct AddendumForm {
+    #[serde(default)]
+    pub body: String,
+}
+
+impl AddendumForm {
+    /// Longest addendum, as long as any free-text field of a record.
+    const LIMIT: usize = 4000;
+
+    /// The addendum's text, or the refusal its form shows beside the field.
+    pub fn text(&self) -> Result<String, AppError> {
+        crate::domain::clinical::required_text(&self.body, Self::LIMIT, "The addendum").map_err(
+            |message| AppError::Refused {
+                field: "body",
+                message,
+            },
+        )
+    }
+}

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
     AssessmentContent, AssessmentKind, BODY_CHART, PsfsItem, RED_FLAG_ANSWERS, RED_FLAGS,
-    bounded_text, label_of, optional_int, required_text,
+    bounded_text, label_of, optional_int,
 };
 use crate::error::AppError;
 use crate::store::assessments::{Addendum, AssessmentRow};
@@ -975,32 +975,23 @@ async fn sign(
     Ok(state.redirect_with_flash(&format!("/assessments/{id}"), "The assessment is signed."))
 }
 
-#[derive(Deserialize)]
-struct AddendumForm {
-    #[serde(default)]
-    body: String,
-}
-
 async fn add_addendum(
     req: HttpRequest,
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
-    CsrfForm(form): CsrfForm<AddendumForm>,
+    CsrfForm(form): CsrfForm<crate::web::AddendumForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let who = actor(&req);
     let author = staff.user_id;
-    let added = match required_text(&form.body, TEXT_LIMIT, "The addendum") {
+    let added = match form.text() {
         Ok(body) => {
             state
                 .change(move |c| store::assessments::add_addendum(c, &who, id, author, &body))
                 .await
         }
-        Err(message) => Err(AppError::Refused {
-            field: "body",
-            message,
-        }),
+        Err(refused) => Err(refused),
     };
     match added {
         Ok(_) => Ok(state.redirect_with_flash(

@@ -9,7 +9,7 @@ use askama::Template;
 
 use crate::dates::{Shown, WallTimeError, Zone};
 use crate::domain::FormErrors;
-use crate::domain::clinical::{bounded_text, optional_int, required_text};
+use crate::domain::clinical::{bounded_text, optional_int};
 use crate::error::AppError;
 use crate::store;
 use crate::store::audit::{Action, Event};
@@ -648,32 +648,23 @@ async fn update(
     }
 }
 
-#[derive(serde::Deserialize)]
-struct AddendumForm {
-    #[serde(default)]
-    body: String,
-}
-
 async fn add_addendum(
     req: HttpRequest,
     state: web::Data<AppState>,
     staff: Staff,
     id: web::Path<i64>,
-    CsrfForm(form): CsrfForm<AddendumForm>,
+    CsrfForm(form): CsrfForm<crate::web::AddendumForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let who = actor(&req);
     let author = staff.user_id;
-    let added = match required_text(&form.body, TEXT_LIMIT, "The addendum") {
+    let added = match form.text() {
         Ok(body) => {
             state
                 .change(move |c| store::visits::add_addendum(c, &who, id, author, &body))
                 .await
         }
-        Err(message) => Err(AppError::Refused {
-            field: "body",
-            message,
-        }),
+        Err(refused) => Err(refused),
     };
     match added {
         Ok(_) => {
