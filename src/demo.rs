@@ -7,7 +7,8 @@ use rand::{Rng, SeedableRng};
 
 use crate::auth::password;
 use crate::db::{DbConn, write_tx};
-use crate::domain::clinical::{AssessmentContent, AssessmentKind, PsfsItem, RED_FLAGS};
+use crate::domain::clinical::{AssessmentContent, AssessmentKind, RED_FLAGS};
+use crate::domain::outcomes::{MovementValue, OutcomeEntry, PsfsItem, Unit, movements_for};
 use crate::domain::{DisplayName, Email, Role};
 use crate::error::AppError;
 use crate::store::assessments as assessment_queries;
@@ -90,7 +91,7 @@ pub const TITLES: &[&str] = &[
 const PORTAL_PATIENTS: usize = 4;
 
 /// A review on schedule: the score where the case's course has brought it.
-fn review_content(expected_pain: f64) -> AssessmentContent {
+fn review_content(expected_pain: f64, outcomes: OutcomeEntry) -> AssessmentContent {
     let pain = expected_pain.round().clamp(0.0, 10.0) as i32;
     AssessmentContent {
         presenting_complaint: "Review of the home programme.".into(),
@@ -104,7 +105,42 @@ fn review_content(expected_pain: f64) -> AssessmentContent {
             .collect(),
         impression: "Progressing as expected.".into(),
         plan: "Dose a step up; review in three weeks.".into(),
+        outcomes,
         ..AssessmentContent::default()
+    }
+}
+
+/// A demo record's outcome measures, `progress` (0 to 1) into a twelve-week recovery: the
+/// same two PSFS activities each time (carried forward by their wording), the region's
+/// movements and, after the first assessment, the patient's rating of change.
+fn measured(region: &str, progress: f64, rates_change: bool) -> OutcomeEntry {
+    let step = |from: i32, by: f64| from + (progress * by).round() as i32;
+    OutcomeEntry {
+        psfs: vec![
+            PsfsItem {
+                activity_id: None,
+                activity: "Working at a computer".into(),
+                score: step(3, 5.0).min(10),
+            },
+            PsfsItem {
+                activity_id: None,
+                activity: "Sleeping through the night".into(),
+                score: step(4, 4.0).min(10),
+            },
+        ],
+        psfs_retired: Vec::new(),
+        movements: movements_for(region)
+            .iter()
+            .enumerate()
+            .map(|(i, movement)| MovementValue {
+                movement: movement.key.to_owned(),
+                value: match movement.unit {
+                    Unit::Degrees => step(30 + 5 * i as i32, 15.0),
+                    Unit::Centimetres => step(25, -12.0),
+                },
+            })
+            .collect(),
+        global_change: rates_change.then(|| step(0, 5.0)),
     }
 }
 
@@ -201,17 +237,21 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                 rng.random_range(1..=12_i64)
             };
             let opened = now - Duration::weeks(weeks) - Duration::hours(rng.random_range(0..72));
+            let region = match TITLES[n % TITLES.len()] {
+                t if t.starts_with("Neck") => "cervical",
+                t if t.starts_with("Rib") => "rib-cage",
+                _ => "thoracic",
+            };
+            // How far into a twelve-week recovery a record is: its measures follow.
+            let progress = |at: chrono::NaiveDateTime| {
+                ((at - opened).num_days() as f64 / 84.0).clamp(0.0, 1.0)
+            };
             let case_id = case_queries::insert(
                 c,
                 patient_id,
                 &NewCase {
                     title: TITLES[n % TITLES.len()].into(),
-                    body_region: match TITLES[n % TITLES.len()] {
-                        t if t.starts_with("Neck") => "cervical",
-                        t if t.starts_with("Rib") => "rib-cage",
-                        _ => "thoracic",
-                    }
-                    .into(),
+                    body_region: region.into(),
                     onset_date: Some((opened - Duration::days(rng.random_range(7..60))).date()),
                     mechanism: "Gradual onset with long hours at a desk.".into(),
                     referral_source: ["GP", "Self-referral", "Employer"][n % 3].into(),
@@ -329,6 +369,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                         response: "Moved more freely after the session.".into(),
                         plan: "Continue the home programme.".into(),
                         note: String::new(),
+                        outcomes: measured(region, progress(visit_at), true),
                     }
                 } else {
                     VisitContent {
@@ -343,6 +384,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                         response: String::new(),
                         plan: String::new(),
                         note: "No reason given; a new appointment offered by text.".into(),
+                        outcomes: OutcomeEntry::default(),
                     }
                 };
                 let signed_at = visit_at + write_up(&mut rng);
@@ -390,12 +432,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                         )
                     })
                     .collect(),
-                rotation_left: Some(rng.random_range(30..50)),
-                rotation_right: Some(rng.random_range(30..50)),
-                psfs: vec![PsfsItem {
-                    activity: "Working at a computer".into(),
-                    score: rng.random_range(2..6),
-                }],
+                outcomes: measured(region, 0.0, false),
                 impression: "Postural thoracic pain without neurological signs.".into(),
                 plan: "Mobility and strengthening home programme; review in three weeks.".into(),
                 ..AssessmentContent::default()
@@ -429,7 +466,10 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                             AssessmentKind::Review,
                             therapist,
                             review_at,
-                            &review_content(expected_at(review_at)),
+                            &review_content(
+                                expected_at(review_at),
+                                measured(region, progress(review_at), true),
+                            ),
                         )?;
                         let signed_at = review_at + write_up(&mut rng);
                         assessment_queries::mark_signed_at(c, review, signed_at)?;
@@ -509,6 +549,7 @@ pub fn populate(conn: &mut DbConn, seed: u64) -> Result<DemoAccounts, AppError> 
                     discharged_at,
                     &AssessmentContent {
                         plan: "Continue the home programme independently.".into(),
+                        outcomes: measured(region, progress(discharged_at), true),
                         red_flags: RED_FLAGS
                             .iter()
                             .map(|(f, _)| ((*f).to_owned(), "no".to_owned()))

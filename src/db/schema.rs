@@ -353,6 +353,7 @@ diesel::table! {
         signed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        outcomes -> Text,
     }
 }
 
@@ -371,7 +372,37 @@ diesel::joinable!(letters -> cases (case_id));
 diesel::joinable!(cases -> patients (patient_id));
 diesel::joinable!(cases -> users (therapist_id));
 diesel::joinable!(assessments -> cases (case_id));
+diesel::table! {
+    psfs_activities (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        activity -> Text,
+        added_at -> Timestamp,
+        added_by -> BigInt,
+        retired_at -> Nullable<Timestamp>,
+        retired_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    outcome_measurements (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        measured_at -> Timestamp,
+        measure -> Text,
+        psfs_activity_id -> Nullable<BigInt>,
+        movement -> Nullable<Text>,
+        value -> Integer,
+        assessment_id -> Nullable<BigInt>,
+        visit_id -> Nullable<BigInt>,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(addenda -> assessments (assessment_id));
+diesel::joinable!(psfs_activities -> cases (case_id));
+diesel::joinable!(outcome_measurements -> cases (case_id));
 diesel::joinable!(red_flag_actions -> cases (case_id));
 diesel::joinable!(consent_events -> cases (case_id));
 diesel::joinable!(visit_notes -> cases (case_id));
@@ -386,6 +417,8 @@ diesel::joinable!(programme_template_items -> exercises (exercise_id));
 diesel::joinable!(exercise_pictures -> exercises (exercise_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    psfs_activities,
+    outcome_measurements,
     exercises,
     exercise_pictures,
     patients,

@@ -1,6 +1,7 @@
 //! The clinical record's vocabulary: assessment kinds, red flags, body chart, dates.
 
 use crate::dates::ShownDay;
+pub use crate::domain::outcomes::{OutcomeEntry, PsfsItem};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -390,6 +391,8 @@ pub struct AssessmentContent {
     /// Every red flag's answer, by key: "yes", "no" or "not-asked".
     pub red_flags: Vec<(String, String)>,
     pub posture: String,
+    /// Thoracic movement as recorded before movements followed the case's region: kept to
+    /// show older records; new ones record `outcomes.movements`.
     pub rotation_left: Option<i32>,
     pub rotation_right: Option<i32>,
     pub flexion: Option<i32>,
@@ -398,17 +401,12 @@ pub struct AssessmentContent {
     pub neuro_screen: String,
     pub palpation: String,
     pub special_tests: String,
-    pub psfs: Vec<PsfsItem>,
+    /// PSFS, movements and global rating of change (older records hold their PSFS here too).
+    #[serde(flatten)]
+    pub outcomes: OutcomeEntry,
     pub impression: String,
     pub plan: String,
     pub goals: String,
-}
-
-/// One activity of the Patient-Specific Functional Scale (0 = unable, 10 = as before).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PsfsItem {
-    pub activity: String,
-    pub score: i32,
 }
 
 impl AssessmentContent {
@@ -439,7 +437,7 @@ impl AssessmentContent {
             neuro_screen,
             palpation,
             special_tests,
-            psfs,
+            outcomes,
             impression,
             plan,
             goals,
@@ -477,7 +475,7 @@ impl AssessmentContent {
             .iter()
             .all(|number| number.is_none())
             && body_regions.is_empty()
-            && psfs.is_empty()
+            && outcomes.is_blank()
             && red_flags.iter().all(|(_, answer)| answer == "not-asked")
     }
 
@@ -507,13 +505,9 @@ impl AssessmentContent {
             .unwrap_or("not-asked")
     }
 
-    /// The PSFS average to one decimal, when any activity is scored.
+    /// The PSFS mean to one decimal, when any activity is scored.
     pub fn psfs_average(&self) -> Option<f64> {
-        if self.psfs.is_empty() {
-            return None;
-        }
-        let total: i32 = self.psfs.iter().map(|p| p.score).sum();
-        Some((f64::from(total) / self.psfs.len() as f64 * 10.0).round() / 10.0)
+        self.outcomes.psfs_mean()
     }
 }
 
@@ -549,24 +543,15 @@ mod tests {
     }
 
     #[test]
-    fn psfs_average_to_one_decimal() {
-        let content = AssessmentContent {
-            psfs: vec![
-                PsfsItem {
-                    activity: "Lifting".into(),
-                    score: 3,
-                },
-                PsfsItem {
-                    activity: "Driving".into(),
-                    score: 4,
-                },
-                PsfsItem {
-                    activity: "Sleeping".into(),
-                    score: 4,
-                },
-            ],
-            ..AssessmentContent::default()
-        };
+    fn older_records_keep_their_psfs_and_average_to_one_decimal() {
+        // Stored before outcome measures had their own entry: the same JSON still reads.
+        let stored = r#"{"presenting_complaint":"Mid-back ache","psfs":[
+            {"activity":"Lifting","score":3},{"activity":"Driving","score":4},
+            {"activity":"Sleeping","score":4}],"rotation_left":40}"#;
+        let content: AssessmentContent = serde_json::from_str(stored).unwrap_or_default();
+        assert_eq!(content.outcomes.psfs.len(), 3);
+        assert_eq!(content.outcomes.psfs[0].activity_id, None);
+        assert_eq!(content.rotation_left, Some(40));
         assert_eq!(content.psfs_average(), Some(3.7));
         assert_eq!(AssessmentContent::default().psfs_average(), None);
     }

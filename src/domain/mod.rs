@@ -4,6 +4,7 @@ mod account;
 pub mod adherence;
 pub mod clinical;
 pub mod dosage;
+pub mod outcomes;
 pub mod pain;
 pub mod picture;
 pub mod text;

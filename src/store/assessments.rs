@@ -11,6 +11,7 @@ use crate::store::Refusal;
 use crate::store::audit::{self, Action, Actor, Event};
 use crate::store::cases;
 use crate::store::consent::{self, NewConsent};
+use crate::store::outcomes::{self, Source};
 pub use crate::store::status::AssessmentStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -177,7 +178,12 @@ pub fn screen_complete(kind: AssessmentKind, content: &AssessmentContent) -> Res
     ))
 }
 
-fn sign_with_event(conn: &mut DbConn, who: &Actor, id: i64, patient_id: i64) -> QueryResult<()> {
+fn sign_with_event(
+    conn: &mut DbConn,
+    who: &Actor,
+    id: i64,
+    patient_id: i64,
+) -> Result<(), AppError> {
     if mark_signed(conn, id)? {
         audit::record(
             conn,
@@ -340,12 +346,17 @@ fn replace_pain_scores(
 
 /// Without an audit event: for the demo's seeding. The app writes through the use-cases
 /// above, which record theirs.
-pub(crate) fn mark_signed(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+pub(crate) fn mark_signed(conn: &mut DbConn, id: i64) -> Result<bool, AppError> {
     mark_signed_at(conn, id, Utc::now().naive_utc())
 }
 
-/// Signs a draft as at `now`; the demo signs its records a little after each visit.
-pub(crate) fn mark_signed_at(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+/// Signs a draft as at `now` (the demo signs its records a little after each visit); its
+/// outcome measures become the case's measurements in the same transaction.
+pub(crate) fn mark_signed_at(
+    conn: &mut DbConn,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
     let changed = diesel::update(
         assessments::table
             .find(id)
@@ -357,6 +368,17 @@ pub(crate) fn mark_signed_at(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> 
         assessments::updated_at.eq(now),
     ))
     .execute(conn)?;
+    if changed == 1 {
+        let signed = find(conn, id)?;
+        outcomes::record_signed(
+            conn,
+            signed.case_id,
+            Source::Assessment(id),
+            signed.assessed_at,
+            signed.author_id,
+            &signed.content()?.outcomes,
+        )?;
+    }
     Ok(changed == 1)
 }
 

@@ -446,7 +446,7 @@ fn compose(
             };
             let psfs: Vec<(NaiveDateTime, f64)> = assessed
                 .iter()
-                .filter_map(|(_, at, content)| psfs_mean(&content.psfs).map(|m| (*at, m)))
+                .filter_map(|(_, at, content)| psfs_mean(&content.outcomes.psfs).map(|m| (*at, m)))
                 .collect();
             let function = match (psfs.first(), psfs.last()) {
                 (Some((from_at, from)), Some((to_at, to))) if psfs.len() >= 2 => format!(

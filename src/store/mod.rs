@@ -12,6 +12,7 @@ pub mod exercises;
 pub mod exports;
 pub mod keys;
 pub mod letters;
+pub mod outcomes;
 pub mod pain;
 pub mod patients;
 pub mod portal;

@@ -10,11 +10,13 @@ use crate::dates::Zone;
 use crate::db::DbConn;
 use crate::db::schema::{programme_versions, users, visit_addenda, visit_notes};
 use crate::db::stamp::Stamp;
+use crate::domain::outcomes::OutcomeEntry;
 use crate::error::AppError;
 use crate::store::Refusal;
 use crate::store::audit::{self, Action, Actor, Event};
 use crate::store::cases;
 use crate::store::consent::{self, NewConsent};
+use crate::store::outcomes::{self, Source};
 use crate::store::pain::{self, NewPainScore};
 
 crate::store::stored::stored_text! {
@@ -122,16 +124,23 @@ pub struct VisitRow {
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = Stamp)]
     pub updated_at: NaiveDateTime,
+    /// The note's outcome measures as JSON (`OutcomeEntry`).
+    pub outcomes: String,
 }
 
 impl VisitRow {
+    pub fn outcomes(&self) -> Result<OutcomeEntry, AppError> {
+        serde_json::from_str(&self.outcomes)
+            .map_err(|e| AppError::Internal(format!("visit outcomes: {e}")))
+    }
+
     /// The treatments given, in the order of the list; unknown keys are skipped.
     pub fn treatment_kinds(&self) -> Vec<TreatmentKind> {
         parse_treatments(&self.treatments)
     }
 
-    pub fn content(&self) -> VisitContent {
-        VisitContent {
+    pub fn content(&self) -> Result<VisitContent, AppError> {
+        Ok(VisitContent {
             visited_at: self.visited_at,
             attendance: self.attendance,
             duration_minutes: self.duration_minutes,
@@ -143,7 +152,8 @@ impl VisitRow {
             response: self.response.clone(),
             plan: self.plan.clone(),
             note: self.note.clone(),
-        }
+            outcomes: self.outcomes()?,
+        })
     }
 }
 
@@ -179,6 +189,8 @@ pub struct VisitContent {
     pub plan: String,
     /// A note on any visit; the only text of a visit that did not take place.
     pub note: String,
+    /// PSFS, movements and global rating of change; for a visit that took place.
+    pub outcomes: OutcomeEntry,
 }
 
 /// A visit's content as written to its row: one list of columns for a new note, a revised
@@ -197,11 +209,12 @@ struct ContentColumns<'a> {
     response: &'a str,
     plan: &'a str,
     note: &'a str,
+    outcomes: String,
 }
 
 impl VisitContent {
-    fn columns(&self) -> ContentColumns<'_> {
-        ContentColumns {
+    fn columns(&self) -> Result<ContentColumns<'_>, AppError> {
+        Ok(ContentColumns {
             visited_at: self.visited_at,
             attendance: self.attendance.as_str(),
             duration_minutes: self.duration_minutes,
@@ -213,7 +226,9 @@ impl VisitContent {
             response: &self.response,
             plan: &self.plan,
             note: &self.note,
-        }
+            outcomes: serde_json::to_string(&self.outcomes)
+                .map_err(|e| AppError::Internal(format!("visit outcomes: {e}")))?,
+        })
     }
 
     /// Nothing recorded about the visit at all: not signed, to keep empty notes off the record.
@@ -226,6 +241,7 @@ impl VisitContent {
             && self.plan.is_empty()
             && self.note.is_empty()
             && self.pain_today.is_none()
+            && self.outcomes.is_blank()
             && self.attendance.took_place()
     }
 }
@@ -262,7 +278,7 @@ pub fn write(
             visit_notes::case_id.eq(case_id),
             visit_notes::author_id.eq(author),
             visit_notes::status.eq(VisitStatus::Draft.as_str()),
-            c.columns(),
+            c.columns()?,
             visit_notes::programme_version.eq(version),
             visit_notes::created_at.eq(now),
             visit_notes::updated_at.eq(now),
@@ -307,7 +323,7 @@ pub fn revise(
             .filter(visit_notes::status.eq(VisitStatus::Draft.as_str())),
     )
     .set((
-        c.columns(),
+        c.columns()?,
         visit_notes::programme_version.eq(version),
         visit_notes::updated_at.eq(Utc::now().naive_utc()),
     ))
@@ -372,6 +388,14 @@ fn sign_with_events(conn: &mut DbConn, who: &Actor, id: i64, zone: Zone) -> Resu
     if changed != 1 {
         return Ok(());
     }
+    outcomes::record_signed(
+        conn,
+        note.case_id,
+        Source::Visit(id),
+        note.visited_at,
+        note.author_id,
+        &note.outcomes()?,
+    )?;
     audit::record(
         conn,
         who,
@@ -442,28 +466,38 @@ pub fn add_addendum(
     Ok(id)
 }
 
-/// Without audit events: for the demo's seeding, a note signed `signed_at`. The app
-/// writes through the use-cases above, which record theirs.
+/// Without audit events: for the demo's seeding, a note signed `signed_at`, its outcome
+/// measures stored as signing stores them. The app writes through the use-cases above,
+/// which record theirs.
 pub(crate) fn insert_signed(
     conn: &mut DbConn,
     case_id: i64,
     author: i64,
     content: &VisitContent,
     signed_at: NaiveDateTime,
-) -> QueryResult<i64> {
+) -> Result<i64, AppError> {
     let c = content;
-    diesel::insert_into(visit_notes::table)
+    let id = diesel::insert_into(visit_notes::table)
         .values((
             visit_notes::case_id.eq(case_id),
             visit_notes::author_id.eq(author),
             visit_notes::status.eq(VisitStatus::Signed.as_str()),
-            c.columns(),
+            c.columns()?,
             visit_notes::signed_at.eq(signed_at),
             visit_notes::created_at.eq(signed_at),
             visit_notes::updated_at.eq(signed_at),
         ))
         .returning(visit_notes::id)
-        .get_result(conn)
+        .get_result(conn)?;
+    outcomes::record_signed(
+        conn,
+        case_id,
+        Source::Visit(id),
+        c.visited_at,
+        author,
+        &c.outcomes,
+    )?;
+    Ok(id)
 }
 
 /// The number of the newest programme version saved on the visit's local day, if any.

@@ -165,7 +165,7 @@ impl fmt::Display for Coord {
 
 /// Text made safe for XML content and attribute values; characters XML 1.0 forbids are
 /// dropped.
-struct Xml<'a>(&'a str);
+pub(crate) struct Xml<'a>(pub &'a str);
 
 impl fmt::Display for Xml<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -6,6 +6,7 @@ use crate::store;
 use crate::store::assessments::Written;
 use crate::store::consent::NewConsent;
 use crate::views::consent::ConsentForm;
+use crate::views::outcomes::{OutcomeFields, ShownMeasures, entry_values};
 use crate::views::pain::with_note;
 use std::collections::HashMap;
 
@@ -17,8 +18,8 @@ use serde::Deserialize;
 
 use crate::domain::FormErrors;
 use crate::domain::clinical::{
-    AssessmentContent, AssessmentKind, BODY_CHART, PsfsItem, RED_FLAG_ANSWERS, RED_FLAGS,
-    bounded_text, label_of, optional_int,
+    AssessmentContent, AssessmentKind, BODY_CHART, RED_FLAG_ANSWERS, RED_FLAGS, bounded_text,
+    label_of, optional_int,
 };
 use crate::error::AppError;
 use crate::store::assessments::{Addendum, AssessmentRow};
@@ -27,10 +28,10 @@ use crate::store::cases::CaseRow;
 use crate::store::patients::{PatientRow, user_name};
 use crate::web::Audited;
 use crate::web::Staff;
-use crate::web::audited_case;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guard::record_refusal;
 use crate::web::{AppState, Layout, actor, render, render_with_status};
+use crate::web::{audited_case, outcome_fields};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases/{id}/assessments/new", web::get().to(new_page))
@@ -75,14 +76,6 @@ pub const PAIN_FIELDS: &[(&str, &str)] = &[
     ("pain_worst", "Pain at worst (24 h)"),
 ];
 
-pub const DEGREE_FIELDS: &[(&str, &str)] = &[
-    ("rotation_left", "Thoracic rotation left (°)"),
-    ("rotation_right", "Thoracic rotation right (°)"),
-    ("flexion", "Thoracic flexion (°)"),
-    ("extension", "Thoracic extension (°)"),
-];
-
-const PSFS_ROWS: usize = 5;
 const TEXT_LIMIT: usize = 4000;
 
 /// The assessment form as typed, kept field by field so it can be shown again.
@@ -153,20 +146,18 @@ impl AssessmentForm {
             ("pain_now", content.pain_now),
             ("pain_best", content.pain_best),
             ("pain_worst", content.pain_worst),
-            ("rotation_left", content.rotation_left),
-            ("rotation_right", content.rotation_right),
-            ("flexion", content.flexion),
-            ("extension", content.extension),
+            // A draft from before movements followed the region: its thoracic values.
+            ("rom_thoracic-rotation-left", content.rotation_left),
+            ("rom_thoracic-rotation-right", content.rotation_right),
+            ("rom_thoracic-flexion", content.flexion),
+            ("rom_thoracic-extension", content.extension),
         ] {
             values.insert(key.to_owned(), number(value));
         }
         for (flag, answer) in &content.red_flags {
             values.insert(format!("rf_{flag}"), answer.clone());
         }
-        for (i, item) in content.psfs.iter().enumerate() {
-            values.insert(format!("psfs_activity_{}", i + 1), item.activity.clone());
-            values.insert(format!("psfs_score_{}", i + 1), item.score.to_string());
-        }
+        values.extend(entry_values(&content.outcomes));
         values.insert("assessed_at".into(), assessed_at.to_input(zone).to_string());
         Self {
             values,
@@ -182,7 +173,11 @@ impl AssessmentForm {
             .and_then(|taken| taken.ambiguity)
     }
 
-    fn validate(&self, zone: Zone) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
+    fn validate(
+        &self,
+        zone: Zone,
+        outcomes: &OutcomeFields,
+    ) -> Result<(NaiveDateTime, AssessmentContent), FormErrors> {
         let mut errors = FormErrors::default();
         let mut text = |field: &str, label: &str| -> String {
             errors
@@ -223,10 +218,6 @@ impl AssessmentForm {
         content.pain_now = number("pain_now", (0, 10), "Pain now");
         content.pain_best = number("pain_best", (0, 10), "Pain at best");
         content.pain_worst = number("pain_worst", (0, 10), "Pain at worst");
-        content.rotation_left = number("rotation_left", (0, 180), "Rotation left");
-        content.rotation_right = number("rotation_right", (0, 180), "Rotation right");
-        content.flexion = number("flexion", (0, 180), "Flexion");
-        content.extension = number("extension", (0, 180), "Extension");
         if let (Some(best), Some(worst)) = (content.pain_best, content.pain_worst)
             && best > worst
         {
@@ -254,30 +245,7 @@ impl AssessmentForm {
                 errors.add(format!("rf_{flag}"), "Answer yes, no or not asked.");
             }
         }
-        for row in 1..=PSFS_ROWS {
-            let activity_key = format!("psfs_activity_{row}");
-            let score_key = format!("psfs_score_{row}");
-            let activity = self.get(&activity_key).trim().to_owned();
-            let score = self.get(&score_key).trim();
-            match (activity.is_empty(), score.is_empty()) {
-                (true, true) => {}
-                (true, false) => errors.add(activity_key, "Name the activity this score is for."),
-                (false, true) => errors.add(
-                    score_key,
-                    "Score the activity from 0 (unable) to 10 (as before).",
-                ),
-                (false, false) => {
-                    if activity.chars().count() > 200 {
-                        errors.add(activity_key, "An activity has at most 200 characters.");
-                    }
-                    match optional_int(score, (0, 10), "The score") {
-                        Ok(Some(score)) => content.psfs.push(PsfsItem { activity, score }),
-                        Ok(None) => {}
-                        Err(message) => errors.add(score_key, message),
-                    }
-                }
-            }
-        }
+        content.outcomes = outcomes.read(|key| self.get(key).to_owned(), &mut errors);
         let assessed_at = match zone.past_from_input(self.get("assessed_at")) {
             // Assessments happen now or in the past.
             Ok(taken) => Some(taken.utc),
@@ -314,12 +282,12 @@ struct FormPage {
     action: String,
     form: AssessmentForm,
     errors: FormErrors,
-    psfs_rows: Vec<usize>,
+    /// PSFS, movements and (after the first assessment) the global rating of change.
+    outcomes: OutcomeFields,
     text_sections: &'static [(&'static str, &'static str)],
     objective_text: &'static [(&'static str, &'static str)],
     plan_text: &'static [(&'static str, &'static str)],
     pain_fields: &'static [(&'static str, &'static str)],
-    degree_fields: &'static [(&'static str, &'static str)],
     body_chart: &'static [(&'static str, &'static str)],
     red_flag_list: &'static [(&'static str, &'static str)],
     answers: &'static [(&'static str, &'static str)],
@@ -347,18 +315,23 @@ impl FormPage {
             action,
             form,
             errors,
-            psfs_rows: (1..=PSFS_ROWS).collect(),
+            outcomes: OutcomeFields::default(),
             text_sections: TEXT_SECTIONS,
             objective_text: OBJECTIVE_TEXT,
             plan_text: PLAN_TEXT,
             pain_fields: PAIN_FIELDS,
-            degree_fields: DEGREE_FIELDS,
             body_chart: BODY_CHART,
             red_flag_list: RED_FLAGS,
             answers: RED_FLAG_ANSWERS,
             consent_missing: None,
             consent: ConsentForm::default(),
         }
+    }
+
+    /// The case's outcome fields (see `web::outcome_fields`).
+    fn with_outcomes(mut self, outcomes: OutcomeFields) -> Self {
+        self.outcomes = outcomes;
+        self
     }
 
     /// Shows the consent fields when the case has no consent to treatment.
@@ -410,6 +383,7 @@ async fn new_page(
     let mut form = AssessmentForm::default();
     form.values
         .insert("assessed_at".into(), state.zone().now_input());
+    let outcomes = outcome_fields(&state, &case, kind != AssessmentKind::Initial).await?;
     let page = FormPage::new(
         Layout::new(&req, &state, kind.label()),
         case,
@@ -419,6 +393,7 @@ async fn new_page(
         form,
         FormErrors::default(),
     )
+    .with_outcomes(outcomes)
     .with_consent(missing, state.zone());
     render(&req, &page)
 }
@@ -467,6 +442,7 @@ async fn create(
         let mut errors = FormErrors::default();
         errors.add("kind", second_initial(at));
         let (case, patient) = audited_case(&state, actor(&req), case_id, "assessment form").await?;
+        let outcomes = outcome_fields(&state, &case, true).await?;
         let page = FormPage::new(
             Layout::new(&req, &state, AssessmentKind::Review.label()),
             case,
@@ -476,11 +452,13 @@ async fn create(
             form,
             errors,
         )
+        .with_outcomes(outcomes)
         .with_consent(missing, state.zone());
         return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     }
+    let outcomes = outcome_fields(&state, &case, kind != AssessmentKind::Initial).await?;
     let refused = |errors: FormErrors, form: AssessmentForm, missing: Option<&'static str>| {
-        let (req, state) = (req.clone(), state.clone());
+        let (req, state, outcomes) = (req.clone(), state.clone(), outcomes.clone());
         async move {
             refuse_without_consent(&req, &errors, missing).await?;
             let (case, patient) =
@@ -494,15 +472,23 @@ async fn create(
                 form,
                 errors,
             )
+            .with_outcomes(outcomes)
             .with_consent(missing, state.zone());
             render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
         }
     };
-    let (assessed_at, content, consent) =
-        match checked(&form, kind, &case, &patient, state.zone(), missing) {
-            Ok(valid) => valid,
-            Err(errors) => return refused(errors, form, missing).await,
-        };
+    let (assessed_at, content, consent) = match checked(
+        &form,
+        &outcomes,
+        kind,
+        &case,
+        &patient,
+        state.zone(),
+        missing,
+    ) {
+        Ok(valid) => valid,
+        Err(errors) => return refused(errors, form, missing).await,
+    };
     let sign_now = wants_sign(&form);
     let written = Written {
         assessed_at,
@@ -540,13 +526,14 @@ async fn create(
 /// or the form records it (`missing` says why the case has none).
 fn checked(
     form: &AssessmentForm,
+    outcomes: &OutcomeFields,
     kind: AssessmentKind,
     case: &CaseRow,
     patient: &PatientRow,
     zone: Zone,
     missing: Option<&'static str>,
 ) -> Result<(NaiveDateTime, AssessmentContent, Option<NewConsent>), FormErrors> {
-    let valid = within_case(form.validate(zone), case, patient, zone)
+    let valid = within_case(form.validate(zone, outcomes), case, patient, zone)
         .and_then(|valid| signable(valid, kind, wants_sign(form)));
     let consent = form.consent().for_signing(missing, wants_sign(form), zone);
     match (valid, consent) {
@@ -647,6 +634,7 @@ struct ShowPage {
     closing: Vec<ShownSection>,
     regions: Vec<&'static str>,
     red_flags: Vec<(&'static str, &'static str)>,
+    measures: ShownMeasures,
     addenda: Vec<Addendum>,
     is_author: bool,
     addendum: String,
@@ -734,6 +722,7 @@ fn show_page(
     let content = assessment.content()?;
     Ok(ShowPage {
         layout: Layout::new(req, state, assessment.kind().label()),
+        measures: ShownMeasures::of(&content.outcomes),
         kind: assessment.kind(),
         subjective: sections(&content, TEXT_SECTIONS),
         objective: sections(&content, OBJECTIVE_TEXT),
@@ -834,6 +823,8 @@ async fn edit_page(
         .await?;
     let form =
         AssessmentForm::from_content(&assessment.content()?, assessment.assessed_at, state.zone());
+    let outcomes =
+        outcome_fields(&state, &case, assessment.kind() != AssessmentKind::Initial).await?;
     let page = FormPage::new(
         Layout::new(&req, &state, assessment.kind().label()),
         case,
@@ -843,6 +834,7 @@ async fn edit_page(
         form,
         FormErrors::default(),
     )
+    .with_outcomes(outcomes)
     .with_consent(missing, state.zone());
     render(&req, &page)
 }
@@ -869,8 +861,9 @@ async fn update(
     let form = AssessmentForm::from_pairs(pairs);
     let case_id = case.id;
     let kind = assessment.kind();
+    let outcomes = outcome_fields(&state, &case, kind != AssessmentKind::Initial).await?;
     let refused = |errors: FormErrors, form: AssessmentForm, missing: Option<&'static str>| {
-        let (req, state) = (req.clone(), state.clone());
+        let (req, state, outcomes) = (req.clone(), state.clone(), outcomes.clone());
         async move {
             refuse_without_consent(&req, &errors, missing).await?;
             let (case, patient) =
@@ -884,15 +877,23 @@ async fn update(
                 form,
                 errors,
             )
+            .with_outcomes(outcomes)
             .with_consent(missing, state.zone());
             render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
         }
     };
-    let (assessed_at, content, consent) =
-        match checked(&form, kind, &case, &patient, state.zone(), missing) {
-            Ok(valid) => valid,
-            Err(errors) => return refused(errors, form, missing).await,
-        };
+    let (assessed_at, content, consent) = match checked(
+        &form,
+        &outcomes,
+        kind,
+        &case,
+        &patient,
+        state.zone(),
+        missing,
+    ) {
+        Ok(valid) => valid,
+        Err(errors) => return refused(errors, form, missing).await,
+    };
     let sign_now = wants_sign(&form);
     let written = Written {
         assessed_at,

@@ -20,6 +20,7 @@ use crate::store::letters::{LetterKind, LetterLine};
 use crate::store::patients as patient_queries;
 use crate::store::patients::PatientRow;
 use crate::store::visits::VisitCounts;
+use crate::views::outcomes::OutcomeSummary;
 use crate::views::timeline::{CareRecords, TimelineEntry, timeline_page};
 use crate::web::Audited;
 use crate::web::Staff;
@@ -289,6 +290,7 @@ struct ShowPage {
     /// Where each kind of consent stands.
     standing: Vec<(ConsentKind, Option<ConsentLine>)>,
     visit_counts: VisitCounts,
+    outcomes: OutcomeSummary,
 }
 
 /// Which page of the timeline a case page shows.
@@ -341,6 +343,7 @@ async fn show(
         let marks = crate::store::pain::version_marks(c, id)?;
         let adherence = adherence_of(c, id, zone)?;
         let letters = crate::store::letters::lines_of_case(c, id)?;
+        let measurements = crate::store::outcomes::of_case(c, id)?;
         // A referral letter follows a red flag recorded as referred (already read for the
         // timeline); a discharge summary follows discharge.
         let mut letter_kinds = Vec::new();
@@ -372,6 +375,7 @@ async fn show(
             letter_kinds,
             consent,
             visit_counts,
+            measurements,
         };
         Ok(((patient, view), event))
     };
@@ -401,6 +405,8 @@ struct CaseView {
     letter_kinds: Vec<LetterKind>,
     consent: Vec<(ConsentKind, Option<ConsentLine>)>,
     visit_counts: VisitCounts,
+    /// PSFS, movements and global rating: summarised and charted in `show_page`.
+    measurements: Vec<crate::store::outcomes::Measurement>,
 }
 
 fn show_page(
@@ -460,6 +466,7 @@ fn show_page(
             letter_kinds: view.letter_kinds,
             standing: view.consent,
             visit_counts: view.visit_counts,
+            outcomes: OutcomeSummary::from_measurements(&view.measurements, state.zone()),
             case,
             patient,
             assessments: view.assessments,

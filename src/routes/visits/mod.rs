@@ -20,11 +20,13 @@ use crate::store::visits::{
     Attendance, TreatmentKind, VisitAddendum, VisitContent, VisitRow, WrittenVisit,
 };
 use crate::views::consent::ConsentForm;
+use crate::views::outcomes::{OutcomeFields, ShownMeasures, entry_values};
 use crate::views::pain::with_note;
 use crate::web::csrf::CsrfForm;
 use crate::web::guard::record_refusal;
 use crate::web::{
-    AppState, Audited, Layout, Staff, actor, audited_case, render, render_with_status,
+    AppState, Audited, Layout, Staff, actor, audited_case, outcome_fields, render,
+    render_with_status,
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -79,7 +81,7 @@ impl VisitForm {
         form
     }
 
-    fn from_row(row: &VisitRow, zone: Zone) -> Self {
+    fn from_row(row: &VisitRow, zone: Zone) -> Result<Self, AppError> {
         let mut values = HashMap::new();
         let number = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
         for (key, value) in [
@@ -96,14 +98,15 @@ impl VisitForm {
         ] {
             values.insert(key.to_owned(), value);
         }
-        Self {
+        values.extend(entry_values(&row.outcomes()?));
+        Ok(Self {
             values,
             treatments: row
                 .treatment_kinds()
                 .iter()
                 .map(|k| k.as_str().to_owned())
                 .collect(),
-        }
+        })
     }
 
     pub fn get(&self, field: &str) -> &str {
@@ -145,7 +148,7 @@ impl VisitForm {
             .and_then(|taken| taken.ambiguity)
     }
 
-    fn validate(&self, zone: Zone) -> Result<VisitContent, FormErrors> {
+    fn validate(&self, zone: Zone, asked: &OutcomeFields) -> Result<VisitContent, FormErrors> {
         let mut errors = FormErrors::default();
         let attendance = Attendance::parse(self.get("attendance"));
         if attendance.is_none() {
@@ -205,6 +208,17 @@ impl VisitForm {
                 );
             }
         }
+        let outcomes = asked.read(|key| self.get(key).to_owned(), &mut errors);
+        if let Some(kind) = attendance
+            && !kind.took_place()
+        {
+            for (field, _) in entry_values(&outcomes) {
+                errors.add(
+                    field,
+                    "A visit that did not take place has no measurements: leave it empty, or choose “Attended”.",
+                );
+            }
+        }
         let visited_at = match zone.past_from_input(self.get("visited_at")) {
             Ok(taken) => Some(taken.utc),
             Err(WallTimeError::Future) => {
@@ -236,6 +250,7 @@ impl VisitForm {
                 response,
                 plan,
                 note,
+                outcomes,
             }),
             _ => Err(errors),
         }
@@ -247,13 +262,14 @@ impl VisitForm {
 /// form records it (`missing` says why the case has none).
 fn checked(
     form: &VisitForm,
+    outcomes: &OutcomeFields,
     case: &CaseRow,
     patient: &PatientRow,
     zone: Zone,
     missing: Option<&'static str>,
 ) -> Result<(VisitContent, Option<NewConsent>), FormErrors> {
     let mut errors = FormErrors::default();
-    let content = match form.validate(zone) {
+    let content = match form.validate(zone, outcomes) {
         Ok(content) => {
             if let Some(problem) = case.too_early(content.visited_at, patient.date_of_birth, zone) {
                 errors.add("visited_at", problem);
@@ -292,6 +308,8 @@ struct FormPage {
     errors: FormErrors,
     consent_missing: Option<&'static str>,
     consent: ConsentForm,
+    /// PSFS, movements and the global rating of change, for a visit that took place.
+    outcomes: OutcomeFields,
 }
 
 impl FormPage {
@@ -316,7 +334,14 @@ impl FormPage {
             errors,
             consent_missing,
             consent,
+            outcomes: OutcomeFields::default(),
         }
+    }
+
+    /// The case's outcome fields (see `web::outcome_fields`).
+    fn with_outcomes(mut self, outcomes: OutcomeFields) -> Self {
+        self.outcomes = outcomes;
+        self
     }
 }
 
@@ -342,6 +367,7 @@ async fn new_page(
     if !case.is_open() {
         return Err(AppError::NotFound);
     }
+    let outcomes = outcome_fields(&state, &case, true).await?;
     let page = FormPage::new(
         &req,
         &state,
@@ -351,7 +377,8 @@ async fn new_page(
         VisitForm::blank(state.zone()),
         FormErrors::default(),
         missing,
-    );
+    )
+    .with_outcomes(outcomes);
     render(&req, &page)
 }
 
@@ -371,7 +398,9 @@ async fn refused_form(
         record_refusal(req, Action::ConsentSigningRefused).await?;
     }
     let (case, patient) = audited_case(state, actor(req), case_id, "visit note form").await?;
-    let page = FormPage::new(req, state, case, patient, action, form, errors, missing);
+    let outcomes = outcome_fields(state, &case, true).await?;
+    let page = FormPage::new(req, state, case, patient, action, form, errors, missing)
+        .with_outcomes(outcomes);
     render_with_status(req, &page, StatusCode::UNPROCESSABLE_ENTITY)
 }
 
@@ -405,8 +434,9 @@ async fn create(
     if !case.is_open() {
         return Err(AppError::NotFound);
     }
+    let outcomes = outcome_fields(&state, &case, true).await?;
     let zone = state.zone();
-    let (content, consent) = match checked(&form, &case, &patient, zone, missing) {
+    let (content, consent) = match checked(&form, &outcomes, &case, &patient, zone, missing) {
         Ok(valid) => valid,
         Err(errors) => {
             return refused_form(&req, &state, case_id, action, form, errors, missing).await;
@@ -485,6 +515,7 @@ struct ShowPage {
     patient: Audited<PatientRow>,
     author: String,
     treatments: Vec<&'static str>,
+    measures: ShownMeasures,
     addenda: Vec<VisitAddendum>,
     is_author: bool,
     addendum: String,
@@ -498,8 +529,10 @@ fn show_page(
     view: VisitView,
     addendum: String,
     errors: FormErrors,
-) -> ShowPage {
-    ShowPage {
+) -> Result<ShowPage, AppError> {
+    let measures = ShownMeasures::of(&view.visit.outcomes()?);
+    Ok(ShowPage {
+        measures,
         layout: Layout::new(req, state, "Visit note"),
         treatments: view
             .visit
@@ -515,7 +548,7 @@ fn show_page(
         addenda: view.addenda,
         addendum,
         errors,
-    }
+    })
 }
 
 async fn show(
@@ -532,7 +565,7 @@ async fn show(
         view,
         String::new(),
         FormErrors::default(),
-    );
+    )?;
     render(&req, &page)
 }
 
@@ -580,7 +613,8 @@ async fn edit_page(
     let missing = state
         .read(move |c| Ok(store::consent::treatment_consent_missing(c, case_id)?))
         .await?;
-    let form = VisitForm::from_row(&view.visit, state.zone());
+    let form = VisitForm::from_row(&view.visit, state.zone())?;
+    let outcomes = outcome_fields(&state, &view.case, true).await?;
     let page = FormPage::new(
         &req,
         &state,
@@ -590,7 +624,8 @@ async fn edit_page(
         form,
         FormErrors::default(),
         missing,
-    );
+    )
+    .with_outcomes(outcomes);
     render(&req, &page)
 }
 
@@ -617,7 +652,8 @@ async fn update(
     let action = format!("/visits/{id}/edit");
     let zone = state.zone();
     let case_id = case.id;
-    let (content, consent) = match checked(&form, &case, &patient, zone, missing) {
+    let outcomes = outcome_fields(&state, &case, true).await?;
+    let (content, consent) = match checked(&form, &outcomes, &case, &patient, zone, missing) {
         Ok(valid) => valid,
         Err(errors) => {
             return refused_form(&req, &state, case_id, action, form, errors, missing).await;
@@ -673,7 +709,7 @@ async fn add_addendum(
         Err(AppError::Refused { field, message }) => {
             let view = load(&state, &req, id, "view").await?;
             let errors = FormErrors::one(field, message);
-            let page = show_page(&req, &state, staff.user_id, view, form.body, errors);
+            let page = show_page(&req, &state, staff.user_id, view, form.body, errors)?;
             render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e),

@@ -1,0 +1,3 @@
+DROP TABLE outcome_measurements;
+DROP TABLE psfs_activities;
+ALTER TABLE visit_notes DROP COLUMN outcomes;

@@ -1,0 +1,237 @@
+//! Outcome measures of a case: its PSFS activities and every measurement (a PSFS score, a
+//! movement, a global rating of change) of its signed assessments and visit notes.
+//!
+//! A draft keeps its measures in its own content; signing writes them here, through
+//! `record_signed`, in the signing transaction. Like the signed record they come from,
+//! measurements never change (the database refuses it); activities are added and retired,
+//! never renamed.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{assessments, outcome_measurements, psfs_activities};
+use crate::db::stamp::Stamp;
+use crate::domain::outcomes::OutcomeEntry;
+use crate::store::status::AssessmentStatus;
+
+crate::store::stored::stored_text! {
+    /// What a measurement measures.
+    pub enum Measure {
+        Psfs = "psfs",
+        Movement = "movement",
+        GlobalChange = "global-change",
+    }
+}
+
+/// The signed record a measurement came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Assessment(i64),
+    Visit(i64),
+}
+
+/// One PSFS activity of a case.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = psfs_activities)]
+pub struct PsfsActivity {
+    pub id: i64,
+    pub activity: String,
+    #[diesel(deserialize_as = Stamp)]
+    pub added_at: NaiveDateTime,
+    pub retired_at: Option<NaiveDateTime>,
+}
+
+impl PsfsActivity {
+    pub fn is_retired(&self) -> bool {
+        self.retired_at.is_some()
+    }
+}
+
+/// One measurement, with its activity's wording for a PSFS score.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    pub measured_at: NaiveDateTime,
+    pub measure: Measure,
+    pub psfs_activity_id: Option<i64>,
+    /// The PSFS activity's wording, or the movement's key.
+    pub item: Option<String>,
+    /// A PSFS activity since retired from the case's list.
+    pub retired: bool,
+    pub value: i32,
+    pub source: Source,
+}
+
+/// The case's PSFS activities, oldest first (retired ones too).
+pub fn activities(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<PsfsActivity>> {
+    psfs_activities::table
+        .filter(psfs_activities::case_id.eq(case_id))
+        .order(psfs_activities::id.asc())
+        .select(PsfsActivity::as_select())
+        .load(conn)
+}
+
+type MeasurementTuple = (
+    Stamp,
+    Measure,
+    Option<i64>,
+    Option<String>,
+    Option<NaiveDateTime>,
+    Option<String>,
+    i32,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Every measurement of the case, oldest first, in one read: those of an assessment later
+/// marked entered in error are left out.
+pub fn of_case(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Measurement>> {
+    let rows: Vec<MeasurementTuple> = crate::db::native!(conn, |c| outcome_measurements::table
+        .left_join(
+            psfs_activities::table.on(psfs_activities::id
+                .nullable()
+                .eq(outcome_measurements::psfs_activity_id)),
+        )
+        .left_join(
+            assessments::table.on(assessments::id
+                .nullable()
+                .eq(outcome_measurements::assessment_id)),
+        )
+        .filter(outcome_measurements::case_id.eq(case_id))
+        .filter(
+            assessments::status
+                .nullable()
+                .is_null()
+                .or(assessments::status
+                    .nullable()
+                    .ne(AssessmentStatus::EnteredInError.as_str())),
+        )
+        .order((
+            outcome_measurements::measured_at.asc(),
+            outcome_measurements::id.asc(),
+        ))
+        .select((
+            outcome_measurements::measured_at,
+            outcome_measurements::measure,
+            outcome_measurements::psfs_activity_id,
+            psfs_activities::activity.nullable(),
+            psfs_activities::retired_at.nullable(),
+            outcome_measurements::movement,
+            outcome_measurements::value,
+            outcome_measurements::assessment_id,
+            outcome_measurements::visit_id,
+        ))
+        .load(c))?;
+    Ok(rows.into_iter().filter_map(measurement).collect())
+}
+
+fn measurement(
+    (at, measure, activity_id, activity, retired_at, movement, value, assessment, visit): MeasurementTuple,
+) -> Option<Measurement> {
+    let source = match (assessment, visit) {
+        (Some(id), _) => Source::Assessment(id),
+        (None, Some(id)) => Source::Visit(id),
+        (None, None) => return None,
+    };
+    Some(Measurement {
+        measured_at: at.0,
+        measure,
+        psfs_activity_id: activity_id,
+        item: activity.or(movement),
+        retired: retired_at.is_some(),
+        value,
+        source,
+    })
+}
+
+/// Writes a signed record's measures as the case's measurements: new PSFS activities are
+/// added (an active one of the same wording is reused), retired ones retired, and every
+/// score, movement and rating stored at the record's time. Called in the signing
+/// transaction, once: a record is signed once.
+pub fn record_signed(
+    conn: &mut DbConn,
+    case_id: i64,
+    source: Source,
+    measured_at: NaiveDateTime,
+    author: i64,
+    entry: &OutcomeEntry,
+) -> QueryResult<()> {
+    let now = Utc::now().naive_utc();
+    let (assessment_id, visit_id) = match source {
+        Source::Assessment(id) => (Some(id), None),
+        Source::Visit(id) => (None, Some(id)),
+    };
+    let existing = activities(conn, case_id)?;
+    let insert = |conn: &mut DbConn,
+                  measure: Measure,
+                  activity: Option<i64>,
+                  movement: Option<&str>,
+                  value: i32|
+     -> QueryResult<()> {
+        diesel::insert_into(outcome_measurements::table)
+            .values((
+                outcome_measurements::case_id.eq(case_id),
+                outcome_measurements::measured_at.eq(measured_at),
+                outcome_measurements::measure.eq(measure.as_str()),
+                outcome_measurements::psfs_activity_id.eq(activity),
+                outcome_measurements::movement.eq(movement),
+                outcome_measurements::value.eq(value),
+                outcome_measurements::assessment_id.eq(assessment_id),
+                outcome_measurements::visit_id.eq(visit_id),
+                outcome_measurements::recorded_by.eq(author),
+                outcome_measurements::recorded_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    };
+    for item in &entry.psfs {
+        let carried = item
+            .activity_id
+            .filter(|id| existing.iter().any(|a| a.id == *id));
+        let same_wording = || {
+            existing
+                .iter()
+                .find(|a| !a.is_retired() && a.activity == item.activity)
+                .map(|a| a.id)
+        };
+        let activity_id = match carried.or_else(same_wording) {
+            Some(id) => id,
+            None => diesel::insert_into(psfs_activities::table)
+                .values((
+                    psfs_activities::case_id.eq(case_id),
+                    psfs_activities::activity.eq(&item.activity),
+                    psfs_activities::added_at.eq(measured_at),
+                    psfs_activities::added_by.eq(author),
+                ))
+                .returning(psfs_activities::id)
+                .get_result(conn)?,
+        };
+        insert(conn, Measure::Psfs, Some(activity_id), None, item.score)?;
+    }
+    if !entry.psfs_retired.is_empty() {
+        diesel::update(
+            psfs_activities::table
+                .filter(psfs_activities::case_id.eq(case_id))
+                .filter(psfs_activities::id.eq_any(&entry.psfs_retired))
+                .filter(psfs_activities::retired_at.is_null()),
+        )
+        .set((
+            psfs_activities::retired_at.eq(measured_at),
+            psfs_activities::retired_by.eq(author),
+        ))
+        .execute(conn)?;
+    }
+    for movement in &entry.movements {
+        insert(
+            conn,
+            Measure::Movement,
+            None,
+            Some(&movement.movement),
+            movement.value,
+        )?;
+    }
+    if let Some(rating) = entry.global_change {
+        insert(conn, Measure::GlobalChange, None, None, rating)?;
+    }
+    Ok(())
+}
