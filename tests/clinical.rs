@@ -93,10 +93,10 @@ fn assessment_fields(
         ("pain_worst", "8"),
         ("body_region", "thoracic-mid"),
         ("body_region", "shoulder-left"),
-        ("rotation_left", "40"),
-        ("rotation_right", "55"),
-        ("flexion", "30"),
-        ("extension", "15"),
+        ("rom_thoracic-rotation-left", "40"),
+        ("rom_thoracic-rotation-right", "55"),
+        ("rom_thoracic-flexion", "30"),
+        ("rom_thoracic-extension", "15"),
         ("psfs_activity_1", "Working at the computer"),
         ("psfs_score_1", "4"),
         ("psfs_activity_2", "Sleeping through the night"),
@@ -297,7 +297,7 @@ async fn every_form_field_has_its_label_id_and_its_error_described() {
     let bad_review = [
         ("assessed_at", "1900-01-01T10:00"),
         ("pain_now", "11"),
-        ("flexion", "700"),
+        ("rom_thoracic-flexion", "700"),
         ("psfs_activity_1", "Stairs"),
         ("psfs_score_1", "12"),
         ("intent", "draft"),
@@ -1083,17 +1083,17 @@ async fn invalid_values_are_refused_with_the_form_shown_again() {
     let case = open_case(&t, &patient).await;
     let assessments_before = app.count("assessments");
     let mut fields = assessment_fields("maybe", "sign");
-    fields.retain(|(k, _)| !["pain_now", "rotation_left", "psfs_score_1"].contains(k));
+    fields.retain(|(k, _)| !["pain_now", "rom_thoracic-rotation-left", "psfs_score_1"].contains(k));
     fields.extend([
         ("pain_now", "11"),
-        ("rotation_left", "200"),
+        ("rom_thoracic-rotation-left", "200"),
         ("psfs_score_1", "x"),
     ]);
     let response = record_assessment(&t, &case, "initial", &fields).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap_or_default();
     assert!(html.contains("Pain now must be a whole number from 0 to 10."));
-    assert!(html.contains("Rotation left must be a whole number from 0 to 180."));
+    assert!(html.contains("Thoracic rotation left must be a whole number from 0 to 180."));
     assert!(html.contains("Answer yes, no or not asked."));
     assert!(
         html.contains("Ache between the shoulder blades"),
@@ -1611,13 +1611,28 @@ async fn a_discharge_summary_tells_the_gp_how_the_case_went() {
     let patient = location(&response);
     let case = open_case(&t, &patient).await;
     record_assessment(&t, &case, "initial", &assessment_fields("no", "sign")).await;
+    // The discharge re-scores the two activities the initial assessment chose.
+    let activities: Vec<i64> = {
+        use diesel::prelude::*;
+        use physiocase::db::schema::psfs_activities::dsl;
+        dsl::psfs_activities
+            .order(dsl::id)
+            .select(dsl::id)
+            .load(&mut app.conn())
+            .unwrap_or_default()
+    };
+    assert_eq!(activities.len(), 2, "the initial assessment's activities");
+    let carried: Vec<&'static str> = activities
+        .iter()
+        .map(|id| &*Box::leak(format!("psfs_score_a{id}").into_boxed_str()))
+        .collect();
     let mut discharge_fields = assessment_fields("no", "sign");
+    discharge_fields.retain(|(key, _)| !key.starts_with("psfs_"));
+    discharge_fields.extend([(carried[0], "8"), (carried[1], "9")]);
     for (key, value) in discharge_fields.iter_mut() {
         match *key {
             "assessed_at" => *value = "2024-03-14T10:00",
             "pain_now" => *value = "2",
-            "psfs_score_1" => *value = "8",
-            "psfs_score_2" => *value = "9",
             "impression" => *value = "Resolved postural pain",
             "plan" => *value = "Keep up the desk routine twice a day.",
             _ => {}

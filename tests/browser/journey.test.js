@@ -174,7 +174,9 @@ describe('the whole life of a case', () => {
     for (const no of await therapist.locator('input[name^="rf_"][value="no"]').all()) {
       if ((await no.getAttribute('name')) !== 'rf_night-pain') await no.check();
     }
-    await therapist.getByLabel('Thoracic rotation left (°)').fill('40');
+    await therapist.getByLabel('Thoracic rotation left (degrees)').fill('40');
+    await therapist.getByLabel('New activity 1').fill('Sitting through a working day');
+    await therapist.getByLabel('Score 1', { exact: true }).fill('3');
     await therapist.getByLabel('Clinical impression').fill('Postural thoracic pain; night pain to be checked by GP.');
     await therapist.getByLabel('Plan', { exact: true }).fill('Mobility programme, review in two weeks.');
     // A new case has no consent yet: the form takes the patient's consent with the signature.
@@ -186,6 +188,8 @@ describe('the whole life of a case', () => {
     const page = await shown(therapist);
     assert.match(page, /Signed/);
     assert.match(page, /Now: 7\/10 · Best: 3\/10 · Worst \(24 h\): 8\/10/);
+    assert.match(page, /Sitting through a working day\s+3/);
+    assert.match(page, /Thoracic rotation left\s+40°/);
     assert.match(await therapist.getByRole('row', { name: new RegExp(NIGHT_PAIN) }).innerText(), /⚠ Yes/);
     await record(therapist, '14-assessment-signed');
   });

@@ -61,6 +61,11 @@ pub async fn add_case(t: &Browser, patient: &str, title: &str) -> String {
 
 /// `add_case` without any consent recorded: nothing on it can be signed yet.
 pub async fn add_case_without_consent(t: &Browser, patient: &str, title: &str) -> String {
+    add_case_in_region(t, patient, title, "thoracic").await
+}
+
+/// Opens a case of body `region` (a library region key) without consent recorded.
+pub async fn add_case_in_region(t: &Browser, patient: &str, title: &str, region: &str) -> String {
     let form = t.page(&format!("{patient}/cases/new")).await;
     let select = form
         .split("name=\"therapist_id\">")
@@ -81,7 +86,7 @@ pub async fn add_case_without_consent(t: &Browser, patient: &str, title: &str) -
             &[
                 ("csrf_token", token.as_str()),
                 ("title", title),
-                ("body_region", "thoracic"),
+                ("body_region", region),
                 // Before every date these tests record scores and assessments at.
                 ("onset_date", "2023-06-01"),
                 ("mechanism", ""),

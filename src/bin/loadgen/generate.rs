@@ -20,7 +20,8 @@ use physiocase::config::Settings;
 use physiocase::db::schema::exercises;
 use physiocase::db::{DatabaseUrl, DbConn, DbManager};
 use physiocase::demo::{GIVEN, TITLES};
-use physiocase::domain::clinical::{AssessmentContent, PsfsItem, RED_FLAGS};
+use physiocase::domain::clinical::{AssessmentContent, RED_FLAGS};
+use physiocase::domain::outcomes::{MovementValue, OutcomeEntry, PsfsItem};
 use physiocase::domain::pain::PainSummary;
 use physiocase::domain::text::{fold, sort_name};
 use physiocase::startup::Application;
@@ -552,12 +553,22 @@ fn assessment_content(plan: &CasePlan, rng: &mut StdRng) -> AssessmentContent {
                 )
             })
             .collect(),
-        rotation_left: Some(rng.random_range(30..50)),
-        rotation_right: Some(rng.random_range(30..50)),
-        psfs: vec![PsfsItem {
-            activity: "Working at a computer".into(),
-            score: rng.random_range(2..6),
-        }],
+        // The case's one PSFS activity has the case's id (see `write_outcomes`).
+        outcomes: OutcomeEntry {
+            psfs: vec![PsfsItem {
+                activity_id: Some(plan.id),
+                activity: "Working at a computer".into(),
+                score: rng.random_range(2..6),
+            }],
+            movements: ["thoracic-rotation-left", "thoracic-rotation-right"]
+                .into_iter()
+                .map(|movement| MovementValue {
+                    movement: movement.into(),
+                    value: rng.random_range(30..50),
+                })
+                .collect(),
+            ..OutcomeEntry::default()
+        },
         impression: "Postural thoracic pain without neurological signs.".into(),
         plan: "Mobility and strengthening home programme; review in three weeks.".into(),
         ..AssessmentContent::default()
@@ -817,9 +828,11 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
     )?;
     let mut next_assessment = case_count + 1;
     let mut discharge_of: Vec<(i64, i64, NaiveDateTime, i64)> = Vec::new();
+    let mut initial_outcomes: Vec<OutcomeEntry> = Vec::with_capacity(cases.len());
     for c in &cases {
         let content = assessment_content(c, &mut rng);
         let json = serde_json::to_string(&content).map_err(|e| e.to_string())?;
+        initial_outcomes.push(content.outcomes);
         let signed = c.opened + Duration::hours(1);
         load.row(&format!(
             "{}, {}, 'initial', 'signed', {}, {}, {}, {}, NULL, {}, {}",
@@ -856,6 +869,60 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
             ts(assessed),
             ts(assessed + Duration::minutes(30)),
         ))?;
+    }
+
+    // The initial assessments' outcome measures, as signing stores them.
+    load.table(
+        "psfs_activities",
+        "id, case_id, activity, added_at, added_by, retired_at, retired_by",
+    )?;
+    for (c, outcomes) in cases.iter().zip(&initial_outcomes) {
+        for item in &outcomes.psfs {
+            load.row(&format!(
+                "{}, {}, {}, {}, {}, NULL, NULL",
+                item.activity_id.unwrap_or(c.id),
+                c.id,
+                q(&item.activity),
+                ts(c.opened),
+                c.therapist
+            ))?;
+        }
+    }
+    load.table(
+        "outcome_measurements",
+        "id, case_id, measured_at, measure, psfs_activity_id, movement, value, assessment_id, \
+         visit_id, recorded_by, recorded_at",
+    )?;
+    let mut measurement_id: i64 = 0;
+    for (c, outcomes) in cases.iter().zip(&initial_outcomes) {
+        let signed = ts(c.opened + Duration::hours(1));
+        let measured = outcomes
+            .psfs
+            .iter()
+            .map(|p| {
+                (
+                    "psfs",
+                    p.activity_id.unwrap_or(c.id).to_string(),
+                    "NULL".to_owned(),
+                    p.score,
+                )
+            })
+            .chain(
+                outcomes
+                    .movements
+                    .iter()
+                    .map(|m| ("movement", "NULL".to_owned(), q(&m.movement), m.value)),
+            );
+        for (measure, activity, movement, value) in measured {
+            measurement_id += 1;
+            load.row(&format!(
+                "{measurement_id}, {}, {}, '{measure}', {activity}, {movement}, {value}, {}, NULL, {}, {signed}",
+                c.id,
+                ts(c.opened),
+                c.id,
+                c.therapist
+            ))?;
+        }
     }
 
     load.table(
@@ -1015,6 +1082,8 @@ pub fn build(url: &DatabaseUrl, sizes: &Sizes, seed: u64) -> Result<Clinic, Stri
             "patients",
             "cases",
             "assessments",
+            "psfs_activities",
+            "outcome_measurements",
             "pain_scores",
             "programme_versions",
             "programme_items",
