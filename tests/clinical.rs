@@ -1628,7 +1628,7 @@ async fn a_discharge_summary_tells_the_gp_how_the_case_went() {
         .collect();
     let mut discharge_fields = assessment_fields("no", "sign");
     discharge_fields.retain(|(key, _)| !key.starts_with("psfs_"));
-    discharge_fields.extend([(carried[0], "8"), (carried[1], "9")]);
+    discharge_fields.extend([(carried[0], "8"), (carried[1], "9"), ("global_change", "5")]);
     for (key, value) in discharge_fields.iter_mut() {
         match *key {
             "assessed_at" => *value = "2024-03-14T10:00",
@@ -1691,7 +1691,8 @@ async fn a_discharge_summary_tells_the_gp_how_the_case_went() {
         "Resolved postural pain",
         "from 6 at the start to 2 at discharge",
         "clinically important improvement",
-        "from 4.5 on 1 Feb 2024 to 8.5 on 14 Mar 2024",
+        "from 4.5 on 1 Feb 2024 to 8.5 on 14 Mar 2024: clinically important improvement.",
+        "The patient's global rating of change on 14 Mar 2024: +5 (Quite a bit better).",
         "Visits attended: 1; not attended (did not attend or cancelled late): 1.",
         "Goals met. Keep up the desk routine twice a day.",
         "No home programme was issued.",

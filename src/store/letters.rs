@@ -12,14 +12,15 @@ use crate::db::schema::{assessments, cases, letters, red_flag_actions, users};
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
 use crate::domain::clinical::{
-    AssessmentContent, DISCHARGE_OUTCOMES, PsfsItem, Urgency, label_of, red_flag_label,
+    AssessmentContent, DISCHARGE_OUTCOMES, Urgency, label_of, red_flag_label,
 };
+use crate::domain::outcomes::{PsfsChange, global_change_label};
 use crate::domain::pain::{PainSummary, Trend};
 use crate::error::AppError;
 use crate::store::Refusal;
 use crate::store::audit::{self, Action, Actor, Event};
 use crate::store::status::CaseStatus;
-use crate::store::{patients, programmes};
+use crate::store::{outcomes, patients, programmes};
 
 crate::store::stored::stored_text! {
     /// What a letter is for.
@@ -265,15 +266,6 @@ fn pain_u8(score: i32) -> u8 {
     u8::try_from(score.clamp(0, 10)).unwrap_or(0)
 }
 
-fn psfs_mean(items: &[PsfsItem]) -> Option<f64> {
-    let scored: Vec<f64> = items
-        .iter()
-        .filter(|i| !i.activity.trim().is_empty())
-        .map(|i| f64::from(i.score))
-        .collect();
-    (!scored.is_empty()).then(|| scored.iter().sum::<f64>() / scored.len() as f64)
-}
-
 fn fixed(heading: &str, text: String) -> Paragraph {
     Paragraph {
         heading: heading.to_owned(),
@@ -444,19 +436,31 @@ fn compose(
                 }
                 _ => "Too few pain scores to compare.".to_owned(),
             };
-            let psfs: Vec<(NaiveDateTime, f64)> = assessed
-                .iter()
-                .filter_map(|(_, at, content)| psfs_mean(&content.outcomes.psfs).map(|m| (*at, m)))
-                .collect();
-            let function = match (psfs.first(), psfs.last()) {
+            // PSFS means of every signed assessment and visit note, and the last rating.
+            let measured = outcomes::of_case(conn, case_id)?;
+            let psfs = outcomes::psfs_means(&measured);
+            let mut function = match (psfs.first(), psfs.last()) {
                 (Some((from_at, from)), Some((to_at, to))) if psfs.len() >= 2 => format!(
                     "Patient-Specific Functional Scale (mean, 0–10) from {from:.1} on {} to \
-                     {to:.1} on {}.",
+                     {to:.1} on {}: {}.",
                     day(*from_at),
-                    day(*to_at)
+                    day(*to_at),
+                    PsfsChange::of_mean(*from, *to).label()
                 ),
                 _ => "Function was measured fewer than twice.".to_owned(),
             };
+            if let Some(rating) = measured
+                .iter()
+                .rev()
+                .find(|m| m.measure == outcomes::Measure::GlobalChange)
+            {
+                function.push_str(&format!(
+                    " The patient's global rating of change on {}: {:+} ({}).",
+                    day(rating.measured_at),
+                    rating.value,
+                    global_change_label(rating.value)
+                ));
+            }
             let programme = match programmes::current(conn, case_id)? {
                 Some(version) => version
                     .items

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::{assessments, outcome_measurements, psfs_activities};
 use crate::db::stamp::Stamp;
-use crate::domain::outcomes::OutcomeEntry;
+use crate::domain::outcomes::{OutcomeEntry, mean};
 use crate::store::status::AssessmentStatus;
 
 crate::store::stored::stored_text! {
@@ -234,4 +234,24 @@ pub fn record_signed(
         insert(conn, Measure::GlobalChange, None, None, rating)?;
     }
     Ok(())
+}
+
+/// The PSFS mean of each record that scored any activity, in time order.
+pub fn psfs_means(measurements: &[Measurement]) -> Vec<(NaiveDateTime, f64)> {
+    let mut sources: Vec<Source> = Vec::new();
+    let mut means = Vec::new();
+    for m in measurements.iter().filter(|m| m.measure == Measure::Psfs) {
+        if sources.contains(&m.source) {
+            continue;
+        }
+        sources.push(m.source);
+        let of_record = measurements
+            .iter()
+            .filter(|o| o.measure == Measure::Psfs && o.source == m.source)
+            .map(|o| o.value);
+        if let Some(value) = mean(of_record) {
+            means.push((m.measured_at, value));
+        }
+    }
+    means
 }

@@ -13,10 +13,10 @@ use crate::domain::FormErrors;
 use crate::domain::clinical::{label_of, optional_int};
 use crate::domain::outcomes::{
     GLOBAL_CHANGE_RANGE, Movement, MovementValue, OutcomeEntry, PSFS_ACTIVITY_MAX_CHARS,
-    PSFS_NEW_ROWS, PsfsChange, PsfsItem, global_change_choices, global_change_label, mean,
-    movement, movements_for,
+    PSFS_NEW_ROWS, PsfsChange, PsfsItem, global_change_choices, global_change_label, movement,
+    movements_for,
 };
-use crate::store::outcomes::{Measure, Measurement, PsfsActivity, Source};
+use crate::store::outcomes::{Measure, Measurement, PsfsActivity, psfs_means};
 use crate::views::SelectOption;
 use crate::views::pain_chart::Xml;
 
@@ -351,21 +351,7 @@ impl OutcomeSummary {
                 retired: latest.retired,
             });
         }
-        // The PSFS mean of each record that scored any activity.
-        let mut means: Vec<(NaiveDateTime, f64)> = Vec::new();
-        let mut sources: Vec<Source> = Vec::new();
-        for m in measurements.iter().filter(|m| m.measure == Measure::Psfs) {
-            if !sources.contains(&m.source) {
-                sources.push(m.source);
-                let of_record = measurements
-                    .iter()
-                    .filter(|o| o.measure == Measure::Psfs && o.source == m.source)
-                    .map(|o| o.value);
-                if let Some(value) = mean(of_record) {
-                    means.push((m.measured_at, value));
-                }
-            }
-        }
+        let means = psfs_means(measurements);
         if let (Some(first), Some(latest)) = (means.first(), means.last()) {
             let change = PsfsChange::of_mean(first.1, latest.1);
             summary.psfs_mean = Some(OutcomeLine {
