@@ -400,3 +400,81 @@ async fn a_draft_keeps_its_measures_and_stores_them_only_when_signed() {
     assert!(shown.contains("Neck side flexion right"), "{shown}");
     assert!(shown.contains("20°"), "{shown}");
 }
+
+/// Runs the outcome measures migration down, stores a signed assessment as the release
+/// before it did (PSFS in the content, thoracic movements in their own fields), and runs
+/// the migration up again, as an upgrade does.
+fn upgrade_with_a_legacy_assessment(conn: &mut physiocase::db::DbConn, case_id: i64) {
+    use diesel::migration::{Migration, MigrationSource};
+    use diesel::prelude::*;
+    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    fn find<DB: diesel::backend::Backend>(source: &EmbeddedMigrations) -> Box<dyn Migration<DB>>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        MigrationSource::<DB>::migrations(source)
+            .unwrap_or_else(|e| panic!("migrations: {e}"))
+            .into_iter()
+            .find(|m| m.name().to_string().ends_with("_outcome_measures"))
+            .unwrap_or_else(|| panic!("the outcome measures migration"))
+    }
+    let legacy = format!(
+        "INSERT INTO assessments (case_id, kind, status, author_id, assessed_at, content, \
+         signed_at, created_at, updated_at) \
+         SELECT id, 'initial', 'signed', therapist_id, '2024-02-01 09:30:00', \
+         '{{\"presenting_complaint\":\"Stiff upper back\",\"psfs\":[{{\"activity\":\"Climbing stairs\",\"score\":3}}],\
+         \"rotation_left\":35,\"extension\":10}}', \
+         '2024-02-01 10:00:00', '2024-02-01 09:30:00', '2024-02-01 10:00:00' \
+         FROM cases WHERE id = {case_id}"
+    );
+    let outcome = match conn {
+        physiocase::db::DbConn::Sqlite(c) => {
+            let migration = find(&SQLITE);
+            c.revert_migration(&*migration).and_then(|_| {
+                c.batch_execute(&legacy)
+                    .unwrap_or_else(|e| panic!("legacy assessment: {e}"));
+                c.run_migration(&*migration)
+            })
+        }
+        physiocase::db::DbConn::Pg(c) => {
+            let migration = find(&POSTGRES);
+            c.revert_migration(&*migration).and_then(|_| {
+                c.batch_execute(&legacy)
+                    .unwrap_or_else(|e| panic!("legacy assessment: {e}"));
+                c.run_migration(&*migration)
+            })
+        }
+    };
+    outcome.unwrap_or_else(|e| panic!("migration down and up: {e}"));
+}
+
+#[tokio::test]
+async fn assessments_signed_before_the_upgrade_are_charted_after_it() {
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let patient = new_patient(&t).await;
+    let case = add_case_in_region(&t, &patient, "Thoracic pain", "thoracic").await;
+    let case_id: i64 = case
+        .trim_start_matches("/cases/")
+        .parse()
+        .unwrap_or_else(|e| panic!("{case}: {e}"));
+    upgrade_with_a_legacy_assessment(&mut app.conn(), case_id);
+    let page = t.page(&case).await;
+    let outcomes = extract_between(&page, "id=\"outcomes\"", "<h2>Adherence</h2>")
+        .unwrap_or_else(|| panic!("the case page has its outcomes: {page}"));
+    assert!(outcomes.contains("Climbing stairs</strong>"), "{outcomes}");
+    assert!(
+        outcomes.contains("Thoracic rotation left</strong><br>\n    First 35°"),
+        "{outcomes}"
+    );
+    assert!(
+        outcomes.contains("Thoracic extension</strong><br>\n    First 10°"),
+        "{outcomes}"
+    );
+    // The next review carries the activity forward.
+    let review = t.page(&format!("{case}/assessments/new?kind=review")).await;
+    assert!(review.contains("Climbing stairs"), "{review}");
+    assert!(review.contains("Last: 3 on 1 Feb 2024"), "{review}");
+}
