@@ -406,7 +406,6 @@ async fn a_draft_keeps_its_measures_and_stores_them_only_when_signed() {
 /// the migration up again, as an upgrade does.
 fn upgrade_with_a_legacy_assessment(conn: &mut physiocase::db::DbConn, case_id: i64) {
     use diesel::migration::{Migration, MigrationSource};
-    use diesel::prelude::*;
     use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
     const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
     const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
