@@ -18,7 +18,7 @@ use crate::store::letters::{LetterKind, LetterRow, Paragraph, Signatory};
 use crate::store::patients::PatientRow;
 use crate::web::csrf::CsrfForm;
 use crate::web::{
-    AppState, Audited, Layout, SelectOption, Staff, actor, render, render_with_status,
+    AppState, Audited, Layout, SelectOption, Staff, actor, audited_case, render, render_with_status,
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -75,7 +75,7 @@ async fn new_page(
 ) -> Result<HttpResponse, AppError> {
     let case_id = case_id.into_inner();
     let kind = kind_of(&query.kind)?;
-    let (patient, case) = read_case(&req, &state, case_id).await?;
+    let (case, patient) = audited_case(&state, actor(&req), case_id, "letter form").await?;
     // The urgency recorded with the referral is the letter's unless the therapist changes it.
     let recorded = state
         .read(move |c| Ok(store::letters::latest_referral(c, case_id)?))
@@ -94,25 +94,6 @@ async fn new_page(
             errors: FormErrors::default(),
         },
     )
-}
-
-/// The case a letter is being written for, and its patient, read with its audit event.
-async fn read_case(
-    req: &HttpRequest,
-    state: &AppState,
-    case_id: i64,
-) -> Result<(Audited<PatientRow>, store::cases::CaseRow), AppError> {
-    Ok(state
-        .audited(actor(req), move |c| {
-            let (case, patient) = store::cases::find_with_patient(c, case_id)?;
-            let event = Event::new(Action::CaseRead)
-                .entity("case", case_id)
-                .patient(case.patient_id)
-                .detail("letter form");
-            Ok(((patient, case), event))
-        })
-        .await?
-        .take(|(patient, case)| (patient, case)))
 }
 
 #[derive(Clone, Deserialize)]
@@ -145,7 +126,7 @@ async fn create(
             "The draft is made from the record: read it, change what needs changing, then sign it.",
         )),
         Err(AppError::Refused { field, message }) => {
-            let (patient, case) = read_case(&req, &state, case_id).await?;
+            let (case, patient) = audited_case(&state, actor(&req), case_id, "letter form").await?;
             render_with_status(
                 &req,
                 &NewPage {
