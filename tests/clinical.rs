@@ -949,56 +949,22 @@ async fn lists_sort_by_folded_family_then_given_name() {
 /// upgrade from the release before it does. That release's start-up had given every
 /// patient their folded sort name, which the way down empties: it is put back in between.
 fn upgrade_to_engine_search(conn: &mut physiocase::db::DbConn) {
-    use diesel::migration::{Migration, MigrationSource};
     use diesel::prelude::*;
-    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
     use physiocase::db::schema::patients;
-    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-    fn find<DB: diesel::backend::Backend>(source: &EmbeddedMigrations) -> Box<dyn Migration<DB>>
-    where
-        EmbeddedMigrations: MigrationSource<DB>,
-    {
-        MigrationSource::<DB>::migrations(source)
-            .unwrap_or_else(|e| panic!("migrations: {e}"))
-            .into_iter()
-            .find(|m| m.name().to_string().ends_with("_search_on_engine_indexes"))
-            .unwrap_or_else(|| panic!("the engine search migration"))
-    }
-    fn restore_sort_names<C: Connection>(c: &mut C, names: &[(i64, String)]) {
-        let updates: String = names
-            .iter()
-            .map(|(id, name)| {
-                format!(
-                    "UPDATE patients SET sort_name = '{}' WHERE id = {id};",
-                    name.replace('\'', "''")
-                )
-            })
-            .collect();
-        c.batch_execute(&updates)
-            .unwrap_or_else(|e| panic!("sort names back: {e}"));
-    }
     let names: Vec<(i64, String)> = patients::table
         .select((patients::id, patients::sort_name))
         .load(conn)
         .unwrap_or_else(|e| panic!("sort names: {e}"));
-    let outcome = match conn {
-        physiocase::db::DbConn::Sqlite(c) => {
-            let migration = find(&SQLITE);
-            c.revert_migration(&*migration).and_then(|_| {
-                restore_sort_names(c, &names);
-                c.run_migration(&*migration)
-            })
-        }
-        physiocase::db::DbConn::Pg(c) => {
-            let migration = find(&POSTGRES);
-            c.revert_migration(&*migration).and_then(|_| {
-                restore_sort_names(c, &names);
-                c.run_migration(&*migration)
-            })
-        }
-    };
-    outcome.unwrap_or_else(|e| panic!("migration down and up: {e}"));
+    let restore_sort_names: String = names
+        .iter()
+        .map(|(id, name)| {
+            format!(
+                "UPDATE patients SET sort_name = '{}' WHERE id = {id};",
+                name.replace('\'', "''")
+            )
+        })
+        .collect();
+    common::upgrade_through(conn, "_search_on_engine_indexes", &restore_sort_names);
 }
 
 #[tokio::test]

@@ -405,20 +405,6 @@ async fn a_draft_keeps_its_measures_and_stores_them_only_when_signed() {
 /// before it did (PSFS in the content, thoracic movements in their own fields), and runs
 /// the migration up again, as an upgrade does.
 fn upgrade_with_a_legacy_assessment(conn: &mut physiocase::db::DbConn, case_id: i64) {
-    use diesel::migration::{Migration, MigrationSource};
-    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-    fn find<DB: diesel::backend::Backend>(source: &EmbeddedMigrations) -> Box<dyn Migration<DB>>
-    where
-        EmbeddedMigrations: MigrationSource<DB>,
-    {
-        MigrationSource::<DB>::migrations(source)
-            .unwrap_or_else(|e| panic!("migrations: {e}"))
-            .into_iter()
-            .find(|m| m.name().to_string().ends_with("_outcome_measures"))
-            .unwrap_or_else(|| panic!("the outcome measures migration"))
-    }
     let legacy = format!(
         "INSERT INTO assessments (case_id, kind, status, author_id, assessed_at, content, \
          signed_at, created_at, updated_at) \
@@ -428,25 +414,7 @@ fn upgrade_with_a_legacy_assessment(conn: &mut physiocase::db::DbConn, case_id: 
          '2024-02-01 10:00:00', '2024-02-01 09:30:00', '2024-02-01 10:00:00' \
          FROM cases WHERE id = {case_id}"
     );
-    let outcome = match conn {
-        physiocase::db::DbConn::Sqlite(c) => {
-            let migration = find(&SQLITE);
-            c.revert_migration(&*migration).and_then(|_| {
-                c.batch_execute(&legacy)
-                    .unwrap_or_else(|e| panic!("legacy assessment: {e}"));
-                c.run_migration(&*migration)
-            })
-        }
-        physiocase::db::DbConn::Pg(c) => {
-            let migration = find(&POSTGRES);
-            c.revert_migration(&*migration).and_then(|_| {
-                c.batch_execute(&legacy)
-                    .unwrap_or_else(|e| panic!("legacy assessment: {e}"));
-                c.run_migration(&*migration)
-            })
-        }
-    };
-    outcome.unwrap_or_else(|e| panic!("migration down and up: {e}"));
+    common::upgrade_through(conn, "_outcome_measures", &legacy);
 }
 
 #[tokio::test]

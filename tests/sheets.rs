@@ -438,38 +438,6 @@ async fn an_issued_version_keeps_its_exercise_text_after_the_exercise_is_edited(
     assert_eq!(read_pdf(&get_pdf(&t, &v1_pdf).await).text, printed);
 }
 
-/// Runs the migration that gave items their own steps and cautions down and up again, as
-/// an upgrade from a version before it does.
-fn upgrade_to_item_content(conn: &mut physiocase::db::DbConn) {
-    use diesel::migration::{Migration, MigrationSource};
-    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-    fn find<DB: diesel::backend::Backend>(source: &EmbeddedMigrations) -> Box<dyn Migration<DB>>
-    where
-        EmbeddedMigrations: MigrationSource<DB>,
-    {
-        MigrationSource::<DB>::migrations(source)
-            .unwrap_or_else(|e| panic!("migrations: {e}"))
-            .into_iter()
-            .find(|m| m.name().to_string().ends_with("_programme_item_content"))
-            .unwrap_or_else(|| panic!("the item content migration"))
-    }
-    let outcome = match conn {
-        physiocase::db::DbConn::Sqlite(c) => {
-            let migration = find(&SQLITE);
-            c.revert_migration(&*migration)
-                .and_then(|_| c.run_migration(&*migration))
-        }
-        physiocase::db::DbConn::Pg(c) => {
-            let migration = find(&POSTGRES);
-            c.revert_migration(&*migration)
-                .and_then(|_| c.run_migration(&*migration))
-        }
-    };
-    outcome.unwrap_or_else(|e| panic!("migration down and up: {e}"));
-}
-
 #[tokio::test]
 async fn an_upgrade_gives_versions_saved_before_it_the_exercises_text_of_the_day() {
     let app = spawn_app().await;
@@ -496,7 +464,7 @@ async fn an_upgrade_gives_versions_saved_before_it_the_exercises_text_of_the_day
 
     // Before the upgrade an item kept only the exercise's name; the migration fills
     // in the steps and cautions from the library as it stands.
-    upgrade_to_item_content(&mut app.conn());
+    common::upgrade_through(&mut app.conn(), "_programme_item_content", "");
     let after = read_pdf(&get_pdf(&t, &v1_pdf).await).text;
     assert!(after.contains(new_step), "the library's steps of the day");
     assert!(after.contains("Stop at once if either hand goes numb."));

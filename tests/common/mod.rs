@@ -562,3 +562,46 @@ pub fn save_version_at(
     .unwrap_or_else(|e| panic!("save: {e}"));
     therapist
 }
+
+/// An upgrade from the release before a migration: runs the migration whose name ends with
+/// `suffix` down, then `between` (SQL that stores data as that release did), then up again.
+#[allow(dead_code)]
+pub fn upgrade_through(conn: &mut DbConn, suffix: &str, between: &str) {
+    use diesel::connection::SimpleConnection;
+    use diesel::migration::{Migration, MigrationSource};
+    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    fn find<DB: diesel::backend::Backend>(
+        source: &EmbeddedMigrations,
+        suffix: &str,
+    ) -> Box<dyn Migration<DB>>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        MigrationSource::<DB>::migrations(source)
+            .unwrap_or_else(|e| panic!("migrations: {e}"))
+            .into_iter()
+            .find(|m| m.name().to_string().ends_with(suffix))
+            .unwrap_or_else(|| panic!("a migration named …{suffix}"))
+    }
+    let outcome = match conn {
+        DbConn::Sqlite(c) => {
+            let migration = find(&SQLITE, suffix);
+            c.revert_migration(&*migration).and_then(|_| {
+                c.batch_execute(between)
+                    .unwrap_or_else(|e| panic!("between the migration's runs: {e}"));
+                c.run_migration(&*migration)
+            })
+        }
+        DbConn::Pg(c) => {
+            let migration = find(&POSTGRES, suffix);
+            c.revert_migration(&*migration).and_then(|_| {
+                c.batch_execute(between)
+                    .unwrap_or_else(|e| panic!("between the migration's runs: {e}"));
+                c.run_migration(&*migration)
+            })
+        }
+    };
+    outcome.unwrap_or_else(|e| panic!("migration {suffix} down and up: {e}"));
+}
