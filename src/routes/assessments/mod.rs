@@ -407,6 +407,41 @@ fn second_initial(at: NaiveDateTime) -> String {
     )
 }
 
+/// Where a refused assessment form is shown again: its case, kind, action and outcome fields.
+struct FormTarget {
+    case_id: i64,
+    kind: AssessmentKind,
+    action: String,
+    outcomes: OutcomeFields,
+}
+
+/// The form again with what was typed and why it was refused (`missing` says why the case
+/// has no consent to treatment, when it has none).
+async fn refused_form(
+    req: &HttpRequest,
+    state: &AppState,
+    target: &FormTarget,
+    form: AssessmentForm,
+    errors: FormErrors,
+    missing: Option<&'static str>,
+) -> Result<HttpResponse, AppError> {
+    refuse_without_consent(req, &errors, missing).await?;
+    let (case, patient) =
+        audited_case(state, actor(req), target.case_id, "assessment form").await?;
+    let page = FormPage::new(
+        Layout::new(req, state, target.kind.label()),
+        case,
+        patient,
+        target.kind,
+        target.action.clone(),
+        form,
+        errors,
+    )
+    .with_outcomes(target.outcomes.clone())
+    .with_consent(missing, state.zone());
+    render_with_status(req, &page, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
 fn wants_sign(form: &AssessmentForm) -> bool {
     form.get("intent") == "sign"
 }
@@ -457,29 +492,15 @@ async fn create(
         return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     }
     let outcomes = outcome_fields(&state, &case, kind != AssessmentKind::Initial).await?;
-    let refused = |errors: FormErrors, form: AssessmentForm, missing: Option<&'static str>| {
-        let (req, state, outcomes) = (req.clone(), state.clone(), outcomes.clone());
-        async move {
-            refuse_without_consent(&req, &errors, missing).await?;
-            let (case, patient) =
-                audited_case(&state, actor(&req), case_id, "assessment form").await?;
-            let page = FormPage::new(
-                Layout::new(&req, &state, kind.label()),
-                case,
-                patient,
-                kind,
-                format!("/cases/{case_id}/assessments?kind={}", kind.as_str()),
-                form,
-                errors,
-            )
-            .with_outcomes(outcomes)
-            .with_consent(missing, state.zone());
-            render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
-        }
+    let target = FormTarget {
+        case_id,
+        kind,
+        action: format!("/cases/{case_id}/assessments?kind={}", kind.as_str()),
+        outcomes,
     };
     let (assessed_at, content, consent) = match checked(
         &form,
-        &outcomes,
+        &target.outcomes,
         kind,
         &case,
         &patient,
@@ -487,7 +508,7 @@ async fn create(
         missing,
     ) {
         Ok(valid) => valid,
-        Err(errors) => return refused(errors, form, missing).await,
+        Err(errors) => return refused_form(&req, &state, &target, form, errors, missing).await,
     };
     let sign_now = wants_sign(&form);
     let written = Written {
@@ -508,7 +529,8 @@ async fn create(
             let missing = state
                 .read(move |c| Ok(store::consent::treatment_consent_missing(c, case_id)?))
                 .await?;
-            return refused(FormErrors::one(field, message), form, missing).await;
+            let errors = FormErrors::one(field, message);
+            return refused_form(&req, &state, &target, form, errors, missing).await;
         }
         Err(other) => return Err(other),
     };
@@ -862,29 +884,15 @@ async fn update(
     let case_id = case.id;
     let kind = assessment.kind();
     let outcomes = outcome_fields(&state, &case, kind != AssessmentKind::Initial).await?;
-    let refused = |errors: FormErrors, form: AssessmentForm, missing: Option<&'static str>| {
-        let (req, state, outcomes) = (req.clone(), state.clone(), outcomes.clone());
-        async move {
-            refuse_without_consent(&req, &errors, missing).await?;
-            let (case, patient) =
-                audited_case(&state, actor(&req), case_id, "assessment form").await?;
-            let page = FormPage::new(
-                Layout::new(&req, &state, kind.label()),
-                case,
-                patient,
-                kind,
-                format!("/assessments/{id}/edit"),
-                form,
-                errors,
-            )
-            .with_outcomes(outcomes)
-            .with_consent(missing, state.zone());
-            render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY)
-        }
+    let target = FormTarget {
+        case_id,
+        kind,
+        action: format!("/assessments/{id}/edit"),
+        outcomes,
     };
     let (assessed_at, content, consent) = match checked(
         &form,
-        &outcomes,
+        &target.outcomes,
         kind,
         &case,
         &patient,
@@ -892,7 +900,7 @@ async fn update(
         missing,
     ) {
         Ok(valid) => valid,
-        Err(errors) => return refused(errors, form, missing).await,
+        Err(errors) => return refused_form(&req, &state, &target, form, errors, missing).await,
     };
     let sign_now = wants_sign(&form);
     let written = Written {
@@ -912,7 +920,8 @@ async fn update(
             let missing = state
                 .read(move |c| Ok(store::consent::treatment_consent_missing(c, case_id)?))
                 .await?;
-            return refused(FormErrors::one(field, message), form, missing).await;
+            let errors = FormErrors::one(field, message);
+            return refused_form(&req, &state, &target, form, errors, missing).await;
         }
         Err(other) => return Err(other),
     }
