@@ -144,28 +144,21 @@ const SHOULDER: &[Movement] = &[
     cm("shoulder-hand-behind-back", "Hand behind back, thumb to C7"),
 ];
 
-const HIP: &[Movement] = &[
-    deg("hip-flexion", "Hip flexion"),
-    deg("hip-abduction", "Hip abduction"),
-    deg("hip-internal-rotation", "Hip internal rotation"),
-    deg("hip-external-rotation", "Hip external rotation"),
-];
-
-/// The movements asked for on a case of this body region (the library's region keys).
-/// A core case is measured as a lumbar one.
+/// The movements asked for on a case of this body region (`clinical::CASE_REGIONS`). The
+/// rib cage moves with the thoracic spine; an "other" region has no standard set.
 pub fn movements_for(region: &str) -> &'static [Movement] {
     match region {
         "cervical" => CERVICAL,
-        "lumbar" | "core" => LUMBAR,
+        "lumbar" => LUMBAR,
         "shoulder" => SHOULDER,
-        "hips" => HIP,
-        _ => THORACIC,
+        "thoracic" | "rib-cage" => THORACIC,
+        _ => &[],
     }
 }
 
 /// Any region's movement, by its stored key.
 pub fn movement(key: &str) -> Option<&'static Movement> {
-    [THORACIC, CERVICAL, LUMBAR, SHOULDER, HIP]
+    [THORACIC, CERVICAL, LUMBAR, SHOULDER]
         .into_iter()
         .flatten()
         .find(|m| m.key == key)
@@ -314,6 +307,8 @@ mod tests {
         assert!(neck.contains(&"cervical-side-flexion-left"));
         assert!(!neck.iter().any(|k| k.starts_with("thoracic")));
         assert_eq!(movements_for("thoracic").len(), 4);
+        assert_eq!(movements_for("rib-cage"), movements_for("thoracic"));
+        assert!(movements_for("other").is_empty());
         assert_eq!(
             movements_for("lumbar")[0].unit,
             Unit::Centimetres,
@@ -328,7 +323,7 @@ mod tests {
 
     #[test]
     fn movement_keys_are_unique() {
-        let mut keys: Vec<&str> = [THORACIC, CERVICAL, LUMBAR, SHOULDER, HIP]
+        let mut keys: Vec<&str> = [THORACIC, CERVICAL, LUMBAR, SHOULDER]
             .into_iter()
             .flatten()
             .map(|m| m.key)

@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 
 use crate::dates::{Shown, Zone};
 use crate::domain::FormErrors;
-use crate::domain::clinical::{label_of, optional_int};
+use crate::domain::clinical::{CASE_REGIONS, label_of, optional_int};
 use crate::domain::outcomes::{
     GLOBAL_CHANGE_RANGE, Movement, MovementValue, OutcomeEntry, PSFS_ACTIVITY_MAX_CHARS,
     PSFS_NEW_ROWS, PsfsChange, PsfsItem, global_change_choices, global_change_label, movement,
@@ -67,7 +67,6 @@ pub struct OutcomeFields {
     /// assessment.
     pub asks_global_change: bool,
     pub new_rows: Vec<usize>,
-    pub zone: Zone,
 }
 
 impl OutcomeFields {
@@ -113,10 +112,9 @@ impl OutcomeFields {
                     }),
                 })
                 .collect(),
-            region_label: label_of(crate::library::REGIONS, region),
+            region_label: label_of(CASE_REGIONS, region),
             asks_global_change,
             new_rows: (1..=PSFS_NEW_ROWS).collect(),
-            zone,
         }
     }
 
