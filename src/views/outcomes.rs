@@ -13,8 +13,8 @@ use crate::domain::FormErrors;
 use crate::domain::clinical::{CASE_REGIONS, label_of, optional_int};
 use crate::domain::outcomes::{
     GLOBAL_CHANGE_RANGE, Movement, MovementValue, OutcomeEntry, PSFS_ACTIVITY_MAX_CHARS,
-    PSFS_NEW_ROWS, PsfsChange, PsfsItem, global_change_choices, global_change_label, movement,
-    movements_for,
+    PSFS_IMPORTANT_MEAN_CHANGE, PSFS_IMPORTANT_SINGLE_CHANGE, PSFS_NEW_ROWS, PsfsChange, PsfsItem,
+    global_change_choices, global_change_label, movement, movements_for,
 };
 use crate::store::outcomes::{Measure, Measurement, PsfsActivity, psfs_means};
 use crate::views::SelectOption;
@@ -338,7 +338,13 @@ impl OutcomeSummary {
                 .collect();
             let label = first.item.clone().unwrap_or_default();
             summary.psfs.push(OutcomeLine {
-                chart: small_chart(&label, &points, (0.0, 10.0), zone),
+                chart: small_chart(
+                    &label,
+                    &points,
+                    (0.0, 10.0),
+                    Some(f64::from(first.value + PSFS_IMPORTANT_SINGLE_CHANGE).min(10.0)),
+                    zone,
+                ),
                 label,
                 unit: "",
                 first: first.value.to_string(),
@@ -361,7 +367,13 @@ impl OutcomeSummary {
                 verdict: (means.len() > 1).then(|| change.label()),
                 important: means.len() > 1 && change.important,
                 retired: false,
-                chart: small_chart("PSFS mean", &means, (0.0, 10.0), zone),
+                chart: small_chart(
+                    "PSFS mean",
+                    &means,
+                    (0.0, 10.0),
+                    Some((first.1 + PSFS_IMPORTANT_MEAN_CHANGE).min(10.0)),
+                    zone,
+                ),
             });
         }
         // Movements, in the order of their regions' lists.
@@ -405,6 +417,7 @@ impl OutcomeSummary {
                     &format!("{} ({})", asked.label, asked.unit.name()),
                     &values,
                     (f64::from(low), top.clamp(10.0, f64::from(high))),
+                    None,
                     zone,
                 ),
             });
@@ -421,7 +434,7 @@ impl OutcomeSummary {
                 .map(|(at, v, _)| (*at, f64::from(*v)))
                 .collect();
             summary.global_chart =
-                small_chart("Global rating of change", &points, (-7.0, 7.0), zone);
+                small_chart("Global rating of change", &points, (-7.0, 7.0), None, zone);
         }
         summary
     }
@@ -439,12 +452,13 @@ fn signed(change: f64) -> String {
 }
 
 /// A small line chart of values over time: the points joined, the first and last dates
-/// under the axis, the range's ends beside it. Read with the table beside it, which gives
-/// the numbers.
+/// under the axis, the range's ends beside it and, when given, a dashed line at `target`
+/// (the score a clinically important improvement reaches). Read with the numbers above it.
 pub fn small_chart(
     title: &str,
     points: &[(NaiveDateTime, f64)],
     (low, high): (f64, f64),
+    target: Option<f64>,
     zone: Zone,
 ) -> String {
     const W: f64 = 240.0;
@@ -476,6 +490,13 @@ pub fn small_chart(
             svg,
             r#"<line class="oc-zero" x1="{LEFT}" x2="{RIGHT}" y1="{0:.1}" y2="{0:.1}"/>"#,
             y(0.0)
+        );
+    }
+    if let Some(target) = target {
+        let _ = write!(
+            svg,
+            r#"<line class="oc-target" x1="{LEFT}" x2="{RIGHT}" y1="{0:.1}" y2="{0:.1}"/>"#,
+            y(target)
         );
     }
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
