@@ -3,8 +3,8 @@
 mod common;
 
 use common::clinic::{
-    case_for, case_patient_id, exercise_id, item, open_case, portal_patient, post_builder,
-    set_review_date, with_screen,
+    case_for, case_patient_id, consent_decision, exercise_id, item, open_case, portal_patient,
+    post_builder, set_review_date, with_screen,
 };
 use common::{Browser, PASSWORD, days_ago, location, save_version_at, spawn_app};
 use reqwest::StatusCode;
@@ -943,5 +943,42 @@ async fn a_three_days_a_week_programme_done_as_prescribed_reads_all_done() {
         review.contains(">100 %</span><span class=\"figure__label\">adherence"),
         "{}",
         shown_before(&review, "</span><span class=\"figure__label\">adherence")
+    );
+}
+
+#[tokio::test]
+async fn withdrawing_consent_to_the_portal_ends_the_patients_access_at_once() {
+    let app = spawn_app().await;
+    let (_admin, t) = app.therapist().await;
+    let case = open_case(&t).await;
+    let patient_id = case_patient_id(&app, &case);
+    consent_decision(&t, &case, "portal", "given").await;
+    let p = portal_patient(&app, &t, patient_id, "withdraws@example.test").await;
+    assert_eq!(p.get("/me").await.status(), StatusCode::OK);
+
+    consent_decision(&t, &case, "portal", "withdrawn").await;
+    assert_eq!(
+        p.get("/me").await.status(),
+        StatusCode::SEE_OTHER,
+        "the patient's session ended with the withdrawal"
+    );
+    let response = app
+        .browser()
+        .post_url(
+            "/login",
+            &[("email", "withdraws@example.test"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let actions = app.audit_actions();
+    let withdrawn = actions
+        .iter()
+        .rposition(|a| a == "consent.recorded")
+        .unwrap_or_else(|| panic!("the withdrawal is audited: {actions:?}"));
+    assert!(
+        actions[withdrawn..]
+            .iter()
+            .any(|a| a == "portal.access_revoked"),
+        "the access it ended is audited too: {actions:?}"
     );
 }

@@ -12,7 +12,7 @@ use crate::db::stamp::Stamp;
 use crate::error::AppError;
 use crate::store::Refusal;
 use crate::store::audit::{self, Action, Actor, Event};
-use crate::store::cases;
+use crate::store::{cases, portal};
 
 crate::store::stored::stored_text! {
     /// What a consent is to.
@@ -151,6 +151,14 @@ pub fn record(
             .patient(case.patient_id)
             .detail(format!("{} {}", new.kind.as_str(), new.decision.as_str())),
     )?;
+    // Consent to the portal withdrawn: the patient's portal account is shut out at once
+    // (signed out, links ended), in the same transaction, with its own audit event.
+    if new.kind == ConsentKind::Portal
+        && new.decision == ConsentDecision::Withdrawn
+        && portal::has_access(conn, case.patient_id)?
+    {
+        portal::revoke_access(conn, who, case.patient_id)?;
+    }
     Ok(id)
 }
 
