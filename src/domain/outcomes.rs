@@ -265,6 +265,49 @@ impl PsfsChange {
     }
 }
 
+/// The PSFS mean of each record, oldest first, from every PSFS score of a case in the
+/// order recorded, each with the record it belongs to (an assessment's or visit's key).
+pub fn record_means<K: PartialEq + Copy>(scores: impl IntoIterator<Item = (K, i32)>) -> Vec<f64> {
+    let mut records: Vec<(K, Vec<i32>)> = Vec::new();
+    for (record, score) in scores {
+        match records.iter_mut().find(|(k, _)| *k == record) {
+            Some((_, of_record)) => of_record.push(score),
+            None => records.push((record, vec![score])),
+        }
+    }
+    records
+        .into_iter()
+        .filter_map(|(_, of_record)| mean(of_record.into_iter()))
+        .collect()
+}
+
+impl PsfsChange {
+    /// The change of the PSFS mean from the first record to the latest; none without two.
+    pub fn over_records(means: &[f64]) -> Option<Self> {
+        match means {
+            [first, .., latest] => Some(Self::of_mean(*first, *latest)),
+            _ => None,
+        }
+    }
+}
+
+/// The outcome measures' own FHIR code system, under the clinic's base URL: no LOINC code
+/// names the PSFS, the global rating of change or these movements (see README).
+pub const CODE_SYSTEM_PATH: &str = "/fhir/CodeSystem/outcomes";
+pub const CODE_PSFS_ACTIVITY: &str = "psfs-activity";
+pub const CODE_PSFS_MEAN: &str = "psfs-mean";
+pub const CODE_GLOBAL_CHANGE: &str = "global-rating-of-change";
+
+impl Unit {
+    /// The UCUM code of the unit, as FHIR quantities and the CSV export write it.
+    pub fn ucum(self) -> &'static str {
+        match self {
+            Self::Degrees => "deg",
+            Self::Centimetres => "cm",
+        }
+    }
+}
+
 /// The median of whole-number ratings (the mean of the middle two for an even count).
 pub fn median(values: &mut [i32]) -> Option<f64> {
     if values.is_empty() {
@@ -341,6 +384,22 @@ mod tests {
         assert_eq!(choices[0], (7, "A very great deal better"));
         assert_eq!(global_change_label(0), "About the same");
         assert_eq!(global_change_label(8), "");
+    }
+
+    #[test]
+    fn the_psfs_mean_changes_from_the_first_record_to_the_latest() {
+        // Two activities at the first record, one carried and one new at a visit, two at
+        // the last: means 4.5, 6.0 and 7.0.
+        let means = record_means([(1, 4), (1, 5), (2, 6), (2, 6), (3, 7), (3, 7)]);
+        assert_eq!(means, vec![4.5, 6.0, 7.0]);
+        let change = PsfsChange::over_records(&means);
+        assert_eq!(
+            change.map(|c| (c.first, c.latest, c.important)),
+            Some((4.5, 7.0, true))
+        );
+        assert!(PsfsChange::over_records(&[5.0]).is_none());
+        assert!(PsfsChange::over_records(&[]).is_none());
+        assert!(PsfsChange::over_records(&[5.0, 6.9]).is_some_and(|c| !c.important));
     }
 
     #[test]

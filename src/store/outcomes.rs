@@ -6,13 +6,17 @@
 //! measurements never change (the database refuses it); activities are added and retired,
 //! never renamed.
 
+use std::collections::BTreeMap;
+
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{assessments, outcome_measurements, psfs_activities};
+use crate::db::schema::{assessments, cases, outcome_measurements, psfs_activities};
 use crate::db::stamp::Stamp;
-use crate::domain::outcomes::{OutcomeEntry, mean};
+use crate::domain::outcomes::{
+    self as rules, CODE_GLOBAL_CHANGE, CODE_PSFS_ACTIVITY, OutcomeEntry, PsfsChange, mean,
+};
 use crate::store::status::AssessmentStatus;
 
 crate::store::stored::stored_text! {
@@ -24,11 +28,57 @@ crate::store::stored::stored_text! {
     }
 }
 
+impl Measure {
+    /// The measurement's code in the clinic's outcomes code system
+    /// (`domain::outcomes::CODE_SYSTEM_PATH`): a movement is coded by its key.
+    pub fn code(self, movement: Option<&str>) -> &str {
+        match self {
+            Self::Psfs => CODE_PSFS_ACTIVITY,
+            Self::GlobalChange => CODE_GLOBAL_CHANGE,
+            Self::Movement => movement.unwrap_or_default(),
+        }
+    }
+
+    /// The UCUM unit of the value: a score has none but its annotation.
+    pub fn ucum(self, movement: Option<&str>) -> &'static str {
+        match self {
+            Self::Psfs | Self::GlobalChange => "{score}",
+            Self::Movement => movement
+                .and_then(rules::movement)
+                .map_or("", |m| m.unit.ucum()),
+        }
+    }
+}
+
 /// The signed record a measurement came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Assessment(i64),
     Visit(i64),
+}
+
+impl Source {
+    pub fn from_ids(assessment: Option<i64>, visit: Option<i64>) -> Option<Self> {
+        match (assessment, visit) {
+            (Some(id), _) => Some(Self::Assessment(id)),
+            (None, Some(id)) => Some(Self::Visit(id)),
+            (None, None) => None,
+        }
+    }
+
+    /// What kind of record, as the exports name it.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Assessment(_) => "assessment",
+            Self::Visit(_) => "visit",
+        }
+    }
+
+    pub fn id(self) -> i64 {
+        match self {
+            Self::Assessment(id) | Self::Visit(id) => id,
+        }
+    }
 }
 
 /// One PSFS activity of a case.
@@ -51,6 +101,8 @@ impl PsfsActivity {
 /// One measurement, with its activity's wording for a PSFS score.
 #[derive(Debug, Clone)]
 pub struct Measurement {
+    pub id: i64,
+    pub recorded_by: i64,
     pub measured_at: NaiveDateTime,
     pub measure: Measure,
     pub psfs_activity_id: Option<i64>,
@@ -72,6 +124,8 @@ pub fn activities(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<PsfsActivi
 }
 
 type MeasurementTuple = (
+    i64,
+    i64,
     Stamp,
     Measure,
     Option<i64>,
@@ -111,6 +165,8 @@ pub fn of_case(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Measurement>>
             outcome_measurements::id.asc(),
         ))
         .select((
+            outcome_measurements::id,
+            outcome_measurements::recorded_by,
             outcome_measurements::measured_at,
             outcome_measurements::measure,
             outcome_measurements::psfs_activity_id,
@@ -126,14 +182,24 @@ pub fn of_case(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Measurement>>
 }
 
 fn measurement(
-    (at, measure, activity_id, activity, retired_at, movement, value, assessment, visit): MeasurementTuple,
+    (
+        id,
+        recorded_by,
+        at,
+        measure,
+        activity_id,
+        activity,
+        retired_at,
+        movement,
+        value,
+        assessment,
+        visit,
+    ): MeasurementTuple,
 ) -> Option<Measurement> {
-    let source = match (assessment, visit) {
-        (Some(id), _) => Source::Assessment(id),
-        (None, Some(id)) => Source::Visit(id),
-        (None, None) => return None,
-    };
+    let source = Source::from_ids(assessment, visit)?;
     Some(Measurement {
+        id,
+        recorded_by,
         measured_at: at.0,
         measure,
         psfs_activity_id: activity_id,
@@ -142,6 +208,102 @@ fn measurement(
         value,
         source,
     })
+}
+
+/// What the review and the outcomes export say of a case's outcome measures.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CaseOutcome {
+    /// The PSFS mean of the first record that scored any activity, and of the latest.
+    pub psfs_first: Option<f64>,
+    pub psfs_latest: Option<f64>,
+    /// The PSFS mean's change from the first record to the latest (two records or more).
+    pub psfs: Option<PsfsChange>,
+    /// The patient's latest global rating of change.
+    pub latest_global_change: Option<i32>,
+}
+
+/// Which cases' outcomes to read.
+pub enum CasesOf<'a> {
+    /// Discharged between the two instants (inclusive).
+    DischargedBetween(NaiveDateTime, NaiveDateTime),
+    These(&'a [i64]),
+}
+
+/// A case's id, then a measurement's measure, value and signed record.
+type OutcomeRow = (i64, Measure, i32, Option<i64>, Option<i64>);
+
+/// The PSFS change and latest global rating of every case chosen, in one read. Cases
+/// with no PSFS score and no rating are left out.
+pub fn case_outcomes(
+    conn: &mut DbConn,
+    chosen: CasesOf<'_>,
+) -> QueryResult<BTreeMap<i64, CaseOutcome>> {
+    let mut query = outcome_measurements::table
+        .inner_join(cases::table)
+        .left_join(
+            assessments::table.on(assessments::id
+                .nullable()
+                .eq(outcome_measurements::assessment_id)),
+        )
+        .filter(
+            outcome_measurements::measure
+                .eq_any([Measure::Psfs.as_str(), Measure::GlobalChange.as_str()]),
+        )
+        .filter(
+            assessments::status
+                .nullable()
+                .is_null()
+                .or(assessments::status
+                    .nullable()
+                    .ne(AssessmentStatus::EnteredInError.as_str())),
+        )
+        .into_boxed();
+    query = match chosen {
+        CasesOf::DischargedBetween(from, to) => query
+            .filter(cases::discharged_at.ge(from))
+            .filter(cases::discharged_at.le(to)),
+        CasesOf::These(ids) => query.filter(cases::id.eq_any(ids.to_vec())),
+    };
+    let rows: Vec<OutcomeRow> = query
+        .order((
+            outcome_measurements::case_id.asc(),
+            outcome_measurements::measured_at.asc(),
+            outcome_measurements::id.asc(),
+        ))
+        .select((
+            outcome_measurements::case_id,
+            outcome_measurements::measure,
+            outcome_measurements::value,
+            outcome_measurements::assessment_id,
+            outcome_measurements::visit_id,
+        ))
+        .load(conn)?;
+    let mut scores: BTreeMap<i64, Vec<(Source, i32)>> = BTreeMap::new();
+    let mut ratings: BTreeMap<i64, i32> = BTreeMap::new();
+    for (case_id, measure, value, assessment, visit) in rows {
+        match (measure, Source::from_ids(assessment, visit)) {
+            (Measure::Psfs, Some(source)) => {
+                scores.entry(case_id).or_default().push((source, value));
+            }
+            // Oldest first: the last one read is the latest.
+            (Measure::GlobalChange, _) => {
+                ratings.insert(case_id, value);
+            }
+            _ => {}
+        }
+    }
+    let mut outcomes: BTreeMap<i64, CaseOutcome> = BTreeMap::new();
+    for (case_id, of_case) in scores {
+        let means = rules::record_means(of_case);
+        let outcome = outcomes.entry(case_id).or_default();
+        outcome.psfs_first = means.first().copied();
+        outcome.psfs_latest = means.last().copied();
+        outcome.psfs = PsfsChange::over_records(&means);
+    }
+    for (case_id, rating) in ratings {
+        outcomes.entry(case_id).or_default().latest_global_change = Some(rating);
+    }
+    Ok(outcomes)
 }
 
 /// Writes a signed record's measures as the case's measurements: new PSFS activities are

@@ -12,8 +12,10 @@ use crate::db::schema::{
     adherence_ticks, assessments, cases, patients, programme_items, programme_versions, users,
 };
 use crate::domain::adherence::{self, InForce, Tally};
+use crate::domain::outcomes;
 use crate::store::assessments::AssessmentStatus;
 use crate::store::cases::CaseStatus;
+use crate::store::outcomes::{self as outcome_queries, CaseOutcome, CasesOf};
 
 /// What the review needs of one case.
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ pub struct CaseFacts {
     pub assessments: i64,
     /// Exercise days prescribed in the range and how many were done (`domain::adherence`).
     pub adherence: Tally,
+    /// PSFS and global rating; read for the cases discharged in the range only.
+    pub outcome: CaseOutcome,
 }
 
 /// Which cases a figure counts; also the filter of the case list behind it.
@@ -143,6 +147,15 @@ pub struct Figures {
     pub median_assessments: Option<f64>,
     pub adherence: Option<u32>,
     pub change_distribution: BTreeMap<i32, usize>,
+    /// Cases discharged in the range with two PSFS records or more, and how many of them
+    /// changed importantly (either way) from the first record to the last.
+    pub psfs_with_change: usize,
+    pub psfs_important: usize,
+    pub share_psfs_important: Option<u32>,
+    /// The median of the latest global rating of change of each case discharged in the
+    /// range that has one, and how many have one.
+    pub median_global_change: Option<f64>,
+    pub rated: usize,
 }
 
 impl Figures {
@@ -192,6 +205,19 @@ pub fn compute(cases: &[CaseFacts], range: &Range) -> Figures {
     for case in &cohort {
         adherence.add(case.adherence);
     }
+    let discharged: Vec<&CaseFacts> = cases
+        .iter()
+        .filter(|c| range.matches(Figure::Discharged, c))
+        .collect();
+    let psfs_changes: Vec<bool> = discharged
+        .iter()
+        .filter_map(|c| c.outcome.psfs.map(|p| p.important))
+        .collect();
+    let psfs_important = psfs_changes.iter().filter(|important| **important).count();
+    let mut ratings: Vec<i32> = discharged
+        .iter()
+        .filter_map(|c| c.outcome.latest_global_change)
+        .collect();
     Figures {
         counts,
         with_change: changes.len(),
@@ -213,6 +239,11 @@ pub fn compute(cases: &[CaseFacts], range: &Range) -> Figures {
         median_assessments: median(cohort.iter().map(|c| c.assessments as f64).collect()),
         adherence: adherence.percent(),
         change_distribution: distribution,
+        psfs_with_change: psfs_changes.len(),
+        psfs_important,
+        share_psfs_important: percent(psfs_important, psfs_changes.len()),
+        rated: ratings.len(),
+        median_global_change: outcomes::median(&mut ratings),
     }
 }
 
@@ -303,6 +334,9 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
     {
         ticks.entry(case_id).or_default().push((exercise_id, day));
     }
+    // The PSFS and global rating figures count the cases discharged in the range.
+    let outcomes =
+        outcome_queries::case_outcomes(conn, CasesOf::DischargedBetween(range.from, range.to))?;
     let today = range
         .zone
         .day_of(range.now)
@@ -345,6 +379,7 @@ pub fn load_facts(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CaseFacts
                     red_flags: !flags.is_empty(),
                     assessments: counts.get(&id).copied().unwrap_or(0),
                     adherence,
+                    outcome: outcomes.get(&id).copied().unwrap_or_default(),
                 }
             },
         )
@@ -485,6 +520,7 @@ mod tests {
             red_flags: false,
             assessments,
             adherence: Tally { due: 70, done: 35 },
+            outcome: CaseOutcome::default(),
         }
     }
 
@@ -541,6 +577,55 @@ mod tests {
             zone: Zone::UTC,
         };
         assert_eq!(compute(&cases, &stale).count(Figure::NoRecentPain), 3);
+    }
+
+    #[test]
+    fn discharged_cases_give_the_psfs_share_and_the_median_rating() {
+        use crate::domain::outcomes::PsfsChange;
+        let range = Range {
+            from: at(1),
+            to: at(31),
+            now: at(31),
+            zone: Zone::UTC,
+        };
+        let discharged = |id, psfs: Option<PsfsChange>, rating: Option<i32>| {
+            let mut c = case(
+                id,
+                1,
+                CaseStatus::Discharged,
+                2,
+                None,
+                None,
+                "not-enough",
+                2,
+            );
+            c.outcome = CaseOutcome {
+                psfs,
+                latest_global_change: rating,
+                ..CaseOutcome::default()
+            };
+            c
+        };
+        let mut open = case(5, 1, CaseStatus::Open, 2, None, None, "not-enough", 1);
+        open.outcome.psfs = Some(PsfsChange::of_mean(2.0, 9.0));
+        open.outcome.latest_global_change = Some(7);
+        let cases = vec![
+            discharged(1, Some(PsfsChange::of_mean(4.0, 7.0)), Some(5)),
+            discharged(2, Some(PsfsChange::of_mean(4.0, 5.5)), Some(2)),
+            // One PSFS record only: not counted in the share.
+            discharged(3, None, Some(-1)),
+            discharged(4, Some(PsfsChange::of_mean(8.0, 5.5)), None),
+            open,
+        ];
+        let f = compute(&cases, &range);
+        assert_eq!((f.psfs_important, f.psfs_with_change), (2, 3));
+        assert_eq!(f.share_psfs_important, Some(67));
+        assert_eq!((f.median_global_change, f.rated), (Some(2.0), 3));
+        let none = compute(&cases[4..], &range);
+        assert_eq!(
+            (none.share_psfs_important, none.median_global_change),
+            (None, None)
+        );
     }
 
     #[test]

@@ -118,6 +118,26 @@ impl ReviewPage {
             .unwrap_or_else(|| "—".into())
     }
 
+    /// "n of m (p %)": discharged cases with an important PSFS change of those with two
+    /// PSFS records.
+    fn psfs_share(&self, figures: &Figures) -> String {
+        match figures.share_psfs_important {
+            Some(share) => format!(
+                "{} of {} ({share} %)",
+                figures.psfs_important, figures.psfs_with_change
+            ),
+            None => "—".into(),
+        }
+    }
+
+    /// A median rating with its sign, as the rating's choices show it.
+    fn rating(&self, value: &Option<f64>) -> String {
+        match value {
+            Some(v) if *v > 0.0 => format!("+{}", self.num(value)),
+            _ => self.num(value),
+        }
+    }
+
     fn count(&self, figures: &Figures, key: &str) -> usize {
         figures.count(Figure::parse(key))
     }
@@ -438,6 +458,7 @@ mod tests {
             red_flags: false,
             assessments: 0,
             adherence: Tally::default(),
+            outcome: Default::default(),
         }
     }
 
