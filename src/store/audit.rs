@@ -49,6 +49,7 @@ crate::store::stored::stored_text! {
         ExerciseRestored = "exercise.restored",
         ExerciseUpdated = "exercise.updated",
         ExportFhir = "export.fhir",
+        ExportMeasurementsCsv = "export.measurements_csv",
         ExportOutcomesCsv = "export.outcomes_csv",
         ExportPainCsv = "export.pain_csv",
         LetterDrafted = "letter.drafted",

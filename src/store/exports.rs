@@ -8,13 +8,17 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{
-    assessments, cases, letters, pain_scores, patients, programme_versions, users,
+    assessments, cases, letters, outcome_measurements, pain_scores, patients, programme_versions,
+    psfs_activities, users,
 };
 use crate::error::AppError;
 use crate::store::assessments::AssessmentStatus;
 use crate::store::cases::CaseStatus;
 use crate::store::consent::ConsentLine;
 use crate::store::letters::{LetterKind, LetterStatus};
+use crate::store::outcomes::{
+    self as outcome_queries, CaseOutcome, CasesOf, Measure, Measurement, Source,
+};
 use crate::store::patients::{self as patient_queries, PatientRow};
 use crate::store::programmes::{self as programme_queries, ProgrammeVersion};
 use crate::store::visits::VisitRow;
@@ -38,12 +42,12 @@ pub struct OutcomeExportRow {
 }
 
 /// Up to `limit` cases with an id above `after`, in id order, each with the number of its
-/// assessments (not counting those entered in error).
+/// assessments (not counting those entered in error) and its PSFS and global rating.
 pub fn outcome_batch(
     conn: &mut DbConn,
     after: i64,
     limit: i64,
-) -> QueryResult<Vec<(OutcomeExportRow, i64)>> {
+) -> QueryResult<Vec<(OutcomeExportRow, i64, CaseOutcome)>> {
     let rows: Vec<OutcomeExportRow> = cases::table
         .inner_join(patients::table)
         .inner_join(users::table.on(users::id.eq(cases::therapist_id)))
@@ -75,13 +79,117 @@ pub fn outcome_batch(
         .load::<(i64, i64)>(conn)?
         .into_iter()
         .collect();
+    let outcomes = outcome_queries::case_outcomes(conn, CasesOf::These(&ids))?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let assessments = counts.get(&row.case_id).copied().unwrap_or(0);
-            (row, assessments)
+            let outcome = outcomes.get(&row.case_id).copied().unwrap_or_default();
+            (row, assessments, outcome)
         })
         .collect())
+}
+
+/// One outcome measurement as the measurements export writes it.
+pub struct MeasurementExportRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub patient_id: i64,
+    pub measured_at: NaiveDateTime,
+    pub measure: Measure,
+    /// The PSFS activity's wording, or the movement's key.
+    pub item: String,
+    pub value: i32,
+    pub source: Source,
+}
+
+type MeasurementExportTuple = (
+    i64,
+    i64,
+    i64,
+    NaiveDateTime,
+    Measure,
+    Option<String>,
+    Option<String>,
+    i32,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Up to `limit` outcome measurements with an id above `after`, in id order; those of an
+/// assessment entered in error are left out, as on the case page. Returns the rows and
+/// the last id read.
+pub fn measurement_batch(
+    conn: &mut DbConn,
+    after: i64,
+    limit: i64,
+) -> QueryResult<(Vec<MeasurementExportRow>, Option<i64>)> {
+    let rows: Vec<(MeasurementExportTuple, Option<String>)> = outcome_measurements::table
+        .inner_join(cases::table)
+        .left_join(
+            psfs_activities::table.on(psfs_activities::id
+                .nullable()
+                .eq(outcome_measurements::psfs_activity_id)),
+        )
+        .left_join(
+            assessments::table.on(assessments::id
+                .nullable()
+                .eq(outcome_measurements::assessment_id)),
+        )
+        .filter(outcome_measurements::id.gt(after))
+        .order(outcome_measurements::id.asc())
+        .limit(limit)
+        .select((
+            (
+                outcome_measurements::id,
+                outcome_measurements::case_id,
+                cases::patient_id,
+                outcome_measurements::measured_at,
+                outcome_measurements::measure,
+                psfs_activities::activity.nullable(),
+                outcome_measurements::movement,
+                outcome_measurements::value,
+                outcome_measurements::assessment_id,
+                outcome_measurements::visit_id,
+            ),
+            assessments::status.nullable(),
+        ))
+        .load(conn)?;
+    let last = rows.last().map(|((id, ..), _)| *id);
+    let entered_in_error = AssessmentStatus::EnteredInError.as_str();
+    let kept = rows
+        .into_iter()
+        .filter(|(_, status)| status.as_deref() != Some(entered_in_error))
+        .filter_map(
+            |(
+                (
+                    id,
+                    case_id,
+                    patient_id,
+                    measured_at,
+                    measure,
+                    activity,
+                    movement,
+                    value,
+                    assessment,
+                    visit,
+                ),
+                _,
+            )| {
+                Some(MeasurementExportRow {
+                    id,
+                    case_id,
+                    patient_id,
+                    measured_at,
+                    measure,
+                    item: activity.or(movement).unwrap_or_default(),
+                    value,
+                    source: Source::from_ids(assessment, visit)?,
+                })
+            },
+        )
+        .collect();
+    Ok((kept, last))
 }
 
 /// One pain score as the pain export writes it.
@@ -141,6 +249,8 @@ pub struct CaseRecord {
     pub visits: Vec<VisitRow>,
     /// Every consent decision, newest first.
     pub consents: Vec<ConsentLine>,
+    /// Every outcome measurement, oldest first.
+    pub measurements: Vec<Measurement>,
 }
 
 #[derive(Queryable)]
@@ -242,6 +352,8 @@ pub fn patient_record(conn: &mut DbConn, patient_id: i64) -> Result<PatientRecor
         let visits = crate::store::visits::signed_of_case(conn, id)?;
         practitioners.extend(visits.iter().map(|visit| visit.author_id));
         let consents = crate::store::consent::history(conn, id)?;
+        let measurements = outcome_queries::of_case(conn, id)?;
+        practitioners.extend(measurements.iter().map(|m| m.recorded_by));
         case_records.push(CaseRecord {
             id,
             title,
@@ -254,6 +366,7 @@ pub fn patient_record(conn: &mut DbConn, patient_id: i64) -> Result<PatientRecor
             letters,
             visits,
             consents,
+            measurements,
         });
     }
     practitioners.sort_unstable();

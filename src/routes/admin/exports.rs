@@ -8,9 +8,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 
 use crate::db::{DbConn, DbPool};
+use crate::domain::outcomes::CODE_SYSTEM_PATH;
 use crate::error::AppError;
 use crate::store::audit::Event;
 use crate::store::exports;
+use crate::store::outcomes::Measure;
 use crate::web::Admin;
 use crate::web::{AppState, actor};
 
@@ -61,7 +63,7 @@ fn csv_bytes(rows: &[Vec<String>]) -> Result<Bytes, AppError> {
 }
 
 /// Streams batches produced on the blocking pool: `next_batch(conn, after_id)` returns the
-/// rows and the last id, or an empty batch at the end.
+/// rows and the last id read, or `after_id` itself at the end.
 fn stream_csv<F>(
     pool: DbPool,
     header_row: Vec<String>,
@@ -88,7 +90,9 @@ where
                 .map_err(AppError::from)
                 .and_then(|mut conn| next_batch(&mut conn, after));
             match batch {
-                Ok((rows, _)) if rows.is_empty() => return,
+                // Ids only grow: a batch that read nothing is the end (one whose rows were
+                // all left out still moved on).
+                Ok((_, last)) if last <= after => return,
                 Ok((rows, last)) => {
                     after = last;
                     if sender.blocking_send(csv_bytes(&rows)).is_err() {
@@ -127,10 +131,11 @@ fn outcome_batch(
     zone: Zone,
 ) -> Result<(Vec<Vec<String>>, i64), AppError> {
     let rows = exports::outcome_batch(conn, after, BATCH)?;
-    let last = rows.last().map(|(r, _)| r.case_id).unwrap_or(after);
+    let last = rows.last().map(|(r, ..)| r.case_id).unwrap_or(after);
     let lines = rows
         .into_iter()
-        .map(|(row, assessments)| {
+        .map(|(row, assessments, outcome)| {
+            let psfs = outcome.psfs;
             let change = match (row.pain_baseline, row.pain_latest) {
                 (Some(b), Some(l)) => (l - b).to_string(),
                 _ => String::new(),
@@ -151,6 +156,54 @@ fn outcome_batch(
                 row.pain_trend,
                 assessments.to_string(),
                 row.red_flags_pending,
+                tenths(outcome.psfs_first),
+                tenths(outcome.psfs_latest),
+                tenths(psfs.map(|p| p.change())),
+                psfs.map(|p| if p.important { "yes" } else { "no" }.to_owned())
+                    .unwrap_or_default(),
+                outcome
+                    .latest_global_change
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Ok((lines, last))
+}
+
+/// A PSFS mean or change to one decimal, a plain number a spreadsheet reads as one.
+fn tenths(value: Option<f64>) -> String {
+    value.map(|v| format!("{v:.1}")).unwrap_or_default()
+}
+
+fn measurement_batch(
+    conn: &mut DbConn,
+    after: i64,
+    zone: Zone,
+    code_system: &str,
+) -> Result<(Vec<Vec<String>>, i64), AppError> {
+    let (rows, last) = exports::measurement_batch(conn, after, BATCH)?;
+    // A batch whose every row was left out still moves on; only an empty read ends.
+    let Some(last) = last else {
+        return Ok((Vec::new(), after));
+    };
+    let lines: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|row| {
+            let movement = (row.measure == Measure::Movement).then_some(row.item.as_str());
+            vec![
+                row.id.to_string(),
+                row.case_id.to_string(),
+                row.patient_id.to_string(),
+                text(Some(row.measured_at), zone),
+                row.measure.as_str().to_owned(),
+                row.item.clone(),
+                row.value.to_string(),
+                row.measure.ucum(movement).to_owned(),
+                row.source.kind().to_owned(),
+                row.source.id().to_string(),
+                code_system.to_owned(),
+                row.measure.code(movement).to_owned(),
             ]
         })
         .collect();
@@ -219,6 +272,11 @@ pub async fn outcomes_csv(
         "trend",
         "assessments",
         "red_flags_pending",
+        "psfs_first_mean",
+        "psfs_latest_mean",
+        "psfs_change",
+        "psfs_important_change",
+        "global_change_latest",
     ]);
     Ok(stream_csv(
         state.pool.clone(),
@@ -249,6 +307,36 @@ pub async fn pain_csv(
         columns,
         move |c: &mut DbConn, after| pain_batch(c, after, zone),
         "physiocase-pain-scores.csv",
+    ))
+}
+
+pub async fn measurements_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<HttpResponse, AppError> {
+    record_export(&req, &state, Action::ExportMeasurementsCsv).await?;
+    let zone = state.zone();
+    let code_system = state.link(CODE_SYSTEM_PATH);
+    let columns = header_row(&[
+        "measurement_id",
+        "case_id",
+        "patient_id",
+        "measured_at",
+        "measure",
+        "item",
+        "value",
+        "unit",
+        "source",
+        "source_id",
+        "code_system",
+        "code",
+    ]);
+    Ok(stream_csv(
+        state.pool.clone(),
+        columns,
+        move |c: &mut DbConn, after| measurement_batch(c, after, zone, &code_system),
+        "physiocase-outcome-measurements.csv",
     ))
 }
 

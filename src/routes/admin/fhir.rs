@@ -1,5 +1,7 @@
 //! A patient's whole record as a FHIR R4 Bundle (type collection): Patient, an
-//! EpisodeOfCare per case, an Observation per pain score, a CarePlan per programme version,
+//! EpisodeOfCare per case, an Observation per pain score and per outcome measurement (PSFS
+//! activity, movement, global rating of change) and one per record's PSFS mean, a CarePlan
+//! per programme version,
 //! an Encounter per signed visit note, a Consent per consent decision, a DocumentReference
 //! (with its PDF) per signed letter.
 //! Every reference points at an entry of the same bundle (urn:uuid full URLs).
@@ -15,10 +17,12 @@ use chrono::{NaiveDateTime, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::domain::outcomes::{self as rules, CODE_PSFS_MEAN, CODE_SYSTEM_PATH};
 use crate::error::AppError;
 use crate::store::audit::Event;
 use crate::store::consent::{ConsentKind, ConsentLine, GivenBy};
 use crate::store::exports::{self, PatientRecord};
+use crate::store::outcomes::{Measure, Measurement, Source};
 use crate::store::visits::VisitRow;
 use crate::web::{Admin, Patient};
 use crate::web::{AppState, actor};
@@ -144,13 +148,139 @@ fn consent_resource(consent: &ConsentLine, current: bool, patient_ref: &str, zon
     })
 }
 
+const UCUM: &str = "http://unitsofmeasure.org";
+
+/// An Observation's category: a questionnaire score or a physical examination finding.
+fn category(code: &str, display: &str) -> Value {
+    json!([{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": code, "display": display }] }])
+}
+
+/// Where one case's outcome Observations point: the patient, the case, the clinic's code
+/// system, and the case's signed visits (Encounters of the same bundle).
+struct OutcomeContext<'a> {
+    case_id: i64,
+    patient_ref: &'a str,
+    code_system: &'a str,
+    visits: Vec<i64>,
+    zone: Zone,
+}
+
+impl OutcomeContext<'_> {
+    /// The parts every outcome Observation shares.
+    fn observation(&self, id: String, source: Source, at: NaiveDateTime) -> Value {
+        let mut observation = json!({
+            "resourceType": "Observation",
+            "id": id,
+            "extension": [{
+                "url": EPISODE_OF_CARE_EXTENSION,
+                "valueReference": { "reference": urn("case", self.case_id) },
+            }],
+            "status": "final",
+            "subject": { "reference": self.patient_ref },
+            "effectiveDateTime": instant(at, self.zone),
+        });
+        if let Source::Visit(visit) = source
+            && self.visits.contains(&visit)
+        {
+            observation["encounter"] = json!({ "reference": urn("visit", visit) });
+        }
+        observation
+    }
+
+    fn coded(&self, code: &str, display: &str, text: String) -> Value {
+        json!({
+            "coding": [{ "system": self.code_system, "code": code, "display": display }],
+            "text": text,
+        })
+    }
+
+    /// One measurement: a PSFS activity's score, a movement or the global rating.
+    fn measurement(&self, m: &Measurement) -> Value {
+        let mut observation =
+            self.observation(format!("outcome-{}", m.id), m.source, m.measured_at);
+        observation["performer"] = json!([{ "reference": urn("practitioner", m.recorded_by) }]);
+        let movement_key = m.item.as_deref().filter(|_| m.measure == Measure::Movement);
+        let code = m.measure.code(movement_key);
+        match m.measure {
+            Measure::Psfs => {
+                let activity = m.item.clone().unwrap_or_default();
+                observation["category"] = category("survey", "Survey");
+                observation["code"] = self.coded(
+                    code,
+                    "Patient-Specific Functional Scale activity score",
+                    format!("PSFS: {activity}"),
+                );
+                observation["valueInteger"] = json!(m.value);
+            }
+            Measure::Movement => {
+                let label = movement_key
+                    .and_then(rules::movement)
+                    .map_or(code, |asked| asked.label);
+                observation["category"] = category("exam", "Exam");
+                observation["code"] = self.coded(code, label, label.to_owned());
+                let unit = m.measure.ucum(movement_key);
+                observation["valueQuantity"] =
+                    json!({ "value": m.value, "unit": unit, "system": UCUM, "code": unit });
+            }
+            Measure::GlobalChange => {
+                observation["category"] = category("survey", "Survey");
+                observation["code"] = self.coded(
+                    code,
+                    "Global rating of change",
+                    "Global rating of change (−7 to +7)".to_owned(),
+                );
+                observation["valueInteger"] = json!(m.value);
+                let label = rules::global_change_label(m.value);
+                if !label.is_empty() {
+                    observation["interpretation"] = json!([{ "text": label }]);
+                }
+            }
+        }
+        observation
+    }
+
+    /// The PSFS mean of each record that scored any activity, derived from its scores.
+    fn psfs_means(&self, measurements: &[Measurement]) -> Vec<(String, Value)> {
+        let mut records: Vec<(Source, NaiveDateTime, Vec<&Measurement>)> = Vec::new();
+        for m in measurements.iter().filter(|m| m.measure == Measure::Psfs) {
+            match records.iter_mut().find(|(source, ..)| *source == m.source) {
+                Some((_, _, scores)) => scores.push(m),
+                None => records.push((m.source, m.measured_at, vec![m])),
+            }
+        }
+        records
+            .into_iter()
+            .filter_map(|(source, at, scores)| {
+                let mean = rules::mean(scores.iter().map(|m| m.value))?;
+                let name = format!("psfs-mean-{}", source.kind());
+                let mut observation =
+                    self.observation(format!("{name}-{}", source.id()), source, at);
+                observation["category"] = category("survey", "Survey");
+                observation["code"] = self.coded(
+                    CODE_PSFS_MEAN,
+                    "Patient-Specific Functional Scale mean score",
+                    "PSFS mean".to_owned(),
+                );
+                observation["valueQuantity"] =
+                    json!({ "value": mean, "unit": "{score}", "system": UCUM, "code": "{score}" });
+                observation["derivedFrom"] = scores
+                    .iter()
+                    .map(|m| json!({ "reference": urn("outcome", m.id) }))
+                    .collect();
+                Some((urn(&name, source.id()), observation))
+            })
+            .collect()
+    }
+}
+
 fn entry(full_url: String, resource: Value) -> Value {
     json!({ "fullUrl": full_url, "resource": resource })
 }
 
-/// The record as a bundle; `Patient` first, then each case with its pain scores and
-/// programmes, then everyone the record names.
-pub fn patient_bundle(record: &PatientRecord, zone: Zone) -> Value {
+/// The record as a bundle; `Patient` first, then each case with its pain scores, outcome
+/// measures and programmes, then everyone the record names. Outcome measures are coded in
+/// `code_system`, the clinic's own (no LOINC code names them).
+pub fn patient_bundle(record: &PatientRecord, zone: Zone, code_system: &str) -> Value {
     let patient = &record.patient;
     let patient_id = patient.id;
     let patient_ref = urn("patient", patient_id);
@@ -271,6 +401,23 @@ pub fn patient_bundle(record: &PatientRecord, zone: Zone) -> Value {
             entries.push(entry(urn("pain", score_id), observation));
         }
 
+        let outcomes = OutcomeContext {
+            case_id,
+            patient_ref: &patient_ref,
+            code_system,
+            visits: case.visits.iter().map(|visit| visit.id).collect(),
+            zone,
+        };
+        for measurement in &case.measurements {
+            entries.push(entry(
+                urn("outcome", measurement.id),
+                outcomes.measurement(measurement),
+            ));
+        }
+        for (full_url, observation) in outcomes.psfs_means(&case.measurements) {
+            entries.push(entry(full_url, observation));
+        }
+
         let latest = case.programmes.last().map(|v| v.row.version);
         for version in &case.programmes {
             let number = version.row.version;
@@ -369,9 +516,11 @@ async fn export(
 ) -> Result<HttpResponse, AppError> {
     let who = actor(req);
     let zone = state.zone();
+    let code_system = state.link(CODE_SYSTEM_PATH);
     let bundle = state
         .audited(who, move |c| {
-            let bundle = patient_bundle(&exports::patient_record(c, patient_id)?, zone);
+            let bundle =
+                patient_bundle(&exports::patient_record(c, patient_id)?, zone, &code_system);
             let event = Event::new(Action::ExportFhir)
                 .entity("patient", patient_id)
                 .patient(patient_id);

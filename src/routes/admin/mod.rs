@@ -43,6 +43,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(exports::pain_csv),
         )
         .route(
+            "/admin/exports/measurements.csv",
+            web::get().to(exports::measurements_csv),
+        )
+        .route(
             "/admin/patients/{id}/record.fhir.json",
             web::get().to(fhir::admin_export),
         )
