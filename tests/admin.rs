@@ -1124,6 +1124,8 @@ async fn the_fhir_exports_of_a_demo_clinic_pass_an_r4_validator() {
     let dir = std::env::temp_dir().join(format!("physiocase-fhir-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let mut files = Vec::new();
+    // The demo's PSFS, movements and ratings are validated with the rest.
+    let mut outcome_observations = 0;
     for patient in chosen {
         let response = admin
             .get(&format!("/admin/patients/{patient}/record.fhir.json"))
@@ -1146,6 +1148,14 @@ async fn the_fhir_exports_of_a_demo_clinic_pass_an_r4_validator() {
                 "patient {patient}: {target} resolves"
             );
         }
+        outcome_observations += entries
+            .iter()
+            .filter(|e| {
+                e["resource"]["code"]["coding"][0]["system"]
+                    .as_str()
+                    .is_some_and(|system| system.ends_with("/fhir/CodeSystem/outcomes"))
+            })
+            .count();
         let file = dir.join(format!("patient-{patient}.fhir.json"));
         std::fs::write(&file, &body).unwrap_or_else(|e| panic!("{e}"));
         files.push(file);
@@ -1162,6 +1172,7 @@ async fn the_fhir_exports_of_a_demo_clinic_pass_an_r4_validator() {
         "{said}{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    assert!(outcome_observations > 0, "outcome measures exported");
     for kind in [
         "Patient",
         "EpisodeOfCare",
@@ -1172,5 +1183,381 @@ async fn the_fhir_exports_of_a_demo_clinic_pass_an_r4_validator() {
         "Consent",
     ] {
         assert!(said.contains(kind), "{kind} was checked: {said}");
+    }
+}
+
+/// Records a signed assessment of `kind` on a case with the given outcome fields, every
+/// red-flag question answered "no".
+async fn record_outcomes(t: &Browser, case: &str, kind: &str, at: &str, outcomes: &[(&str, &str)]) {
+    let mut fields = vec![
+        ("assessed_at", at),
+        ("presenting_complaint", "Ache between the shoulder blades"),
+        ("pain_now", "5"),
+        ("pain_best", "2"),
+        ("pain_worst", "7"),
+        ("impression", "Postural thoracic pain"),
+        ("plan", "Mobility programme"),
+        ("intent", "sign"),
+    ];
+    fields.extend_from_slice(outcomes);
+    let fields = common::clinic::with_screen(&fields, &[]);
+    let response = t
+        .submit(
+            &format!("{case}/assessments/new?kind={kind}"),
+            &format!("{case}/assessments?kind={kind}"),
+            &fields,
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{kind} assessment signed on {case}: {}",
+        response.text().await.unwrap_or_default()
+    );
+}
+
+async fn discharge(t: &Browser, case: &str) {
+    let page = format!("{case}/discharge");
+    let response = t.submit(&page, &page, &[("outcome", "goals-met")]).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{case} discharged"
+    );
+}
+
+/// The case's PSFS activities' ids by wording.
+fn activity_id(app: &common::TestApp, wording: &str) -> String {
+    use diesel::prelude::*;
+    use physiocase::db::schema::psfs_activities;
+    psfs_activities::table
+        .filter(psfs_activities::activity.eq(wording))
+        .select(psfs_activities::id)
+        .first::<i64>(&mut app.conn())
+        .unwrap_or_else(|e| panic!("activity {wording}: {e}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn outcome_measures_reach_the_review_the_csv_exports_and_the_fhir_bundle() {
+    let app = spawn_app().await;
+    let (admin, t) = app.therapist().await;
+    let patient = new_patient(&t).await;
+    // PSFS mean 3.5 at the start, 6.5 at discharge (+3.0, important); rated +5.
+    let improved = add_case(&t, &patient, "Thoracic pain").await;
+    record_outcomes(
+        &t,
+        &improved,
+        "initial",
+        "2026-11-02T09:30",
+        &[
+            ("psfs_activity_1", "Working at the computer"),
+            ("psfs_score_1", "3"),
+            ("psfs_activity_2", "Sleeping through the night"),
+            ("psfs_score_2", "4"),
+            ("rom_thoracic-rotation-left", "40"),
+        ],
+    )
+    .await;
+    let computer = format!(
+        "psfs_score_a{}",
+        activity_id(&app, "Working at the computer")
+    );
+    let sleeping = format!(
+        "psfs_score_a{}",
+        activity_id(&app, "Sleeping through the night")
+    );
+    record_outcomes(
+        &t,
+        &improved,
+        "discharge",
+        "2026-11-30T10:00",
+        &[
+            (computer.as_str(), "7"),
+            (sleeping.as_str(), "6"),
+            ("rom_thoracic-rotation-left", "55"),
+            ("global_change", "5"),
+        ],
+    )
+    .await;
+    discharge(&t, &improved).await;
+    // One PSFS record only: not counted in the share; rated −1.
+    let once = add_case(&t, &patient, "Neck ache").await;
+    record_outcomes(
+        &t,
+        &once,
+        "initial",
+        "2026-11-03T09:30",
+        &[
+            ("psfs_activity_1", "@reach overhead"),
+            ("psfs_score_1", "4"),
+        ],
+    )
+    .await;
+    record_outcomes(
+        &t,
+        &once,
+        "discharge",
+        "2026-11-28T09:30",
+        &[("global_change", "-1")],
+    )
+    .await;
+    discharge(&t, &once).await;
+
+    // The review: 1 of 1 discharged case with two PSFS records changed importantly; the
+    // median of the latest ratings +5 and −1 is +2.
+    let (status, html) = admin.get_text("/admin").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<span class=\"figure__value\">1 of 1 (100 %)</span>"),
+        "clinic PSFS share: {html}"
+    );
+    assert!(
+        html.contains("<span class=\"figure__value\">+2</span>"),
+        "clinic median rating"
+    );
+    assert!(
+        html.contains("class=\"psfs-share\">1 of 1 (100 %)</td>"),
+        "therapist PSFS share"
+    );
+    assert!(
+        html.contains("class=\"median-rating\">+2</td>"),
+        "therapist median rating"
+    );
+    assert!(
+        html.contains("href=\"/admin/exports/measurements.csv\""),
+        "export linked"
+    );
+
+    // The outcomes CSV: PSFS first and latest means, change, important, latest rating.
+    let response = admin.get("/admin/exports/outcomes.csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (header, rows) = read_export(
+        &response.bytes().await.unwrap_or_default(),
+        "outcomes-psfs.csv",
+    );
+    let cell = |row: &Vec<String>, column: &str| {
+        let at = header
+            .iter()
+            .position(|h| h == column)
+            .unwrap_or_else(|| panic!("column {column} in {header:?}"));
+        row.get(at).cloned().unwrap_or_default()
+    };
+    let titled = |title: &str| {
+        rows.iter()
+            .find(|r| cell(r, "case_title") == title)
+            .cloned()
+            .unwrap_or_else(|| panic!("a row titled {title}"))
+    };
+    let columns = [
+        "psfs_first_mean",
+        "psfs_latest_mean",
+        "psfs_change",
+        "psfs_important_change",
+        "global_change_latest",
+    ];
+    let better = titled("Thoracic pain");
+    let read = |row: &Vec<String>| columns.map(|c| cell(row, c));
+    assert_eq!(read(&better), ["3.5", "6.5", "3.0", "yes", "5"]);
+    assert_eq!(read(&titled("Neck ache")), ["4.0", "4.0", "", "", "-1"]);
+
+    // The measurements CSV: one row per measurement, ISO 8601 with offset, coded.
+    let response = admin.get("/admin/exports/measurements.csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (header, rows) = read_export(
+        &response.bytes().await.unwrap_or_default(),
+        "measurements.csv",
+    );
+    assert_eq!(rows.len(), 9, "3 + 4 measurements, then 1 + 1: {rows:?}");
+    assert_numeric(
+        &header,
+        &rows,
+        &[
+            "measurement_id",
+            "case_id",
+            "patient_id",
+            "value",
+            "source_id",
+        ],
+    );
+    let cell = |row: &Vec<String>, column: &str| {
+        let at = header
+            .iter()
+            .position(|h| h == column)
+            .unwrap_or_else(|| panic!("column {column} in {header:?}"));
+        row.get(at).cloned().unwrap_or_default()
+    };
+    let line = |row: &Vec<String>| {
+        [
+            "measured_at",
+            "measure",
+            "item",
+            "value",
+            "unit",
+            "source",
+            "code",
+        ]
+        .map(|c| cell(row, c))
+    };
+    let lines: Vec<[String; 7]> = rows.iter().map(line).collect();
+    for expected in [
+        [
+            "2026-11-02T09:30:00+00:00",
+            "psfs",
+            "Working at the computer",
+            "3",
+            "{score}",
+            "assessment",
+            "psfs-activity",
+        ],
+        [
+            "2026-11-02T09:30:00+00:00",
+            "movement",
+            "thoracic-rotation-left",
+            "40",
+            "deg",
+            "assessment",
+            "thoracic-rotation-left",
+        ],
+        [
+            "2026-11-30T10:00:00+00:00",
+            "psfs",
+            "Sleeping through the night",
+            "6",
+            "{score}",
+            "assessment",
+            "psfs-activity",
+        ],
+        [
+            "2026-11-30T10:00:00+00:00",
+            "global-change",
+            "",
+            "5",
+            "{score}",
+            "assessment",
+            "global-rating-of-change",
+        ],
+        [
+            "2026-11-03T09:30:00+00:00",
+            "psfs",
+            "'@reach overhead",
+            "4",
+            "{score}",
+            "assessment",
+            "psfs-activity",
+        ],
+        [
+            "2026-11-28T09:30:00+00:00",
+            "global-change",
+            "",
+            "-1",
+            "{score}",
+            "assessment",
+            "global-rating-of-change",
+        ],
+    ] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.iter().zip(expected).all(|(a, b)| a == b)),
+            "a row {expected:?} in {lines:?}"
+        );
+    }
+    let code_system = format!("{}/fhir/CodeSystem/outcomes", app.address);
+    assert!(rows.iter().all(|r| cell(r, "code_system") == code_system));
+    assert!(
+        app.audit_actions()
+            .contains(&"export.measurements_csv".to_owned())
+    );
+
+    // The FHIR bundle: an Observation per measurement and per record's PSFS mean, each
+    // tied to the patient and its case.
+    let response = admin
+        .get(&format!(
+            "{}/record.fhir.json",
+            patient.replace("/patients/", "/admin/patients/")
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.bytes().await.unwrap_or_default();
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&body).unwrap_or_else(|e| panic!("FHIR JSON: {e}"));
+    let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
+    let urls: HashSet<String> = entries
+        .iter()
+        .filter_map(|e| e["fullUrl"].as_str().map(str::to_owned))
+        .collect();
+    let full_url_of = |resource_id: String| {
+        entries
+            .iter()
+            .find(|e| e["resource"]["id"] == resource_id.as_str())
+            .and_then(|e| e["fullUrl"].as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("an entry {resource_id}"))
+    };
+    let case_id = |path: &str| path.rsplit('/').next().unwrap_or_default().to_owned();
+    let improved_episode = full_url_of(format!("case-{}", case_id(&improved)));
+    let patient_url = full_url_of(format!("patient-{}", case_id(&patient)));
+    let outcomes: Vec<&serde_json::Value> = entries
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["code"]["coding"][0]["system"] == code_system.as_str())
+        .collect();
+    assert_eq!(outcomes.len(), 9 + 3, "measurements and three PSFS means");
+    for observation in &outcomes {
+        assert_eq!(observation["resourceType"], "Observation");
+        assert_eq!(observation["status"], "final");
+        assert_eq!(observation["subject"]["reference"], patient_url.as_str());
+        let episode = &observation["extension"][0]["valueReference"]["reference"];
+        assert!(
+            urls.contains(episode.as_str().unwrap_or_default()),
+            "{observation}"
+        );
+    }
+    let find = |code: &str, value: serde_json::Value| {
+        outcomes
+            .iter()
+            .find(|o| {
+                o["code"]["coding"][0]["code"] == code
+                    && (o["valueInteger"] == value || o["valueQuantity"]["value"] == value)
+            })
+            .copied()
+            .unwrap_or_else(|| panic!("an Observation {code} = {value}"))
+    };
+    let computer_score = find("psfs-activity", serde_json::json!(3));
+    assert_eq!(
+        computer_score["code"]["text"],
+        "PSFS: Working at the computer"
+    );
+    assert_eq!(
+        computer_score["effectiveDateTime"],
+        "2026-11-02T09:30:00+00:00"
+    );
+    assert_eq!(
+        computer_score["extension"][0]["valueReference"]["reference"],
+        improved_episode.as_str()
+    );
+    let rotation = find("thoracic-rotation-left", serde_json::json!(55));
+    assert_eq!(
+        rotation["valueQuantity"],
+        serde_json::json!({ "value": 55, "unit": "deg", "system": "http://unitsofmeasure.org", "code": "deg" })
+    );
+    assert_eq!(rotation["code"]["text"], "Thoracic rotation left");
+    let rating = find("global-rating-of-change", serde_json::json!(5));
+    assert_eq!(rating["valueInteger"], 5);
+    assert_eq!(rating["effectiveDateTime"], "2026-11-30T10:00:00+00:00");
+    assert_eq!(
+        find("global-rating-of-change", serde_json::json!(-1))["valueInteger"],
+        -1
+    );
+    let first_mean = find("psfs-mean", serde_json::json!(3.5));
+    assert_eq!(first_mean["derivedFrom"].as_array().map(Vec::len), Some(2));
+    find("psfs-mean", serde_json::json!(6.5));
+    find("psfs-mean", serde_json::json!(4.0));
+    // Every reference resolves inside the bundle.
+    let text = String::from_utf8_lossy(&body);
+    for reference in text.split("\"reference\": \"").skip(1) {
+        let target = reference.split('"').next().unwrap_or_default();
+        assert!(urls.contains(target), "{target} resolves");
     }
 }
