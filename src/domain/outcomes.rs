@@ -265,19 +265,25 @@ impl PsfsChange {
     }
 }
 
-/// The PSFS mean of each record, oldest first, from every PSFS score of a case in the
-/// order recorded, each with the record it belongs to (an assessment's or visit's key).
-pub fn record_means<K: PartialEq + Copy>(scores: impl IntoIterator<Item = (K, i32)>) -> Vec<f64> {
-    let mut records: Vec<(K, Vec<i32>)> = Vec::new();
-    for (record, score) in scores {
+/// Items grouped by the record they belong to (an assessment's or visit's key), the records
+/// in the order first seen and each record's items in order.
+pub fn by_record<K: PartialEq, T>(items: impl IntoIterator<Item = (K, T)>) -> Vec<(K, Vec<T>)> {
+    let mut records: Vec<(K, Vec<T>)> = Vec::new();
+    for (record, item) in items {
         match records.iter_mut().find(|(k, _)| *k == record) {
-            Some((_, of_record)) => of_record.push(score),
-            None => records.push((record, vec![score])),
+            Some((_, of_record)) => of_record.push(item),
+            None => records.push((record, vec![item])),
         }
     }
     records
+}
+
+/// The PSFS mean of each record, oldest first, from every PSFS score of a case in the
+/// order recorded, each with the record it belongs to.
+pub fn record_means<K: PartialEq>(scores: impl IntoIterator<Item = (K, i32)>) -> Vec<(K, f64)> {
+    by_record(scores)
         .into_iter()
-        .filter_map(|(_, of_record)| mean(of_record.into_iter()))
+        .filter_map(|(record, of_record)| mean(of_record.into_iter()).map(|m| (record, m)))
         .collect()
 }
 
@@ -390,7 +396,10 @@ mod tests {
     fn the_psfs_mean_changes_from_the_first_record_to_the_latest() {
         // Two activities at the first record, one carried and one new at a visit, two at
         // the last: means 4.5, 6.0 and 7.0.
-        let means = record_means([(1, 4), (1, 5), (2, 6), (2, 6), (3, 7), (3, 7)]);
+        let means: Vec<f64> = record_means([(1, 4), (1, 5), (2, 6), (2, 6), (3, 7), (3, 7)])
+            .into_iter()
+            .map(|(_, mean)| mean)
+            .collect();
         assert_eq!(means, vec![4.5, 6.0, 7.0]);
         let change = PsfsChange::over_records(&means);
         assert_eq!(

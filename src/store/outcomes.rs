@@ -15,7 +15,7 @@ use crate::db::DbConn;
 use crate::db::schema::{assessments, cases, outcome_measurements, psfs_activities};
 use crate::db::stamp::Stamp;
 use crate::domain::outcomes::{
-    self as rules, CODE_GLOBAL_CHANGE, CODE_PSFS_ACTIVITY, OutcomeEntry, PsfsChange, mean,
+    self as rules, CODE_GLOBAL_CHANGE, CODE_PSFS_ACTIVITY, OutcomeEntry, PsfsChange,
 };
 use crate::store::status::AssessmentStatus;
 
@@ -294,7 +294,10 @@ pub fn case_outcomes(
     }
     let mut outcomes: BTreeMap<i64, CaseOutcome> = BTreeMap::new();
     for (case_id, of_case) in scores {
-        let means = rules::record_means(of_case);
+        let means: Vec<f64> = rules::record_means(of_case)
+            .into_iter()
+            .map(|(_, mean)| mean)
+            .collect();
         let outcome = outcomes.entry(case_id).or_default();
         outcome.psfs_first = means.first().copied();
         outcome.psfs_latest = means.last().copied();
@@ -400,20 +403,12 @@ pub fn record_signed(
 
 /// The PSFS mean of each record that scored any activity, in time order.
 pub fn psfs_means(measurements: &[Measurement]) -> Vec<(NaiveDateTime, f64)> {
-    let mut sources: Vec<Source> = Vec::new();
-    let mut means = Vec::new();
-    for m in measurements.iter().filter(|m| m.measure == Measure::Psfs) {
-        if sources.contains(&m.source) {
-            continue;
-        }
-        sources.push(m.source);
-        let of_record = measurements
-            .iter()
-            .filter(|o| o.measure == Measure::Psfs && o.source == m.source)
-            .map(|o| o.value);
-        if let Some(value) = mean(of_record) {
-            means.push((m.measured_at, value));
-        }
-    }
-    means
+    let scores = measurements
+        .iter()
+        .filter(|m| m.measure == Measure::Psfs)
+        .map(|m| ((m.source, m.measured_at), m.value));
+    rules::record_means(scores)
+        .into_iter()
+        .map(|((_, at), mean)| (at, mean))
+        .collect()
 }

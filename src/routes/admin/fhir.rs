@@ -241,16 +241,13 @@ impl OutcomeContext<'_> {
 
     /// The PSFS mean of each record that scored any activity, derived from its scores.
     fn psfs_means(&self, measurements: &[Measurement]) -> Vec<(String, Value)> {
-        let mut records: Vec<(Source, NaiveDateTime, Vec<&Measurement>)> = Vec::new();
-        for m in measurements.iter().filter(|m| m.measure == Measure::Psfs) {
-            match records.iter_mut().find(|(source, ..)| *source == m.source) {
-                Some((_, _, scores)) => scores.push(m),
-                None => records.push((m.source, m.measured_at, vec![m])),
-            }
-        }
-        records
+        let scores = measurements
+            .iter()
+            .filter(|m| m.measure == Measure::Psfs)
+            .map(|m| ((m.source, m.measured_at), m));
+        rules::by_record(scores)
             .into_iter()
-            .filter_map(|(source, at, scores)| {
+            .filter_map(|((source, at), scores)| {
                 let mean = rules::mean(scores.iter().map(|m| m.value))?;
                 let name = format!("psfs-mean-{}", source.kind());
                 let mut observation =
