@@ -7,8 +7,8 @@ use diesel::prelude::*;
 
 use crate::dates::{ShownDay, Zone};
 use crate::db::schema::{
-    addenda, assessments, cases, pain_scores, programme_versions, red_flag_actions, stop_reports,
-    users,
+    addenda, assessments, cases, pain_scores, patients, programme_versions, red_flag_actions,
+    stop_reports, users,
 };
 use crate::db::stamp::Stamp;
 use crate::db::{DbConn, native};
@@ -634,9 +634,30 @@ pub fn find_with_patient(
     conn: &mut DbConn,
     case_id: i64,
 ) -> QueryResult<(CaseRow, crate::store::patients::PatientRow)> {
-    let case = find(conn, case_id)?;
-    let patient = crate::store::patients::find(conn, case.patient_id)?;
-    Ok((case, patient))
+    use crate::store::patients::PatientRow;
+    native!(conn, |c| cases::table
+        .inner_join(patients::table)
+        .filter(cases::id.eq(case_id))
+        .select((CaseRow::as_select(), PatientRow::as_select()))
+        .first(c))
+}
+
+/// A case with its patient and the name of its therapist: the head of the case page.
+pub fn find_with_patient_and_therapist(
+    conn: &mut DbConn,
+    case_id: i64,
+) -> QueryResult<(CaseRow, crate::store::patients::PatientRow, String)> {
+    use crate::store::patients::PatientRow;
+    native!(conn, |c| cases::table
+        .inner_join(patients::table)
+        .inner_join(users::table.on(users::id.eq(cases::therapist_id)))
+        .filter(cases::id.eq(case_id))
+        .select((
+            CaseRow::as_select(),
+            PatientRow::as_select(),
+            users::display_name,
+        ))
+        .first(c))
 }
 
 #[cfg(test)]

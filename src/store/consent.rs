@@ -6,9 +6,9 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::schema::{consent_events, users};
 use crate::db::stamp::Stamp;
+use crate::db::{DbConn, native};
 use crate::error::AppError;
 use crate::store::Refusal;
 use crate::store::audit::{self, Action, Actor, Event};
@@ -202,7 +202,7 @@ type LineRow = (
 
 /// Every consent event of a case, newest first (by when it happened, then as recorded).
 pub fn history(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<ConsentLine>> {
-    let rows: Vec<LineRow> = consent_events::table
+    let rows: Vec<LineRow> = native!(conn, |c| consent_events::table
         .inner_join(users::table.on(users::id.eq(consent_events::recorded_by)))
         .filter(consent_events::case_id.eq(case_id))
         .order((
@@ -221,7 +221,7 @@ pub fn history(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<ConsentLine>>
             users::display_name,
             consent_events::recorded_at,
         ))
-        .load(conn)?;
+        .load(c))?;
     Ok(rows
         .into_iter()
         .map(

@@ -168,10 +168,13 @@ pub fn current_exercise_ids(
     Ok(Some((number, ids)))
 }
 
-/// Every version of a case's programme as adherence counts it: from the day each was
-/// saved, its exercises and their days a week. One query, oldest version first.
-/// A version is in force from the local day (in `zone`) it was saved.
-pub fn schedule(conn: &mut DbConn, case_id: i64, zone: Zone) -> QueryResult<Vec<InForce>> {
+/// One exercise of one saved version: (version, saved at, exercise, days a week).
+pub type ItemRow = (i32, NaiveDateTime, i64, i32);
+
+/// The exercises of every saved version of a case, oldest version first, each version's
+/// in their order. One query; the case page takes adherence's schedule and the current
+/// version's size from it.
+pub fn item_rows(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<ItemRow>> {
     let rows: Vec<(i32, Stamp, i64, i32)> = native!(conn, |c| programme_items::table
         .inner_join(programme_versions::table)
         .filter(programme_versions::case_id.eq(case_id))
@@ -186,16 +189,27 @@ pub fn schedule(conn: &mut DbConn, case_id: i64, zone: Zone) -> QueryResult<Vec<
             programme_items::days_per_week,
         ))
         .load(c))?;
-    Ok(adherence::schedule(rows.into_iter().map(
-        |(number, Stamp(at), exercise_id, days_per_week)| {
-            (
-                i64::from(number),
-                zone.day_of(at),
-                exercise_id,
-                days_per_week,
-            )
-        },
-    )))
+    Ok(rows
+        .into_iter()
+        .map(|(number, Stamp(at), exercise_id, days)| (number, at, exercise_id, days))
+        .collect())
+}
+
+/// Every version of a case's programme as adherence counts it, from `item_rows`: from the
+/// day each was saved, its exercises and their days a week, oldest version first.
+/// A version is in force from the local day (in `zone`) it was saved.
+pub fn schedule(rows: &[ItemRow], zone: Zone) -> Vec<InForce> {
+    adherence::schedule(
+        rows.iter()
+            .map(|&(number, at, exercise_id, days_per_week)| {
+                (
+                    i64::from(number),
+                    zone.day_of(at),
+                    exercise_id,
+                    days_per_week,
+                )
+            }),
+    )
 }
 
 pub fn version(
@@ -385,11 +399,11 @@ pub fn templates(
 }
 
 pub fn active_templates(conn: &mut DbConn) -> QueryResult<Vec<(i64, String)>> {
-    programme_templates::table
+    native!(conn, |c| programme_templates::table
         .filter(programme_templates::archived.eq(false))
         .order(programme_templates::name.asc())
         .select((programme_templates::id, programme_templates::name))
-        .load(conn)
+        .load(c))
 }
 
 /// Every template's id, archived or not, oldest first.

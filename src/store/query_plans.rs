@@ -63,6 +63,8 @@ fn the_case_page_scans_no_table_and_reads_histories_from_indexes() -> Result<(),
     let plans = plans_of(|c| {
         // On an empty database each read finds nothing; only the SQL it sends matters.
         let _ = super::cases::find(c, case_id);
+        let _ = super::cases::find_with_patient(c, case_id);
+        let _ = super::cases::find_with_patient_and_therapist(c, case_id);
         let _ = crate::store::patients::find(c, case_id);
         let _ = crate::store::patients::user_name(c, case_id);
         let _ = super::cases::assessments_of(c, case_id);
@@ -76,7 +78,7 @@ fn the_case_page_scans_no_table_and_reads_histories_from_indexes() -> Result<(),
         let _ = crate::store::pain::version_marks(c, case_id);
         let _ = crate::store::pain::case_scores(c, case_id);
         let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();
-        let _ = crate::store::programmes::schedule(c, case_id, crate::dates::Zone::UTC);
+        let _ = crate::store::programmes::item_rows(c, case_id);
         let schedule = [crate::domain::adherence::InForce {
             from: today,
             items: Vec::new(),

@@ -7,9 +7,9 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::dates::Zone;
-use crate::db::DbConn;
 use crate::db::schema::{programme_versions, users, visit_addenda, visit_notes};
 use crate::db::stamp::Stamp;
+use crate::db::{DbConn, native};
 use crate::domain::outcomes::OutcomeEntry;
 use crate::error::AppError;
 use crate::store::Refusal;
@@ -576,7 +576,7 @@ pub struct VisitAddendumLine {
 
 /// Every addendum to a case's visit notes, newest first.
 pub fn addenda_lines_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<VisitAddendumLine>> {
-    let rows: Vec<(i64, Stamp, String, String)> = visit_addenda::table
+    let rows: Vec<(i64, Stamp, String, String)> = native!(conn, |c| visit_addenda::table
         .inner_join(visit_notes::table)
         .inner_join(users::table.on(users::id.eq(visit_addenda::author_id)))
         .filter(visit_notes::case_id.eq(case_id))
@@ -587,7 +587,7 @@ pub fn addenda_lines_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Visi
             users::display_name,
             visit_addenda::body,
         ))
-        .load(conn)?;
+        .load(c))?;
     Ok(rows
         .into_iter()
         .map(|(visit_id, at, author, body)| VisitAddendumLine {
@@ -610,18 +610,19 @@ pub struct VisitLine {
 
 /// Every visit note of a case, newest first.
 pub fn lines_of(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<VisitLine>> {
-    let rows: Vec<(i64, Stamp, Attendance, VisitStatus, String)> = visit_notes::table
-        .inner_join(users::table.on(users::id.eq(visit_notes::author_id)))
-        .filter(visit_notes::case_id.eq(case_id))
-        .order((visit_notes::visited_at.desc(), visit_notes::id.desc()))
-        .select((
-            visit_notes::id,
-            visit_notes::visited_at,
-            visit_notes::attendance,
-            visit_notes::status,
-            users::display_name,
-        ))
-        .load(conn)?;
+    let rows: Vec<(i64, Stamp, Attendance, VisitStatus, String)> =
+        native!(conn, |c| visit_notes::table
+            .inner_join(users::table.on(users::id.eq(visit_notes::author_id)))
+            .filter(visit_notes::case_id.eq(case_id))
+            .order((visit_notes::visited_at.desc(), visit_notes::id.desc()))
+            .select((
+                visit_notes::id,
+                visit_notes::visited_at,
+                visit_notes::attendance,
+                visit_notes::status,
+                users::display_name,
+            ))
+            .load(c))?;
     Ok(rows
         .into_iter()
         .map(|(id, at, attendance, status, author)| VisitLine {

@@ -245,23 +245,6 @@ async fn create(
     ))
 }
 
-/// Adherence to the case's programme: each version's exercises, at their days a week,
-/// from the day it was saved.
-/// Days are the clinic's (`zone`).
-pub fn adherence_of(
-    conn: &mut crate::db::DbConn,
-    case_id: i64,
-    zone: crate::dates::Zone,
-) -> Result<crate::store::pain::Adherence, AppError> {
-    let schedule = crate::store::programmes::schedule(conn, case_id, zone)?;
-    Ok(crate::store::pain::adherence(
-        conn,
-        case_id,
-        &schedule,
-        zone.today(),
-    )?)
-}
-
 #[derive(Template)]
 #[template(path = "cases/show.html")]
 struct ShowPage {
@@ -311,8 +294,7 @@ async fn show(
     let who = actor(&req);
     let zone = state.zone();
     let page = move |c: &mut crate::db::DbConn| {
-        let (case, patient) = store::cases::find_with_patient(c, id)?;
-        let therapist = patient_queries::user_name(c, case.therapist_id)?;
+        let (case, patient, therapist) = store::cases::find_with_patient_and_therapist(c, id)?;
         let assessments = store::cases::assessments_of(c, id)?;
         let lines = store::cases::score_lines(c, id)?;
         let sources = store::cases::timeline_sources(c, id)?;
@@ -328,8 +310,13 @@ async fn show(
             timeline_page(id, &assessments, &lines, &sources, &care, requested_page);
         let consent = store::consent::standing(&consents);
         let visit_counts = store::visits::counts(&visits);
-        let current = crate::store::programmes::current_exercise_ids(c, id)?;
-        let programme = current.as_ref().map(|(number, ids)| (*number, ids.len()));
+        // The programme's versions were read for the timeline (newest first) and their
+        // exercises for adherence: the current version and its size come from those.
+        let items = crate::store::programmes::item_rows(c, id)?;
+        let programme = sources.programme_versions.first().map(|current| {
+            let size = items.iter().filter(|row| row.0 == current.version).count();
+            (current.version, size)
+        });
         // Read only while there is no programme: then they start the first one.
         let templates = if programme.is_none() && case.is_open() {
             crate::store::programmes::active_templates(c)?
@@ -340,8 +327,14 @@ async fn show(
             .into_iter()
             .map(|line| (line.at, line.context, line.score))
             .collect();
-        let marks = crate::store::pain::version_marks(c, id)?;
-        let adherence = adherence_of(c, id, zone)?;
+        let marks = sources
+            .programme_versions
+            .iter()
+            .rev()
+            .map(|version| (version.at, version.version))
+            .collect();
+        let schedule = crate::store::programmes::schedule(&items, zone);
+        let adherence = crate::store::pain::adherence(c, id, &schedule, zone.today())?;
         let letters = crate::store::letters::lines_of_case(c, id)?;
         let measurements = crate::store::outcomes::of_case(c, id)?;
         // A referral letter follows a red flag recorded as referred (already read for the
