@@ -77,6 +77,7 @@ fn the_case_page_scans_no_table_and_reads_histories_from_indexes() -> Result<(),
         let _ = crate::store::programmes::current_exercise_ids(c, case_id);
         let _ = crate::store::pain::version_marks(c, case_id);
         let _ = crate::store::pain::case_scores(c, case_id);
+        let _ = crate::store::outcomes::of_case(c, case_id);
         let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();
         let _ = crate::store::programmes::item_rows(c, case_id);
         let schedule = [crate::domain::adherence::InForce {
@@ -96,7 +97,9 @@ fn the_case_page_scans_no_table_and_reads_histories_from_indexes() -> Result<(),
         "the reads sent their queries: {plans:#?}"
     );
     assert!(
-        sql_reading("pain_scores") >= 2 && sql_reading("adherence_ticks") == 1,
+        sql_reading("pain_scores") >= 2
+            && sql_reading("adherence_ticks") == 1
+            && sql_reading("outcome_measurements") == 1,
         "{plans:#?}"
     );
     for (sql, lines) in &plans {
