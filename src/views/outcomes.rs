@@ -16,9 +16,11 @@ use crate::domain::outcomes::{
     PSFS_IMPORTANT_MEAN_CHANGE, PSFS_IMPORTANT_SINGLE_CHANGE, PSFS_NEW_ROWS, PsfsChange, PsfsItem,
     global_change_choices, global_change_label, movement, movements_for,
 };
+use crate::error::AppError;
+use crate::store::cases::CaseRow;
 use crate::store::outcomes::{Measure, Measurement, PsfsActivity, psfs_means};
-use crate::views::SelectOption;
 use crate::views::pain_chart::Xml;
+use crate::web::{AppState, SelectOption};
 
 /// An activity the form carries forward, with its last score.
 #[derive(Debug, Clone)]
@@ -70,6 +72,32 @@ pub struct OutcomeFields {
 }
 
 impl OutcomeFields {
+    /// The fields a form asks on `case`: its PSFS activities with their last scores and its
+    /// region's movements with their last values. Read within the form page's request,
+    /// whose case read is audited.
+    pub async fn load(
+        state: &AppState,
+        case: &CaseRow,
+        asks_global_change: bool,
+    ) -> Result<Self, AppError> {
+        let case_id = case.id;
+        let (activities, measurements) = state
+            .read(move |c| {
+                Ok::<_, AppError>((
+                    crate::store::outcomes::activities(c, case_id)?,
+                    crate::store::outcomes::of_case(c, case_id)?,
+                ))
+            })
+            .await?;
+        Ok(Self::for_case(
+            &case.body_region,
+            &activities,
+            &measurements,
+            asks_global_change,
+            state.zone(),
+        ))
+    }
+
     /// The fields for a case of `region`, from its activities (active ones are carried) and
     /// its measurements so far.
     pub fn for_case(

@@ -512,7 +512,26 @@ fn safe_next(public_url: &str, next: Option<&str>) -> String {
     }
 }
 
-pub use crate::views::SelectOption;
+/// One option of a select, radio group or checkbox group.
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl SelectOption {
+    /// Options from a (key, label) table, marking those in `selected`.
+    pub fn from_table(table: &[(&str, &str)], selected: &[&str]) -> Vec<Self> {
+        table
+            .iter()
+            .map(|(value, label)| Self {
+                value: (*value).to_owned(),
+                label: (*label).to_owned(),
+                selected: selected.contains(value),
+            })
+            .collect()
+    }
+}
 
 /// One page of a list: which page, how many per page, and the total for the pager.
 #[derive(Debug, Clone)]
@@ -658,32 +677,6 @@ pub async fn audited_case(
         .await?
         .take(|(case, patient)| (patient, case));
     Ok((case, patient))
-}
-
-/// The outcome fields an assessment or visit form asks on this case: its PSFS activities
-/// with their last scores and its region's movements with their last values. Read within
-/// the form page's request, whose case read is audited.
-pub async fn outcome_fields(
-    state: &AppState,
-    case: &crate::store::cases::CaseRow,
-    asks_global_change: bool,
-) -> Result<crate::views::outcomes::OutcomeFields, AppError> {
-    let case_id = case.id;
-    let (activities, measurements) = state
-        .read(move |c| {
-            Ok::<_, AppError>((
-                crate::store::outcomes::activities(c, case_id)?,
-                crate::store::outcomes::of_case(c, case_id)?,
-            ))
-        })
-        .await?;
-    Ok(crate::views::outcomes::OutcomeFields::for_case(
-        &case.body_region,
-        &activities,
-        &measurements,
-        asks_global_change,
-        state.zone(),
-    ))
 }
 
 #[cfg(test)]

@@ -28,10 +28,10 @@ use crate::store::cases::CaseRow;
 use crate::store::patients::{PatientRow, user_name};
 use crate::web::Audited;
 use crate::web::Staff;
+use crate::web::audited_case;
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::guard::record_refusal;
 use crate::web::{AppState, Layout, actor, render, render_with_status};
-use crate::web::{audited_case, outcome_fields};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases/{id}/assessments/new", web::get().to(new_page))
@@ -328,7 +328,7 @@ impl FormPage {
         }
     }
 
-    /// The case's outcome fields (see `web::outcome_fields`).
+    /// The case's outcome fields (see `OutcomeFields::load`).
     fn with_outcomes(mut self, outcomes: OutcomeFields) -> Self {
         self.outcomes = outcomes;
         self
@@ -383,7 +383,7 @@ async fn new_page(
     let mut form = AssessmentForm::default();
     form.values
         .insert("assessed_at".into(), state.zone().now_input());
-    let outcomes = outcome_fields(&state, &case, kind != AssessmentKind::Initial).await?;
+    let outcomes = OutcomeFields::load(&state, &case, kind != AssessmentKind::Initial).await?;
     let page = FormPage::new(
         Layout::new(&req, &state, kind.label()),
         case,
@@ -477,7 +477,7 @@ async fn create(
         let mut errors = FormErrors::default();
         errors.add("kind", second_initial(at));
         let (case, patient) = audited_case(&state, actor(&req), case_id, "assessment form").await?;
-        let outcomes = outcome_fields(&state, &case, true).await?;
+        let outcomes = OutcomeFields::load(&state, &case, true).await?;
         let page = FormPage::new(
             Layout::new(&req, &state, AssessmentKind::Review.label()),
             case,
@@ -491,7 +491,7 @@ async fn create(
         .with_consent(missing, state.zone());
         return render_with_status(&req, &page, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let outcomes = outcome_fields(&state, &case, kind != AssessmentKind::Initial).await?;
+    let outcomes = OutcomeFields::load(&state, &case, kind != AssessmentKind::Initial).await?;
     let target = FormTarget {
         case_id,
         kind,
@@ -846,7 +846,7 @@ async fn edit_page(
     let form =
         AssessmentForm::from_content(&assessment.content()?, assessment.assessed_at, state.zone());
     let outcomes =
-        outcome_fields(&state, &case, assessment.kind() != AssessmentKind::Initial).await?;
+        OutcomeFields::load(&state, &case, assessment.kind() != AssessmentKind::Initial).await?;
     let page = FormPage::new(
         Layout::new(&req, &state, assessment.kind().label()),
         case,
@@ -883,7 +883,7 @@ async fn update(
     let form = AssessmentForm::from_pairs(pairs);
     let case_id = case.id;
     let kind = assessment.kind();
-    let outcomes = outcome_fields(&state, &case, kind != AssessmentKind::Initial).await?;
+    let outcomes = OutcomeFields::load(&state, &case, kind != AssessmentKind::Initial).await?;
     let target = FormTarget {
         case_id,
         kind,

@@ -25,8 +25,7 @@ use crate::views::pain::with_note;
 use crate::web::csrf::CsrfForm;
 use crate::web::guard::record_refusal;
 use crate::web::{
-    AppState, Audited, Layout, Staff, actor, audited_case, outcome_fields, render,
-    render_with_status,
+    AppState, Audited, Layout, Staff, actor, audited_case, render, render_with_status,
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -338,7 +337,7 @@ impl FormPage {
         }
     }
 
-    /// The case's outcome fields (see `web::outcome_fields`).
+    /// The case's outcome fields (see `OutcomeFields::load`).
     fn with_outcomes(mut self, outcomes: OutcomeFields) -> Self {
         self.outcomes = outcomes;
         self
@@ -367,7 +366,7 @@ async fn new_page(
     if !case.is_open() {
         return Err(AppError::NotFound);
     }
-    let outcomes = outcome_fields(&state, &case, true).await?;
+    let outcomes = OutcomeFields::load(&state, &case, true).await?;
     let page = FormPage::new(
         &req,
         &state,
@@ -398,7 +397,7 @@ async fn refused_form(
         record_refusal(req, Action::ConsentSigningRefused).await?;
     }
     let (case, patient) = audited_case(state, actor(req), case_id, "visit note form").await?;
-    let outcomes = outcome_fields(state, &case, true).await?;
+    let outcomes = OutcomeFields::load(state, &case, true).await?;
     let page = FormPage::new(req, state, case, patient, action, form, errors, missing)
         .with_outcomes(outcomes);
     render_with_status(req, &page, StatusCode::UNPROCESSABLE_ENTITY)
@@ -434,7 +433,7 @@ async fn create(
     if !case.is_open() {
         return Err(AppError::NotFound);
     }
-    let outcomes = outcome_fields(&state, &case, true).await?;
+    let outcomes = OutcomeFields::load(&state, &case, true).await?;
     let zone = state.zone();
     let (content, consent) = match checked(&form, &outcomes, &case, &patient, zone, missing) {
         Ok(valid) => valid,
@@ -614,7 +613,7 @@ async fn edit_page(
         .read(move |c| Ok(store::consent::treatment_consent_missing(c, case_id)?))
         .await?;
     let form = VisitForm::from_row(&view.visit, state.zone())?;
-    let outcomes = outcome_fields(&state, &view.case, true).await?;
+    let outcomes = OutcomeFields::load(&state, &view.case, true).await?;
     let page = FormPage::new(
         &req,
         &state,
@@ -652,7 +651,7 @@ async fn update(
     let action = format!("/visits/{id}/edit");
     let zone = state.zone();
     let case_id = case.id;
-    let outcomes = outcome_fields(&state, &case, true).await?;
+    let outcomes = OutcomeFields::load(&state, &case, true).await?;
     let (content, consent) = match checked(&form, &outcomes, &case, &patient, zone, missing) {
         Ok(valid) => valid,
         Err(errors) => {
