@@ -489,41 +489,41 @@ pub fn small_chart(
     target: Option<f64>,
     zone: Zone,
 ) -> String {
-    const W: f64 = 240.0;
-    const H: f64 = 96.0;
-    const LEFT: f64 = 30.0;
-    const RIGHT: f64 = 232.0;
-    const TOP: f64 = 8.0;
-    const BOTTOM: f64 = 72.0;
+    // Whole viewBox units (about a pixel each where the chart is shown) are precise enough.
+    const LEFT: i32 = 30;
+    const RIGHT: i32 = 232;
+    const TOP: i32 = 8;
+    const BOTTOM: i32 = 72;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="oc-chart" viewBox="0 0 {W} {H}" role="img" aria-label="{}"><rect class="oc-bg" x="{LEFT}" y="{TOP}" width="{}" height="{}"/>"#,
+        r#"<svg class="oc-chart" viewBox="0 0 240 96" role="img" aria-label="{}"><rect class="oc-bg" x="{LEFT}" y="{TOP}" width="{}" height="{}"/>"#,
         Xml(title),
         RIGHT - LEFT,
         BOTTOM - TOP
     );
     let span = (high - low).max(1.0);
-    let y = |v: f64| BOTTOM - (v.clamp(low, high) - low) / span * (BOTTOM - TOP);
+    let y = |v: f64| {
+        let above = (v.clamp(low, high) - low) / span * f64::from(BOTTOM - TOP);
+        BOTTOM - above.round() as i32
+    };
     let _ = write!(
         svg,
-        r#"<text class="oc-tick" x="{}" y="{}" text-anchor="end">{high}</text><text class="oc-tick" x="{}" y="{}" text-anchor="end">{low}</text>"#,
-        LEFT - 4.0,
-        TOP + 4.0,
-        LEFT - 4.0,
-        BOTTOM
+        r#"<text class="oc-tick" x="{0}" y="{1}" text-anchor="end">{high}</text><text class="oc-tick" x="{0}" y="{BOTTOM}" text-anchor="end">{low}</text>"#,
+        LEFT - 4,
+        TOP + 4,
     );
     if low < 0.0 && high > 0.0 {
         let _ = write!(
             svg,
-            r#"<line class="oc-zero" x1="{LEFT}" x2="{RIGHT}" y1="{0:.1}" y2="{0:.1}"/>"#,
+            r#"<line class="oc-zero" x1="{LEFT}" x2="{RIGHT}" y1="{0}" y2="{0}"/>"#,
             y(0.0)
         );
     }
     if let Some(target) = target {
         let _ = write!(
             svg,
-            r#"<line class="oc-target" x1="{LEFT}" x2="{RIGHT}" y1="{0:.1}" y2="{0:.1}"/>"#,
+            r#"<line class="oc-target" x1="{LEFT}" x2="{RIGHT}" y1="{0}" y2="{0}"/>"#,
             y(target)
         );
     }
@@ -534,24 +534,22 @@ pub fn small_chart(
     let seconds = (last.0 - first.0).num_seconds().max(1) as f64;
     let x = |at: NaiveDateTime| {
         if points.len() == 1 {
-            (LEFT + RIGHT) / 2.0
+            (LEFT + RIGHT) / 2
         } else {
-            LEFT + 6.0 + (at - first.0).num_seconds() as f64 / seconds * (RIGHT - LEFT - 12.0)
+            let along = (at - first.0).num_seconds() as f64 / seconds;
+            LEFT + 6 + (along * f64::from(RIGHT - LEFT - 12)).round() as i32
         }
     };
-    let path: Vec<String> = points
-        .iter()
-        .map(|(at, v)| format!("{:.1},{:.1}", x(*at), y(*v)))
-        .collect();
-    let _ = write!(
-        svg,
-        r#"<polyline class="oc-line" points="{}"/>"#,
-        path.join(" ")
-    );
+    svg.push_str(r#"<polyline class="oc-line" points=""#);
+    for (i, (at, v)) in points.iter().enumerate() {
+        let gap = if i == 0 { "" } else { " " };
+        let _ = write!(svg, "{gap}{},{}", x(*at), y(*v));
+    }
+    svg.push_str(r#""/>"#);
     for (at, v) in points {
         let _ = write!(
             svg,
-            r#"<circle class="oc-pt" cx="{:.1}" cy="{:.1}" r="3"/>"#,
+            r#"<circle class="oc-pt" cx="{}" cy="{}" r="3"/>"#,
             x(*at),
             y(*v)
         );
@@ -559,14 +557,14 @@ pub fn small_chart(
     let _ = write!(
         svg,
         r#"<text class="oc-tick" x="{LEFT}" y="{}">{}</text>"#,
-        BOTTOM + 16.0,
+        BOTTOM + 16,
         first.0.to_day_in(zone)
     );
     if points.len() > 1 {
         let _ = write!(
             svg,
             r#"<text class="oc-tick" x="{RIGHT}" y="{}" text-anchor="end">{}</text>"#,
-            BOTTOM + 16.0,
+            BOTTOM + 16,
             last.0.to_day_in(zone)
         );
     }
