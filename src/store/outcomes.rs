@@ -137,6 +137,17 @@ type MeasurementTuple = (
     Option<i64>,
 );
 
+/// Over measurements left-joined to their assessment: those of an assessment since marked
+/// entered in error are left out wherever measurements are shown or counted.
+#[diesel::dsl::auto_type]
+fn not_entered_in_error() -> _ {
+    let in_error: &'static str = AssessmentStatus::EnteredInError.as_str();
+    assessments::status
+        .nullable()
+        .is_null()
+        .or(assessments::status.nullable().ne(in_error))
+}
+
 /// Every measurement of the case, oldest first, in one read: those of an assessment later
 /// marked entered in error are left out.
 pub fn of_case(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Measurement>> {
@@ -152,14 +163,7 @@ pub fn of_case(conn: &mut DbConn, case_id: i64) -> QueryResult<Vec<Measurement>>
                 .eq(outcome_measurements::assessment_id)),
         )
         .filter(outcome_measurements::case_id.eq(case_id))
-        .filter(
-            assessments::status
-                .nullable()
-                .is_null()
-                .or(assessments::status
-                    .nullable()
-                    .ne(AssessmentStatus::EnteredInError.as_str())),
-        )
+        .filter(not_entered_in_error())
         .order((
             outcome_measurements::measured_at.asc(),
             outcome_measurements::id.asc(),
@@ -249,14 +253,7 @@ pub fn case_outcomes(
             outcome_measurements::measure
                 .eq_any([Measure::Psfs.as_str(), Measure::GlobalChange.as_str()]),
         )
-        .filter(
-            assessments::status
-                .nullable()
-                .is_null()
-                .or(assessments::status
-                    .nullable()
-                    .ne(AssessmentStatus::EnteredInError.as_str())),
-        )
+        .filter(not_entered_in_error())
         .into_boxed();
     query = match chosen {
         CasesOf::DischargedBetween(from, to) => query
