@@ -585,20 +585,25 @@ pub fn upgrade_through(conn: &mut DbConn, suffix: &str, between: &str) {
             .find(|m| m.name().to_string().ends_with(suffix))
             .unwrap_or_else(|| panic!("a migration named …{suffix}"))
     }
+    // PostgreSQL refuses an empty batch: nothing to store is nothing to send.
+    fn run_between(c: &mut impl SimpleConnection, between: &str) {
+        if !between.trim().is_empty() {
+            c.batch_execute(between)
+                .unwrap_or_else(|e| panic!("between the migration's runs: {e}"));
+        }
+    }
     let outcome = match conn {
         DbConn::Sqlite(c) => {
             let migration = find(&SQLITE, suffix);
             c.revert_migration(&*migration).and_then(|_| {
-                c.batch_execute(between)
-                    .unwrap_or_else(|e| panic!("between the migration's runs: {e}"));
+                run_between(c, between);
                 c.run_migration(&*migration)
             })
         }
         DbConn::Pg(c) => {
             let migration = find(&POSTGRES, suffix);
             c.revert_migration(&*migration).and_then(|_| {
-                c.batch_execute(between)
-                    .unwrap_or_else(|e| panic!("between the migration's runs: {e}"));
+                run_between(c, between);
                 c.run_migration(&*migration)
             })
         }
