@@ -205,13 +205,6 @@ impl OutcomeEntry {
     pub fn psfs_mean(&self) -> Option<f64> {
         mean(self.psfs.iter().map(|p| p.score))
     }
-
-    pub fn movement_value(&self, key: &str) -> Option<i32> {
-        self.movements
-            .iter()
-            .find(|m| m.movement == key)
-            .map(|m| m.value)
-    }
 }
 
 /// The mean of whole-number scores to one decimal.
@@ -314,20 +307,6 @@ impl Unit {
     }
 }
 
-/// The median of whole-number ratings (the mean of the middle two for an even count).
-pub fn median(values: &mut [i32]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable();
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 1 {
-        f64::from(values[mid])
-    } else {
-        (f64::from(values[mid - 1]) + f64::from(values[mid])) / 2.0
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,10 +391,7 @@ mod tests {
     }
 
     #[test]
-    fn medians_and_means() {
-        assert_eq!(median(&mut [3, -1, 5]), Some(3.0));
-        assert_eq!(median(&mut [4, 2, 6, 5]), Some(4.5));
-        assert_eq!(median(&mut []), None);
+    fn means_to_one_decimal() {
         assert_eq!(mean([4, 5, 3].into_iter()), Some(4.0));
         assert_eq!(mean([4, 5].into_iter()), Some(4.5));
     }

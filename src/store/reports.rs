@@ -12,7 +12,6 @@ use crate::db::schema::{
     adherence_ticks, assessments, cases, patients, programme_items, programme_versions, users,
 };
 use crate::domain::adherence::{self, InForce, Tally};
-use crate::domain::outcomes;
 use crate::store::assessments::AssessmentStatus;
 use crate::store::cases::CaseStatus;
 use crate::store::outcomes::{self as outcome_queries, CaseOutcome, CasesOf};
@@ -214,7 +213,7 @@ pub fn compute(cases: &[CaseFacts], range: &Range) -> Figures {
         .filter_map(|c| c.outcome.psfs.map(|p| p.important))
         .collect();
     let psfs_important = psfs_changes.iter().filter(|important| **important).count();
-    let mut ratings: Vec<i32> = discharged
+    let ratings: Vec<i32> = discharged
         .iter()
         .filter_map(|c| c.outcome.latest_global_change)
         .collect();
@@ -243,7 +242,7 @@ pub fn compute(cases: &[CaseFacts], range: &Range) -> Figures {
         psfs_important,
         share_psfs_important: percent(psfs_important, psfs_changes.len()),
         rated: ratings.len(),
-        median_global_change: outcomes::median(&mut ratings),
+        median_global_change: median(ratings.iter().map(|r| f64::from(*r)).collect()),
     }
 }
 
