@@ -911,6 +911,33 @@ async fn renaming_a_patient_moves_the_search_index_with_the_name() {
         !whole_old.contains("Wilhelmina"),
         "the old name's rows are gone: {whole_old}"
     );
+    if common::is_postgres() {
+        assert_eq!(
+            search_index_options(&mut app.conn()),
+            "fastupdate=off",
+            "PostgreSQL puts a new name straight into the index, not in a pending list"
+        );
+    }
+}
+
+/// The storage options of PostgreSQL's patient search index.
+fn search_index_options(conn: &mut physiocase::db::DbConn) -> String {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Options {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        options: String,
+    }
+    let physiocase::db::DbConn::Pg(pg) = conn else {
+        panic!("only PostgreSQL has index storage options");
+    };
+    diesel::sql_query(
+        "SELECT coalesce(array_to_string(reloptions, ','), '') AS options \
+         FROM pg_class WHERE oid = 'patients_search'::regclass",
+    )
+    .get_result::<Options>(pg)
+    .unwrap_or_else(|e| panic!("index options: {e}"))
+    .options
 }
 
 #[tokio::test]

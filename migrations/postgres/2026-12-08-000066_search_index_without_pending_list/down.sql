@@ -1,0 +1,1 @@
+ALTER INDEX patients_search RESET (fastupdate);

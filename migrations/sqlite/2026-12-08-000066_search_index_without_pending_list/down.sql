@@ -1,0 +1,2 @@
+-- Merging the index's segments changed nothing it answers: nothing to undo.
+SELECT 1;
